@@ -1,0 +1,46 @@
+// Signature verification: the contract every scheme keeps.
+//
+// A Verifier checks one profile's signature scheme on the raw bytes of a
+// request, before anything parses them. Implementations are immutable after
+// construction and safe to use from many threads at once.
+#ifndef HOOKGUARD_SERVER_SIGNATURE_VERIFIER_H_
+#define HOOKGUARD_SERVER_SIGNATURE_VERIFIER_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "hookguard/v1/hookguard.pb.h"
+
+namespace hookguard {
+
+// One secret of a profile. `key` holds the raw key bytes (already decoded
+// from base64 or "whsec_" when the profile says so). Never logged.
+struct SecretKey {
+  std::string key_id;
+  std::string key;
+};
+
+// What a verification found. `detail` is short, human-readable, and never
+// contains a secret, a signature or any part of the body.
+struct VerifyOutcome {
+  v1::SignatureResult result = v1::SIGNATURE_RESULT_UNSPECIFIED;
+  std::string key_id;          // set when VALID: the secret that matched
+  std::string message_id;      // the scheme's message id, when it has one
+  int64_t timestamp_unix = 0;  // signed timestamp in seconds, when it has one
+  std::string detail;
+};
+
+class Verifier {
+ public:
+  virtual ~Verifier() = default;
+
+  // Verifies `request` at time `now` (the tolerance window is measured from
+  // it). Every comparison of a MAC or secret is constant-time. Thread-safe.
+  virtual VerifyOutcome Verify(const v1::HttpRequest& request, absl::Time now) const = 0;
+};
+
+}  // namespace hookguard
+
+#endif  // HOOKGUARD_SERVER_SIGNATURE_VERIFIER_H_
