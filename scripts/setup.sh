@@ -64,3 +64,15 @@ if ! dpkg-query -W -f='${Status}' mmdebstrap 2>/dev/null | grep -q "install ok i
   $SUDO apt-get install -y -qq --no-install-recommends mmdebstrap
 fi
 echo "setup: mmdebstrap ok"
+
+# --- Python: one virtual environment for the integration and contract tests,
+# the demo and the Python client (grpcio from PyPI, as our users install it).
+PY="${HOOKGUARD_PYTHON:-python3}"
+if [ ! -x .venv/bin/python ]; then
+  "$PY" -m venv .venv
+fi
+if ! .venv/bin/python -c "import grpc, grpc_tools, grpc_health, pytest, yaml" 2>/dev/null; then
+  echo "setup: installing Python packages into .venv"
+  .venv/bin/pip install -q --disable-pip-version-check -r scripts/requirements-test.txt
+fi
+echo "setup: Python .venv ok"
