@@ -15,8 +15,10 @@
 
 namespace hookguard {
 
-// One secret of a profile. `key` holds the raw key bytes (already decoded
-// from base64 or "whsec_" when the profile says so). Never logged.
+// One secret of a profile. Given to a Verifier class, `key` holds the raw
+// key bytes (already decoded from base64 or "whsec_" when the profile says
+// so); given to MakeVerifier (make_verifier.h), it holds the secret as read
+// from its source, and MakeVerifier decodes it. Never logged.
 struct SecretKey {
   std::string key_id;
   std::string key;
@@ -26,8 +28,9 @@ struct SecretKey {
 // contains a secret, a signature or any part of the body.
 struct VerifyOutcome {
   v1::SignatureResult result = v1::SIGNATURE_RESULT_UNSPECIFIED;
-  std::string key_id;          // set when VALID: the secret that matched
-  std::string message_id;      // the scheme's message id, when it has one
+  std::string key_id;          // set when VALID or STALE: the secret that matched
+  std::string message_id;      // the scheme's message id, when it has one (only
+                               // trustworthy when VALID)
   int64_t timestamp_unix = 0;  // signed timestamp in seconds, when it has one
   std::string detail;
 };

@@ -1,0 +1,41 @@
+// Builds the Verifier of one configuration profile: applies its preset and
+// the defaults of its kind, validates every option, decodes its secrets.
+#ifndef HOOKGUARD_SERVER_SIGNATURE_MAKE_VERIFIER_H_
+#define HOOKGUARD_SERVER_SIGNATURE_MAKE_VERIFIER_H_
+
+#include <memory>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "hookguard/config/v1/config.pb.h"
+#include "server/signature/verifier.h"
+
+namespace hookguard {
+
+// Returns `profile` with its preset expanded ("vapi", "stripe", "github",
+// "slack": fields set beside the preset win) and every unset option of its
+// kind given its default, `preset` cleared. The secrets are copied unchanged.
+// InvalidArgument (naming the profile and the field) for an unknown preset,
+// kind, algorithm or encoding, or a kind that contradicts the preset.
+absl::StatusOr<config::v1::Profile> ResolveProfile(const config::v1::Profile& profile);
+
+// Checks everything MakeVerifier checks that does not need the secrets'
+// values: the resolved options (unknown placeholder, {timestamp} without a
+// timestamp source, tolerance <= 0, options that do not belong to the kind)
+// and the secret list (at least one, key_id non-empty and unique). Used when a
+// configuration is loaded, before any secret is read.
+absl::Status ValidateProfile(const config::v1::Profile& profile);
+
+// The Verifier for `profile`. `secrets` are the profile's secrets as read
+// from their sources (SecretSource), in the profile's order; they are decoded
+// here when the scheme says so (hmac with secret_is_base64, and always for
+// standard_webhooks: "whsec_" removed, then base64). Errors are
+// InvalidArgument and name the profile and the field or key_id, never a
+// secret's value. The result is immutable and thread-safe.
+absl::StatusOr<std::unique_ptr<const Verifier>> MakeVerifier(const config::v1::Profile& profile,
+                                                             std::vector<SecretKey> secrets);
+
+}  // namespace hookguard
+
+#endif  // HOOKGUARD_SERVER_SIGNATURE_MAKE_VERIFIER_H_

@@ -1,0 +1,43 @@
+// The `standard_webhooks` kind (https://www.standardwebhooks.com/).
+#ifndef HOOKGUARD_SERVER_SIGNATURE_STANDARD_WEBHOOKS_VERIFIER_H_
+#define HOOKGUARD_SERVER_SIGNATURE_STANDARD_WEBHOOKS_VERIFIER_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "server/signature/mac.h"
+#include "server/signature/verifier.h"
+
+namespace hookguard {
+
+// Headers webhook-id, webhook-timestamp (Unix seconds; milliseconds are also
+// recognised), webhook-signature (space-separated "v1,<base64>" entries, any
+// of which may match; entries of other versions are ignored). The MAC is
+// HMAC-SHA256 of "{id}.{timestamp}.{body}". message_id = webhook-id.
+// MAC first, then the window (STALE = authentic but old/new). Immutable and
+// thread-safe.
+class StandardWebhooksVerifier final : public Verifier {
+ public:
+  // `keys` hold the decoded key bytes (the base64 after "whsec_").
+  static absl::StatusOr<std::unique_ptr<const StandardWebhooksVerifier>> Create(
+      absl::Duration tolerance, std::vector<SecretKey> keys);
+
+  VerifyOutcome Verify(const v1::HttpRequest& request, absl::Time now) const override;
+
+ private:
+  struct Key {
+    std::string key_id;
+    PrekeyedHmac mac;
+  };
+  StandardWebhooksVerifier(absl::Duration tolerance, std::vector<Key> keys);
+
+  const absl::Duration tolerance_;
+  const std::vector<Key> keys_;
+};
+
+}  // namespace hookguard
+
+#endif  // HOOKGUARD_SERVER_SIGNATURE_STANDARD_WEBHOOKS_VERIFIER_H_
