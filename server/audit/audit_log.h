@@ -1,0 +1,44 @@
+// The audit log: one JSON line per decision on an output stream (stdout).
+#ifndef HOOKGUARD_SERVER_AUDIT_AUDIT_LOG_H_
+#define HOOKGUARD_SERVER_AUDIT_AUDIT_LOG_H_
+
+#include <cstdio>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "hookguard/audit/v1/audit.pb.h"
+
+namespace hookguard {
+
+// Writes AuditRecords as JSON lines (Protobuf's JSON printer, proto field
+// names). What goes in a record is the caller's responsibility; the record
+// type has no field for a secret, a signature or a body, which is the point.
+// Thread-safe: each line is written whole under a mutex.
+class AuditLog {
+ public:
+  // `out` is not owned and must outlive the log. nullptr discards all lines.
+  explicit AuditLog(std::FILE* out) : out_(out) {}
+
+  // Writes a "decision" line (level "info" for ALLOW, "warning" otherwise)
+  // and, for every deny or failure, a "security_event" line at level
+  // "warning" with the same ids. Sets `time`.
+  void Decision(audit::v1::AuditRecord record);
+
+  // Writes a "server" line: start, stop, reloads and their failures.
+  void Server(absl::string_view level, absl::string_view detail);
+
+  // Formats `record` as the JSON line Write() would print (no newline).
+  static std::string ToJson(const audit::v1::AuditRecord& record);
+
+ private:
+  void Write(audit::v1::AuditRecord& record);
+
+  std::FILE* const out_;
+  absl::Mutex mu_;
+};
+
+}  // namespace hookguard
+
+#endif  // HOOKGUARD_SERVER_AUDIT_AUDIT_LOG_H_

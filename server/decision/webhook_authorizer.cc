@@ -1,0 +1,117 @@
+#include "server/decision/webhook_authorizer.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "server/common/http_status.h"
+#include "server/payload/call_event_parser.h"
+
+namespace hookguard {
+namespace {
+
+// The one place a decision becomes response fields (both response types).
+template <typename Response>
+void FillDecision(OwnershipDecision decision, DecisionIdGenerator& ids, Response* response) {
+  response->set_decision(decision.decision);
+  response->set_reason(decision.reason);
+  response->set_owner_id(std::move(decision.owner_id));
+  response->set_http_status(HttpStatusForDecision(decision.decision, decision.reason));
+  response->set_decision_id(ids.Next());
+  response->set_detail(std::move(decision.detail));
+}
+
+OwnershipDecision Deny(v1::DenyReason reason, std::string detail) {
+  OwnershipDecision decision;
+  decision.decision = v1::DECISION_DENY;
+  decision.reason = reason;
+  decision.detail = std::move(detail);
+  return decision;
+}
+
+}  // namespace
+
+WebhookAuthorizer::WebhookAuthorizer(const ProfileHolder& profiles,
+                                     const CallEventAuthorizer& authorizer,
+                                     DecisionIdGenerator& ids, WebhookAuthorizerOptions options)
+    : profiles_(profiles), authorizer_(authorizer), ids_(ids), options_(options) {}
+
+absl::Status WebhookAuthorizer::Verify(const std::string& profile,
+                                       const v1::HttpRequest& request, absl::Time now,
+                                       VerifyOutcome* outcome) const {
+  if (request.body().size() > options_.max_body_bytes) {
+    return absl::ResourceExhaustedError(absl::StrCat("body of ", request.body().size(),
+                                                     " bytes is over the limit of ",
+                                                     options_.max_body_bytes));
+  }
+  // Keep the set alive for the whole check, even if a reload swaps it.
+  const std::shared_ptr<const ProfileSet> profiles = profiles_.Get();
+  const Verifier* verifier = profiles->Find(profile);
+  if (verifier == nullptr) {
+    return absl::InvalidArgumentError(absl::StrCat("unknown profile \"", profile, "\""));
+  }
+  *outcome = verifier->Verify(request, now);
+  return absl::OkStatus();
+}
+
+absl::Status WebhookAuthorizer::VerifySignature(const v1::VerifySignatureRequest& request,
+                                                absl::Time now,
+                                                v1::VerifySignatureResponse* response) const {
+  VerifyOutcome outcome;
+  if (absl::Status s = Verify(request.profile(), request.request(), now, &outcome); !s.ok()) {
+    return s;
+  }
+  response->set_result(outcome.result);
+  response->set_key_id(std::move(outcome.key_id));
+  response->set_message_id(std::move(outcome.message_id));
+  response->set_timestamp_unix(outcome.timestamp_unix);
+  response->set_http_status(HttpStatusForSignature(outcome.result));
+  response->set_detail(std::move(outcome.detail));
+  return absl::OkStatus();
+}
+
+absl::Status WebhookAuthorizer::AuthorizeCallEvent(const v1::AuthorizeCallEventRequest& request,
+                                                   absl::Time deadline,
+                                                   v1::AuthorizeCallEventResponse* response) const {
+  absl::StatusOr<OwnershipDecision> decision =
+      authorizer_.Authorize(request.event(), request.expected_owner_id(), deadline);
+  if (!decision.ok()) return decision.status();
+  FillDecision(*std::move(decision), ids_, response);
+  return absl::OkStatus();
+}
+
+absl::Status WebhookAuthorizer::AuthorizeWebhook(const v1::AuthorizeWebhookRequest& request,
+                                                 absl::Time now, absl::Time deadline,
+                                                 v1::AuthorizeWebhookResponse* response) const {
+  VerifyOutcome outcome;
+  if (absl::Status s = Verify(request.profile(), request.request(), now, &outcome); !s.ok()) {
+    return s;
+  }
+  response->set_signature(outcome.result);
+  response->set_key_id(std::move(outcome.key_id));
+  response->set_message_id(std::move(outcome.message_id));
+
+  // An unverified body is never parsed: the parser is not exposed to forgeries.
+  if (outcome.result != v1::SIGNATURE_RESULT_VALID) {
+    FillDecision(Deny(v1::DENY_REASON_SIGNATURE_INVALID,
+                      absl::StrCat("signature ", v1::SignatureResult_Name(outcome.result), ": ",
+                                   outcome.detail)),
+                 ids_, response);
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<v1::CallEvent> event = ParseCallEvent(request.request().body());
+  if (!event.ok()) {
+    FillDecision(Deny(v1::DENY_REASON_MALFORMED_EVENT, std::string(event.status().message())),
+                 ids_, response);
+    return absl::OkStatus();
+  }
+  *response->mutable_event() = *std::move(event);
+
+  absl::StatusOr<OwnershipDecision> decision =
+      authorizer_.Authorize(response->event(), request.expected_owner_id(), deadline);
+  if (!decision.ok()) return decision.status();
+  FillDecision(*std::move(decision), ids_, response);
+  return absl::OkStatus();
+}
+
+}  // namespace hookguard

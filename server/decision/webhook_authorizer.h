@@ -1,0 +1,63 @@
+// The whole decision flow of the three RPCs, with no gRPC in it: verify the
+// raw bytes, parse only a verified body, authorize against ownership.
+#ifndef HOOKGUARD_SERVER_DECISION_WEBHOOK_AUTHORIZER_H_
+#define HOOKGUARD_SERVER_DECISION_WEBHOOK_AUTHORIZER_H_
+
+#include <cstddef>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "hookguard/v1/hookguard.pb.h"
+#include "server/audit/decision_id.h"
+#include "server/decision/profile_holder.h"
+#include "server/ownership/ownership_rules.h"
+
+namespace hookguard {
+
+struct WebhookAuthorizerOptions {
+  // Bodies larger than this are refused with RESOURCE_EXHAUSTED before any
+  // work is done.
+  size_t max_body_bytes = 4 << 20;
+};
+
+// Answers the three RPCs as values. Returned statuses are what is not a
+// decision (INVALID_ARGUMENT for an unknown profile, RESOURCE_EXHAUSTED for
+// an oversized body, and the ownership store's UNAVAILABLE or
+// DEADLINE_EXCEEDED); every decision, allow or deny, is OK with the response
+// filled in. On a non-OK status the response must not be used.
+// Thread-safe; holds no per-request state. The referenced objects are not
+// owned and must outlive it.
+class WebhookAuthorizer {
+ public:
+  WebhookAuthorizer(const ProfileHolder& profiles, const CallEventAuthorizer& authorizer,
+                    DecisionIdGenerator& ids, WebhookAuthorizerOptions options);
+
+  // Verifies the signature at time `now`. Never parses the body.
+  absl::Status VerifySignature(const v1::VerifySignatureRequest& request, absl::Time now,
+                               v1::VerifySignatureResponse* response) const;
+
+  // Authorizes an already extracted event; the database is given until
+  // `deadline`.
+  absl::Status AuthorizeCallEvent(const v1::AuthorizeCallEventRequest& request,
+                                  absl::Time deadline,
+                                  v1::AuthorizeCallEventResponse* response) const;
+
+  // Verifies, then (only when VALID) parses, then authorizes.
+  absl::Status AuthorizeWebhook(const v1::AuthorizeWebhookRequest& request, absl::Time now,
+                                absl::Time deadline,
+                                v1::AuthorizeWebhookResponse* response) const;
+
+ private:
+  absl::Status Verify(const std::string& profile, const v1::HttpRequest& request, absl::Time now,
+                      VerifyOutcome* outcome) const;
+
+  const ProfileHolder& profiles_;
+  const CallEventAuthorizer& authorizer_;
+  DecisionIdGenerator& ids_;
+  const WebhookAuthorizerOptions options_;
+};
+
+}  // namespace hookguard
+
+#endif  // HOOKGUARD_SERVER_DECISION_WEBHOOK_AUTHORIZER_H_

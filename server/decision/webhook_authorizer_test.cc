@@ -1,0 +1,174 @@
+#include "server/decision/webhook_authorizer.h"
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include <string>
+
+#include "absl/strings/escaping.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "server/config/config.h"
+#include "server/ownership/mock_ownership_store.h"
+
+namespace hookguard {
+namespace {
+
+using ::testing::_;
+using ::testing::Return;
+using ::testing::StrictMock;
+
+constexpr char kSecret[] = "test-secret";
+
+class FixedSecret final : public SecretSource {
+ public:
+  absl::StatusOr<std::string> Read(const config::v1::Secret&) const override { return kSecret; }
+};
+
+std::string HexHmacSha256(const std::string& body) {
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  HMAC(EVP_sha256(), kSecret, sizeof(kSecret) - 1,
+       reinterpret_cast<const unsigned char*>(body.data()), body.size(), mac, &len);
+  return absl::BytesToHexString(absl::string_view(reinterpret_cast<char*>(mac), len));
+}
+
+v1::HttpRequest Signed(const std::string& body) {
+  v1::HttpRequest request;
+  request.set_body(body);
+  (*request.mutable_headers())["X-Vapi-Signature"] = HexHmacSha256(body);
+  return request;
+}
+
+CallOwnership AliceCall() {
+  CallOwnership call;
+  call.owner_id = "1";
+  call.assistant_id = "asst_alice";
+  call.assistant_owner_id = "1";
+  return call;
+}
+
+class WebhookAuthorizerTest : public ::testing::Test {
+ protected:
+  WebhookAuthorizerTest()
+      : profiles_(*ProfileSet::Build(DefaultConfig(), FixedSecret())),
+        rules_(store_),
+        authorizer_(profiles_, rules_, ids_, WebhookAuthorizerOptions{1024}) {}
+
+  absl::Time now_ = absl::Now();
+  absl::Time deadline_ = now_ + absl::Seconds(1);
+  StrictMock<MockOwnershipStore> store_;
+  ProfileHolder profiles_;
+  CallEventAuthorizer rules_;
+  DecisionIdGenerator ids_;
+  WebhookAuthorizer authorizer_;
+};
+
+TEST_F(WebhookAuthorizerTest, VerifySignatureAcceptsTheDefaultProfile) {
+  v1::VerifySignatureRequest request;
+  *request.mutable_request() = Signed(R"({"call":{"id":"c1"}})");
+  v1::VerifySignatureResponse response;
+  ASSERT_TRUE(authorizer_.VerifySignature(request, now_, &response).ok());
+  EXPECT_EQ(response.result(), v1::SIGNATURE_RESULT_VALID);
+  EXPECT_EQ(response.key_id(), "env");
+  EXPECT_EQ(response.http_status(), 200);
+}
+
+TEST_F(WebhookAuthorizerTest, VerifySignatureReportsTamperedBodyAs401) {
+  v1::VerifySignatureRequest request;
+  *request.mutable_request() = Signed(R"({"call":{"id":"c1"}})");
+  request.mutable_request()->set_body(R"({"call":{"id":"c2"}})");
+  v1::VerifySignatureResponse response;
+  ASSERT_TRUE(authorizer_.VerifySignature(request, now_, &response).ok());
+  EXPECT_EQ(response.result(), v1::SIGNATURE_RESULT_MISMATCH);
+  EXPECT_EQ(response.http_status(), 401);
+}
+
+TEST_F(WebhookAuthorizerTest, UnknownProfileIsInvalidArgument) {
+  v1::VerifySignatureRequest request;
+  request.set_profile("nope");
+  v1::VerifySignatureResponse response;
+  EXPECT_EQ(authorizer_.VerifySignature(request, now_, &response).code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(WebhookAuthorizerTest, OversizedBodyIsResourceExhausted) {
+  v1::AuthorizeWebhookRequest request;
+  *request.mutable_request() = Signed(std::string(1025, 'x'));
+  v1::AuthorizeWebhookResponse response;
+  EXPECT_EQ(authorizer_.AuthorizeWebhook(request, now_, deadline_, &response).code(),
+            absl::StatusCode::kResourceExhausted);
+}
+
+TEST_F(WebhookAuthorizerTest, ForgedWebhookIsDeniedBeforeParsingOrLookup) {
+  v1::AuthorizeWebhookRequest request;
+  *request.mutable_request() = Signed(R"({"call":{"id":"c1"}})");
+  request.mutable_request()->set_body(R"({"call":{"id":"call_of_bob"}})");
+  v1::AuthorizeWebhookResponse response;
+  ASSERT_TRUE(authorizer_.AuthorizeWebhook(request, now_, deadline_, &response).ok());
+  EXPECT_EQ(response.decision(), v1::DECISION_DENY);
+  EXPECT_EQ(response.reason(), v1::DENY_REASON_SIGNATURE_INVALID);
+  EXPECT_EQ(response.signature(), v1::SIGNATURE_RESULT_MISMATCH);
+  EXPECT_EQ(response.http_status(), 401);
+  EXPECT_TRUE(response.event().call_id().empty()) << "an unverified body was parsed";
+  EXPECT_FALSE(response.decision_id().empty());
+}
+
+TEST_F(WebhookAuthorizerTest, MalformedSignedBodyIs400WithoutLookup) {
+  v1::AuthorizeWebhookRequest request;
+  *request.mutable_request() = Signed("not json");
+  v1::AuthorizeWebhookResponse response;
+  ASSERT_TRUE(authorizer_.AuthorizeWebhook(request, now_, deadline_, &response).ok());
+  EXPECT_EQ(response.reason(), v1::DENY_REASON_MALFORMED_EVENT);
+  EXPECT_EQ(response.http_status(), 400);
+}
+
+TEST_F(WebhookAuthorizerTest, AllowsTheOwnersWebhook) {
+  EXPECT_CALL(store_, FindCall(absl::string_view("call_alice_1"), _))
+      .WillOnce(Return(std::optional<CallOwnership>(AliceCall())));
+  v1::AuthorizeWebhookRequest request;
+  *request.mutable_request() =
+      Signed(R"({"message":{"type":"status-update","call":{"id":"call_alice_1",)"
+             R"("assistantId":"asst_alice"}}})");
+  v1::AuthorizeWebhookResponse response;
+  ASSERT_TRUE(authorizer_.AuthorizeWebhook(request, now_, deadline_, &response).ok());
+  EXPECT_EQ(response.decision(), v1::DECISION_ALLOW);
+  EXPECT_EQ(response.owner_id(), "1");
+  EXPECT_EQ(response.http_status(), 200);
+  EXPECT_EQ(response.key_id(), "env");
+  EXPECT_EQ(response.event().type(), "status-update");
+}
+
+TEST_F(WebhookAuthorizerTest, DeniesCrossUserAssistant) {
+  EXPECT_CALL(store_, FindCall(absl::string_view("call_alice_1"), _))
+      .WillOnce(Return(std::optional<CallOwnership>(AliceCall())));
+  v1::AuthorizeCallEventRequest request;
+  request.mutable_event()->set_call_id("call_alice_1");
+  request.mutable_event()->set_assistant_id("asst_bob");
+  v1::AuthorizeCallEventResponse response;
+  ASSERT_TRUE(authorizer_.AuthorizeCallEvent(request, deadline_, &response).ok());
+  EXPECT_EQ(response.reason(), v1::DENY_REASON_ASSISTANT_MISMATCH);
+  EXPECT_EQ(response.http_status(), 403);
+  EXPECT_TRUE(response.owner_id().empty());
+}
+
+TEST_F(WebhookAuthorizerTest, DatabaseDownIsAnErrorNeverAllow) {
+  EXPECT_CALL(store_, FindCall(_, _)).WillOnce(Return(absl::UnavailableError("db down")));
+  v1::AuthorizeWebhookRequest request;
+  *request.mutable_request() = Signed(R"({"call":{"id":"call_alice_1"}})");
+  v1::AuthorizeWebhookResponse response;
+  EXPECT_EQ(authorizer_.AuthorizeWebhook(request, now_, deadline_, &response).code(),
+            absl::StatusCode::kUnavailable);
+}
+
+TEST_F(WebhookAuthorizerTest, DecisionIdsAreUnique) {
+  v1::AuthorizeCallEventRequest request;  // no call id: denied without a lookup
+  v1::AuthorizeCallEventResponse a, b;
+  ASSERT_TRUE(authorizer_.AuthorizeCallEvent(request, deadline_, &a).ok());
+  ASSERT_TRUE(authorizer_.AuthorizeCallEvent(request, deadline_, &b).ok());
+  EXPECT_EQ(a.reason(), v1::DENY_REASON_MALFORMED_EVENT);
+  EXPECT_NE(a.decision_id(), b.decision_id());
+}
+
+}  // namespace
+}  // namespace hookguard
