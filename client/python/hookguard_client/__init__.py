@@ -1,0 +1,21 @@
+"""Python client of hookguard, the webhook authorization service.
+
+    client = HookguardClient("hookguard:50051")
+    verdict = client.authorize_webhook(raw_body, headers)
+    if not verdict.allowed:
+        return HttpResponse(status=verdict.http_status)
+    process(event, owner_id=verdict.owner_id)
+
+Fail closed: an RPC error returns a Verdict with allowed=False and
+http_status=503 (the platform retries), never an allow.
+"""
+from ._core import (DEFAULT_TIMEOUT_S, UNAVAILABLE_HTTP_STATUS, TlsOptions, Verdict,
+                    normalize_headers)
+from ._gen import hookguard_pb2, hookguard_pb2_grpc
+from .client import AsyncHookguardClient, HookguardClient
+
+__all__ = [
+    "AsyncHookguardClient", "HookguardClient", "TlsOptions", "Verdict",
+    "DEFAULT_TIMEOUT_S", "UNAVAILABLE_HTTP_STATUS", "normalize_headers",
+    "hookguard_pb2", "hookguard_pb2_grpc",
+]

@@ -1,0 +1,138 @@
+"""What the sync and async clients share: building requests, reading answers.
+
+Nothing here does I/O; `HookguardClient` and `AsyncHookguardClient` only add
+the call itself.
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Iterable, Mapping, Optional, Tuple, Union
+
+import grpc
+
+from ._gen import hookguard_pb2 as pb
+
+#: Default time the web tier waits for a decision, in seconds.
+DEFAULT_TIMEOUT_S = 0.5
+
+#: The HTTP status to answer the platform with when hookguard gave no
+#: decision (RPC error, deadline): 503 makes the platform retry later.
+UNAVAILABLE_HTTP_STATUS = 503
+
+HeadersLike = Union[Mapping[str, str], Iterable[Tuple[str, str]]]
+
+
+@dataclasses.dataclass(frozen=True)
+class Verdict:
+    """The answer for one webhook. Process the event only when `allowed`.
+
+    `http_status` is what to answer the platform with. `error` is set (the
+    gRPC status code's name, e.g. "UNAVAILABLE") when no decision was
+    obtained; `allowed` is then False and `http_status` is 503.
+    """
+
+    allowed: bool
+    decision: str  # "DECISION_ALLOW", "DECISION_DENY" or "DECISION_UNSPECIFIED"
+    reason: str  # a DenyReason name, "DENY_REASON_UNSPECIFIED" with ALLOW
+    owner_id: str
+    http_status: int
+    signature: str = "SIGNATURE_RESULT_UNSPECIFIED"
+    key_id: str = ""
+    message_id: str = ""
+    decision_id: str = ""
+    detail: str = ""
+    error: Optional[str] = None
+
+
+@dataclasses.dataclass(frozen=True)
+class TlsOptions:
+    """TLS for the channel to hookguard. PEM bytes; all optional.
+
+    `root_certificates` is the CA that signed hookguard's certificate (None:
+    the system roots). `certificate_chain` and `private_key` together are the
+    client certificate for mTLS.
+    """
+
+    root_certificates: Optional[bytes] = None
+    certificate_chain: Optional[bytes] = None
+    private_key: Optional[bytes] = None
+
+    @classmethod
+    def from_files(cls, ca: Optional[str] = None, cert: Optional[str] = None,
+                   key: Optional[str] = None) -> "TlsOptions":
+        def read(path: Optional[str]) -> Optional[bytes]:
+            if path is None:
+                return None
+            with open(path, "rb") as f:
+                return f.read()
+        return cls(read(ca), read(cert), read(key))
+
+    def credentials(self) -> grpc.ChannelCredentials:
+        return grpc.ssl_channel_credentials(
+            root_certificates=self.root_certificates,
+            private_key=self.private_key,
+            certificate_chain=self.certificate_chain)
+
+
+def normalize_headers(headers: HeadersLike) -> dict:
+    """Headers as one str->str map. Repeated names are joined with ", " (as
+    HTTP does); the server matches names case-insensitively."""
+    items = headers.items() if isinstance(headers, Mapping) else headers
+    out: dict = {}
+    for name, value in items:
+        if isinstance(name, bytes):
+            name = name.decode("latin-1")
+        if isinstance(value, bytes):
+            value = value.decode("latin-1")
+        if name in out:
+            out[name] = out[name] + ", " + value
+        else:
+            out[name] = value
+    return out
+
+
+def build_request(body: bytes, headers: HeadersLike, profile: str = "",
+                  expected_owner_id: str = "", method: str = "",
+                  url: str = "") -> pb.AuthorizeWebhookRequest:
+    if isinstance(body, str):
+        raise TypeError("body must be the raw bytes as received, not str")
+    return pb.AuthorizeWebhookRequest(
+        profile=profile,
+        expected_owner_id=expected_owner_id,
+        request=pb.HttpRequest(body=bytes(body), headers=normalize_headers(headers),
+                               method=method, url=url))
+
+
+def verdict_from_response(resp: pb.AuthorizeWebhookResponse) -> Verdict:
+    allowed = resp.decision == pb.DECISION_ALLOW
+    status = resp.http_status
+    # Trust the server's status, but never answer 2xx for a deny, nor
+    # nothing at all.
+    if not allowed and (status == 0 or 200 <= status < 300):
+        status = 403
+    if allowed and status == 0:
+        status = 200
+    return Verdict(
+        allowed=allowed,
+        decision=pb.Decision.Name(resp.decision),
+        reason=pb.DenyReason.Name(resp.reason),
+        owner_id=resp.owner_id if allowed else "",
+        http_status=status,
+        signature=pb.SignatureResult.Name(resp.signature),
+        key_id=resp.key_id,
+        message_id=resp.message_id,
+        decision_id=resp.decision_id,
+        detail=resp.detail)
+
+
+def verdict_from_error(err: BaseException) -> Verdict:
+    """Fail closed: any error while asking is "do not process, retry later"."""
+    if isinstance(err, grpc.RpcError) and hasattr(err, "code"):
+        code = err.code()
+        name = code.name if code is not None else "UNKNOWN"
+        detail = err.details() or "" if hasattr(err, "details") else ""
+    else:
+        name, detail = "UNKNOWN", type(err).__name__
+    return Verdict(allowed=False, decision="DECISION_UNSPECIFIED",
+                   reason="DENY_REASON_UNSPECIFIED", owner_id="",
+                   http_status=UNAVAILABLE_HTTP_STATUS, detail=detail, error=name)

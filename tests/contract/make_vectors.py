@@ -1,0 +1,234 @@
+#!/usr/bin/env python3
+"""Writes tests/contract/vectors.json: the shared test vectors of every
+language's contract runner.
+
+Signatures are computed here, once, with the test secrets below and written
+into the file, so each runner sends exactly these bytes and headers (no
+runner re-implements signing; byte-exactness is proven by the server's answer).
+`make_vectors.py --check` fails when vectors.json differs from a fresh run.
+
+Every expectation is CONTRACT.md's answer for the fixtures
+tests/fixtures/{django_schema,consistent,inconsistent}.sql and the server
+configuration tests/contract/config.json.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+OUT = HERE / "vectors.json"
+
+# The secrets the orchestrator (run.sh) gives the server through the
+# environment variables named in config.json. Test-only values.
+SECRETS = {
+    "HOOKGUARD_CONTRACT_SECRET": "contract-secret-2026-new",
+    "HOOKGUARD_CONTRACT_SECRET_OLD": "contract-secret-2026-old",
+}
+NEW = SECRETS["HOOKGUARD_CONTRACT_SECRET"]
+OLD = SECRETS["HOOKGUARD_CONTRACT_SECRET_OLD"]
+OTHER = "not-the-platforms-secret"
+
+
+def sig(secret: str, payload: bytes) -> str:
+    return hmac.new(secret.encode(), payload, hashlib.sha256).hexdigest()
+
+
+def message(call: dict | None, type_: str = "status-update", **extra) -> bytes:
+    msg: dict = {"type": type_}
+    if call is not None:
+        msg["call"] = call
+    msg.update(extra)
+    return json.dumps({"message": msg}, separators=(",", ":")).encode()
+
+
+def flat(call, type_: str = "status-update") -> bytes:
+    return json.dumps({"type": type_, "call": call}, separators=(",", ":")).encode()
+
+
+def allow(owner: str, key_id: str = "contract-new") -> dict:
+    return {"decision": "DECISION_ALLOW", "reason": "DENY_REASON_UNSPECIFIED",
+            "http_status": 200, "owner_id": owner, "signature": "SIGNATURE_RESULT_VALID",
+            "key_id": key_id}
+
+
+def deny(reason: str, status: int, signature: str = "SIGNATURE_RESULT_VALID") -> dict:
+    return {"decision": "DECISION_DENY", "reason": f"DENY_REASON_{reason}",
+            "http_status": status, "owner_id": "", "signature": signature}
+
+
+def vector(name: str, threat, body: bytes, expect: dict, *, headers: dict | None = None,
+           secret: str | None = NEW, header: str = "x-vapi-signature", profile: str = "",
+           expected_owner_id: str = "", description: str = "") -> dict:
+    h = dict(headers or {})
+    if secret is not None:
+        h[header] = sig(secret, body)
+    h.setdefault("content-type", "application/json")
+    v: dict = {"name": name, "threat": threat, "description": description}
+    try:
+        v["body"] = body.decode("utf-8")
+        if v["body"].encode("utf-8") != body:
+            raise UnicodeError
+    except UnicodeError:
+        v["body_base64"] = base64.b64encode(body).decode()
+    v.update({"headers": h, "profile": profile, "expected_owner_id": expected_owner_id,
+              "expect": expect})
+    return v
+
+
+ALICE_CALL = {"id": "call_alice_1", "assistantId": "asst_alice", "phoneNumberId": "phone_alice",
+              "orgId": "org_demo"}
+
+
+def vectors() -> list[dict]:
+    v = []
+    # --- allowed events, both payload shapes -------------------------------
+    v.append(vector("allow_message_shape", None,
+                    message(ALICE_CALL, phoneNumber={"id": "phone_alice"}), allow("1"),
+                    description="VAPI server message for alice's call: allowed, owner 1"))
+    v.append(vector("allow_flat_shape", None,
+                    flat({"id": "call_bob_1", "assistantId": "asst_bob",
+                          "phoneNumberId": "phone_bob"}, "end-of-call-report"), allow("2"),
+                    description="flat shape of the origin document for bob's call"))
+    v.append(vector("allow_web_call_without_phone", None,
+                    message({"id": "call_alice_web", "assistantId": "asst_alice"}), allow("1"),
+                    description="a web call has no phone number"))
+    v.append(vector("allow_call_id_only", None, message({"id": "call_bob_1"}), allow("2"),
+                    description="assistant and phone number are optional in the event"))
+    v.append(vector("allow_expected_owner_matches", 9, message(ALICE_CALL), allow("1"),
+                    expected_owner_id="1",
+                    description="expected_owner_id equal to the call's owner"))
+    v.append(vector("allow_header_name_case", None, message(ALICE_CALL), allow("1"),
+                    header="X-Vapi-Signature", description="header names are case-insensitive"))
+    v.append(vector("allow_rotation_old_secret", 16, message(ALICE_CALL), allow("1", "contract-old"),
+                    secret=OLD, description="during rotation the old secret verifies too"))
+    transcript = " ".join(f"user: sentence number {i} of a long interview." for i in range(3000))
+    big = message(dict(ALICE_CALL), "end-of-call-report",
+                  artifact={"transcript": transcript, "messages": [{"role": "bot", "message": "hello"}]})
+    assert len(big) > 100_000
+    v.append(vector("allow_large_end_of_call_report", None, big, allow("1"),
+                    description="end-of-call reports carry transcripts of hundreds of KB"))
+    unicode_body = message(ALICE_CALL, "transcript", transcript="Grüße, 你好 — ünïcödé")
+    v.append(vector("allow_non_ascii_body", None, unicode_body, allow("1"),
+                    description="non-ASCII UTF-8 is signed and sent byte for byte"))
+
+    # --- THREATS.md rows ---------------------------------------------------
+    v.append(vector("threat1_cross_user_assistant", 1,
+                    message({"id": "call_bob_1", "assistantId": "asst_alice"}),
+                    deny("ASSISTANT_MISMATCH", 403),
+                    description="bob's call with alice's assistant"))
+    v.append(vector("threat2_assistant_spoofing", 2,
+                    message({"id": "call_alice_1", "assistantId": "asst_nobody"}),
+                    deny("ASSISTANT_MISMATCH", 403),
+                    description="a real call with an assistant id nobody owns"))
+    v.append(vector("threat3_phone_number_hijacking", 3,
+                    message({"id": "call_alice_1", "assistantId": "asst_alice",
+                             "phoneNumberId": "phone_bob"}),
+                    deny("PHONE_NUMBER_MISMATCH", 403),
+                    description="alice's call and assistant with bob's phone number"))
+    v.append(vector("threat3_phone_number_on_web_call", 3,
+                    flat({"id": "call_alice_web", "assistantId": "asst_alice",
+                          "phoneNumberId": "phone_alice"}),
+                    deny("PHONE_NUMBER_MISMATCH", 403),
+                    description="a phone number on a call that has none"))
+    v.append(vector("threat4_no_call", 4, message(None), deny("MALFORMED_EVENT", 400),
+                    description="no call object"))
+    v.append(vector("threat4_no_call_id", 4, message({"assistantId": "asst_alice"}),
+                    deny("MALFORMED_EVENT", 400), description="call without id"))
+    v.append(vector("threat4_not_json", 4, b"this is not json {", deny("MALFORMED_EVENT", 400),
+                    description="a body that is not JSON"))
+    v.append(vector("threat4_call_wrong_type", 4, b'{"message":{"type":"status-update","call":5}}',
+                    deny("MALFORMED_EVENT", 400), description='"call": 5'))
+    v.append(vector("threat4_flat_call_wrong_type", 4, b'{"type":"status-update","call":"call_alice_1"}',
+                    deny("MALFORMED_EVENT", 400), description='"call" is a string'))
+    v.append(vector("threat4_binary_body", 4, b"\x00\xff\xfe{\"call\":\x80}",
+                    deny("MALFORMED_EVENT", 400),
+                    description="binary, invalid UTF-8 with NUL bytes (sent as base64 here)"))
+    signed = message(ALICE_CALL)
+    tampered = signed.replace(b"call_alice_1", b"call_bob_1")
+    v.append(vector("threat5_body_changed_after_signing", 5, tampered,
+                    deny("SIGNATURE_INVALID", 401, "SIGNATURE_RESULT_MISMATCH"),
+                    headers={"x-vapi-signature": sig(NEW, signed)}, secret=None,
+                    description="the signature of the original body on a changed body"))
+    v.append(vector("threat5_other_secret", 5, message(ALICE_CALL),
+                    deny("SIGNATURE_INVALID", 401, "SIGNATURE_RESULT_MISMATCH"), secret=OTHER,
+                    description="signed with a secret that is not configured"))
+    v.append(vector("threat5_missing_signature", 5, message(ALICE_CALL),
+                    deny("SIGNATURE_INVALID", 401, "SIGNATURE_RESULT_MISSING"), secret=None,
+                    description="no signature header at all"))
+    v.append(vector("threat5_malformed_signature", 5, message(ALICE_CALL),
+                    deny("SIGNATURE_INVALID", 401, "SIGNATURE_RESULT_MALFORMED"), secret=None,
+                    headers={"x-vapi-signature": "zz-not-hex-zz"},
+                    description="a signature header that is not hex"))
+    v.append(vector("threat5_signature_of_other_call", 5, message(ALICE_CALL),
+                    deny("SIGNATURE_INVALID", 401, "SIGNATURE_RESULT_MISMATCH"), secret=None,
+                    headers={"x-vapi-signature": sig(NEW, message({"id": "call_bob_1"}))},
+                    description="a valid signature of another body"))
+    # Replay: validly signed, but the timestamp (2001-09-09, in milliseconds as
+    # VAPI sends) is far outside the 300 s window; and one far in the future.
+    for name, ts in (("threat6_replay_old_timestamp", "1000000000000"),
+                     ("threat6_timestamp_in_future", "4102444800000")):
+        body = message(ALICE_CALL)
+        v.append(vector(name, 6, body, deny("SIGNATURE_INVALID", 401, "SIGNATURE_RESULT_STALE"),
+                        secret=None, profile="vapi-timestamped",
+                        headers={"x-vapi-timestamp": ts,
+                                 "x-vapi-signature": sig(NEW, ts.encode() + b"." + body)},
+                        description="validly signed with a timestamp outside the tolerance"))
+    v.append(vector("threat6_timestamp_missing", 6, message(ALICE_CALL),
+                    deny("SIGNATURE_INVALID", 401, "SIGNATURE_RESULT_MALFORMED"),
+                    profile="vapi-timestamped",
+                    description="a timestamped profile without the timestamp header"))
+    v.append(vector("threat8_assistant_owned_by_other_user", 8,
+                    message({"id": "call_alice_bobs_assistant", "assistantId": "asst_bob"}),
+                    deny("ASSISTANT_OWNER_MISMATCH", 403),
+                    description="inconsistent row: alice's call whose assistant is bob's"))
+    v.append(vector("threat8_phone_owned_by_other_user", 8,
+                    message({"id": "call_alice_bobs_phone", "assistantId": "asst_alice",
+                             "phoneNumberId": "phone_bob"}),
+                    deny("PHONE_NUMBER_OWNER_MISMATCH", 403),
+                    description="inconsistent row: alice's call whose phone number is bob's"))
+    v.append(vector("threat9_wrong_tenant", 9, message(ALICE_CALL), deny("OWNER_MISMATCH", 403),
+                    expected_owner_id="2", description="bob acting on alice's call"))
+    v.append(vector("threat10_sql_injection_or", 10, message({"id": "x' OR '1'='1"}),
+                    deny("CALL_NOT_FOUND", 404), description="SQL in the call id"))
+    v.append(vector("threat10_sql_injection_comment", 10,
+                    message({"id": "call_alice_1' --", "assistantId": "asst_alice"}),
+                    deny("CALL_NOT_FOUND", 404), description="SQL comment after a real id"))
+    v.append(vector("call_not_found", None, message({"id": "call_nobody"}),
+                    deny("CALL_NOT_FOUND", 404), description="an unknown call id"))
+
+    # --- not a decision: the helpers fail closed with 503 ------------------
+    v.append(vector("rpc_error_unknown_profile", None, message(ALICE_CALL),
+                    {"error": "INVALID_ARGUMENT", "decision": "DECISION_UNSPECIFIED",
+                     "http_status": 503, "owner_id": ""},
+                    profile="no-such-profile",
+                    description="an unknown profile is INVALID_ARGUMENT; the helper answers 503"))
+    return v
+
+
+def render() -> str:
+    doc = {
+        "comment": ("Generated by tests/contract/make_vectors.py; do not edit. Run the server with "
+                    "tests/contract/config.json, the secrets below in its environment, and the "
+                    "fixtures django_schema.sql + consistent.sql + inconsistent.sql. A body is "
+                    "UTF-8 text in 'body' or bytes in 'body_base64'. 'expect' keys absent are not "
+                    "checked; 'error' means a gRPC status code instead of a decision."),
+        "secrets_env": SECRETS,
+        "vectors": vectors(),
+    }
+    return json.dumps(doc, indent=1, ensure_ascii=False) + "\n"
+
+
+if __name__ == "__main__":
+    text = render()
+    if sys.argv[1:] == ["--check"]:
+        if OUT.read_text(encoding="utf-8") != text:
+            sys.exit("vectors.json is stale: run tests/contract/make_vectors.py")
+        print("vectors.json up to date")
+    else:
+        OUT.write_text(text, encoding="utf-8")
+        print(f"wrote {OUT} ({len(vectors())} vectors)")
