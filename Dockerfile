@@ -26,17 +26,17 @@ RUN cmake -S . -B /build -G Ninja \
       -DCMAKE_INSTALL_PREFIX=/opt/hookguard \
  && cmake --build /build \
  && cmake --install /build \
- && strip --strip-unneeded /opt/hookguard/bin/hookguard-server /opt/hookguard/bin/hookguard \
- && /opt/hookguard/bin/hookguard-server --help >/dev/null
+ && strip --strip-unneeded /opt/hookguard/bin/hookguard-server /opt/hookguard/bin/hookguard
 
 ############################ runtime ############################
 FROM debian:12-slim AS runtime
 ENV DEBIAN_FRONTEND=noninteractive
 COPY scripts/image-runtime-packages.txt /tmp/runtime-packages.txt
+# Only the runtime libraries, and the `hookguard` user with the UID/GID of the
+# chart's securityContext (10001).
 RUN apt-get update -qq \
  && apt-get install -y -qq --no-install-recommends $(sed -e 's/#.*//' /tmp/runtime-packages.txt) \
  && rm -rf /var/lib/apt/lists/* /tmp/runtime-packages.txt \
- # Same UID/GID as the chart's securityContext (10001).
  && groupadd --system --gid 10001 hookguard \
  && useradd --system --uid 10001 --gid 10001 --no-create-home \
       --home-dir /nonexistent --shell /usr/sbin/nologin hookguard
