@@ -1,0 +1,84 @@
+// Type declarations of @hookguard/client.
+import type { ChannelCredentials, ChannelOptions } from '@grpc/grpc-js';
+
+export type Decision = 'DECISION_UNSPECIFIED' | 'DECISION_ALLOW' | 'DECISION_DENY';
+export type DenyReason =
+  | 'DENY_REASON_UNSPECIFIED'
+  | 'DENY_REASON_MALFORMED_EVENT'
+  | 'DENY_REASON_SIGNATURE_INVALID'
+  | 'DENY_REASON_CALL_NOT_FOUND'
+  | 'DENY_REASON_ASSISTANT_MISMATCH'
+  | 'DENY_REASON_ASSISTANT_OWNER_MISMATCH'
+  | 'DENY_REASON_PHONE_NUMBER_MISMATCH'
+  | 'DENY_REASON_PHONE_NUMBER_OWNER_MISMATCH'
+  | 'DENY_REASON_OWNER_MISMATCH';
+export type SignatureResult =
+  | 'SIGNATURE_RESULT_UNSPECIFIED'
+  | 'SIGNATURE_RESULT_VALID'
+  | 'SIGNATURE_RESULT_MISSING'
+  | 'SIGNATURE_RESULT_MALFORMED'
+  | 'SIGNATURE_RESULT_MISMATCH'
+  | 'SIGNATURE_RESULT_STALE';
+
+/** The answer for one webhook. Process the event only when `allowed`. */
+export interface Verdict {
+  allowed: boolean;
+  decision: Decision;
+  reason: DenyReason;
+  /** The user the call belongs to; set only when allowed. */
+  ownerId: string;
+  /** What to answer the platform with; 503 when no decision was obtained. */
+  httpStatus: number;
+  signature: SignatureResult;
+  keyId: string;
+  messageId: string;
+  decisionId: string;
+  detail: string;
+  /** The gRPC status code's name (e.g. "UNAVAILABLE") when no decision was obtained, else null. */
+  error: string | null;
+}
+
+export interface TlsOptions {
+  /** PEM of the CA that signed hookguard's certificate (default: system roots). */
+  ca?: Buffer;
+  /** PEM client certificate chain, for mTLS. */
+  cert?: Buffer;
+  /** PEM client private key, for mTLS. */
+  key?: Buffer;
+}
+
+export interface ClientOptions {
+  /** Deadline of each call in milliseconds. Default 500. */
+  timeoutMs?: number;
+  tls?: TlsOptions;
+  credentials?: ChannelCredentials;
+  channelOptions?: ChannelOptions;
+}
+
+export type HeadersLike =
+  | Record<string, string | string[] | undefined>
+  | { entries(): IterableIterator<[string, string]> };
+
+export interface AuthorizeOptions {
+  /** Verification profile; empty: the server's default. */
+  profile?: string;
+  /** The user the caller is about to act for; empty: not checked. */
+  expectedOwnerId?: string;
+  method?: string;
+  url?: string;
+  timeoutMs?: number;
+}
+
+export class HookguardClient {
+  constructor(target: string, options?: ClientOptions);
+  readonly timeoutMs: number;
+  /** Never rejects for an RPC failure: resolves to allowed=false, httpStatus=503. */
+  authorizeWebhook(body: Buffer | Uint8Array, headers: HeadersLike, opts?: AuthorizeOptions): Promise<Verdict>;
+  close(): void;
+}
+
+export const DEFAULT_TIMEOUT_MS: number;
+export const UNAVAILABLE_HTTP_STATUS: number;
+export const PROTO_ROOT: string;
+export function normalizeHeaders(headers: HeadersLike | undefined): Record<string, string>;
+export function loadPackage(): any;

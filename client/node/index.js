@@ -1,0 +1,156 @@
+'use strict';
+// hookguard client for Node.js: one call that asks hookguard whether a
+// webhook may be processed. Fail closed: an RPC error (server down, deadline,
+// any non-OK status) resolves to a verdict with allowed=false and
+// httpStatus=503 (the platform retries later); it never rejects and never
+// allows.
+
+const path = require('node:path');
+const grpc = require('@grpc/grpc-js');
+const protoLoader = require('@grpc/proto-loader');
+
+const PROTO_ROOT = path.join(__dirname, 'proto');
+const DEFAULT_TIMEOUT_MS = 500;
+const UNAVAILABLE_HTTP_STATUS = 503;
+
+let cachedPackage;
+/** The loaded hookguard.v1 package (messages and the service constructor). */
+function loadPackage() {
+  if (!cachedPackage) {
+    const def = protoLoader.loadSync('hookguard/v1/hookguard.proto', {
+      includeDirs: [PROTO_ROOT],
+      keepCase: true,
+      enums: String,
+      longs: String,
+      defaults: true,
+      oneofs: true,
+    });
+    cachedPackage = grpc.loadPackageDefinition(def).hookguard.v1;
+  }
+  return cachedPackage;
+}
+
+/** Headers as one string->string object; repeated names (arrays) joined with ", ". */
+function normalizeHeaders(headers) {
+  const out = {};
+  if (!headers) return out;
+  const entries = typeof headers.entries === 'function' && !(headers instanceof Array) &&
+      typeof headers.forEach === 'function' && !(Object.getPrototypeOf(headers) === Object.prototype)
+    ? Array.from(headers.entries())
+    : Object.entries(headers);
+  for (const [name, value] of entries) {
+    if (value === undefined || value === null) continue;
+    const v = Array.isArray(value) ? value.join(', ') : String(value);
+    out[name] = name in out ? `${out[name]}, ${v}` : v;
+  }
+  return out;
+}
+
+function verdictFromResponse(resp) {
+  const allowed = resp.decision === 'DECISION_ALLOW';
+  let httpStatus = resp.http_status;
+  // Trust the server's status, but never answer 2xx for a deny, nor nothing.
+  if (!allowed && (!httpStatus || (httpStatus >= 200 && httpStatus < 300))) httpStatus = 403;
+  if (allowed && !httpStatus) httpStatus = 200;
+  return {
+    allowed,
+    decision: resp.decision,
+    reason: resp.reason,
+    ownerId: allowed ? resp.owner_id : '',
+    httpStatus,
+    signature: resp.signature,
+    keyId: resp.key_id,
+    messageId: resp.message_id,
+    decisionId: resp.decision_id,
+    detail: resp.detail,
+    error: null,
+  };
+}
+
+function verdictFromError(err) {
+  const name = err && typeof err.code === 'number'
+    ? (Object.keys(grpc.status).find((k) => grpc.status[k] === err.code) || 'UNKNOWN')
+    : 'UNKNOWN';
+  return {
+    allowed: false,
+    decision: 'DECISION_UNSPECIFIED',
+    reason: 'DENY_REASON_UNSPECIFIED',
+    ownerId: '',
+    httpStatus: UNAVAILABLE_HTTP_STATUS,
+    signature: 'SIGNATURE_RESULT_UNSPECIFIED',
+    keyId: '',
+    messageId: '',
+    decisionId: '',
+    detail: (err && err.details) || String(err && err.message ? err.message : err),
+    error: name,
+  };
+}
+
+class HookguardClient {
+  /**
+   * @param {string} target "host:port".
+   * @param {object} [options] timeoutMs (default 500); tls: {ca, cert, key}
+   *   (PEM Buffers; cert+key for mTLS); credentials: grpc.ChannelCredentials
+   *   (overrides tls); channelOptions: grpc channel options.
+   * One client (one HTTP/2 connection) is meant to be shared by the process.
+   */
+  constructor(target, options = {}) {
+    if (!target) throw new Error('hookguard: target is required');
+    const pkg = loadPackage();
+    let creds = options.credentials;
+    if (!creds) {
+      creds = options.tls
+        ? grpc.credentials.createSsl(options.tls.ca || null, options.tls.key || null,
+          options.tls.cert || null)
+        : grpc.credentials.createInsecure();
+    }
+    this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.stub = new pkg.WebhookAuthService(target, creds, options.channelOptions || {});
+  }
+
+  /**
+   * AuthorizeWebhook: signature, payload, ownership in one round trip.
+   * @param {Buffer|Uint8Array} body the raw body, exactly as received.
+   * @param {object} headers the request's headers (Node's req.headers works).
+   * @param {object} [opts] profile, expectedOwnerId, method, url, timeoutMs.
+   * @returns {Promise<object>} the verdict; never rejects for an RPC failure.
+   */
+  authorizeWebhook(body, headers, opts = {}) {
+    if (typeof body === 'string') {
+      return Promise.reject(new TypeError('hookguard: body must be the raw bytes (Buffer), not a string'));
+    }
+    const request = {
+      profile: opts.profile || '',
+      expected_owner_id: opts.expectedOwnerId || '',
+      request: {
+        body: Buffer.from(body || []),
+        headers: normalizeHeaders(headers),
+        method: opts.method || '',
+        url: opts.url || '',
+      },
+    };
+    const timeoutMs = opts.timeoutMs ?? this.timeoutMs;
+    return new Promise((resolve) => {
+      try {
+        this.stub.AuthorizeWebhook(request, { deadline: Date.now() + timeoutMs }, (err, resp) => {
+          resolve(err ? verdictFromError(err) : verdictFromResponse(resp));
+        });
+      } catch (err) {
+        resolve(verdictFromError(err));
+      }
+    });
+  }
+
+  close() {
+    this.stub.close();
+  }
+}
+
+module.exports = {
+  HookguardClient,
+  DEFAULT_TIMEOUT_MS,
+  UNAVAILABLE_HTTP_STATUS,
+  normalizeHeaders,
+  loadPackage,
+  PROTO_ROOT,
+};

@@ -1,0 +1,118 @@
+'use strict';
+// Unit tests of the Node client against an in-process fake hookguard server
+// (grpc-js Server): one test per failure mode, as Envoy's ext_authz tests.
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const grpc = require('@grpc/grpc-js');
+const { HookguardClient, loadPackage, normalizeHeaders } = require('..');
+
+async function fakeServer(impl) {
+  const server = new grpc.Server();
+  server.addService(loadPackage().WebhookAuthService.service, {
+    VerifySignature: (call, cb) => cb({ code: grpc.status.UNIMPLEMENTED }),
+    AuthorizeCallEvent: (call, cb) => cb({ code: grpc.status.UNIMPLEMENTED }),
+    AuthorizeWebhook: impl,
+  });
+  const port = await new Promise((resolve, reject) =>
+    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(),
+      (err, p) => (err ? reject(err) : resolve(p))));
+  return { server, target: `127.0.0.1:${port}` };
+}
+
+test('AuthorizationAllowed passes body bytes, headers and options through', async () => {
+  let seen;
+  const { server, target } = await fakeServer((call, cb) => {
+    seen = call.request;
+    cb(null, { decision: 'DECISION_ALLOW', owner_id: '1', http_status: 200,
+      signature: 'SIGNATURE_RESULT_VALID', key_id: 'env' });
+  });
+  const client = new HookguardClient(target);
+  const body = Buffer.from([0x7b, 0x00, 0xff, 0x7d]);
+  const v = await client.authorizeWebhook(body, { 'X-Vapi-Signature': 'ab', 'x-multi': ['a', 'b'] },
+    { profile: 'vapi', expectedOwnerId: '1' });
+  assert.equal(v.allowed, true);
+  assert.equal(v.ownerId, '1');
+  assert.equal(v.httpStatus, 200);
+  assert.equal(v.keyId, 'env');
+  assert.equal(v.error, null);
+  assert.deepEqual(Buffer.from(seen.request.body), body);
+  assert.equal(seen.request.headers['X-Vapi-Signature'], 'ab');
+  assert.equal(seen.request.headers['x-multi'], 'a, b');
+  assert.equal(seen.profile, 'vapi');
+  assert.equal(seen.expected_owner_id, '1');
+  client.close();
+  server.forceShutdown();
+});
+
+test('AuthorizationDenied mirrors the server http_status and hides owner', async () => {
+  const { server, target } = await fakeServer((call, cb) => cb(null, {
+    decision: 'DECISION_DENY', reason: 'DENY_REASON_ASSISTANT_MISMATCH', http_status: 403, owner_id: '2' }));
+  const client = new HookguardClient(target);
+  const v = await client.authorizeWebhook(Buffer.from('{}'), {});
+  assert.equal(v.allowed, false);
+  assert.equal(v.reason, 'DENY_REASON_ASSISTANT_MISMATCH');
+  assert.equal(v.httpStatus, 403);
+  assert.equal(v.ownerId, '');
+  client.close();
+  server.forceShutdown();
+});
+
+test('UnspecifiedDecisionIsDeny even with a 200 status', async () => {
+  const { server, target } = await fakeServer((call, cb) => cb(null, { http_status: 200 }));
+  const client = new HookguardClient(target);
+  const v = await client.authorizeWebhook(Buffer.from('{}'), {});
+  assert.equal(v.allowed, false);
+  assert.equal(v.httpStatus, 403);
+  client.close();
+  server.forceShutdown();
+});
+
+test('ServerUnavailable fails closed with 503', async () => {
+  const { server, target } = await fakeServer((call, cb) => cb({ code: grpc.status.UNAVAILABLE, details: 'db down' }));
+  const client = new HookguardClient(target);
+  const v = await client.authorizeWebhook(Buffer.from('{}'), {});
+  assert.equal(v.allowed, false);
+  assert.equal(v.httpStatus, 503);
+  assert.equal(v.error, 'UNAVAILABLE');
+  client.close();
+  server.forceShutdown();
+});
+
+test('DeadlineExceeded fails closed with 503', async () => {
+  const { server, target } = await fakeServer((call, cb) => setTimeout(() => cb(null, {
+    decision: 'DECISION_ALLOW', owner_id: '1', http_status: 200 }), 400));
+  const client = new HookguardClient(target, { timeoutMs: 100 });
+  const v = await client.authorizeWebhook(Buffer.from('{}'), {});
+  assert.equal(v.allowed, false);
+  assert.equal(v.httpStatus, 503);
+  assert.equal(v.error, 'DEADLINE_EXCEEDED');
+  client.close();
+  server.forceShutdown();
+});
+
+test('NoServerListening fails closed with 503', async () => {
+  const client = new HookguardClient('127.0.0.1:1', { timeoutMs: 300 });
+  const v = await client.authorizeWebhook(Buffer.from('{}'), {});
+  assert.equal(v.allowed, false);
+  assert.equal(v.httpStatus, 503);
+  client.close();
+});
+
+test('StringBodyIsRejected: the raw bytes are required', async () => {
+  const client = new HookguardClient('127.0.0.1:1');
+  await assert.rejects(client.authorizeWebhook('{}', {}), TypeError);
+  client.close();
+});
+
+test('normalizeHeaders accepts Map-like headers', () => {
+  assert.deepEqual(normalizeHeaders(new Map([['a', '1'], ['b', '2']])), { a: '1', b: '2' });
+});
+
+test('bundled proto equals the contract in protos/', () => {
+  const fs = require('node:fs');
+  const path = require('node:path');
+  const repoProto = path.join(__dirname, '..', '..', '..', 'protos', 'hookguard', 'v1', 'hookguard.proto');
+  const bundled = path.join(__dirname, '..', 'proto', 'hookguard', 'v1', 'hookguard.proto');
+  assert.equal(fs.readFileSync(bundled, 'utf8'), fs.readFileSync(repoProto, 'utf8'),
+    'run npm run sync-proto');
+});
