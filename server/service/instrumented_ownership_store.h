@@ -1,0 +1,41 @@
+// Measures every ownership lookup for the metrics without touching the store.
+#ifndef HOOKGUARD_SERVER_SERVICE_INSTRUMENTED_OWNERSHIP_STORE_H_
+#define HOOKGUARD_SERVER_SERVICE_INSTRUMENTED_OWNERSHIP_STORE_H_
+
+#include <atomic>
+
+#include "absl/time/clock.h"
+#include "server/ownership/ownership_store.h"
+#include "server/service/metrics.h"
+
+namespace hookguard {
+
+// Decorates an OwnershipStore: lookup latency, errors by code, lookups in
+// flight (the connections in use). `inner` and `metrics` are not owned and
+// must outlive it. Thread-safe.
+class InstrumentedOwnershipStore final : public OwnershipStore {
+ public:
+  InstrumentedOwnershipStore(OwnershipStore& inner, Metrics& metrics)
+      : inner_(inner), metrics_(metrics) {}
+
+  absl::StatusOr<std::optional<CallOwnership>> FindCall(absl::string_view call_id,
+                                                        absl::Time deadline) override {
+    metrics_.SetDatabaseConnectionsInUse(in_flight_.fetch_add(1) + 1);
+    const absl::Time start = absl::Now();
+    absl::StatusOr<std::optional<CallOwnership>> found = inner_.FindCall(call_id, deadline);
+    metrics_.ObserveDatabaseQuery(absl::Now() - start, found.status());
+    metrics_.SetDatabaseConnectionsInUse(in_flight_.fetch_sub(1) - 1);
+    return found;
+  }
+
+  absl::Status Ping(absl::Time deadline) override { return inner_.Ping(deadline); }
+
+ private:
+  OwnershipStore& inner_;
+  Metrics& metrics_;
+  std::atomic<int64_t> in_flight_{0};
+};
+
+}  // namespace hookguard
+
+#endif  // HOOKGUARD_SERVER_SERVICE_INSTRUMENTED_OWNERSHIP_STORE_H_

@@ -1,0 +1,144 @@
+#include "server/service/metrics.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+
+#ifndef HOOKGUARD_VERSION
+#define HOOKGUARD_VERSION "dev"
+#endif
+
+namespace hookguard {
+namespace {
+
+std::string Escape(const std::string& value) {
+  return absl::StrReplaceAll(value, {{"\\", "\\\\"}, {"\"", "\\\""}, {"\n", "\\n"}});
+}
+
+std::string LabelSet(const std::vector<const char*>& names, const std::vector<std::string>& values,
+                     const std::string& extra = "") {
+  std::string out = "{";
+  for (size_t i = 0; i < names.size(); ++i) {
+    absl::StrAppend(&out, i ? "," : "", names[i], "=\"", Escape(values[i]), "\"");
+  }
+  if (!extra.empty()) absl::StrAppend(&out, names.empty() ? "" : ",", extra);
+  out += "}";
+  return out;
+}
+
+void Header(std::string* out, const char* name, const char* type, const char* help) {
+  absl::StrAppend(out, "# HELP ", name, " ", help, "\n# TYPE ", name, " ", type, "\n");
+}
+
+}  // namespace
+
+void Metrics::Histogram::Observe(double seconds) {
+  for (size_t i = 0; i < kBuckets.size(); ++i) {
+    if (seconds <= kBuckets[i]) ++counts[i];
+  }
+  ++count;
+  sum += seconds;
+}
+
+void Metrics::ObserveRequest(const audit::v1::AuditRecord& record, absl::Duration latency) {
+  const std::string code = record.grpc_code().empty() ? "OK" : record.grpc_code();
+  absl::MutexLock lock(&mu_);
+  ++requests_[{record.rpc(), record.decision(), record.reason(), code}];
+  if (!record.signature().empty()) {
+    ++signatures_[{record.profile(), record.key_id(), record.signature()}];
+  }
+  latency_[{record.rpc()}].Observe(absl::ToDoubleSeconds(latency));
+}
+
+void Metrics::ObserveDatabaseQuery(absl::Duration latency, const absl::Status& status) {
+  absl::MutexLock lock(&mu_);
+  db_latency_.Observe(absl::ToDoubleSeconds(latency));
+  if (!status.ok()) ++db_errors_[{absl::StatusCodeToString(status.code())}];
+}
+
+void Metrics::SetDatabaseConnectionsInUse(int64_t in_use) {
+  absl::MutexLock lock(&mu_);
+  db_in_use_ = in_use;
+}
+
+void Metrics::SetDatabaseUp(bool up) {
+  absl::MutexLock lock(&mu_);
+  db_up_ = up ? 1 : 0;
+}
+
+void Metrics::ObserveReload(bool ok) {
+  absl::MutexLock lock(&mu_);
+  ++reloads_[{ok ? "ok" : "error"}];
+  last_reload_ok_ = ok ? 1 : 0;
+}
+
+void Metrics::SetWorkQueueDepth(int64_t depth) {
+  absl::MutexLock lock(&mu_);
+  queue_depth_ = depth;
+}
+
+std::string Metrics::Render() const {
+  std::string out;
+  auto histogram = [&out](const char* name, const std::vector<const char*>& names,
+                          const Labels& values, const Histogram& h) {
+    for (size_t i = 0; i < kBuckets.size(); ++i) {
+      absl::StrAppend(&out, name, "_bucket",
+                      LabelSet(names, values, absl::StrCat("le=\"", kBuckets[i], "\"")), " ",
+                      h.counts[i], "\n");
+    }
+    absl::StrAppend(&out, name, "_bucket", LabelSet(names, values, "le=\"+Inf\""), " ", h.count,
+                    "\n");
+    absl::StrAppend(&out, name, "_sum", LabelSet(names, values), " ", h.sum, "\n");
+    absl::StrAppend(&out, name, "_count", LabelSet(names, values), " ", h.count, "\n");
+  };
+  auto counters = [&out](const char* name, const std::vector<const char*>& names,
+                         const std::map<Labels, uint64_t>& series) {
+    for (const auto& [labels, value] : series) {
+      absl::StrAppend(&out, name, LabelSet(names, labels), " ", value, "\n");
+    }
+  };
+
+  absl::MutexLock lock(&mu_);
+  Header(&out, "hookguard_build_info", "gauge", "Build information; always 1.");
+  absl::StrAppend(&out, "hookguard_build_info{version=\"", HOOKGUARD_VERSION, "\"} 1\n");
+
+  Header(&out, "hookguard_requests_total", "counter",
+         "Answered RPCs by rpc, decision, deny reason and gRPC code.");
+  counters("hookguard_requests_total", {"rpc", "decision", "reason", "code"}, requests_);
+
+  Header(&out, "hookguard_signature_results_total", "counter",
+         "Signature checks by profile, matching key id and result.");
+  counters("hookguard_signature_results_total", {"profile", "key_id", "result"}, signatures_);
+
+  Header(&out, "hookguard_request_duration_seconds", "histogram",
+         "Time spent in the service per RPC.");
+  for (const auto& [labels, h] : latency_) {
+    histogram("hookguard_request_duration_seconds", {"rpc"}, labels, h);
+  }
+
+  Header(&out, "hookguard_db_query_duration_seconds", "histogram",
+         "Time of one ownership lookup, including the wait for a connection.");
+  histogram("hookguard_db_query_duration_seconds", {}, {}, db_latency_);
+
+  Header(&out, "hookguard_db_errors_total", "counter", "Failed ownership lookups by code.");
+  counters("hookguard_db_errors_total", {"code"}, db_errors_);
+
+  Header(&out, "hookguard_db_connections_in_use", "gauge", "Lookups holding a connection now.");
+  absl::StrAppend(&out, "hookguard_db_connections_in_use ", db_in_use_, "\n");
+
+  Header(&out, "hookguard_db_up", "gauge", "1 while the database answers the health ping.");
+  absl::StrAppend(&out, "hookguard_db_up ", db_up_, "\n");
+
+  Header(&out, "hookguard_work_queue_depth", "gauge", "Requests waiting for a worker thread.");
+  absl::StrAppend(&out, "hookguard_work_queue_depth ", queue_depth_, "\n");
+
+  Header(&out, "hookguard_config_reloads_total", "counter",
+         "Reloads of the configuration and secret files, by result.");
+  counters("hookguard_config_reloads_total", {"result"}, reloads_);
+
+  Header(&out, "hookguard_config_last_reload_success", "gauge",
+         "0 after a failed reload (the previous configuration stays in force).");
+  absl::StrAppend(&out, "hookguard_config_last_reload_success ", last_reload_ok_, "\n");
+  return out;
+}
+
+}  // namespace hookguard

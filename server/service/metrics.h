@@ -1,0 +1,69 @@
+// Prometheus metrics, rendered in the text exposition format.
+#ifndef HOOKGUARD_SERVER_SERVICE_METRICS_H_
+#define HOOKGUARD_SERVER_SERVICE_METRICS_H_
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "hookguard/audit/v1/audit.pb.h"
+
+namespace hookguard {
+
+// Counters, gauges and latency histograms of the service. Label values come
+// from enum names, profile names and key ids, never from request content
+// beyond them, so the series stay few. Thread-safe.
+class Metrics {
+ public:
+  // Latency bucket bounds, in seconds.
+  static constexpr std::array<double, 12> kBuckets = {
+      0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1};
+
+  // One answered RPC, from its audit record: requests by rpc, decision,
+  // reason and gRPC code; signature results by profile and key id; latency.
+  void ObserveRequest(const audit::v1::AuditRecord& record, absl::Duration latency);
+
+  // One database lookup: its latency and, when it failed, its error code.
+  void ObserveDatabaseQuery(absl::Duration latency, const absl::Status& status);
+  void SetDatabaseConnectionsInUse(int64_t in_use);
+  void SetDatabaseUp(bool up);
+
+  // A reload of the configuration or secret files: "ok" or "error".
+  void ObserveReload(bool ok);
+
+  void SetWorkQueueDepth(int64_t depth);
+
+  // The whole exposition, e.g. for GET /metrics.
+  std::string Render() const;
+
+ private:
+  struct Histogram {
+    std::array<uint64_t, kBuckets.size()> counts{};
+    uint64_t count = 0;
+    double sum = 0;
+    void Observe(double seconds);
+  };
+  using Labels = std::vector<std::string>;
+
+  mutable absl::Mutex mu_;
+  std::map<Labels, uint64_t> requests_ ABSL_GUARDED_BY(mu_);    // rpc, decision, reason, code
+  std::map<Labels, uint64_t> signatures_ ABSL_GUARDED_BY(mu_);  // profile, key_id, result
+  std::map<Labels, Histogram> latency_ ABSL_GUARDED_BY(mu_);    // rpc
+  Histogram db_latency_ ABSL_GUARDED_BY(mu_);
+  std::map<Labels, uint64_t> db_errors_ ABSL_GUARDED_BY(mu_);   // code
+  std::map<Labels, uint64_t> reloads_ ABSL_GUARDED_BY(mu_);     // result
+  int64_t db_in_use_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t db_up_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t queue_depth_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t last_reload_ok_ ABSL_GUARDED_BY(mu_) = 1;
+};
+
+}  // namespace hookguard
+
+#endif  // HOOKGUARD_SERVER_SERVICE_METRICS_H_

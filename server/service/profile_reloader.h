@@ -1,0 +1,46 @@
+// Rotation without restart: rebuilds the profiles when the configuration
+// file or a secret file changes (a mounted Kubernetes Secret is rewritten in
+// place by the kubelet).
+#ifndef HOOKGUARD_SERVER_SERVICE_PROFILE_RELOADER_H_
+#define HOOKGUARD_SERVER_SERVICE_PROFILE_RELOADER_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "server/config/profile_set.h"
+#include "server/config/secret_source.h"
+
+namespace hookguard {
+
+// Not thread-safe: one thread (the reload loop) calls it.
+class ProfileReloader {
+ public:
+  // `config_path` empty: DefaultConfig() (only environment secrets, which
+  // cannot change while the process runs). `secrets` is not owned.
+  ProfileReloader(std::string config_path, const SecretSource& secrets)
+      : config_path_(std::move(config_path)), secrets_(secrets) {}
+
+  // Loads the configuration and every secret. An error here must stop the
+  // server at start; its message names the file, key or variable at fault.
+  absl::StatusOr<std::shared_ptr<const ProfileSet>> Load();
+
+  // Re-reads the configuration and the secret files. Returns nullptr when
+  // nothing changed since the last successful load, a new set when something
+  // did and it is valid, and an error when the new files are bad (the caller
+  // keeps the old set; the same bad files are reported only once).
+  absl::StatusOr<std::shared_ptr<const ProfileSet>> ReloadIfChanged();
+
+ private:
+  // A digest of the configuration text and every secret file's bytes.
+  absl::StatusOr<std::string> Fingerprint() const;
+
+  const std::string config_path_;
+  const SecretSource& secrets_;
+  std::string loaded_;        // fingerprint of the set in force
+  std::string last_failure_;  // fingerprint of the last bad files
+};
+
+}  // namespace hookguard
+
+#endif  // HOOKGUARD_SERVER_SERVICE_PROFILE_RELOADER_H_

@@ -1,0 +1,166 @@
+#include "server/service/webhook_auth_service.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "server/service/grpc_status.h"
+
+namespace hookguard {
+namespace {
+
+std::string CodeName(absl::StatusCode code) { return absl::StatusCodeToString(code); }
+
+}  // namespace
+
+WebhookAuthServiceImpl::WebhookAuthServiceImpl(const WebhookAuthorizer& authorizer,
+                                               WorkerPool& workers, AuditLog& audit,
+                                               Metrics& metrics, ServiceOptions options)
+    : authorizer_(authorizer),
+      workers_(workers),
+      audit_(audit),
+      metrics_(metrics),
+      options_(std::move(options)) {}
+
+std::string WebhookAuthServiceImpl::CallerOf(grpc::CallbackServerContext* context) {
+  std::shared_ptr<const grpc::AuthContext> auth = context->auth_context();
+  if (auth != nullptr && auth->IsPeerAuthenticated()) {
+    std::vector<grpc::string_ref> identity = auth->GetPeerIdentity();
+    if (!identity.empty()) return std::string(identity.front().data(), identity.front().size());
+  }
+  return context->peer();
+}
+
+absl::Status WebhookAuthServiceImpl::CheckCaller(grpc::CallbackServerContext* context) const {
+  if (options_.allowed_clients.empty()) return absl::OkStatus();
+  std::shared_ptr<const grpc::AuthContext> auth = context->auth_context();
+  if (auth == nullptr || !auth->IsPeerAuthenticated()) {
+    return absl::PermissionDeniedError("a client certificate is required");
+  }
+  // Any SAN or the CN may be the allowed identity.
+  for (const char* property : {"x509_subject_alternative_name", "x509_common_name"}) {
+    for (const grpc::string_ref& value : auth->FindPropertyValues(property)) {
+      if (options_.allowed_clients.count(absl::string_view(value.data(), value.size())) > 0) {
+        return absl::OkStatus();
+      }
+    }
+  }
+  return absl::PermissionDeniedError("client identity is not on the allowlist");
+}
+
+absl::Time WebhookAuthServiceImpl::DatabaseDeadline(grpc::CallbackServerContext* context,
+                                                    absl::Time now) const {
+  const absl::Time cap = now + options_.db_timeout;
+  const auto call_deadline = context->deadline();
+  if (call_deadline == std::chrono::system_clock::time_point::max()) return cap;
+  return std::min(cap, absl::FromChrono(call_deadline));
+}
+
+void WebhookAuthServiceImpl::Finish(grpc::CallbackServerContext* context,
+                                    grpc::ServerUnaryReactor* reactor, const absl::Status& status,
+                                    audit::v1::AuditRecord record, absl::Time start) {
+  const absl::Duration latency = absl::Now() - start;
+  record.set_caller(CallerOf(context));
+  record.set_latency_us(absl::ToInt64Microseconds(latency));
+  if (!status.ok()) {
+    record.set_grpc_code(CodeName(status.code()));
+    record.set_detail(std::string(status.message()));
+  }
+  metrics_.ObserveRequest(record, latency);
+  audit_.Decision(std::move(record));
+  reactor->Finish(ToGrpcStatus(status));
+}
+
+grpc::ServerUnaryReactor* WebhookAuthServiceImpl::VerifySignature(
+    grpc::CallbackServerContext* context, const v1::VerifySignatureRequest* request,
+    v1::VerifySignatureResponse* response) {
+  const absl::Time start = absl::Now();
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  audit::v1::AuditRecord record;
+  record.set_rpc("VerifySignature");
+  record.set_profile(request->profile());
+  absl::Status status = CheckCaller(context);
+  // Pure CPU work: done on gRPC's thread, no hop.
+  if (status.ok()) status = authorizer_.VerifySignature(*request, start, response);
+  if (status.ok()) {
+    record.set_signature(v1::SignatureResult_Name(response->result()));
+    record.set_key_id(response->key_id());
+    record.set_message_id(response->message_id());
+    record.set_detail(response->detail());
+  }
+  Finish(context, reactor, status, std::move(record), start);
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* WebhookAuthServiceImpl::AuthorizeCallEvent(
+    grpc::CallbackServerContext* context, const v1::AuthorizeCallEventRequest* request,
+    v1::AuthorizeCallEventResponse* response) {
+  const absl::Time start = absl::Now();
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (absl::Status denied = CheckCaller(context); !denied.ok()) {
+    audit::v1::AuditRecord record;
+    record.set_rpc("AuthorizeCallEvent");
+    Finish(context, reactor, denied, std::move(record), start);
+    return reactor;
+  }
+  workers_.Schedule([this, context, reactor, request, response, start] {
+    const absl::Time now = absl::Now();
+    absl::Status status = authorizer_.AuthorizeCallEvent(
+        *request, DatabaseDeadline(context, now), response);
+    audit::v1::AuditRecord record;
+    record.set_rpc("AuthorizeCallEvent");
+    record.set_call_id(request->event().call_id());
+    if (status.ok()) {
+      record.set_decision_id(response->decision_id());
+      record.set_decision(v1::Decision_Name(response->decision()));
+      if (response->reason() != v1::DENY_REASON_UNSPECIFIED) {
+        record.set_reason(v1::DenyReason_Name(response->reason()));
+      }
+      record.set_owner_id(response->owner_id());
+      record.set_detail(response->detail());
+    }
+    Finish(context, reactor, status, std::move(record), start);
+  });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* WebhookAuthServiceImpl::AuthorizeWebhook(
+    grpc::CallbackServerContext* context, const v1::AuthorizeWebhookRequest* request,
+    v1::AuthorizeWebhookResponse* response) {
+  const absl::Time start = absl::Now();
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (absl::Status denied = CheckCaller(context); !denied.ok()) {
+    audit::v1::AuditRecord record;
+    record.set_rpc("AuthorizeWebhook");
+    record.set_profile(request->profile());
+    Finish(context, reactor, denied, std::move(record), start);
+    return reactor;
+  }
+  workers_.Schedule([this, context, reactor, request, response, start] {
+    const absl::Time now = absl::Now();
+    absl::Status status = authorizer_.AuthorizeWebhook(*request, now,
+                                                       DatabaseDeadline(context, now), response);
+    audit::v1::AuditRecord record;
+    record.set_rpc("AuthorizeWebhook");
+    record.set_profile(request->profile());
+    if (status.ok()) {
+      record.set_decision_id(response->decision_id());
+      record.set_signature(v1::SignatureResult_Name(response->signature()));
+      record.set_key_id(response->key_id());
+      record.set_message_id(response->message_id());
+      record.set_decision(v1::Decision_Name(response->decision()));
+      if (response->reason() != v1::DENY_REASON_UNSPECIFIED) {
+        record.set_reason(v1::DenyReason_Name(response->reason()));
+      }
+      record.set_call_id(response->event().call_id());
+      record.set_owner_id(response->owner_id());
+      record.set_detail(response->detail());
+    }
+    Finish(context, reactor, status, std::move(record), start);
+  });
+  return reactor;
+}
+
+}  // namespace hookguard

@@ -1,0 +1,66 @@
+// The thin gRPC layer: converts messages and statuses, runs blocking work off
+// gRPC's threads, and records each answer in the audit log and metrics.
+#ifndef HOOKGUARD_SERVER_SERVICE_WEBHOOK_AUTH_SERVICE_H_
+#define HOOKGUARD_SERVER_SERVICE_WEBHOOK_AUTH_SERVICE_H_
+
+#include <set>
+#include <string>
+
+#include "absl/time/time.h"
+#include "hookguard/v1/hookguard.grpc.pb.h"
+#include "server/audit/audit_log.h"
+#include "server/decision/webhook_authorizer.h"
+#include "server/service/metrics.h"
+#include "server/service/worker_pool.h"
+
+namespace hookguard {
+
+struct ServiceOptions {
+  // Upper bound of one database lookup; the call's own deadline, when
+  // sooner, wins.
+  absl::Duration db_timeout = absl::Milliseconds(250);
+  // When not empty, only callers whose verified client certificate carries
+  // one of these identities (SAN or CN) are served; others get
+  // PERMISSION_DENIED. Needs mutual TLS.
+  std::set<std::string, std::less<>> allowed_clients;
+};
+
+// All referenced objects are not owned and must outlive the service.
+class WebhookAuthServiceImpl final : public v1::WebhookAuthService::CallbackService {
+ public:
+  WebhookAuthServiceImpl(const WebhookAuthorizer& authorizer, WorkerPool& workers,
+                         AuditLog& audit, Metrics& metrics, ServiceOptions options);
+
+  grpc::ServerUnaryReactor* VerifySignature(grpc::CallbackServerContext* context,
+                                            const v1::VerifySignatureRequest* request,
+                                            v1::VerifySignatureResponse* response) override;
+
+  grpc::ServerUnaryReactor* AuthorizeCallEvent(grpc::CallbackServerContext* context,
+                                               const v1::AuthorizeCallEventRequest* request,
+                                               v1::AuthorizeCallEventResponse* response) override;
+
+  grpc::ServerUnaryReactor* AuthorizeWebhook(grpc::CallbackServerContext* context,
+                                             const v1::AuthorizeWebhookRequest* request,
+                                             v1::AuthorizeWebhookResponse* response) override;
+
+ private:
+  // The caller's identity: certificate SAN/CN under mTLS, else the peer.
+  static std::string CallerOf(grpc::CallbackServerContext* context);
+  // PERMISSION_DENIED when an allowlist is set and the caller is not on it.
+  absl::Status CheckCaller(grpc::CallbackServerContext* context) const;
+  // min(call deadline, now + db_timeout).
+  absl::Time DatabaseDeadline(grpc::CallbackServerContext* context, absl::Time now) const;
+  // Writes the audit line and metrics, then finishes the call.
+  void Finish(grpc::CallbackServerContext* context, grpc::ServerUnaryReactor* reactor,
+              const absl::Status& status, audit::v1::AuditRecord record, absl::Time start);
+
+  const WebhookAuthorizer& authorizer_;
+  WorkerPool& workers_;
+  AuditLog& audit_;
+  Metrics& metrics_;
+  const ServiceOptions options_;
+};
+
+}  // namespace hookguard
+
+#endif  // HOOKGUARD_SERVER_SERVICE_WEBHOOK_AUTH_SERVICE_H_

@@ -1,0 +1,170 @@
+// The RPCs in-process over a real gRPC channel; the database is a gMock.
+#include "server/service/webhook_auth_service.h"
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include "absl/strings/escaping.h"
+#include "gmock/gmock.h"
+#include "grpcpp/grpcpp.h"
+#include "grpcpp/health_check_service_interface.h"
+#include "gtest/gtest.h"
+#include "server/config/config.h"
+#include "server/ownership/mock_ownership_store.h"
+
+namespace hookguard {
+namespace {
+
+using ::testing::_;
+using ::testing::NiceMock;
+using ::testing::Return;
+
+constexpr char kSecret[] = "service-test-secret";
+
+class FixedSecret final : public SecretSource {
+ public:
+  absl::StatusOr<std::string> Read(const config::v1::Secret&) const override { return kSecret; }
+};
+
+std::string Sign(const std::string& body) {
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  HMAC(EVP_sha256(), kSecret, sizeof(kSecret) - 1,
+       reinterpret_cast<const unsigned char*>(body.data()), body.size(), mac, &len);
+  return absl::BytesToHexString(absl::string_view(reinterpret_cast<char*>(mac), len));
+}
+
+class WebhookAuthServiceTest : public ::testing::Test {
+ protected:
+  void Start(ServiceOptions options = {}) {
+    profiles_ = std::make_unique<ProfileHolder>(*ProfileSet::Build(DefaultConfig(), FixedSecret()));
+    rules_ = std::make_unique<CallEventAuthorizer>(store_);
+    authorizer_ = std::make_unique<WebhookAuthorizer>(*profiles_, *rules_, ids_,
+                                                      WebhookAuthorizerOptions{1 << 20});
+    service_ = std::make_unique<WebhookAuthServiceImpl>(*authorizer_, workers_, audit_, metrics_,
+                                                        options);
+    grpc::ServerBuilder builder;
+    int port = 0;
+    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+    builder.RegisterService(service_.get());
+    server_ = builder.BuildAndStart();
+    ASSERT_NE(port, 0);
+    stub_ = v1::WebhookAuthService::NewStub(grpc::CreateChannel(
+        "127.0.0.1:" + std::to_string(port), grpc::InsecureChannelCredentials()));
+  }
+  void TearDown() override {
+    if (server_) server_->Shutdown();
+  }
+
+  v1::AuthorizeWebhookRequest Webhook(const std::string& body) {
+    v1::AuthorizeWebhookRequest request;
+    request.mutable_request()->set_body(body);
+    (*request.mutable_request()->mutable_headers())["x-vapi-signature"] = Sign(body);
+    return request;
+  }
+
+  NiceMock<MockOwnershipStore> store_;
+  DecisionIdGenerator ids_;
+  WorkerPool workers_{2};
+  AuditLog audit_{nullptr};
+  Metrics metrics_;
+  std::unique_ptr<ProfileHolder> profiles_;
+  std::unique_ptr<CallEventAuthorizer> rules_;
+  std::unique_ptr<WebhookAuthorizer> authorizer_;
+  std::unique_ptr<WebhookAuthServiceImpl> service_;
+  std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<v1::WebhookAuthService::Stub> stub_;
+};
+
+TEST_F(WebhookAuthServiceTest, VerifySignatureAnswersValid) {
+  Start();
+  v1::VerifySignatureRequest request;
+  request.mutable_request()->set_body("hello");
+  (*request.mutable_request()->mutable_headers())["X-VAPI-SIGNATURE"] = Sign("hello");
+  v1::VerifySignatureResponse response;
+  grpc::ClientContext context;
+  ASSERT_TRUE(stub_->VerifySignature(&context, request, &response).ok());
+  EXPECT_EQ(response.result(), v1::SIGNATURE_RESULT_VALID);
+  EXPECT_EQ(response.http_status(), 200);
+}
+
+TEST_F(WebhookAuthServiceTest, AllowIsOkWithDecisionInside) {
+  Start();
+  CallOwnership call;
+  call.owner_id = "7";
+  call.assistant_id = "a";
+  call.assistant_owner_id = "7";
+  EXPECT_CALL(store_, FindCall(absl::string_view("c1"), _))
+      .WillOnce(Return(std::optional<CallOwnership>(call)));
+  v1::AuthorizeWebhookResponse response;
+  grpc::ClientContext context;
+  grpc::Status status =
+      stub_->AuthorizeWebhook(&context, Webhook(R"({"call":{"id":"c1","assistantId":"a"}})"),
+                              &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(response.decision(), v1::DECISION_ALLOW);
+  EXPECT_EQ(response.owner_id(), "7");
+  EXPECT_EQ(response.http_status(), 200);
+  EXPECT_EQ(response.decision_id().size(), 32u);
+  EXPECT_NE(metrics_.Render().find("decision=\"DECISION_ALLOW\""), std::string::npos);
+}
+
+TEST_F(WebhookAuthServiceTest, DenyIsOkWithDecisionInside) {
+  Start();
+  EXPECT_CALL(store_, FindCall(_, _)).WillOnce(Return(std::optional<CallOwnership>()));
+  v1::AuthorizeWebhookResponse response;
+  grpc::ClientContext context;
+  ASSERT_TRUE(
+      stub_->AuthorizeWebhook(&context, Webhook(R"({"call":{"id":"nope"}})"), &response).ok());
+  EXPECT_EQ(response.decision(), v1::DECISION_DENY);
+  EXPECT_EQ(response.reason(), v1::DENY_REASON_CALL_NOT_FOUND);
+  EXPECT_EQ(response.http_status(), 404);
+}
+
+TEST_F(WebhookAuthServiceTest, DatabaseUnavailableIsUnavailable) {
+  Start();
+  EXPECT_CALL(store_, FindCall(_, _)).WillOnce(Return(absl::UnavailableError("down")));
+  v1::AuthorizeCallEventRequest request;
+  request.mutable_event()->set_call_id("c1");
+  v1::AuthorizeCallEventResponse response;
+  grpc::ClientContext context;
+  EXPECT_EQ(stub_->AuthorizeCallEvent(&context, request, &response).error_code(),
+            grpc::StatusCode::UNAVAILABLE);
+  EXPECT_NE(response.decision(), v1::DECISION_ALLOW);
+}
+
+TEST_F(WebhookAuthServiceTest, DatabaseTimeoutIsDeadlineExceeded) {
+  Start();
+  EXPECT_CALL(store_, FindCall(_, _))
+      .WillOnce(Return(absl::DeadlineExceededError("no answer in time")));
+  v1::AuthorizeCallEventRequest request;
+  request.mutable_event()->set_call_id("c1");
+  v1::AuthorizeCallEventResponse response;
+  grpc::ClientContext context;
+  EXPECT_EQ(stub_->AuthorizeCallEvent(&context, request, &response).error_code(),
+            grpc::StatusCode::DEADLINE_EXCEEDED);
+}
+
+TEST_F(WebhookAuthServiceTest, UnknownProfileIsInvalidArgument) {
+  Start();
+  auto request = Webhook("{}");
+  request.set_profile("missing");
+  v1::AuthorizeWebhookResponse response;
+  grpc::ClientContext context;
+  EXPECT_EQ(stub_->AuthorizeWebhook(&context, request, &response).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+TEST_F(WebhookAuthServiceTest, AllowlistRefusesCallersWithoutCertificate) {
+  ServiceOptions options;
+  options.allowed_clients = {"web.example"};
+  Start(options);
+  v1::VerifySignatureRequest request;
+  v1::VerifySignatureResponse response;
+  grpc::ClientContext context;
+  EXPECT_EQ(stub_->VerifySignature(&context, request, &response).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+}
+
+}  // namespace
+}  // namespace hookguard

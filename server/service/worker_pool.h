@@ -1,0 +1,42 @@
+// A fixed pool of threads for the blocking part of a request (the database
+// lookup), so that gRPC's own threads never block and health checks are
+// answered even while the database hangs.
+#ifndef HOOKGUARD_SERVER_SERVICE_WORKER_POOL_H_
+#define HOOKGUARD_SERVER_SERVICE_WORKER_POOL_H_
+
+#include <deque>
+#include <functional>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+
+namespace hookguard {
+
+// Runs scheduled tasks on `threads` threads in FIFO order. The destructor
+// runs every task already scheduled, then joins. Thread-safe.
+class WorkerPool {
+ public:
+  explicit WorkerPool(int threads);
+  ~WorkerPool();
+  WorkerPool(const WorkerPool&) = delete;
+  WorkerPool& operator=(const WorkerPool&) = delete;
+
+  void Schedule(std::function<void()> task);
+
+  // Tasks waiting for a thread (a saturation signal for metrics).
+  size_t queued() const;
+
+ private:
+  void Run();
+
+  mutable absl::Mutex mu_;
+  std::deque<std::function<void()>> tasks_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace hookguard
+
+#endif  // HOOKGUARD_SERVER_SERVICE_WORKER_POOL_H_
