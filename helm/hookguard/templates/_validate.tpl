@@ -86,11 +86,11 @@ value to fix. Included once from deployment.yaml, so every render checks them.
 {{- range $v.extraVolumeMounts }}{{ $dirs = append $dirs .mountPath }}{{ end }}
 {{- if not $v.config }}
 {{- if not (has "VAPI_WEBHOOK_SECRET" $envNames) }}
-{{- fail "config is empty (default profile) so the secret comes from VAPI_WEBHOOK_SECRET: set webhookSecrets.env.VAPI_WEBHOOK_SECRET to a key of webhookSecrets.existingSecret" }}
+{{- fail "config is null (no config file: default profile) so the secret comes from VAPI_WEBHOOK_SECRET: set webhookSecrets.env.VAPI_WEBHOOK_SECRET to a key of webhookSecrets.existingSecret" }}
 {{- end }}
 {{- else }}
 {{- if not $v.config.profiles }}
-{{- fail "config.profiles is empty: give at least one profile, or set config: {} for the default profile" }}
+{{- fail "config.profiles is empty: give at least one profile, or set config: null for the default profile" }}
 {{- end }}
 {{- $profileNames := list }}
 {{- range $p := $v.config.profiles }}

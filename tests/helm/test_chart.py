@@ -1,0 +1,467 @@
+#!/usr/bin/python3
+"""Tests of the hookguard Helm chart, offline (no cluster needed).
+
+1. `helm lint --strict` with each ci/*-values.yaml (and no template `fail`
+   swallowed by lint mode).
+2. `helm template` with each ci values file, then assertions on the rendered
+   manifests (probes, security context, resources, HPA/replicas, PDB,
+   NetworkPolicy selectors, ServiceMonitor, ConfigMap JSON, TLS, test Pod...).
+3. Values that must be rejected (schema or template `fail`): each must FAIL to
+   render, with a message naming the problem.
+
+Run with Debian's Python (PyYAML from python3-yaml): /usr/bin/python3.
+Prints one line per check and a summary `N passed, M failed`; exits 1 on any
+failure. HELM may name the helm binary (default: .tools/bin/helm, then PATH).
+"""
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+import yaml
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+CHART = os.path.join(REPO, "helm", "hookguard")
+CI = os.path.join(CHART, "ci")
+CI_FILES = ["minimal-values.yaml", "production-values.yaml", "tls-values.yaml"]
+UID = 10001
+GRPC_PORT = 50051
+SERVICE_NAME = "hookguard.v1.WebhookAuthService"
+
+passed = 0
+failed = 0
+
+
+def check(name, ok, detail=""):
+    global passed, failed
+    if ok:
+        passed += 1
+        print(f"PASS {name}")
+    else:
+        failed += 1
+        print(f"FAIL {name}" + (f": {detail}" if detail else ""))
+    return ok
+
+
+def find_helm():
+    for cand in (os.environ.get("HELM"), os.path.join(REPO, ".tools", "bin", "helm"), shutil.which("helm")):
+        if cand and os.access(cand, os.X_OK):
+            return cand
+    print("FAIL helm not found: run scripts/setup.sh (installs it to .tools/bin/helm) or set HELM")
+    print("0 passed, 1 failed")
+    sys.exit(1)
+
+
+HELM = find_helm()
+TMP = tempfile.mkdtemp(prefix="hookguard-helm-test-")
+
+
+def values_file(values, name="override"):
+    path = os.path.join(TMP, f"{name}-{abs(hash(json.dumps(values, sort_keys=True)))}.yaml")
+    with open(path, "w") as f:
+        yaml.safe_dump(values, f)
+    return path
+
+
+def render(*files, release="t", namespace="hg"):
+    """Returns (ok, docs_or_error_text)."""
+    cmd = [HELM, "template", release, CHART, "--namespace", namespace]
+    for f in files:
+        cmd += ["-f", f]
+    p = subprocess.run(cmd, capture_output=True, text=True)
+    if p.returncode != 0:
+        return False, p.stderr + p.stdout
+    docs = [d for d in yaml.safe_load_all(p.stdout) if d]
+    return True, docs
+
+
+def ci(name):
+    return os.path.join(CI, name)
+
+
+def kinds(docs, kind):
+    return [d for d in docs if d.get("kind") == kind]
+
+
+def one(docs, kind, pred=lambda d: True):
+    found = [d for d in kinds(docs, kind) if pred(d)]
+    return found[0] if len(found) == 1 else None
+
+
+def server_pod(docs):
+    dep = one(docs, "Deployment")
+    return dep, dep["spec"]["template"]["spec"], dep["spec"]["template"]["spec"]["containers"][0]
+
+
+def flag(container, name):
+    for a in container.get("args", []):
+        if a.startswith(f"--{name}="):
+            return a.split("=", 1)[1]
+    return None
+
+
+def test_pod(docs):
+    return one(docs, "Pod", lambda d: d["metadata"].get("annotations", {}).get("helm.sh/hook") == "test")
+
+
+# ---------------------------------------------------------------- assertions
+def assert_common(tag, docs, tls=False, metrics=True):
+    dep, pod, c = server_pod(docs)
+    # Security context.
+    psc, csc = pod.get("securityContext", {}), c.get("securityContext", {})
+    check(f"{tag}: pod runAsNonRoot with UID {UID}",
+          psc.get("runAsNonRoot") is True and psc.get("runAsUser") == UID and csc.get("runAsUser") == UID, f"{psc} {csc}")
+    check(f"{tag}: seccompProfile RuntimeDefault",
+          psc.get("seccompProfile", {}).get("type") == "RuntimeDefault"
+          and csc.get("seccompProfile", {}).get("type") == "RuntimeDefault")
+    check(f"{tag}: readOnlyRootFilesystem, no privilege escalation, drop ALL",
+          csc.get("readOnlyRootFilesystem") is True and csc.get("allowPrivilegeEscalation") is False
+          and "ALL" in csc.get("capabilities", {}).get("drop", []), str(csc))
+    res = c.get("resources", {})
+    check(f"{tag}: resources requests and limits set",
+          all(res.get("requests", {}).get(k) for k in ("cpu", "memory")) and res.get("limits", {}).get("memory")
+          and res.get("limits", {}).get("cpu"), str(res))
+    tmp_vol = [v for v in pod["volumes"] if v["name"] == "tmp"]
+    check(f"{tag}: emptyDir /tmp",
+          tmp_vol and "emptyDir" in tmp_vol[0] and any(m["mountPath"] == "/tmp" for m in c["volumeMounts"]))
+    check(f"{tag}: service account token not mounted", pod.get("automountServiceAccountToken") is False)
+    sa = one(docs, "ServiceAccount")
+    check(f"{tag}: ServiceAccount automountServiceAccountToken false",
+          sa is not None and sa.get("automountServiceAccountToken") is False)
+    # Rollout and shutdown.
+    ru = dep["spec"]["strategy"].get("rollingUpdate", {})
+    check(f"{tag}: rolling update maxUnavailable 0", ru.get("maxUnavailable") == 0, str(ru))
+    pre = c.get("lifecycle", {}).get("preStop", {}).get("exec", {}).get("command", [])
+    drain = int(flag(c, "drain_seconds") or -1)
+    sleep = int(pre[1]) if len(pre) == 2 and pre[0] == "sleep" else -1
+    check(f"{tag}: preStop sleep, grace period > preStop + drain",
+          sleep >= 0 and drain >= 0 and pod["terminationGracePeriodSeconds"] > sleep + drain,
+          f"sleep={sleep} drain={drain} grace={pod.get('terminationGracePeriodSeconds')}")
+    # Probes.
+    probes = {k: c.get(k) for k in ("startupProbe", "readinessProbe", "livenessProbe")}
+    if not tls:
+        check(f"{tag}: startup/readiness/liveness are native gRPC probes on {GRPC_PORT}",
+              all(p and p.get("grpc", {}).get("port") == GRPC_PORT for p in probes.values()), str(probes))
+        check(f"{tag}: readiness checks {SERVICE_NAME}",
+              probes["readinessProbe"]["grpc"].get("service") == SERVICE_NAME)
+    else:
+        ok = all(p and p.get("exec", {}).get("command", [])[:2] == ["hookguard", "health"]
+                 and any(a.startswith("--tls_ca=") for a in p["exec"]["command"]) for p in probes.values())
+        check(f"{tag}: with TLS, probes exec `hookguard health` over TLS", ok, str(probes))
+        check(f"{tag}: with TLS, readiness checks {SERVICE_NAME}",
+              f"--service={SERVICE_NAME}" in probes["readinessProbe"]["exec"]["command"])
+    check(f"{tag}: liveness more lenient than readiness",
+          probes["livenessProbe"]["failureThreshold"] * probes["livenessProbe"]["periodSeconds"]
+          > probes["readinessProbe"]["failureThreshold"] * probes["readinessProbe"]["periodSeconds"])
+    # Database secret.
+    db = [e for e in c.get("env", []) if e["name"] == "HOOKGUARD_DB"]
+    check(f"{tag}: HOOKGUARD_DB from a Secret key",
+          len(db) == 1 and db[0].get("valueFrom", {}).get("secretKeyRef", {}).get("name"), str(db))
+    # Service.
+    svc = one(docs, "Service")
+    ports = {p["name"]: p for p in svc["spec"]["ports"]}
+    check(f"{tag}: Service port grpc {GRPC_PORT} appProtocol grpc",
+          ports.get("grpc", {}).get("port") == GRPC_PORT and ports["grpc"].get("appProtocol") == "grpc", str(ports))
+    check(f"{tag}: Service selects only server pods",
+          svc["spec"]["selector"].get("app.kubernetes.io/component") == "server"
+          and svc["spec"]["selector"] == dep["spec"]["selector"]["matchLabels"])
+    if metrics:
+        check(f"{tag}: metrics port on Service and --metrics_listen",
+              "metrics" in ports and flag(c, "metrics_listen") == f"0.0.0.0:{ports['metrics']['port']}")
+    # Spread.
+    tsc = pod.get("topologySpreadConstraints", [])
+    check(f"{tag}: topologySpreadConstraints across nodes",
+          any(t["topologyKey"] == "kubernetes.io/hostname" for t in tsc), str(tsc))
+    # Webhook secret files: whole-Secret mount, read-only, no subPath (rotation).
+    ws = [m for m in c["volumeMounts"] if m["name"] == "webhook-secrets"]
+    check(f"{tag}: webhook Secret mounted read-only without subPath",
+          len(ws) == 1 and ws[0].get("readOnly") is True and "subPath" not in ws[0], str(ws))
+    # Test hook Pod.
+    tp = test_pod(docs)
+    ok = tp is not None
+    if ok:
+        tc = tp["spec"]["containers"][0]
+        ok = (tc["image"] == c["image"] and tc.get("command") == ["hookguard"] and tc["args"][0] == "health"
+              and f"--target={dep['metadata']['name']}.hg.svc:{GRPC_PORT}" in tc["args"]
+              and tc["securityContext"].get("readOnlyRootFilesystem") is True
+              and tp["metadata"]["labels"].get("app.kubernetes.io/component") == "test")
+    check(f"{tag}: helm test Pod runs `hookguard health` against the Service with the same image", ok,
+          str(tp and tp["spec"]))
+    return dep, pod, c
+
+
+def assert_configmap(tag, docs, profiles):
+    cm = one(docs, "ConfigMap")
+    if not check(f"{tag}: ConfigMap present", cm is not None):
+        return
+    try:
+        cfg = json.loads(cm["data"]["config.json"])
+    except Exception as e:  # noqa: BLE001
+        check(f"{tag}: ConfigMap config.json parses as JSON", False, str(e))
+        return
+    check(f"{tag}: ConfigMap config.json parses as JSON", True)
+    check(f"{tag}: config has profiles {profiles}", [p["name"] for p in cfg.get("profiles", [])] == profiles,
+          str(cfg))
+    check(f"{tag}: no inline secret in config", all(set(s) <= {"key_id", "env", "file"}
+                                                     for p in cfg["profiles"] for s in p["secrets"]))
+    dep, pod, c = server_pod(docs)
+    ann = dep["spec"]["template"]["metadata"].get("annotations", {})
+    check(f"{tag}: checksum/config annotation", re.fullmatch(r"[0-9a-f]{64}", ann.get("checksum/config", "")) is not None)
+    check(f"{tag}: --config points at the mounted ConfigMap",
+          flag(c, "config") == "/etc/hookguard/config.json"
+          and any(m["mountPath"] == "/etc/hookguard" and m["name"] == "config" for m in c["volumeMounts"]))
+    return cfg
+
+
+def test_ci_files():
+    rendered = {}
+    for name in CI_FILES:
+        p = subprocess.run([HELM, "lint", "--strict", CHART, "-f", ci(name)], capture_output=True, text=True)
+        out = p.stdout + p.stderr
+        # Lint mode turns template `fail` into a log line instead of an error.
+        check(f"lint --strict {name}", p.returncode == 0 and "funcMap fail" not in out and "[ERROR]" not in out,
+              out.strip()[-600:])
+        ok, docs = render(ci(name))
+        check(f"template {name}", ok, "" if ok else docs[-800:])
+        if ok:
+            rendered[name] = docs
+    return rendered
+
+
+def test_minimal(docs):
+    tag = "minimal"
+    dep, pod, c = assert_common(tag, docs)
+    check(f"{tag}: replicas set (2) when autoscaling is off", dep["spec"].get("replicas") == 2)
+    check(f"{tag}: no HPA when autoscaling is off", not kinds(docs, "HorizontalPodAutoscaler"))
+    pdb = one(docs, "PodDisruptionBudget")
+    check(f"{tag}: policy/v1 PDB maxUnavailable 1",
+          pdb is not None and pdb["apiVersion"] == "policy/v1" and pdb["spec"].get("maxUnavailable") == 1
+          and pdb["spec"]["selector"]["matchLabels"] == dep["spec"]["selector"]["matchLabels"], str(pdb))
+    check(f"{tag}: no ServiceMonitor by default", not kinds(docs, "ServiceMonitor"))
+    check(f"{tag}: no NetworkPolicy by default", not kinds(docs, "NetworkPolicy"))
+    check(f"{tag}: no audit CronJob by default", not kinds(docs, "CronJob"))
+    check(f"{tag}: no TLS flags", flag(c, "tls_cert") is None and flag(c, "client_ca") is None)
+    check(f"{tag}: image tag defaults to appVersion", c["image"] == "hookguard:0.1.0", c["image"])
+    cfg = assert_configmap(tag, docs, ["vapi"])
+    if cfg:
+        check(f"{tag}: default profile secret file is under the Secret mount",
+              cfg["profiles"][0]["secrets"][0]["file"].startswith("/run/secrets/hookguard/"))
+
+
+def test_production(docs):
+    tag = "production"
+    dep, pod, c = assert_common(tag, docs)
+    hpa = one(docs, "HorizontalPodAutoscaler")
+    check(f"{tag}: autoscaling/v2 HPA 3..12 on the Deployment",
+          hpa is not None and hpa["apiVersion"] == "autoscaling/v2" and hpa["spec"]["minReplicas"] == 3
+          and hpa["spec"]["maxReplicas"] == 12 and hpa["spec"]["scaleTargetRef"]["name"] == dep["metadata"]["name"],
+          str(hpa))
+    check(f"{tag}: Deployment omits replicas under the HPA", "replicas" not in dep["spec"])
+    pdb = one(docs, "PodDisruptionBudget")
+    check(f"{tag}: PDB minAvailable 2 (and no maxUnavailable)",
+          pdb is not None and pdb["spec"].get("minAvailable") == 2 and "maxUnavailable" not in pdb["spec"], str(pdb))
+    np_ = one(docs, "NetworkPolicy")
+    if check(f"{tag}: NetworkPolicy present", np_ is not None):
+        spec = np_["spec"]
+        grpc_rule = [r for r in spec["ingress"] if {"port": "grpc", "protocol": "TCP"} in r["ports"]]
+        metrics_rule = [r for r in spec["ingress"] if {"port": "metrics", "protocol": "TCP"} in r["ports"]]
+        web_peer = {"podSelector": {"matchLabels": {"app.kubernetes.io/name": "web"}},
+                    "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "web"}}}
+        check(f"{tag}: NetworkPolicy admits the web tier from values on the gRPC port",
+              len(grpc_rule) == 1 and web_peer in grpc_rule[0]["from"], str(grpc_rule))
+        check(f"{tag}: NetworkPolicy admits only web tier and the release's test Pod on gRPC",
+              len(grpc_rule) == 1 and len(grpc_rule[0]["from"]) == 2
+              and any(p.get("podSelector", {}).get("matchLabels", {}).get("app.kubernetes.io/component") == "test"
+                      and "namespaceSelector" not in p for p in grpc_rule[0]["from"]))
+        check(f"{tag}: NetworkPolicy admits the monitoring namespace on the metrics port",
+              len(metrics_rule) == 1 and metrics_rule[0]["from"][0]["namespaceSelector"]
+              == {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}, str(metrics_rule))
+        check(f"{tag}: NetworkPolicy selects the server pods",
+              spec["podSelector"]["matchLabels"] == dep["spec"]["selector"]["matchLabels"])
+        check(f"{tag}: NetworkPolicy egress to DNS and the database port",
+              "Egress" in spec["policyTypes"] and any(
+                  {"port": 6432, "protocol": "TCP"} in r["ports"] and {"ipBlock": {"cidr": "10.20.0.0/16"}} in r["to"]
+                  for r in spec.get("egress", [])))
+    sm = one(docs, "ServiceMonitor")
+    check(f"{tag}: ServiceMonitor scrapes the metrics port with the release label",
+          sm is not None and sm["spec"]["endpoints"][0]["port"] == "metrics"
+          and sm["metadata"]["labels"].get("release") == "kube-prometheus-stack", str(sm))
+    cj = one(docs, "CronJob")
+    ok = cj is not None
+    if ok:
+        jc = cj["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]
+        ok = (jc["command"] == ["hookguard"] and jc["args"][0] == "audit-db" and "--db=$(HOOKGUARD_DB)" in jc["args"]
+              and jc["securityContext"]["readOnlyRootFilesystem"] is True
+              and cj["spec"]["jobTemplate"]["spec"]["template"]["metadata"]["labels"]["app.kubernetes.io/component"]
+              == "audit")
+    check(f"{tag}: audit CronJob runs `hookguard audit-db`", ok, str(cj))
+    legacy = [e for e in c["env"] if e["name"] == "LEGACY_SECRET"]
+    check(f"{tag}: env-var secret from the webhook Secret",
+          legacy and legacy[0]["valueFrom"]["secretKeyRef"] == {"name": "hookguard-webhook",
+                                                                  "key": "legacy-shared-secret"})
+    check(f"{tag}: --pool_size from values", flag(c, "pool_size") == "4")
+    check(f"{tag}: hard spread when asked", pod["topologySpreadConstraints"][0]["whenUnsatisfiable"] == "DoNotSchedule")
+    cfg = assert_configmap(tag, docs, ["vapi", "legacy"])
+    if cfg:
+        check(f"{tag}: rotation: two key_ids in the vapi profile",
+              [s["key_id"] for s in cfg["profiles"][0]["secrets"]] == ["2026-11", "2026-10"])
+
+
+def test_tls(docs):
+    tag = "tls"
+    dep, pod, c = assert_common(tag, docs, tls=True)
+    base = "/run/secrets/hookguard-tls"
+    check(f"{tag}: server TLS flags", flag(c, "tls_cert") == f"{base}/tls.crt" and flag(c, "tls_key") == f"{base}/tls.key")
+    check(f"{tag}: mTLS --client_ca and --allowed_clients",
+          flag(c, "client_ca") == f"{base}/ca.crt"
+          and flag(c, "allowed_clients") == "web.web.svc,hookguard.hookguard.svc", str(c["args"]))
+    vol = [v for v in pod["volumes"] if v["name"] == "tls"]
+    mnt = [m for m in c["volumeMounts"] if m["name"] == "tls"]
+    check(f"{tag}: TLS Secret mounted read-only",
+          vol and vol[0]["secret"]["secretName"] == "hookguard-tls" and mnt and mnt[0]["readOnly"] is True)
+    tc = test_pod(docs)["spec"]["containers"][0]
+    check(f"{tag}: test Pod uses the CA and a client cert",
+          f"--tls_ca={base}/ca.crt" in tc["args"] and f"--tls_cert={base}/tls.crt" in tc["args"]
+          and any(m["mountPath"] == base for m in tc.get("volumeMounts", [])))
+
+
+def test_variants():
+    base = ci("minimal-values.yaml")
+    # Metrics off: no port, no flag, ServiceMonitor stays off.
+    ok, docs = render(base, values_file({"metrics": {"enabled": False}}))
+    if check("variant metrics off renders", ok, "" if ok else docs[-500:]):
+        _, _, c = server_pod(docs)
+        svc = one(docs, "Service")
+        check("variant metrics off: no metrics port, no --metrics_listen",
+              flag(c, "metrics_listen") is None and all(p["name"] != "metrics" for p in svc["spec"]["ports"])
+              and all(p["name"] != "metrics" for p in c["ports"]))
+    # No config file: default profile from VAPI_WEBHOOK_SECRET.
+    ok, docs = render(base, values_file({"config": None, "webhookSecrets": {"mount": False,
+                                                                          "env": {"VAPI_WEBHOOK_SECRET": "vapi"}}}))
+    if check("variant config null with VAPI_WEBHOOK_SECRET renders", ok, "" if ok else docs[-500:]):
+        dep, pod, c = server_pod(docs)
+        env = [e for e in c["env"] if e["name"] == "VAPI_WEBHOOK_SECRET"]
+        check("variant config null: no ConfigMap, no --config, no checksum; secret env from Secret",
+              not kinds(docs, "ConfigMap") and flag(c, "config") is None
+              and "checksum/config" not in dep["spec"]["template"]["metadata"].get("annotations", {})
+              and env and env[0]["valueFrom"]["secretKeyRef"] == {"name": "hookguard-webhook", "key": "vapi"})
+    # Config change changes the checksum (pods roll).
+    ok1, d1 = render(base)
+    ok2, d2 = render(base, values_file({"config": {"default_profile": "vapi", "profiles": [
+        {"name": "vapi", "kind": "hmac", "tolerance_seconds": 60,
+         "secrets": [{"key_id": "primary", "file": "/run/secrets/hookguard/vapi-webhook-secret"}]}]}}))
+    if ok1 and ok2:
+        a1 = server_pod(d1)[0]["spec"]["template"]["metadata"]["annotations"]["checksum/config"]
+        a2 = server_pod(d2)[0]["spec"]["template"]["metadata"]["annotations"]["checksum/config"]
+        check("variant config change changes checksum/config", a1 != a2)
+    else:
+        check("variant config change renders", False)
+    # Image digest pins the image.
+    digest = "sha256:" + hashlib.sha256(b"x").hexdigest()
+    ok, docs = render(base, values_file({"image": {"repository": "r/hookguard", "digest": digest}}))
+    check("variant image digest pins the image", ok and server_pod(docs)[2]["image"] == f"r/hookguard@{digest}")
+    # NetworkPolicy with only a podSelector: same namespace only.
+    ok, docs = render(base, values_file({"networkPolicy": {"enabled": True, "webTier": {
+        "podSelector": {"matchLabels": {"tier": "web"}}}}}))
+    if check("variant networkPolicy podSelector only renders", ok, "" if ok else docs[-500:]):
+        rule = one(docs, "NetworkPolicy")["spec"]["ingress"][0]
+        check("variant networkPolicy podSelector only: peer without namespaceSelector",
+              rule["from"][0] == {"podSelector": {"matchLabels": {"tier": "web"}}}, str(rule))
+    # Helm test can be turned off.
+    ok, docs = render(base, values_file({"tests": {"enabled": False}}))
+    check("variant tests.enabled false: no test Pod", ok and test_pod(docs) is None)
+
+
+# Values that must not render: (name, overrides, expected message fragment).
+REJECTIONS = [
+    ("wrong type: replicaCount string", {"replicaCount": "two"}, "replicaCount"),
+    ("wrong type: server.port string", {"server": {"port": "50051"}}, "port"),
+    ("wrong type: metrics.enabled string", {"metrics": {"enabled": "yes"}}, "enabled"),
+    ("unknown top-level key", {"replicas": 3}, "replicas"),
+    ("unknown nested key (typo)", {"autoscaling": {"enable": True}}, "enable"),
+    ("bad enum: image.pullPolicy", {"image": {"pullPolicy": "Sometimes"}}, "pullPolicy"),
+    ("HPA minReplicas > maxReplicas",
+     {"autoscaling": {"enabled": True, "minReplicas": 5, "maxReplicas": 3}}, "minReplicas (5) is greater"),
+    ("TLS enabled without a Secret", {"tls": {"enabled": True}}, "existingSecret"),
+    ("mTLS without TLS", {"tls": {"clientAuth": {"enabled": True}}}, "needs tls.enabled"),
+    ("allowedClients without mTLS", {"tls": {"enabled": True, "existingSecret": "s",
+                                             "clientAuth": {"allowedClients": ["a"]}}}, "allowedClients"),
+    ("DB Secret missing", {"database": {"existingSecret": ""}}, "database.existingSecret is required"),
+    ("webhook Secret missing", {"webhookSecrets": {"existingSecret": ""}}, "webhookSecrets.existingSecret is required"),
+    ("ServiceMonitor with metrics disabled",
+     {"metrics": {"enabled": False}, "serviceMonitor": {"enabled": True}}, "metrics"),
+    ("NetworkPolicy with no allowed selectors", {"networkPolicy": {"enabled": True}}, "webTier"),
+    ("NetworkPolicy egress without database peers",
+     {"networkPolicy": {"enabled": True, "webTier": {"podSelector": {"matchLabels": {"a": "b"}}},
+                        "egress": {"enabled": True}}}, "databaseTo"),
+    ("inline secret in config",
+     {"config": {"profiles": [{"name": "vapi", "kind": "hmac", "secrets": [{"key_id": "a", "value": "s3cr3t"}]}]}},
+     "value"),
+    ("config secret env not provided",
+     {"config": {"profiles": [{"name": "vapi", "kind": "hmac", "secrets": [{"key_id": "a", "env": "NOPE"}]}]}},
+     "NOPE"),
+    ("config secret file outside any mount",
+     {"config": {"profiles": [{"name": "vapi", "kind": "hmac", "secrets": [{"key_id": "a", "file": "/etc/x"}]}]}},
+     "/etc/x"),
+    ("config secret with both env and file",
+     {"webhookSecrets": {"env": {"E": "k"}},
+      "config": {"profiles": [{"name": "vapi", "kind": "hmac",
+                               "secrets": [{"key_id": "a", "env": "E", "file": "/run/secrets/hookguard/x"}]}]}},
+     "secrets"),
+    ("config default_profile unknown",
+     {"config": {"default_profile": "nope"}}, "nope"),
+    ("no config and no VAPI_WEBHOOK_SECRET", {"config": None}, "VAPI_WEBHOOK_SECRET"),
+    ("grace period too short for preStop + drain",
+     {"lifecycle": {"terminationGracePeriodSeconds": 20}}, "terminationGracePeriodSeconds"),
+    ("readOnlyRootFilesystem false", {"securityContext": {"readOnlyRootFilesystem": False}}, "readOnlyRootFilesystem"),
+    ("runAsNonRoot false", {"podSecurityContext": {"runAsNonRoot": False}}, "runAsNonRoot"),
+    ("PDB minAvailable and maxUnavailable both set",
+     {"podDisruptionBudget": {"minAvailable": 1, "maxUnavailable": 1}}, "not both"),
+    ("PDB minAvailable >= replicas", {"podDisruptionBudget": {"minAvailable": 2}}, "below the replica count"),
+    ("metrics port equals gRPC port", {"metrics": {"port": 50051}}, "metrics.port"),
+    ("HPA without any target", {"autoscaling": {"enabled": True, "targetCPUUtilizationPercentage": None}},
+     "targetCPUUtilizationPercentage"),
+]
+
+
+def test_rejections():
+    base = ci("minimal-values.yaml")
+    for name, overrides, fragment in REJECTIONS:
+        ok, out = render(base, values_file(overrides))
+        if ok:
+            check(f"reject {name}", False, "rendered, but should have failed")
+        else:
+            check(f"reject {name}", fragment in out, f"failed, but without {fragment!r}: {out.strip()[-400:]}")
+
+
+def main():
+    print(f"helm: {HELM} ({subprocess.run([HELM, 'version', '--short'], capture_output=True, text=True).stdout.strip()})")
+    rendered = test_ci_files()
+    for name, fn in (("minimal-values.yaml", test_minimal), ("production-values.yaml", test_production),
+                     ("tls-values.yaml", test_tls)):
+        if name in rendered:
+            try:
+                fn(rendered[name])
+            except Exception as e:  # noqa: BLE001
+                import traceback
+                traceback.print_exc()
+                check(f"{name}: assertions ran to the end", False, repr(e))
+    try:
+        test_variants()
+        test_rejections()
+    except Exception as e:  # noqa: BLE001 -- a crash is a failure, with the summary still printed
+        import traceback
+        traceback.print_exc()
+        check("test script ran to the end", False, repr(e))
+    shutil.rmtree(TMP, ignore_errors=True)
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
