@@ -1,0 +1,165 @@
+package hookguard
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
+	"google.golang.org/grpc/test/bufconn"
+
+	pb "github.com/hookguard/hookguard/client/go/hookguardv1"
+)
+
+// fakeServer answers AuthorizeWebhook with fn, over an in-memory connection.
+type fakeServer struct {
+	pb.UnimplementedWebhookAuthServiceServer
+	fn func(*pb.AuthorizeWebhookRequest) (*pb.AuthorizeWebhookResponse, error)
+}
+
+func (f *fakeServer) AuthorizeWebhook(ctx context.Context, r *pb.AuthorizeWebhookRequest) (*pb.AuthorizeWebhookResponse, error) {
+	return f.fn(r)
+}
+
+func newFake(t *testing.T, timeout time.Duration, fn func(*pb.AuthorizeWebhookRequest) (*pb.AuthorizeWebhookResponse, error)) *Client {
+	t.Helper()
+	lis := bufconn.Listen(1 << 20)
+	s := grpc.NewServer()
+	pb.RegisterWebhookAuthServiceServer(s, &fakeServer{fn: fn})
+	go s.Serve(lis)
+	conn, err := grpc.NewClient("passthrough:///bufnet",
+		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }),
+		grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close(); s.Stop() })
+	return NewFromConn(conn, timeout)
+}
+
+func TestAuthorizationAllowedPassesRequestThrough(t *testing.T) {
+	var seen *pb.AuthorizeWebhookRequest
+	c := newFake(t, 0, func(r *pb.AuthorizeWebhookRequest) (*pb.AuthorizeWebhookResponse, error) {
+		seen = r
+		return &pb.AuthorizeWebhookResponse{Decision: pb.Decision_DECISION_ALLOW, OwnerId: "1", HttpStatus: 200, KeyId: "env"}, nil
+	})
+	body := []byte{'{', 0, 0xff, '}'}
+	v := c.Authorize(context.Background(), Request{Body: body, Headers: map[string]string{"X-Vapi-Signature": "ab"}, Profile: "vapi", ExpectedOwnerID: "1"})
+	if !v.Allowed || v.OwnerID != "1" || v.HTTPStatus != 200 || v.KeyID != "env" || v.Err != nil {
+		t.Fatalf("verdict %+v", v)
+	}
+	if string(seen.GetRequest().GetBody()) != string(body) || seen.GetProfile() != "vapi" || seen.GetExpectedOwnerId() != "1" ||
+		seen.GetRequest().GetHeaders()["X-Vapi-Signature"] != "ab" {
+		t.Fatalf("request %+v", seen)
+	}
+}
+
+func TestAuthorizationDeniedMirrorsHTTPStatus(t *testing.T) {
+	c := newFake(t, 0, func(*pb.AuthorizeWebhookRequest) (*pb.AuthorizeWebhookResponse, error) {
+		return &pb.AuthorizeWebhookResponse{Decision: pb.Decision_DECISION_DENY, Reason: pb.DenyReason_DENY_REASON_CALL_NOT_FOUND, HttpStatus: 404, OwnerId: "2"}, nil
+	})
+	v := c.Authorize(context.Background(), Request{})
+	if v.Allowed || v.HTTPStatus != 404 || v.OwnerID != "" || v.Reason != pb.DenyReason_DENY_REASON_CALL_NOT_FOUND {
+		t.Fatalf("verdict %+v", v)
+	}
+}
+
+func TestUnspecifiedDecisionIsDeny(t *testing.T) {
+	c := newFake(t, 0, func(*pb.AuthorizeWebhookRequest) (*pb.AuthorizeWebhookResponse, error) {
+		return &pb.AuthorizeWebhookResponse{HttpStatus: 200}, nil
+	})
+	if v := c.Authorize(context.Background(), Request{}); v.Allowed || v.HTTPStatus != 403 {
+		t.Fatalf("verdict %+v", v)
+	}
+}
+
+func TestServerUnavailableFailsClosed(t *testing.T) {
+	c := newFake(t, 0, func(*pb.AuthorizeWebhookRequest) (*pb.AuthorizeWebhookResponse, error) {
+		return nil, status.Error(codes.Unavailable, "db down")
+	})
+	v := c.Authorize(context.Background(), Request{})
+	if v.Allowed || v.HTTPStatus != 503 || status.Code(v.Err) != codes.Unavailable {
+		t.Fatalf("verdict %+v", v)
+	}
+}
+
+func TestDeadlineExceededFailsClosed(t *testing.T) {
+	c := newFake(t, 50*time.Millisecond, func(*pb.AuthorizeWebhookRequest) (*pb.AuthorizeWebhookResponse, error) {
+		time.Sleep(300 * time.Millisecond)
+		return &pb.AuthorizeWebhookResponse{Decision: pb.Decision_DECISION_ALLOW, OwnerId: "1"}, nil
+	})
+	v := c.Authorize(context.Background(), Request{})
+	if v.Allowed || v.HTTPStatus != 503 || status.Code(v.Err) != codes.DeadlineExceeded {
+		t.Fatalf("verdict %+v", v)
+	}
+}
+
+func TestNoServerFailsClosed(t *testing.T) {
+	c, err := New("127.0.0.1:1", Options{Timeout: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if v := c.Authorize(context.Background(), Request{}); v.Allowed || v.HTTPStatus != 503 || v.Err == nil {
+		t.Fatalf("verdict %+v", v)
+	}
+}
+
+func TestTLSConfigRejectsMissingCAFile(t *testing.T) {
+	if _, err := New("x:1", Options{TLS: &TLS{CAFile: "/nonexistent/ca.pem"}}); err == nil {
+		t.Fatal("want error")
+	}
+}
+
+type fakeAuthorizer struct {
+	v    Verdict
+	seen Request
+}
+
+func (f *fakeAuthorizer) Authorize(_ context.Context, r Request) Verdict { f.seen = r; return f.v }
+
+func TestMiddleware(t *testing.T) {
+	cases := []struct {
+		name       string
+		v          Verdict
+		wantStatus int
+		wantCalled bool
+	}{
+		{"allowed", Verdict{Allowed: true, OwnerID: "7", HTTPStatus: 200}, 200, true},
+		{"denied", Verdict{Reason: pb.DenyReason_DENY_REASON_OWNER_MISMATCH, HTTPStatus: 403}, 403, false},
+		{"unavailable", verdictFromError(status.Error(codes.Unavailable, "x")), 503, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			fa := &fakeAuthorizer{v: tc.v}
+			called := false
+			h := Middleware(fa, MiddlewareOptions{Profile: "p"})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				called = true
+				owner, _ := OwnerID(r.Context())
+				buf := make([]byte, 64)
+				n, _ := r.Body.Read(buf)
+				w.Write([]byte(owner + ":" + string(buf[:n])))
+			}))
+			rec := httptest.NewRecorder()
+			req := httptest.NewRequest("POST", "/webhook", strings.NewReader(`{"a":1}`))
+			req.Header.Set("X-Vapi-Signature", "sig")
+			h.ServeHTTP(rec, req)
+			if rec.Code != tc.wantStatus || called != tc.wantCalled {
+				t.Fatalf("status %d called %v", rec.Code, called)
+			}
+			if string(fa.seen.Body) != `{"a":1}` || fa.seen.Headers["X-Vapi-Signature"] != "sig" || fa.seen.Profile != "p" {
+				t.Fatalf("seen %+v", fa.seen)
+			}
+			if tc.wantCalled && rec.Body.String() != `7:{"a":1}` {
+				t.Fatalf("handler saw %q", rec.Body.String())
+			}
+		})
+	}
+}
