@@ -4,10 +4,10 @@
 
 #include <optional>
 #include <string>
-#include "absl/strings/string_view.h"
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 
 namespace hookguard {
@@ -30,7 +30,9 @@ class OwnershipStore {
   // Looks up the call with provider id `call_id` using bound parameters only.
   // Returns nullopt when no call has that id. Errors: UNAVAILABLE when the
   // database cannot be reached or fails; DEADLINE_EXCEEDED when it did not
-  // answer (or no connection was free) before `deadline`. Never a partial row.
+  // answer (or no connection was free) before `deadline`; FAILED_PRECONDITION
+  // when the data breaks the contract (several rows for one call id, a NULL
+  // call owner). Never a partial row.
   // Thread-safe.
   virtual absl::StatusOr<std::optional<CallOwnership>> FindCall(absl::string_view call_id,
                                                                 absl::Time deadline) = 0;

@@ -55,8 +55,7 @@ class SociOwnershipStore final : public OwnershipStore {
   // missing or unreadable SQLite file (the message names the path), or a
   // query the reachable database rejects. Does NOT fail when PostgreSQL is
   // unreachable: connections are then opened on first use.
-  static absl::StatusOr<std::unique_ptr<SociOwnershipStore>> Open(
-      const SociStoreOptions& options);
+  static absl::StatusOr<std::unique_ptr<SociOwnershipStore>> Open(const SociStoreOptions& options);
 
   ~SociOwnershipStore() override;
 
@@ -69,12 +68,11 @@ class SociOwnershipStore final : public OwnershipStore {
   // Runs SELECT 1 on a pooled connection.
   absl::Status Ping(absl::Time deadline) override;
 
+  struct Backend;     // how to open a session (parsed connection string)
   struct Connection;  // one pooled session and its prepared statement
 
  private:
-  struct Backend;
-  SociOwnershipStore(std::shared_ptr<const Backend> backend, std::string call_query,
-                     int pool_size);
+  SociOwnershipStore(std::shared_ptr<const Backend> backend, std::string call_query, int pool_size);
 
   // Takes a free connection, waiting until `deadline` at most.
   absl::StatusOr<Connection*> Acquire(absl::Time deadline);

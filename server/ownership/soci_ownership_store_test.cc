@@ -1,0 +1,259 @@
+#include "server/ownership/soci_ownership_store.h"
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "server/ownership/ownership_rules.h"
+#include "tests/support/fixtures.h"
+
+namespace hookguard {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+absl::Time Soon() { return absl::Now() + absl::Seconds(5); }
+
+class SociOwnershipStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    absl::StatusOr<std::string> dir = testing::MakeTempDir("hookguard-sqlite-");
+    ASSERT_TRUE(dir.ok()) << dir.status();
+    dir_ = *dir;
+    path_ = dir_ + "/ownership.db";
+    ASSERT_TRUE(testing::CreateSqliteDatabase(path_, testing::DjangoFixtureFiles()).ok());
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  std::unique_ptr<SociOwnershipStore> OpenStore(std::string call_query = "", int pool_size = 2) {
+    SociStoreOptions options;
+    options.connection_string = "sqlite3://db=" + path_;
+    options.call_query = std::move(call_query);
+    options.pool_size = pool_size;
+    absl::StatusOr<std::unique_ptr<SociOwnershipStore>> store = SociOwnershipStore::Open(options);
+    EXPECT_TRUE(store.ok()) << store.status();
+    return store.ok() ? *std::move(store) : nullptr;
+  }
+
+  std::string dir_;
+  std::string path_;
+};
+
+struct RowCase {
+  std::string call_id;
+  std::optional<CallOwnership> want;
+};
+
+TEST_F(SociOwnershipStoreTest, ReadsEveryFixtureRowWithNulls) {
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  const std::vector<RowCase> cases = {
+      {"call_alice_1", CallOwnership{"1", "asst_alice", "1", "phone_alice", "1"}},
+      {"call_bob_1", CallOwnership{"2", "asst_bob", "2", "phone_bob", "2"}},
+      {"call_alice_web", CallOwnership{"1", "asst_alice", "1", std::nullopt, std::nullopt}},
+      {"call_alice_bobs_assistant",
+       CallOwnership{"1", "asst_bob", "2", std::nullopt, std::nullopt}},
+      {"call_alice_bobs_phone", CallOwnership{"1", "asst_alice", "1", "phone_bob", "2"}},
+      {"call_alice_missing_assistant",
+       CallOwnership{"1", std::nullopt, std::nullopt, std::nullopt, std::nullopt}},
+      {"call_alice_missing_phone", CallOwnership{"1", "asst_alice", "1", "", std::nullopt}},
+      {"no_such_call", std::nullopt},
+      // THREATS.md row 10: the id is bound, never spliced into the SQL.
+      {"x' OR '1'='1", std::nullopt},
+      {"call_alice_1' --", std::nullopt},
+      {"", std::nullopt},
+  };
+  for (const RowCase& c : cases) {
+    SCOPED_TRACE(c.call_id);
+    absl::StatusOr<std::optional<CallOwnership>> got = store->FindCall(c.call_id, Soon());
+    ASSERT_TRUE(got.ok()) << got.status();
+    ASSERT_EQ(got->has_value(), c.want.has_value());
+    if (!c.want.has_value()) continue;
+    EXPECT_EQ((*got)->owner_id, c.want->owner_id);
+    EXPECT_EQ((*got)->assistant_id, c.want->assistant_id);
+    EXPECT_EQ((*got)->assistant_owner_id, c.want->assistant_owner_id);
+    EXPECT_EQ((*got)->phone_number_id, c.want->phone_number_id);
+    EXPECT_EQ((*got)->phone_number_owner_id, c.want->phone_number_owner_id);
+  }
+}
+
+// Every fixture row through the store and the rules: what the service answers.
+TEST_F(SociOwnershipStoreTest, AuthorizesFixtureRowsEndToEnd) {
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  CallEventAuthorizer authorizer(*store);
+  struct Case {
+    std::string call_id, assistant_id, phone_number_id, expected_owner;
+    v1::DenyReason reason;  // UNSPECIFIED = allow
+  };
+  const std::vector<Case> cases = {
+      {"call_alice_1", "asst_alice", "phone_alice", "1", v1::DENY_REASON_UNSPECIFIED},
+      {"call_bob_1", "asst_alice", "", "", v1::DENY_REASON_ASSISTANT_MISMATCH},     // row 1
+      {"call_alice_1", "asst_nobody", "", "", v1::DENY_REASON_ASSISTANT_MISMATCH},  // row 2
+      {"call_alice_1", "asst_alice", "phone_bob", "", v1::DENY_REASON_PHONE_NUMBER_MISMATCH},
+      {"call_alice_bobs_assistant", "", "", "", v1::DENY_REASON_ASSISTANT_OWNER_MISMATCH},
+      {"call_alice_bobs_phone", "", "", "", v1::DENY_REASON_PHONE_NUMBER_OWNER_MISMATCH},
+      {"call_alice_missing_assistant", "", "", "", v1::DENY_REASON_ASSISTANT_OWNER_MISMATCH},
+      {"call_alice_missing_phone", "", "", "", v1::DENY_REASON_PHONE_NUMBER_OWNER_MISMATCH},
+      {"call_bob_1", "", "", "1", v1::DENY_REASON_OWNER_MISMATCH},   // row 9
+      {"x' OR '1'='1", "", "", "", v1::DENY_REASON_CALL_NOT_FOUND},  // row 10
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.call_id + " / " + c.assistant_id + " / " + c.phone_number_id);
+    v1::CallEvent event;
+    event.set_call_id(c.call_id);
+    event.set_assistant_id(c.assistant_id);
+    event.set_phone_number_id(c.phone_number_id);
+    absl::StatusOr<OwnershipDecision> got = authorizer.Authorize(event, c.expected_owner, Soon());
+    ASSERT_TRUE(got.ok()) << got.status();
+    EXPECT_EQ(got->reason, c.reason);
+    EXPECT_EQ(got->decision,
+              c.reason == v1::DENY_REASON_UNSPECIFIED ? v1::DECISION_ALLOW : v1::DECISION_DENY);
+  }
+}
+
+TEST_F(SociOwnershipStoreTest, CustomQueryMapsAnotherSchema) {
+  ASSERT_TRUE(
+      testing::ExecuteSqlite(
+          path_,
+          "CREATE TABLE calls (provider_call_id TEXT PRIMARY KEY, tenant TEXT NOT NULL,"
+          " agent TEXT, agent_tenant TEXT, line TEXT, line_tenant TEXT);"
+          "INSERT INTO calls VALUES ('c-1', 'tenant-a', 'agent-1', 'tenant-a', NULL, NULL);")
+          .ok());
+  auto store = OpenStore(
+      "SELECT tenant, agent, agent_tenant, line, line_tenant FROM calls"
+      " WHERE provider_call_id = :call_id");
+  ASSERT_NE(store, nullptr);
+  absl::StatusOr<std::optional<CallOwnership>> got = store->FindCall("c-1", Soon());
+  ASSERT_TRUE(got.ok()) << got.status();
+  ASSERT_TRUE(got->has_value());
+  EXPECT_EQ((*got)->owner_id, "tenant-a");
+  EXPECT_EQ((*got)->assistant_id, "agent-1");
+  EXPECT_EQ((*got)->phone_number_id, std::nullopt);
+  got = store->FindCall("call_alice_1", Soon());
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_FALSE(got->has_value());
+}
+
+TEST_F(SociOwnershipStoreTest, MoreThanOneRowFailsClosed) {
+  auto store = OpenStore(
+      "SELECT CAST(user_id AS TEXT), NULL, NULL, NULL, NULL FROM api_interviewcall"
+      " WHERE vapi_call_id = :call_id OR :call_id = 'all'");
+  ASSERT_NE(store, nullptr);
+  absl::StatusOr<std::optional<CallOwnership>> got = store->FindCall("all", Soon());
+  EXPECT_EQ(got.status().code(), absl::StatusCode::kFailedPrecondition) << got.status();
+  // The connection is still usable afterwards.
+  got = store->FindCall("call_bob_1", Soon());
+  ASSERT_TRUE(got.ok()) << got.status();
+  ASSERT_TRUE(got->has_value());
+  EXPECT_EQ((*got)->owner_id, "2");
+}
+
+TEST_F(SociOwnershipStoreTest, NullOwnerFailsClosed) {
+  auto store = OpenStore("SELECT NULL, NULL, NULL, NULL, NULL WHERE :call_id = 'x'");
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(store->FindCall("x", Soon()).status().code(), absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_F(SociOwnershipStoreTest, PingAnswers) {
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  EXPECT_TRUE(store->Ping(Soon()).ok());
+}
+
+TEST_F(SociOwnershipStoreTest, NeverWritesTheDatabase) {
+  auto store = OpenStore("UPDATE api_interviewcall SET user_id = 2 WHERE vapi_call_id = :call_id");
+  // Either Open refuses it or running it fails: the file is read-only.
+  if (store != nullptr) {
+    EXPECT_FALSE(store->FindCall("call_alice_1", Soon()).ok());
+  }
+  auto reader = OpenStore();
+  ASSERT_NE(reader, nullptr);
+  auto got = reader->FindCall("call_alice_1", Soon());
+  ASSERT_TRUE(got.ok() && got->has_value());
+  EXPECT_EQ((*got)->owner_id, "1");
+}
+
+TEST_F(SociOwnershipStoreTest, ManyThreadsShareASmallPool) {
+  auto store = OpenStore("", 2);
+  ASSERT_NE(store, nullptr);
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&store, &failures, t] {
+      for (int i = 0; i < 200; ++i) {
+        const bool alice = (t + i) % 2 == 0;
+        auto got = store->FindCall(alice ? "call_alice_1" : "call_bob_1", Soon());
+        if (!got.ok() || !got->has_value() || (*got)->owner_id != (alice ? "1" : "2")) {
+          ++failures;
+        }
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(failures.load(), 0);
+}
+
+TEST_F(SociOwnershipStoreTest, WaitsForAFreeConnectionOnlyUntilTheDeadline) {
+  auto store = OpenStore("", 1);
+  ASSERT_NE(store, nullptr);
+  auto got = store->FindCall("call_alice_1", absl::Now() - absl::Seconds(1));
+  EXPECT_EQ(got.status().code(), absl::StatusCode::kDeadlineExceeded);
+}
+
+struct OpenErrorCase {
+  std::string name;
+  SociStoreOptions options;
+  std::string message_fragment;
+};
+
+TEST_F(SociOwnershipStoreTest, OpenRejectsBadConfiguration) {
+  const std::string missing = dir_ + "/missing.db";
+  auto options = [this](std::string connection, std::string query = "", int pool = 2) {
+    SociStoreOptions o;
+    o.connection_string = std::move(connection);
+    o.call_query = std::move(query);
+    o.pool_size = pool;
+    return o;
+  };
+  const std::vector<OpenErrorCase> cases = {
+      {"missing file", options("sqlite3://db=" + missing), missing},
+      {"no scheme", options(path_), "must start with"},
+      {"unknown backend", options("mysql://db=x"), "unknown database backend"},
+      {"no db key", options("sqlite3://timeout=2"), "no db=PATH"},
+      {"query without :call_id", options("sqlite3://db=" + path_, "SELECT 1, 2, 3, 4, 5"),
+       ":call_id"},
+      {"query the database rejects",
+       options("sqlite3://db=" + path_, "SELECT * FROM nowhere WHERE x = :call_id"),
+       "cannot prepare"},
+      {"pool of zero", options("sqlite3://db=" + path_, "", 0), "pool size"},
+      {"unparsable postgresql string", options("postgresql://host=127.0.0.1 password='secret-pw"),
+       "cannot parse"},
+  };
+  for (const OpenErrorCase& c : cases) {
+    SCOPED_TRACE(c.name);
+    absl::StatusOr<std::unique_ptr<SociOwnershipStore>> store = SociOwnershipStore::Open(c.options);
+    ASSERT_FALSE(store.ok());
+    EXPECT_EQ(store.status().code(), absl::StatusCode::kInvalidArgument) << store.status();
+    EXPECT_THAT(std::string(store.status().message()), HasSubstr(c.message_fragment));
+    EXPECT_THAT(std::string(store.status().message()), Not(HasSubstr("secret-pw")));
+  }
+  EXPECT_FALSE(std::filesystem::exists(missing)) << "Open created the missing file";
+}
+
+TEST(SociOwnershipStoreDefaults, DefaultQueryBindsCallIdAndReadsTheDjangoTables) {
+  const std::string query = kDefaultCallQuery;
+  EXPECT_THAT(query, HasSubstr(":call_id"));
+  EXPECT_THAT(query, HasSubstr("api_interviewcall"));
+  EXPECT_THAT(query, HasSubstr("LEFT JOIN api_assistant"));
+  EXPECT_THAT(query, HasSubstr("LEFT JOIN api_phonenumber"));
+}
+
+}  // namespace
+}  // namespace hookguard
