@@ -1,0 +1,84 @@
+package dev.hookguard.client;
+
+import dev.hookguard.v1.AuthorizeWebhookResponse;
+import dev.hookguard.v1.Decision;
+import dev.hookguard.v1.DenyReason;
+import dev.hookguard.v1.SignatureResult;
+import io.grpc.Status;
+
+/**
+ * The answer for one webhook. Process the event only when {@link #allowed()}; answer the platform
+ * with {@link #httpStatus()}. When no decision could be obtained (an RPC error) {@link #error()} is
+ * the gRPC status code, {@code allowed()} is false and {@code httpStatus()} is 503. Immutable.
+ */
+public final class Verdict {
+  /** Answered when hookguard gave no decision: the platform retries later. */
+  public static final int UNAVAILABLE_HTTP_STATUS = 503;
+
+  private final boolean allowed;
+  private final Decision decision;
+  private final DenyReason reason;
+  private final String ownerId;
+  private final int httpStatus;
+  private final SignatureResult signature;
+  private final String keyId;
+  private final String decisionId;
+  private final String detail;
+  private final Status.Code error;
+
+  private Verdict(boolean allowed, Decision decision, DenyReason reason, String ownerId,
+      int httpStatus, SignatureResult signature, String keyId, String decisionId, String detail,
+      Status.Code error) {
+    this.allowed = allowed;
+    this.decision = decision;
+    this.reason = reason;
+    this.ownerId = ownerId;
+    this.httpStatus = httpStatus;
+    this.signature = signature;
+    this.keyId = keyId;
+    this.decisionId = decisionId;
+    this.detail = detail;
+    this.error = error;
+  }
+
+  static Verdict fromResponse(AuthorizeWebhookResponse r) {
+    boolean allowed = r.getDecision() == Decision.DECISION_ALLOW;
+    int status = r.getHttpStatus();
+    // Trust the server's status, but never answer 2xx for a deny, nor nothing.
+    if (!allowed && (status == 0 || (status >= 200 && status < 300))) {
+      status = 403;
+    }
+    if (allowed && status == 0) {
+      status = 200;
+    }
+    return new Verdict(allowed, r.getDecision(), r.getReason(), allowed ? r.getOwnerId() : "",
+        status, r.getSignature(), r.getKeyId(), r.getDecisionId(), r.getDetail(), null);
+  }
+
+  static Verdict fromError(Throwable t) {
+    Status s = Status.fromThrowable(t);
+    return new Verdict(false, Decision.DECISION_UNSPECIFIED, DenyReason.DENY_REASON_UNSPECIFIED,
+        "", UNAVAILABLE_HTTP_STATUS, SignatureResult.SIGNATURE_RESULT_UNSPECIFIED, "", "",
+        s.getDescription() == null ? "" : s.getDescription(), s.getCode());
+  }
+
+  public boolean allowed() { return allowed; }
+  public Decision decision() { return decision; }
+  public DenyReason reason() { return reason; }
+  /** The user the call belongs to; empty unless allowed. */
+  public String ownerId() { return ownerId; }
+  public int httpStatus() { return httpStatus; }
+  public SignatureResult signature() { return signature; }
+  public String keyId() { return keyId; }
+  public String decisionId() { return decisionId; }
+  public String detail() { return detail; }
+  /** The gRPC status code when no decision was obtained, else null. */
+  public Status.Code error() { return error; }
+
+  @Override
+  public String toString() {
+    return "Verdict{allowed=" + allowed + ", decision=" + decision + ", reason=" + reason
+        + ", ownerId=" + ownerId + ", httpStatus=" + httpStatus + ", error=" + error
+        + ", detail=" + detail + "}";
+  }
+}

@@ -1,0 +1,142 @@
+package dev.hookguard.client;
+
+import dev.hookguard.v1.AuthorizeWebhookRequest;
+import dev.hookguard.v1.HttpRequest;
+import dev.hookguard.v1.WebhookAuthServiceGrpc;
+import io.grpc.ChannelCredentials;
+import io.grpc.Grpc;
+import io.grpc.InsecureChannelCredentials;
+import io.grpc.ManagedChannel;
+import io.grpc.StatusRuntimeException;
+import io.grpc.TlsChannelCredentials;
+import com.google.protobuf.ByteString;
+import java.io.File;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Asks hookguard whether a webhook may be processed.
+ *
+ * <pre>{@code
+ * WebhookGuard guard = WebhookGuard.newBuilder("hookguard:50051").build();
+ * Verdict v = guard.authorizeWebhook(rawBody, headers);
+ * if (!v.allowed()) { response.setStatus(v.httpStatus()); return; }
+ * process(event, v.ownerId());
+ * }</pre>
+ *
+ * <p>Fail closed: an RPC error never throws and never allows; it returns a {@link Verdict} with
+ * {@code allowed() == false} and {@code httpStatus() == 503}. Thread-safe: share one instance.
+ */
+public final class WebhookGuard implements AutoCloseable {
+  /** Deadline of one call unless the builder sets another. */
+  public static final Duration DEFAULT_TIMEOUT = Duration.ofMillis(500);
+
+  private final ManagedChannel ownedChannel;
+  private final WebhookAuthServiceGrpc.WebhookAuthServiceBlockingStub stub;
+  private final Duration timeout;
+
+  private WebhookGuard(io.grpc.Channel channel, ManagedChannel owned, Duration timeout) {
+    this.ownedChannel = owned;
+    this.stub = WebhookAuthServiceGrpc.newBlockingStub(channel);
+    this.timeout = timeout;
+  }
+
+  public static Builder newBuilder(String target) {
+    return new Builder(target);
+  }
+
+  /** Uses a channel the caller owns (tests, custom interceptors); close() leaves it open. */
+  public static WebhookGuard forChannel(io.grpc.Channel channel, Duration timeout) {
+    return new WebhookGuard(channel, null, timeout);
+  }
+
+  /** AuthorizeWebhook with the default profile and no expected owner. */
+  public Verdict authorizeWebhook(byte[] body, Map<String, String> headers) {
+    return authorizeWebhook(body, headers, "", "");
+  }
+
+  /**
+   * One round trip: signature on the raw bytes, payload, ownership.
+   *
+   * @param body the raw request body, exactly as received
+   * @param headers the request's headers (names are matched case-insensitively by the server)
+   * @param profile the verification profile; empty selects the server's default
+   * @param expectedOwnerId the user the caller acts for; empty is not checked
+   */
+  public Verdict authorizeWebhook(byte[] body, Map<String, String> headers, String profile,
+      String expectedOwnerId) {
+    AuthorizeWebhookRequest request = AuthorizeWebhookRequest.newBuilder()
+        .setProfile(profile == null ? "" : profile)
+        .setExpectedOwnerId(expectedOwnerId == null ? "" : expectedOwnerId)
+        .setRequest(HttpRequest.newBuilder()
+            .setBody(ByteString.copyFrom(body == null ? new byte[0] : body))
+            .putAllHeaders(headers == null ? Map.of() : headers))
+        .build();
+    try {
+      return Verdict.fromResponse(
+          stub.withDeadlineAfter(timeout.toNanos(), TimeUnit.NANOSECONDS).authorizeWebhook(request));
+    } catch (StatusRuntimeException e) {
+      return Verdict.fromError(e);
+    } catch (RuntimeException e) {
+      return Verdict.fromError(e);
+    }
+  }
+
+  @Override
+  public void close() {
+    if (ownedChannel != null) {
+      ownedChannel.shutdownNow();
+    }
+  }
+
+  /** Builds a WebhookGuard: plaintext unless a CA or client certificate is set. */
+  public static final class Builder {
+    private final String target;
+    private Duration timeout = DEFAULT_TIMEOUT;
+    private File caFile;
+    private File certFile;
+    private File keyFile;
+
+    private Builder(String target) {
+      this.target = target;
+    }
+
+    public Builder timeout(Duration timeout) {
+      this.timeout = timeout;
+      return this;
+    }
+
+    /** TLS, trusting the CA in this PEM file. */
+    public Builder trustCa(File caPem) {
+      this.caFile = caPem;
+      return this;
+    }
+
+    /** mTLS: the client certificate chain and private key (PEM). */
+    public Builder clientCertificate(File certPem, File keyPem) {
+      this.certFile = certPem;
+      this.keyFile = keyPem;
+      return this;
+    }
+
+    public WebhookGuard build() throws IOException {
+      ChannelCredentials creds;
+      if (caFile == null && certFile == null) {
+        creds = InsecureChannelCredentials.create();
+      } else {
+        TlsChannelCredentials.Builder tls = TlsChannelCredentials.newBuilder();
+        if (caFile != null) {
+          tls.trustManager(caFile);
+        }
+        if (certFile != null) {
+          tls.keyManager(certFile, keyFile);
+        }
+        creds = tls.build();
+      }
+      ManagedChannel channel = Grpc.newChannelBuilder(target, creds).build();
+      return new WebhookGuard(channel, channel, timeout);
+    }
+  }
+}

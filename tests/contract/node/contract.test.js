@@ -1,0 +1,37 @@
+'use strict';
+// Contract runner for the Node client: every vector of ../vectors.json against
+// the live server at HOOKGUARD_TARGET (started by tests/contract/run.sh).
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const path = require('node:path');
+const { HookguardClient } = require('../../../client/node');
+
+const { vectors } = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'vectors.json'), 'utf8'));
+const target = process.env.HOOKGUARD_TARGET;
+
+test('HOOKGUARD_TARGET is set', () => {
+  assert.ok(target, 'HOOKGUARD_TARGET (host:port of a running hookguard-server) is required');
+});
+
+if (target) {
+  const client = new HookguardClient(target, { timeoutMs: 5000 });
+  test.after(() => client.close());
+  for (const v of vectors) {
+    test(v.name, async () => {
+      const body = v.body_base64 !== undefined ? Buffer.from(v.body_base64, 'base64') : Buffer.from(v.body, 'utf8');
+      const got = await client.authorizeWebhook(body, v.headers, {
+        profile: v.profile, expectedOwnerId: v.expected_owner_id,
+      });
+      const actual = {
+        decision: got.decision, reason: got.reason, http_status: got.httpStatus, owner_id: got.ownerId,
+        signature: got.signature, key_id: got.keyId, error: got.error,
+      };
+      const want = {};
+      const seen = {};
+      for (const k of Object.keys(v.expect)) { want[k] = v.expect[k]; seen[k] = actual[k]; }
+      assert.deepEqual(seen, want, `${v.description} (detail: ${got.detail})`);
+      assert.equal(got.allowed, v.expect.decision === 'DECISION_ALLOW');
+    });
+  }
+}
