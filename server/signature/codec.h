@@ -11,6 +11,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "google/protobuf/map.h"
+#include "hookguard/v1/hookguard.pb.h"
 
 namespace hookguard {
 
@@ -32,6 +33,16 @@ struct HeaderValue {
 // limit. An empty or all-whitespace value counts as absent.
 HeaderValue ReadHeaderValue(const google::protobuf::Map<std::string, std::string>& headers,
                             absl::string_view name);
+
+// Why a header could not be used: kAbsent is MISSING, the other states
+// MALFORMED; the detail names the header, never its value.
+struct HeaderProblem {
+  v1::SignatureResult result;
+  std::string detail;
+};
+// nullopt when `header` was found.
+std::optional<HeaderProblem> DescribeHeaderProblem(const HeaderValue& header,
+                                                   absl::string_view name);
 
 // Hex digits, either case, even length, non-empty. nullopt otherwise.
 std::optional<std::string> DecodeHex(absl::string_view text);

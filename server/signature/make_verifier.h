@@ -17,12 +17,13 @@ namespace hookguard {
 // "slack": fields set beside the preset win) and every unset option of its
 // kind given its default, `preset` cleared. The secrets are copied unchanged.
 // InvalidArgument (naming the profile and the field) for an unknown preset,
-// kind, algorithm or encoding, or a kind that contradicts the preset.
+// kind, algorithm or encoding, a kind that contradicts the preset, or an
+// option set that does not belong to the kind (e.g. `header` on hmac).
 absl::StatusOr<config::v1::Profile> ResolveProfile(const config::v1::Profile& profile);
 
 // Checks everything MakeVerifier checks that does not need the secrets'
-// values: the resolved options (unknown placeholder, {timestamp} without a
-// timestamp source, tolerance <= 0, options that do not belong to the kind)
+// values: ResolveProfile's checks, then the resolved options (unknown
+// placeholder, {timestamp} without a timestamp source, tolerance <= 0)
 // and the secret list (at least one, key_id non-empty and unique). Used when a
 // configuration is loaded, before any secret is read.
 absl::Status ValidateProfile(const config::v1::Profile& profile);

@@ -1,0 +1,226 @@
+#include "server/signature/hmac_verifier.h"
+
+#include <optional>
+#include <utility>
+
+#include "absl/container/inlined_vector.h"
+#include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "server/signature/codec.h"
+
+namespace hookguard {
+namespace {
+
+using v1::SIGNATURE_RESULT_MALFORMED;
+using v1::SIGNATURE_RESULT_MISMATCH;
+using v1::SIGNATURE_RESULT_MISSING;
+using v1::SIGNATURE_RESULT_STALE;
+using v1::SIGNATURE_RESULT_VALID;
+
+VerifyOutcome& Fail(VerifyOutcome& out, v1::SignatureResult result, std::string detail) {
+  out.result = result;
+  out.detail = std::move(detail);
+  out.key_id.clear();
+  return out;
+}
+
+}  // namespace
+
+absl::Status HmacVerifier::CheckScheme(const HmacScheme& scheme) {
+  absl::StatusOr<PayloadTemplate> payload = PayloadTemplate::Parse(scheme.payload_format);
+  if (!payload.ok()) return payload.status();
+  if (scheme.signature_header.empty()) {
+    return absl::InvalidArgumentError("signature_header: must not be empty");
+  }
+  const bool key_value_mode = !scheme.signature_timestamp_key.empty();
+  if (key_value_mode && scheme.signature_key.empty()) {
+    return absl::InvalidArgumentError("signature_key: required with signature_timestamp_key");
+  }
+  if (!key_value_mode && !scheme.signature_key.empty()) {
+    return absl::InvalidArgumentError("signature_timestamp_key: required with signature_key");
+  }
+  if (key_value_mode && !scheme.timestamp_header.empty()) {
+    return absl::InvalidArgumentError(
+        "timestamp_header: not used with signature_timestamp_key (the timestamp is a part of "
+        "the signature header)");
+  }
+  const bool has_timestamp = key_value_mode || !scheme.timestamp_header.empty();
+  if (payload->Uses(Placeholder::kTimestamp) && !has_timestamp) {
+    return absl::InvalidArgumentError(
+        "payload_format: {timestamp} needs timestamp_header (or signature_timestamp_key)");
+  }
+  if (payload->Uses(Placeholder::kId) && scheme.message_id_header.empty()) {
+    return absl::InvalidArgumentError("payload_format: {id} needs message_id_header");
+  }
+  if (scheme.tolerance <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("tolerance_seconds: must be positive");
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<const HmacVerifier>> HmacVerifier::Create(
+    HmacScheme scheme, std::vector<SecretKey> keys) {
+  if (absl::Status s = CheckScheme(scheme); !s.ok()) return s;
+  absl::StatusOr<PayloadTemplate> payload = PayloadTemplate::Parse(scheme.payload_format);
+  if (!payload.ok()) return payload.status();
+  if (absl::Status s = CheckSecretKeys(keys); !s.ok()) return s;
+  std::vector<Key> prekeyed;
+  prekeyed.reserve(keys.size());
+  for (SecretKey& k : keys) {
+    absl::StatusOr<PrekeyedHmac> mac = PrekeyedHmac::Create(scheme.algorithm, k.key);
+    if (!mac.ok()) {
+      return absl::Status(mac.status().code(),
+                          absl::StrCat("secret \"", k.key_id, "\": ", mac.status().message()));
+    }
+    prekeyed.push_back(Key{std::move(k.key_id), *std::move(mac)});
+  }
+  return std::unique_ptr<const HmacVerifier>(
+      new HmacVerifier(std::move(scheme), *std::move(payload), std::move(prekeyed)));
+}
+
+HmacVerifier::HmacVerifier(HmacScheme scheme, PayloadTemplate payload, std::vector<Key> keys)
+    : scheme_(std::move(scheme)), payload_(std::move(payload)), keys_(std::move(keys)) {}
+
+VerifyOutcome HmacVerifier::Verify(const v1::HttpRequest& request, absl::Time now) const {
+  VerifyOutcome out;
+  const auto& headers = request.headers();
+
+  const HeaderValue signature = ReadHeaderValue(headers, scheme_.signature_header);
+  if (auto problem = DescribeHeaderProblem(signature, scheme_.signature_header)) {
+    return Fail(out, problem->result, std::move(problem->detail));
+  }
+
+  absl::string_view message_id;
+  if (!scheme_.message_id_header.empty()) {
+    const HeaderValue id = ReadHeaderValue(headers, scheme_.message_id_header);
+    if (id.state == HeaderValue::State::kAbsent) {
+      if (payload_.Uses(Placeholder::kId)) {
+        return Fail(out, SIGNATURE_RESULT_MALFORMED,
+                    absl::StrCat("no ", scheme_.message_id_header, " header (it is signed)"));
+      }
+    } else if (auto problem = DescribeHeaderProblem(id, scheme_.message_id_header)) {
+      return Fail(out, SIGNATURE_RESULT_MALFORMED, std::move(problem->detail));
+    } else if (!IsVisibleAscii(id.value)) {
+      return Fail(out, SIGNATURE_RESULT_MALFORMED,
+                  absl::StrCat(scheme_.message_id_header, " header is not printable ASCII"));
+    } else {
+      message_id = id.value;
+      out.message_id = std::string(message_id);
+    }
+  }
+
+  // The timestamp text (signed as sent) and the encoded candidate MACs.
+  absl::string_view timestamp_text;
+  absl::InlinedVector<absl::string_view, 2> encoded;
+  if (!scheme_.signature_timestamp_key.empty()) {
+    bool seen_timestamp = false;
+    for (absl::string_view part : absl::StrSplit(signature.value, ',')) {
+      part = absl::StripAsciiWhitespace(part);
+      const size_t eq = part.find('=');
+      if (eq == absl::string_view::npos) {
+        return Fail(out, SIGNATURE_RESULT_MALFORMED,
+                    absl::StrCat(scheme_.signature_header, " header has a part without '='"));
+      }
+      const absl::string_view key = part.substr(0, eq);
+      const absl::string_view value = part.substr(eq + 1);
+      if (key == scheme_.signature_timestamp_key) {
+        if (seen_timestamp) {
+          return Fail(out, SIGNATURE_RESULT_MALFORMED,
+                      absl::StrCat(scheme_.signature_header, " header has several ",
+                                   scheme_.signature_timestamp_key, "= parts"));
+        }
+        seen_timestamp = true;
+        timestamp_text = value;
+      } else if (key == scheme_.signature_key) {
+        encoded.push_back(value);
+      }  // other parts (e.g. Stripe's v0) are not ours to check
+    }
+    if (!seen_timestamp) {
+      return Fail(out, SIGNATURE_RESULT_MALFORMED,
+                  absl::StrCat(scheme_.signature_header, " header has no ",
+                               scheme_.signature_timestamp_key, "= part"));
+    }
+    if (encoded.empty()) {
+      return Fail(out, SIGNATURE_RESULT_MALFORMED,
+                  absl::StrCat(scheme_.signature_header, " header has no ", scheme_.signature_key,
+                               "= part"));
+    }
+  } else {
+    encoded.push_back(signature.value);
+    if (!scheme_.timestamp_header.empty()) {
+      const HeaderValue ts = ReadHeaderValue(headers, scheme_.timestamp_header);
+      if (auto problem = DescribeHeaderProblem(ts, scheme_.timestamp_header)) {
+        return Fail(out, SIGNATURE_RESULT_MALFORMED, std::move(problem->detail));
+      }
+      timestamp_text = ts.value;
+    }
+  }
+
+  std::optional<int64_t> timestamp;
+  if (!scheme_.signature_timestamp_key.empty() || !scheme_.timestamp_header.empty()) {
+    timestamp = ParseUnixTimestamp(timestamp_text);
+    if (!timestamp) {
+      return Fail(out, SIGNATURE_RESULT_MALFORMED,
+                  "timestamp is not a Unix time in decimal digits");
+    }
+    out.timestamp_unix = *timestamp;
+  }
+
+  absl::InlinedVector<std::string, 2> candidates;
+  for (absl::string_view e : encoded) {
+    if (!absl::ConsumePrefix(&e, scheme_.signature_prefix)) {
+      return Fail(out, SIGNATURE_RESULT_MALFORMED,
+                  absl::StrCat("signature does not start with \"", scheme_.signature_prefix, "\""));
+    }
+    std::optional<std::string> mac =
+        scheme_.encoding == SignatureEncoding::kHex ? DecodeHex(e) : DecodeBase64(e);
+    if (!mac) {
+      return Fail(out, SIGNATURE_RESULT_MALFORMED,
+                  scheme_.encoding == SignatureEncoding::kHex ? "signature is not valid hex"
+                                                              : "signature is not valid base64");
+    }
+    candidates.push_back(*std::move(mac));
+  }
+
+  if (payload_.Uses(Placeholder::kMethod) && request.method().empty()) {
+    return Fail(out, SIGNATURE_RESULT_MALFORMED, "request has no method, and the profile signs it");
+  }
+  if (payload_.Uses(Placeholder::kUrl) && request.url().empty()) {
+    return Fail(out, SIGNATURE_RESULT_MALFORMED, "request has no url, and the profile signs it");
+  }
+
+  const PayloadTemplate::Parts parts = payload_.Expand(PayloadTemplate::Values{
+      request.body(), timestamp_text, request.method(), request.url(), message_id});
+  const Key* matched = nullptr;
+  // Every key and every candidate is tried (no early exit), so the time
+  // does not tell which secret matched.
+  for (const Key& key : keys_) {
+    unsigned char mac[kMaxMacBytes];
+    if (!key.mac.Compute(parts, mac)) {
+      return Fail(out, SIGNATURE_RESULT_MISMATCH, "MAC computation failed");
+    }
+    const absl::string_view computed(reinterpret_cast<const char*>(mac), key.mac.mac_size());
+    for (const std::string& candidate : candidates) {
+      if (ConstantTimeEquals(candidate, computed) && matched == nullptr) matched = &key;
+    }
+  }
+  if (matched == nullptr) {
+    return Fail(out, SIGNATURE_RESULT_MISMATCH, "signature matches no secret of the profile");
+  }
+  out.key_id = matched->key_id;
+  if (timestamp && !WithinTolerance(*timestamp, now, scheme_.tolerance)) {
+    out.result = SIGNATURE_RESULT_STALE;
+    out.detail = absl::StrCat(
+        "timestamp is ", absl::ToInt64Seconds(now - absl::FromUnixSeconds(*timestamp)),
+        " s from the server clock; tolerance is ", absl::ToInt64Seconds(scheme_.tolerance), " s");
+    return out;
+  }
+  out.result = SIGNATURE_RESULT_VALID;
+  return out;
+}
+
+}  // namespace hookguard
