@@ -236,6 +236,7 @@ def test_ci_files():
 def test_minimal(docs):
     tag = "minimal"
     dep, pod, c = assert_common(tag, docs)
+    check(f"{tag}: --ownership_cache_ttl_ms left out when 0", flag(c, "ownership_cache_ttl_ms") is None)
     check(f"{tag}: replicas set (2) when autoscaling is off", dep["spec"].get("replicas") == 2)
     check(f"{tag}: no HPA when autoscaling is off", not kinds(docs, "HorizontalPodAutoscaler"))
     pdb = one(docs, "PodDisruptionBudget")
@@ -325,8 +326,12 @@ def test_tls(docs):
     check(f"{tag}: TLS Secret mounted read-only",
           vol and vol[0]["secret"]["secretName"] == "hookguard-tls" and mnt and mnt[0]["readOnly"] is True)
     tc = test_pod(docs)["spec"]["containers"][0]
+    check(f"{tag}: probes dial 127.0.0.1 and verify the configured server name",
+          all("--target=127.0.0.1:50051" in c[p]["exec"]["command"]
+              and "--tls_server_name=hookguard.hookguard.svc" in c[p]["exec"]["command"]
+              for p in ("startupProbe", "readinessProbe", "livenessProbe")))
     check(f"{tag}: test Pod uses the CA and a client cert",
-          f"--tls_ca={base}/ca.crt" in tc["args"] and f"--tls_cert={base}/tls.crt" in tc["args"]
+          "--tls_server_name=hookguard.hookguard.svc" in tc["args"] and f"--tls_ca={base}/ca.crt" in tc["args"] and f"--tls_cert={base}/tls.crt" in tc["args"]
           and any(m["mountPath"] == base for m in tc.get("volumeMounts", [])))
 
 
@@ -372,6 +377,14 @@ def test_variants():
         rule = one(docs, "NetworkPolicy")["spec"]["ingress"][0]
         check("variant networkPolicy podSelector only: peer without namespaceSelector",
               rule["from"][0] == {"podSelector": {"matchLabels": {"tier": "web"}}}, str(rule))
+    # TLS without serverName: the Service's DNS name.
+    ok, docs = render(base, values_file({"tls": {"enabled": True, "existingSecret": "t"}}))
+    check("variant TLS default server name is <fullname>.<namespace>.svc",
+          ok and "--tls_server_name=t-hookguard.hg.svc" in server_pod(docs)[2]["readinessProbe"]["exec"]["command"])
+    # Ownership cache flag passed when on.
+    ok, docs = render(base, values_file({"server": {"ownershipCacheTtlMs": 500}}))
+    check("variant ownershipCacheTtlMs 500 passes --ownership_cache_ttl_ms=500",
+          ok and flag(server_pod(docs)[2], "ownership_cache_ttl_ms") == "500")
     # Helm test can be turned off.
     ok, docs = render(base, values_file({"tests": {"enabled": False}}))
     check("variant tests.enabled false: no test Pod", ok and test_pod(docs) is None)

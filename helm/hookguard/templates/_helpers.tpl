@@ -87,12 +87,20 @@ Path of the rendered config file inside the container.
 {{- end }}
 
 {{/*
+The name the probes and the test Pod verify in the server certificate.
+*/}}
+{{- define "hookguard.tlsServerName" -}}
+{{- .Values.tls.serverName | default (printf "%s.%s.svc" (include "hookguard.fullname" .) .Release.Namespace) }}
+{{- end }}
+
+{{/*
 `hookguard health` TLS flags for the probes and the test Pod (empty without TLS).
 With mTLS the server's own certificate is presented as the client certificate.
 */}}
 {{- define "hookguard.healthTlsArgs" -}}
 {{- if .Values.tls.enabled }}
 - --tls_ca={{ .Values.tls.mountPath }}/{{ .Values.tls.caKey }}
+- --tls_server_name={{ include "hookguard.tlsServerName" . }}
 {{- if .Values.tls.clientAuth.enabled }}
 - --tls_cert={{ .Values.tls.mountPath }}/{{ .Values.tls.certKey }}
 - --tls_key={{ .Values.tls.mountPath }}/{{ .Values.tls.keyKey }}
@@ -112,7 +120,7 @@ exec:
   command:
     - hookguard
     - health
-    - --target={{ $root.Values.tls.probeHost }}:{{ $root.Values.server.port }}
+    - --target=127.0.0.1:{{ $root.Values.server.port }}
     - --service={{ .service }}
     {{- with include "hookguard.healthTlsArgs" $root | trim }}
     {{- . | nindent 4 }}
