@@ -1,0 +1,253 @@
+"""What operators live with: misconfiguration (row 15), logs without secrets
+(row 13), rotation without restart (row 16), the database going away (row
+11), draining on SIGTERM, and metrics."""
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import threading
+import time
+import urllib.request
+
+import grpc
+import pytest
+import servers
+from conftest import SECRET_NEW, SERVER_ENV, hmac_hex, vapi_body, wait_serving, write_config
+
+BINARY = servers.build_dir() / "server" / "service" / "hookguard-server"
+
+
+def start_fails(args, env=None, timeout=20):
+    """Runs the server expecting it to refuse to start; returns its stderr."""
+    full_env = {"PATH": "/usr/bin:/bin", **(env or {})}
+    p = subprocess.run([str(BINARY), "--listen=127.0.0.1:0", *args], env=full_env,
+                       capture_output=True, text=True, timeout=timeout)
+    assert p.returncode == 2, f"expected exit 2, got {p.returncode}: {p.stderr}{p.stdout}"
+    return p.stderr
+
+
+@pytest.fixture(scope="module")
+def sqlite_db(tmp_path_factory):
+    return servers.sqlite_db(tmp_path_factory.mktemp("db") / "app.db",
+                             *servers.django_fixtures(inconsistent=False))
+
+
+def test_row15_no_secret_refuses_to_start(sqlite_db):
+    err = start_fails([f"--db={sqlite_db}"])
+    assert "VAPI_WEBHOOK_SECRET" in err
+
+
+def test_row15_typo_in_a_config_key_names_the_key(sqlite_db, tmp_path):
+    cfg = tmp_path / "c.json"
+    cfg.write_text(json.dumps({"profiles": [{"name": "v", "kind": "hmac", "signature_heder": "x",
+                                             "secrets": [{"key_id": "a", "env": "S"}]}]}))
+    err = start_fails([f"--db={sqlite_db}", f"--config={cfg}"], env={"S": "x"})
+    assert "signature_heder" in err
+
+
+def test_row15_unreadable_secret_file_names_the_path(sqlite_db, tmp_path):
+    cfg = tmp_path / "c.json"
+    missing = tmp_path / "no-such-secret"
+    cfg.write_text(json.dumps({"profiles": [{"name": "v", "kind": "hmac",
+                                             "secrets": [{"key_id": "a", "file": str(missing)}]}]}))
+    err = start_fails([f"--db={sqlite_db}", f"--config={cfg}"])
+    assert str(missing) in err
+
+
+def test_row15_missing_database_flag_and_missing_sqlite_file(tmp_path):
+    assert "HOOKGUARD_DB" in start_fails([], env={"VAPI_WEBHOOK_SECRET": "s"})
+    missing = tmp_path / "absent.db"
+    err = start_fails([f"--db=sqlite3://db={missing}"], env={"VAPI_WEBHOOK_SECRET": "s"})
+    assert str(missing) in err
+    assert not missing.exists(), "the service must never create the database"
+
+
+def test_row15_unknown_flag_refuses_to_start(sqlite_db):
+    p = subprocess.run([str(BINARY), f"--db={sqlite_db}", "--listne=1"], capture_output=True,
+                       text=True, env={"VAPI_WEBHOOK_SECRET": "s"}, timeout=20)
+    assert p.returncode != 0 and "listne" in p.stderr
+
+
+def _webhook(pb, body, secret=SECRET_NEW):
+    return pb.m.AuthorizeWebhookRequest(request=pb.m.HttpRequest(
+        body=body, headers={"x-vapi-signature": hmac_hex(secret, body)}))
+
+
+def test_row13_logs_hold_ids_and_reasons_never_secrets(pb, sqlite_db, secrets_dir, tmp_path):
+    cfg = write_config(tmp_path / "config.json", secrets_dir)
+    token = "twilio-auth-token-SHOULD-NOT-LEAK"
+    body = vapi_body({"id": "call_alice_1", "assistantId": "asst_alice"},
+                     phoneNumber={"id": "phone_alice", "twilioAuthToken": token},
+                     transcript="my card number is 4111 1111 1111 1111")
+    forged = vapi_body({"id": "call_bob_1", "assistantId": "asst_alice"})
+    with servers.HookguardServer(sqlite_db, config=cfg, env=SERVER_ENV) as s:
+        wait_serving(s.target)
+        with grpc.insecure_channel(s.target) as ch:
+            stub = pb.grpc.WebhookAuthServiceStub(ch)
+            allowed = stub.AuthorizeWebhook(_webhook(pb, body), timeout=5)
+            denied = stub.AuthorizeWebhook(_webhook(pb, forged), timeout=5)
+            bad_sig = stub.AuthorizeWebhook(_webhook(pb, body, secret="attacker"), timeout=5)
+        time.sleep(0.2)
+        log = s.output()
+    lines = [json.loads(line) for line in log.splitlines() if line.startswith("{")]
+    decisions = {l["decision_id"]: l for l in lines if l.get("kind") == "decision"}
+    assert allowed.decision_id in decisions and denied.decision_id in decisions
+    assert decisions[allowed.decision_id]["owner_id"] == "1"
+    assert decisions[denied.decision_id]["reason"] == "DENY_REASON_ASSISTANT_MISMATCH"
+    events = [l for l in lines if l.get("kind") == "security_event"]
+    assert {denied.decision_id, bad_sig.decision_id} <= {e["decision_id"] for e in events}
+    assert all(e["level"] == "warning" for e in events)
+    for secret in (SECRET_NEW, token, "4111", hmac_hex(SECRET_NEW, body),
+                   hmac_hex("attacker", body), "transcript"):
+        assert secret not in log, f"{secret!r} leaked into the log"
+
+
+def test_row16_rewritten_secret_file_is_used_without_restart(pb, sqlite_db, tmp_path):
+    secret_file = tmp_path / "secret"
+    secret_file.write_text("first-secret")
+    cfg = tmp_path / "config.json"
+    cfg.write_text(json.dumps({"profiles": [{"name": "vapi", "kind": "hmac", "secrets": [
+        {"key_id": "k", "file": str(secret_file)}]}]}))
+    body = vapi_body({"id": "call_alice_1"})
+    with servers.HookguardServer(sqlite_db, config=cfg,
+                                 args=["--reload_interval_seconds=1"]) as s:
+        wait_serving(s.target)
+        with grpc.insecure_channel(s.target) as ch:
+            stub = pb.grpc.WebhookAuthServiceStub(ch)
+            assert stub.AuthorizeWebhook(_webhook(pb, body, "first-secret"), timeout=5).decision == 1
+            secret_file.write_text("second-secret")
+            deadline = time.monotonic() + 10
+            while stub.AuthorizeWebhook(_webhook(pb, body, "second-secret"), timeout=5).decision != 1:
+                assert time.monotonic() < deadline, "new secret not picked up"
+                time.sleep(0.2)
+            r = stub.AuthorizeWebhook(_webhook(pb, body, "first-secret"), timeout=5)
+            assert r.reason == pb.m.DENY_REASON_SIGNATURE_INVALID
+            # A broken config keeps the working one and says why.
+            cfg.write_text('{"profiles": [{"name": "vapi", "kind": "hmac", "secretz": []}]}')
+            time.sleep(2.5)
+            assert stub.AuthorizeWebhook(_webhook(pb, body, "second-secret"), timeout=5).decision == 1
+        assert "secretz" in s.output()
+        assert s.proc.poll() is None
+
+
+def _health(target):
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+    with grpc.insecure_channel(target) as ch:
+        try:
+            return health_pb2_grpc.HealthStub(ch).Check(health_pb2.HealthCheckRequest(),
+                                                        timeout=2).status
+        except grpc.RpcError as e:
+            return e.code()
+
+
+def test_row11_database_down_fails_closed_and_recovers(pb):
+    from grpc_health.v1 import health_pb2
+
+    with servers.PostgresServer() as pg:
+        pg.load(*servers.django_fixtures(inconsistent=False))
+        with servers.HookguardServer(pg.soci, env={"VAPI_WEBHOOK_SECRET": SECRET_NEW},
+                                     args=["--db_timeout_ms=500", "--health_interval_ms=200",
+                                           "--pool_size=2"]) as s:
+            wait_serving(s.target)
+            body = vapi_body({"id": "call_alice_1"})
+            with grpc.insecure_channel(s.target) as ch:
+                stub = pb.grpc.WebhookAuthServiceStub(ch)
+                assert stub.AuthorizeWebhook(_webhook(pb, body), timeout=5).decision == 1
+                pg.stop("immediate")
+                outcomes = set()
+                for _ in range(20):
+                    try:
+                        r = stub.AuthorizeWebhook(_webhook(pb, body), timeout=5)
+                        outcomes.add(("OK", r.decision))
+                    except grpc.RpcError as e:
+                        outcomes.add((e.code().name, None))
+                assert ("OK", 1) not in outcomes, "ALLOW while the database was down"
+                assert outcomes <= {("UNAVAILABLE", None), ("DEADLINE_EXCEEDED", None)}, outcomes
+                deadline = time.monotonic() + 10
+                while _health(s.target) != health_pb2.HealthCheckResponse.NOT_SERVING:
+                    assert time.monotonic() < deadline, "health still SERVING with the DB down"
+                    time.sleep(0.1)
+                pg.start()
+                back = time.monotonic()
+                while True:
+                    try:
+                        if stub.AuthorizeWebhook(_webhook(pb, body), timeout=5).decision == 1:
+                            break
+                    except grpc.RpcError:
+                        pass
+                    assert time.monotonic() - back < 20, "did not recover without a restart"
+                    time.sleep(0.1)
+                print(f"recovered {time.monotonic() - back:.2f}s after PostgreSQL came back")
+                wait_serving(s.target)
+
+
+def test_sigterm_under_load_loses_no_accepted_call(pb, sqlite_db):
+    body = vapi_body({"id": "call_alice_1"})
+    results, stop = [], threading.Event()
+    with servers.HookguardServer(sqlite_db, env={"VAPI_WEBHOOK_SECRET": SECRET_NEW},
+                                 args=["--drain_seconds=10"]) as s:
+        wait_serving(s.target)
+
+        def load():
+            with grpc.insecure_channel(s.target) as ch:
+                stub = pb.grpc.WebhookAuthServiceStub(ch)
+                while not stop.is_set():
+                    try:
+                        r = stub.AuthorizeWebhook(_webhook(pb, body), timeout=5)
+                        results.append(("OK", r.decision))
+                    except grpc.RpcError as e:
+                        results.append((e.code().name, None))
+                        if e.code() == grpc.StatusCode.UNAVAILABLE:
+                            return
+
+        threads = [threading.Thread(target=load) for _ in range(8)]
+        for t in threads:
+            t.start()
+        time.sleep(1.0)
+        started = time.monotonic()
+        s.proc.send_signal(signal.SIGTERM)
+        rc = s.proc.wait(timeout=15)
+        took = time.monotonic() - started
+        stop.set()
+        for t in threads:
+            t.join()
+    assert rc == 0
+    assert took < 12
+    ok = [r for r in results if r[0] == "OK"]
+    assert len(ok) > 50, "the load did not run"
+    assert all(d == 1 for _, d in ok)
+    # Calls that reached the server finished; later ones were refused as
+    # UNAVAILABLE (never accepted) and a client retries them elsewhere.
+    assert {code for code, _ in results} <= {"OK", "UNAVAILABLE"}, set(results)
+
+
+def test_metrics_move_after_calls(pb, sqlite_db):
+    port = servers.free_port()
+    with servers.HookguardServer(sqlite_db, env={"VAPI_WEBHOOK_SECRET": SECRET_NEW},
+                                 args=[f"--metrics_listen=127.0.0.1:{port}"]) as s:
+        wait_serving(s.target)
+
+        def scrape():
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
+                return r.read().decode()
+
+        def value(text, prefix):
+            for line in text.splitlines():
+                if line.startswith(prefix):
+                    return float(line.rsplit(" ", 1)[1])
+            return 0.0
+
+        allow = 'hookguard_requests_total{rpc="AuthorizeWebhook",decision="DECISION_ALLOW"'
+        before = value(scrape(), allow)
+        with grpc.insecure_channel(s.target) as ch:
+            stub = pb.grpc.WebhookAuthServiceStub(ch)
+            for _ in range(3):
+                stub.AuthorizeWebhook(_webhook(pb, vapi_body({"id": "call_alice_1"})), timeout=5)
+        text = scrape()
+        assert value(text, allow) == before + 3
+        assert 'key_id="env",result="SIGNATURE_RESULT_VALID"' in text
+        assert value(text, "hookguard_db_query_duration_seconds_count") >= 3
+        assert value(text, "hookguard_db_up") == 1
+        assert "hookguard_build_info" in text
