@@ -390,6 +390,29 @@ def test_variants():
     check("variant tests.enabled false: no test Pod", ok and test_pod(docs) is None)
 
 
+def test_dockerfile_matches_chart():
+    """The image and the chart agree: UID, ports, entrypoint, package list file."""
+    with open(os.path.join(REPO, "Dockerfile")) as f:
+        dockerfile = f.read()
+    with open(os.path.join(CHART, "values.yaml")) as f:
+        values = yaml.safe_load(f)
+    uid = values["podSecurityContext"]["runAsUser"]
+    check("Dockerfile: user created with the chart's UID/GID",
+          f"--uid {uid}" in dockerfile and f"--gid {values['podSecurityContext']['runAsGroup']}" in dockerfile)
+    check("Dockerfile: numeric USER equals the chart's UID", re.search(rf"^USER {uid}(:\d+)?$", dockerfile, re.M) is not None)
+    expose = re.search(r"^EXPOSE (.+)$", dockerfile, re.M)
+    check("Dockerfile: EXPOSE has the gRPC and metrics ports",
+          expose is not None and {str(values["server"]["port"]), str(values["metrics"]["port"])} <= set(expose.group(1).split()))
+    check("Dockerfile: ENTRYPOINT hookguard-server", 'ENTRYPOINT ["hookguard-server"]' in dockerfile)
+    check("Dockerfile: runtime packages from scripts/image-runtime-packages.txt",
+          "COPY scripts/image-runtime-packages.txt" in dockerfile)
+    check("Dockerfile: runtime on debian:12-slim, build on debian:12",
+          re.search(r"^FROM debian:12-slim", dockerfile, re.M) and re.search(r"^FROM debian:12 AS build", dockerfile, re.M))
+    check("chart appVersion equals the CMake project version",
+          yaml.safe_load(open(os.path.join(CHART, "Chart.yaml")))["appVersion"]
+          == re.search(r"project\(hookguard VERSION ([0-9.]+)", open(os.path.join(REPO, "CMakeLists.txt")).read()).group(1))
+
+
 # Values that must not render: (name, overrides, expected message fragment).
 REJECTIONS = [
     ("wrong type: replicaCount string", {"replicaCount": "two"}, "replicaCount"),
@@ -465,6 +488,7 @@ def main():
                 traceback.print_exc()
                 check(f"{name}: assertions ran to the end", False, repr(e))
     try:
+        test_dockerfile_matches_chart()
         test_variants()
         test_rejections()
     except Exception as e:  # noqa: BLE001 -- a crash is a failure, with the summary still printed
