@@ -19,7 +19,8 @@ class SecretSource {
 };
 
 // The real source: `env` is read with getenv, `file` from the filesystem
-// (at most kMaxSecretFileBytes; one trailing "\n" or "\r\n" removed). A
+// (at most kMaxSecretFileBytes). From either, one trailing "\n" or "\r\n"
+// is removed (a Kubernetes Secret made from a file often ends with one). A
 // missing or empty variable, an unreadable, oversized or empty file, or a
 // secret with neither or both of env and file, is an error (NotFound,
 // PermissionDenied, FailedPrecondition or InvalidArgument).

@@ -1,0 +1,51 @@
+#include "server/config/profile_set.h"
+
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "server/config/config.h"
+#include "server/signature/make_verifier.h"
+
+namespace hookguard {
+
+absl::StatusOr<std::shared_ptr<const ProfileSet>> ProfileSet::Build(
+    const config::v1::Config& config, const SecretSource& secrets) {
+  if (absl::Status s = ValidateConfig(config); !s.ok()) return s;
+  std::shared_ptr<ProfileSet> set(new ProfileSet());
+  for (const config::v1::Profile& profile : config.profiles()) {
+    std::vector<SecretKey> keys;
+    keys.reserve(profile.secrets_size());
+    for (const config::v1::Secret& secret : profile.secrets()) {
+      absl::StatusOr<std::string> value = secrets.Read(secret);
+      if (!value.ok()) {
+        const std::string where = absl::StrCat("profile \"", profile.name(), "\": secret \"",
+                                               secret.key_id(), "\": ", value.status().message());
+        if (secret.env() == kDefaultSecretEnv) {
+          return absl::Status(
+              value.status().code(),
+              absl::StrCat("no webhook secret configured: set ", kDefaultSecretEnv,
+                           " or pass --config with a profile and its secrets (", where, ")"));
+        }
+        return absl::Status(value.status().code(), where);
+      }
+      keys.push_back(SecretKey{secret.key_id(), *std::move(value)});
+    }
+    absl::StatusOr<std::unique_ptr<const Verifier>> verifier =
+        MakeVerifier(profile, std::move(keys));
+    if (!verifier.ok()) return verifier.status();
+    set->names_.push_back(profile.name());
+    set->verifiers_.emplace(profile.name(), *std::move(verifier));
+  }
+  set->default_profile_ =
+      config.default_profile().empty() ? config.profiles(0).name() : config.default_profile();
+  return std::shared_ptr<const ProfileSet>(std::move(set));
+}
+
+const Verifier* ProfileSet::Find(absl::string_view name) const {
+  if (name.empty()) name = default_profile_;
+  const auto it = verifiers_.find(name);
+  return it == verifiers_.end() ? nullptr : it->second.get();
+}
+
+}  // namespace hookguard

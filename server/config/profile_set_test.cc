@@ -1,0 +1,189 @@
+#include "server/config/profile_set.h"
+
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <string>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "server/config/config.h"
+
+namespace hookguard {
+namespace {
+
+using v1::SIGNATURE_RESULT_MISMATCH;
+using v1::SIGNATURE_RESULT_VALID;
+
+// Secrets from a table, keyed by env name or file path.
+class TableSecretSource final : public SecretSource {
+ public:
+  explicit TableSecretSource(std::map<std::string, std::string> values)
+      : values_(std::move(values)) {}
+  absl::StatusOr<std::string> Read(const config::v1::Secret& secret) const override {
+    const std::string& where = secret.env().empty() ? secret.file() : secret.env();
+    const auto it = values_.find(where);
+    if (it == values_.end()) return absl::NotFoundError(absl::StrCat(where, " is not set"));
+    return it->second;
+  }
+
+ private:
+  std::map<std::string, std::string> values_;
+};
+
+// HMAC-SHA256 hex of kBody under "test-secret" and "old-secret"
+// (openssl dgst -sha256 -hmac ...).
+constexpr char kBody[] = R"({"message":{"type":"status-update","call":{"id":"call-1"}}})";
+constexpr char kNewMac[] = "eccea06870b7458e545dd91dfed7c7b5c8aa88ac8aeda608fe7a2437cdf4d4cc";
+constexpr char kOldMac[] = "ab5859cc6cc9a2f94bb8435270a429799be6abb2901682532fcfc5a1cc07d633";
+const absl::Time kNow = absl::FromUnixSeconds(1700000000);
+
+v1::HttpRequest Request(const std::string& header, const std::string& value) {
+  v1::HttpRequest r;
+  r.set_body(kBody);
+  (*r.mutable_headers())[header] = value;
+  return r;
+}
+
+config::v1::Config TwoProfiles() {
+  absl::StatusOr<config::v1::Config> c = ParseConfigJson(R"({
+    "profiles": [
+      {"name": "vapi", "kind": "hmac",
+       "secrets": [{"key_id": "2026-11", "env": "NEW"}, {"key_id": "2026-10", "file": "/run/old"}]},
+      {"name": "legacy", "kind": "shared_secret", "secrets": [{"key_id": "a", "env": "LEGACY"}]}
+    ],
+    "default_profile": "vapi"})",
+                                                         "test.json");
+  EXPECT_TRUE(c.ok()) << c.status();
+  return *c;
+}
+
+TEST(ProfileSet, FindsProfilesByNameAndTheDefaultByEmptyName) {
+  const TableSecretSource secrets(
+      {{"NEW", "test-secret"}, {"/run/old", "old-secret"}, {"LEGACY", "shared"}});
+  absl::StatusOr<std::shared_ptr<const ProfileSet>> set = ProfileSet::Build(TwoProfiles(), secrets);
+  ASSERT_TRUE(set.ok()) << set.status();
+  EXPECT_EQ((*set)->default_profile(), "vapi");
+  EXPECT_EQ((*set)->names(), (std::vector<std::string>{"vapi", "legacy"}));
+  EXPECT_EQ((*set)->Find(""), (*set)->Find("vapi"));
+  EXPECT_NE((*set)->Find("legacy"), nullptr);
+  EXPECT_NE((*set)->Find("legacy"), (*set)->Find("vapi"));
+  EXPECT_EQ((*set)->Find("nope"), nullptr);
+  EXPECT_EQ((*set)->Find("VAPI"), nullptr);  // names are exact
+
+  const Verifier* vapi = (*set)->Find("");
+  const VerifyOutcome by_new = vapi->Verify(Request("x-vapi-signature", kNewMac), kNow);
+  EXPECT_EQ(by_new.result, SIGNATURE_RESULT_VALID);
+  EXPECT_EQ(by_new.key_id, "2026-11");
+  const VerifyOutcome by_old = vapi->Verify(Request("x-vapi-signature", kOldMac), kNow);
+  EXPECT_EQ(by_old.result, SIGNATURE_RESULT_VALID);
+  EXPECT_EQ(by_old.key_id, "2026-10");
+  const VerifyOutcome legacy =
+      (*set)->Find("legacy")->Verify(Request("x-vapi-secret", "shared"), kNow);
+  EXPECT_EQ(legacy.result, SIGNATURE_RESULT_VALID);
+  EXPECT_EQ(legacy.key_id, "a");
+}
+
+TEST(ProfileSet, FailsWhenAnySecretCannotBeRead) {
+  const TableSecretSource secrets({{"NEW", "test-secret"}, {"LEGACY", "shared"}});
+  absl::StatusOr<std::shared_ptr<const ProfileSet>> set = ProfileSet::Build(TwoProfiles(), secrets);
+  ASSERT_FALSE(set.ok());
+  EXPECT_NE(set.status().message().find("profile \"vapi\""), absl::string_view::npos);
+  EXPECT_NE(set.status().message().find("secret \"2026-10\""), absl::string_view::npos);
+  EXPECT_NE(set.status().message().find("/run/old"), absl::string_view::npos);
+}
+
+TEST(ProfileSet, RefusesToRunOpenWithoutTheDefaultSecret) {
+  unsetenv("VAPI_WEBHOOK_SECRET");
+  absl::StatusOr<std::shared_ptr<const ProfileSet>> set =
+      ProfileSet::Build(DefaultConfig(), EnvAndFileSecretSource());
+  ASSERT_FALSE(set.ok());
+  EXPECT_NE(set.status().message().find("no webhook secret configured: set VAPI_WEBHOOK_SECRET"),
+            absl::string_view::npos)
+      << set.status();
+
+  setenv("VAPI_WEBHOOK_SECRET", "test-secret", 1);
+  set = ProfileSet::Build(DefaultConfig(), EnvAndFileSecretSource());
+  unsetenv("VAPI_WEBHOOK_SECRET");
+  ASSERT_TRUE(set.ok()) << set.status();
+  const VerifyOutcome out = (*set)->Find("")->Verify(Request("x-vapi-signature", kNewMac), kNow);
+  EXPECT_EQ(out.result, SIGNATURE_RESULT_VALID);
+  EXPECT_EQ(out.key_id, "env");
+}
+
+TEST(ProfileSet, RejectsAnInvalidConfig) {
+  config::v1::Config c = TwoProfiles();
+  c.set_default_profile("missing");
+  const TableSecretSource secrets(
+      {{"NEW", "test-secret"}, {"/run/old", "old-secret"}, {"LEGACY", "shared"}});
+  EXPECT_EQ(ProfileSet::Build(c, secrets).status().code(), absl::StatusCode::kInvalidArgument);
+  c = TwoProfiles();
+  c.mutable_profiles(0)->set_secret_is_base64(true);  // "test-secret" is not base64
+  absl::StatusOr<std::shared_ptr<const ProfileSet>> set = ProfileSet::Build(c, secrets);
+  ASSERT_FALSE(set.ok());
+  EXPECT_EQ(set.status().message().find("test-secret"), absl::string_view::npos);
+}
+
+// Rotation without restart: the server rebuilds the set when a secret file
+// changes; the new set verifies with the new secret, the old set (still held
+// by requests in flight) keeps working with the old one.
+TEST(ProfileSet, PicksUpARotatedSecretFileWhenRebuilt) {
+  char dir_template[] = "/tmp/hookguard_profile_set_testXXXXXX";
+  ASSERT_NE(mkdtemp(dir_template), nullptr);
+  const std::string path = std::string(dir_template) + "/secret";
+  absl::StatusOr<config::v1::Config> c = ParseConfigJson(
+      absl::StrCat(
+          R"({"profiles": [{"name": "p", "kind": "hmac", "secrets": [{"key_id": "f", "file": ")",
+          path, R"("}]}]})"),
+      "rot.json");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(SecretFiles(*c), std::vector<std::string>{path});
+
+  std::ofstream(path) << "old-secret\n";
+  auto before = ProfileSet::Build(*c, EnvAndFileSecretSource());
+  ASSERT_TRUE(before.ok()) << before.status();
+  std::ofstream(path, std::ios::trunc) << "test-secret\n";
+  auto after = ProfileSet::Build(*c, EnvAndFileSecretSource());
+  ASSERT_TRUE(after.ok()) << after.status();
+
+  EXPECT_EQ((*before)->Find("p")->Verify(Request("x-vapi-signature", kOldMac), kNow).result,
+            SIGNATURE_RESULT_VALID);
+  EXPECT_EQ((*before)->Find("p")->Verify(Request("x-vapi-signature", kNewMac), kNow).result,
+            SIGNATURE_RESULT_MISMATCH);
+  EXPECT_EQ((*after)->Find("p")->Verify(Request("x-vapi-signature", kNewMac), kNow).result,
+            SIGNATURE_RESULT_VALID);
+  EXPECT_EQ((*after)->Find("p")->Verify(Request("x-vapi-signature", kOldMac), kNow).result,
+            SIGNATURE_RESULT_MISMATCH);
+  std::remove(path.c_str());
+  rmdir(dir_template);
+}
+
+TEST(ProfileSet, IsSafeToShareBetweenThreads) {
+  const TableSecretSource secrets(
+      {{"NEW", "test-secret"}, {"/run/old", "old-secret"}, {"LEGACY", "shared"}});
+  auto set = ProfileSet::Build(TwoProfiles(), secrets);
+  ASSERT_TRUE(set.ok());
+  std::shared_ptr<const ProfileSet> shared = *set;
+  std::vector<std::thread> threads;
+  std::vector<int> valid(4, 0);
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 500; ++i) {
+        const char* mac = (i % 2 == 0) ? kNewMac : kOldMac;
+        if (shared->Find("")->Verify(Request("x-vapi-signature", mac), kNow).result ==
+            SIGNATURE_RESULT_VALID) {
+          ++valid[t];
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  for (int t = 0; t < 4; ++t) EXPECT_EQ(valid[t], 500);
+}
+
+}  // namespace
+}  // namespace hookguard
