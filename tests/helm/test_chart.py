@@ -390,6 +390,45 @@ def test_variants():
     check("variant tests.enabled false: no test Pod", ok and test_pod(docs) is None)
 
 
+def test_values_commented():
+    """Every value in values.yaml carries a comment: a key has a comment line
+    right above it, or sits inside a block whose key has one (e.g. resources),
+    or is a grouping key (image:) whose every child is commented."""
+    lines = open(os.path.join(CHART, "values.yaml")).read().splitlines()
+    keys = []  # (indent, name, commented, parent index)
+    stack = []
+    for i, line in enumerate(lines):
+        m = re.match(r"^( *)([A-Za-z_][A-Za-z0-9_]*):", line)
+        if not m:
+            continue
+        indent = len(m.group(1))
+        while stack and keys[stack[-1]][0] >= indent:
+            stack.pop()
+        prev = lines[i - 1].strip() if i else ""
+        keys.append((indent, m.group(2), prev.startswith("#"), stack[-1] if stack else None))
+        stack.append(len(keys) - 1)
+    children = {}
+    for idx, k in enumerate(keys):
+        children.setdefault(k[3], []).append(idx)
+
+    def covered_by_ancestor(idx):
+        parent = keys[idx][3]
+        while parent is not None:
+            if keys[parent][2]:
+                return True
+            parent = keys[parent][3]
+        return False
+
+    def documented(idx):
+        if keys[idx][2] or covered_by_ancestor(idx):
+            return True
+        kids = children.get(idx, [])
+        return bool(kids) and all(documented(c) for c in kids)
+
+    missing = [keys[i][1] for i in range(len(keys)) if not documented(i)]
+    check("values.yaml: a comment on every value", not missing, f"uncommented: {missing}")
+
+
 def test_dockerfile_matches_chart():
     """The image and the chart agree: UID, ports, entrypoint, package list file."""
     with open(os.path.join(REPO, "Dockerfile")) as f:
@@ -488,6 +527,7 @@ def main():
                 traceback.print_exc()
                 check(f"{name}: assertions ran to the end", False, repr(e))
     try:
+        test_values_commented()
         test_dockerfile_matches_chart()
         test_variants()
         test_rejections()
