@@ -1,0 +1,103 @@
+// hookguard's C++ client: asks the service whether a webhook may be processed.
+//
+// `WebhookGuard` is the interface the web tier codes against (as Envoy's
+// ext_authz `Client`): one call, `Authorize`, that never throws and never
+// allows on failure. `GrpcWebhookGuard` implements it over gRPC;
+// `MockWebhookGuard` (mock_webhook_guard.h) is its gMock for tests.
+//
+// Fail closed: any RPC error (unreachable server, deadline, any non-OK
+// status) is a Verdict with allowed == false and http_status == 503, so the
+// platform retries later.
+#ifndef HOOKGUARD_CLIENT_WEBHOOK_GUARD_H_
+#define HOOKGUARD_CLIENT_WEBHOOK_GUARD_H_
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <string>
+
+#include <grpcpp/channel.h>
+#include <grpcpp/support/status.h>
+
+#include "hookguard/v1/hookguard.grpc.pb.h"
+#include "hookguard/v1/hookguard.pb.h"
+
+namespace hookguard {
+
+// One webhook as the web tier received it.
+struct WebhookRequest {
+  std::string body;  // the raw body, byte for byte (may hold NUL bytes)
+  std::map<std::string, std::string> headers;  // matched case-insensitively by the server
+  std::string profile;            // empty: the server's default profile
+  std::string expected_owner_id;  // empty: not checked
+  std::string method;             // optional, for profiles that sign it
+  std::string url;                // optional, for profiles that sign it
+};
+
+// The answer for one webhook. Process the event only when `allowed`.
+struct Verdict {
+  bool allowed = false;
+  v1::Decision decision = v1::DECISION_UNSPECIFIED;
+  v1::DenyReason reason = v1::DENY_REASON_UNSPECIFIED;
+  std::string owner_id;  // set only when allowed
+  int http_status = 503;  // what to answer the platform with
+  v1::SignatureResult signature = v1::SIGNATURE_RESULT_UNSPECIFIED;
+  std::string key_id;
+  std::string message_id;
+  std::string decision_id;
+  std::string detail;
+  // OK when a decision was obtained; otherwise the RPC's status code (and
+  // allowed == false, http_status == 503).
+  grpc::StatusCode error = grpc::StatusCode::OK;
+};
+
+// The status answered when no decision was obtained.
+inline constexpr int kUnavailableHttpStatus = 503;
+// The default deadline of one call.
+inline constexpr std::chrono::milliseconds kDefaultTimeout{500};
+
+// Decides on one webhook. Implementations are thread-safe.
+class WebhookGuard {
+ public:
+  virtual ~WebhookGuard() = default;
+  // Never throws; returns a deny (503) when no decision can be obtained.
+  virtual Verdict Authorize(const WebhookRequest& request) = 0;
+};
+
+// TLS for the channel. PEM text; all empty with use_tls = false is plaintext.
+struct GrpcWebhookGuardOptions {
+  std::chrono::milliseconds timeout = kDefaultTimeout;
+  bool use_tls = false;
+  std::string ca_pem;    // CA of hookguard's certificate; empty: system roots
+  std::string cert_pem;  // client certificate chain, for mTLS (with key_pem)
+  std::string key_pem;   // client private key, for mTLS
+};
+
+// WebhookGuard over gRPC. Thread-safe; share one per process (one channel).
+class GrpcWebhookGuard final : public WebhookGuard {
+ public:
+  // Connects (lazily) to `target` ("host:port").
+  static std::unique_ptr<GrpcWebhookGuard> Create(const std::string& target,
+                                                  const GrpcWebhookGuardOptions& options = {});
+  // Uses an existing channel (tests, custom channel arguments).
+  GrpcWebhookGuard(std::shared_ptr<grpc::ChannelInterface> channel,
+                   std::chrono::milliseconds timeout = kDefaultTimeout);
+
+  Verdict Authorize(const WebhookRequest& request) override;
+
+ private:
+  std::unique_ptr<v1::WebhookAuthService::StubInterface> stub_;
+  std::chrono::milliseconds timeout_;
+};
+
+// The request message for `request` (exposed for callers of the raw stub).
+v1::AuthorizeWebhookRequest ToProto(const WebhookRequest& request);
+// A decision as a Verdict: trusts the server's http_status, but a deny is
+// never 2xx and anything but DECISION_ALLOW is a deny.
+Verdict VerdictFromResponse(const v1::AuthorizeWebhookResponse& response);
+// A failed RPC as a Verdict: deny, 503, `error` set.
+Verdict VerdictFromStatus(const grpc::Status& status);
+
+}  // namespace hookguard
+
+#endif  // HOOKGUARD_CLIENT_WEBHOOK_GUARD_H_

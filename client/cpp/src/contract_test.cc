@@ -1,0 +1,109 @@
+// Contract runner for the C++ client: every vector of
+// tests/contract/vectors.json against the live server at HOOKGUARD_TARGET
+// (started by tests/contract/run.sh). Not registered with ctest: it needs a
+// running server; run.sh runs the binary.
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include <absl/strings/escaping.h>
+#include <google/protobuf/struct.pb.h>
+#include <google/protobuf/util/json_util.h>
+#include <gtest/gtest.h>
+
+#include "hookguard/client/webhook_guard.h"
+
+namespace hookguard {
+namespace {
+
+using google::protobuf::Struct;
+using google::protobuf::Value;
+
+struct Vector {
+  std::string name;
+  Struct fields;
+};
+
+void PrintTo(const Vector& v, std::ostream* os) { *os << v.name; }
+
+std::vector<Vector> LoadVectors() {
+  const char* env = std::getenv("HOOKGUARD_VECTORS");
+  std::ifstream in(env ? env : HOOKGUARD_VECTORS_PATH, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  Struct doc;
+  if (!in || !google::protobuf::util::JsonStringToMessage(text.str(), &doc).ok()) {
+    ADD_FAILURE() << "cannot read vectors";
+    return {};
+  }
+  std::vector<Vector> out;
+  for (const Value& v : doc.fields().at("vectors").list_value().values()) {
+    out.push_back({v.struct_value().fields().at("name").string_value(), v.struct_value()});
+  }
+  return out;
+}
+
+std::string Str(const Struct& s, const std::string& key) {
+  auto it = s.fields().find(key);
+  return it == s.fields().end() ? "" : it->second.string_value();
+}
+
+class Contract : public testing::TestWithParam<Vector> {};
+
+TEST_P(Contract, MatchesExpectation) {
+  const char* target = std::getenv("HOOKGUARD_TARGET");
+  ASSERT_NE(target, nullptr) << "HOOKGUARD_TARGET is required";
+  static auto guard = [&] {
+    GrpcWebhookGuardOptions options;
+    options.timeout = std::chrono::seconds(5);  // large vectors on a loaded CI machine
+    return GrpcWebhookGuard::Create(target, options);
+  }();
+  const Struct& v = GetParam().fields;
+  WebhookRequest request;
+  if (v.fields().count("body_base64")) {
+    ASSERT_TRUE(absl::Base64Unescape(Str(v, "body_base64"), &request.body));
+  } else {
+    request.body = Str(v, "body");
+  }
+  for (const auto& [name, value] : v.fields().at("headers").struct_value().fields()) {
+    request.headers[name] = value.string_value();
+  }
+  request.profile = Str(v, "profile");
+  request.expected_owner_id = Str(v, "expected_owner_id");
+  Verdict got = guard->Authorize(request);
+
+  const Struct& expect = v.fields().at("expect").struct_value();
+  std::map<std::string, std::string> actual = {
+      {"decision", v1::Decision_Name(got.decision)},
+      {"reason", v1::DenyReason_Name(got.reason)},
+      {"http_status", std::to_string(got.http_status)},
+      {"owner_id", got.owner_id},
+      {"signature", v1::SignatureResult_Name(got.signature)},
+      {"key_id", got.key_id},
+  };
+  static const std::map<grpc::StatusCode, std::string> kCodes = {
+      {grpc::StatusCode::INVALID_ARGUMENT, "INVALID_ARGUMENT"},
+      {grpc::StatusCode::UNAVAILABLE, "UNAVAILABLE"},
+      {grpc::StatusCode::DEADLINE_EXCEEDED, "DEADLINE_EXCEEDED"},
+      {grpc::StatusCode::RESOURCE_EXHAUSTED, "RESOURCE_EXHAUSTED"},
+      {grpc::StatusCode::UNAUTHENTICATED, "UNAUTHENTICATED"},
+      {grpc::StatusCode::PERMISSION_DENIED, "PERMISSION_DENIED"},
+  };
+  if (got.error != grpc::StatusCode::OK) {
+    auto it = kCodes.find(got.error);
+    actual["error"] = it == kCodes.end() ? "code " + std::to_string(got.error) : it->second;
+  }
+  for (const auto& [key, want] : expect.fields()) {
+    std::string w = want.kind_case() == Value::kNumberValue
+                        ? std::to_string(static_cast<int>(want.number_value()))
+                        : want.string_value();
+    EXPECT_EQ(actual[key], w) << key << ": " << Str(v, "description") << " (" << got.detail << ")";
+  }
+  EXPECT_EQ(got.allowed, Str(expect, "decision") == "DECISION_ALLOW");
+}
+
+INSTANTIATE_TEST_SUITE_P(Vectors, Contract, testing::ValuesIn(LoadVectors()),
+                         [](const testing::TestParamInfo<Vector>& info) { return info.param.name; });
+
+}  // namespace
+}  // namespace hookguard

@@ -1,0 +1,78 @@
+#include "hookguard/client/webhook_guard.h"
+
+#include <grpcpp/client_context.h>
+#include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
+
+namespace hookguard {
+
+std::unique_ptr<GrpcWebhookGuard> GrpcWebhookGuard::Create(const std::string& target,
+                                                           const GrpcWebhookGuardOptions& options) {
+  std::shared_ptr<grpc::ChannelCredentials> creds;
+  if (options.use_tls || !options.ca_pem.empty() || !options.cert_pem.empty()) {
+    grpc::SslCredentialsOptions ssl;
+    ssl.pem_root_certs = options.ca_pem;
+    ssl.pem_cert_chain = options.cert_pem;
+    ssl.pem_private_key = options.key_pem;
+    creds = grpc::SslCredentials(ssl);
+  } else {
+    creds = grpc::InsecureChannelCredentials();
+  }
+  return std::make_unique<GrpcWebhookGuard>(grpc::CreateChannel(target, creds), options.timeout);
+}
+
+GrpcWebhookGuard::GrpcWebhookGuard(std::shared_ptr<grpc::ChannelInterface> channel,
+                                   std::chrono::milliseconds timeout)
+    : stub_(v1::WebhookAuthService::NewStub(std::move(channel))), timeout_(timeout) {}
+
+Verdict GrpcWebhookGuard::Authorize(const WebhookRequest& request) {
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + timeout_);
+  v1::AuthorizeWebhookResponse response;
+  grpc::Status status = stub_->AuthorizeWebhook(&context, ToProto(request), &response);
+  if (!status.ok()) return VerdictFromStatus(status);
+  return VerdictFromResponse(response);
+}
+
+v1::AuthorizeWebhookRequest ToProto(const WebhookRequest& request) {
+  v1::AuthorizeWebhookRequest out;
+  out.set_profile(request.profile);
+  out.set_expected_owner_id(request.expected_owner_id);
+  v1::HttpRequest* http = out.mutable_request();
+  http->set_body(request.body);
+  http->set_method(request.method);
+  http->set_url(request.url);
+  for (const auto& [name, value] : request.headers) (*http->mutable_headers())[name] = value;
+  return out;
+}
+
+Verdict VerdictFromResponse(const v1::AuthorizeWebhookResponse& response) {
+  Verdict v;
+  v.allowed = response.decision() == v1::DECISION_ALLOW;
+  v.decision = response.decision();
+  v.reason = response.reason();
+  v.http_status = response.http_status();
+  // Trust the server's status, but never answer 2xx for a deny, nor nothing.
+  if (!v.allowed && (v.http_status == 0 || (v.http_status >= 200 && v.http_status < 300))) {
+    v.http_status = 403;
+  }
+  if (v.allowed && v.http_status == 0) v.http_status = 200;
+  if (v.allowed) v.owner_id = response.owner_id();
+  v.signature = response.signature();
+  v.key_id = response.key_id();
+  v.message_id = response.message_id();
+  v.decision_id = response.decision_id();
+  v.detail = response.detail();
+  return v;
+}
+
+Verdict VerdictFromStatus(const grpc::Status& status) {
+  Verdict v;
+  v.allowed = false;
+  v.http_status = kUnavailableHttpStatus;
+  v.error = status.ok() ? grpc::StatusCode::UNKNOWN : status.error_code();
+  v.detail = status.error_message();
+  return v;
+}
+
+}  // namespace hookguard

@@ -1,0 +1,167 @@
+// GrpcWebhookGuard against an in-process fake hookguard server on a loopback
+// port; one test per failure mode, as Envoy's ext_authz client tests.
+#include "hookguard/client/webhook_guard.h"
+
+#include <functional>
+#include <thread>
+
+#include <gmock/gmock.h>
+#include <grpcpp/create_channel.h>
+#include <grpcpp/server.h>
+#include <grpcpp/server_builder.h>
+#include <gtest/gtest.h>
+
+#include "hookguard/client/mock_webhook_guard.h"
+
+namespace hookguard {
+namespace {
+
+using Answer = std::function<grpc::Status(const v1::AuthorizeWebhookRequest&,
+                                          v1::AuthorizeWebhookResponse*)>;
+
+class FakeService final : public v1::WebhookAuthService::Service {
+ public:
+  explicit FakeService(Answer answer) : answer_(std::move(answer)) {}
+  grpc::Status AuthorizeWebhook(grpc::ServerContext*, const v1::AuthorizeWebhookRequest* request,
+                                v1::AuthorizeWebhookResponse* response) override {
+    seen = *request;
+    return answer_(*request, response);
+  }
+  v1::AuthorizeWebhookRequest seen;
+
+ private:
+  Answer answer_;
+};
+
+class GrpcWebhookGuardTest : public testing::Test {
+ protected:
+  std::unique_ptr<GrpcWebhookGuard> Start(Answer answer,
+                                          std::chrono::milliseconds timeout = kDefaultTimeout) {
+    service_ = std::make_unique<FakeService>(std::move(answer));
+    int port = 0;
+    grpc::ServerBuilder builder;
+    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+    builder.RegisterService(service_.get());
+    server_ = builder.BuildAndStart();
+    return std::make_unique<GrpcWebhookGuard>(
+        grpc::CreateChannel("127.0.0.1:" + std::to_string(port), grpc::InsecureChannelCredentials()),
+        timeout);
+  }
+  void TearDown() override {
+    if (server_) server_->Shutdown(std::chrono::system_clock::now());
+  }
+  std::unique_ptr<FakeService> service_;
+  std::unique_ptr<grpc::Server> server_;
+};
+
+TEST_F(GrpcWebhookGuardTest, AuthorizationAllowed) {
+  auto guard = Start([](const auto&, v1::AuthorizeWebhookResponse* r) {
+    r->set_decision(v1::DECISION_ALLOW);
+    r->set_owner_id("1");
+    r->set_http_status(200);
+    r->set_key_id("env");
+    return grpc::Status::OK;
+  });
+  WebhookRequest request;
+  request.body = std::string("{\0\xff}", 4);
+  request.headers = {{"X-Vapi-Signature", "ab"}};
+  request.profile = "vapi";
+  request.expected_owner_id = "1";
+  Verdict v = guard->Authorize(request);
+  EXPECT_TRUE(v.allowed);
+  EXPECT_EQ(v.owner_id, "1");
+  EXPECT_EQ(v.http_status, 200);
+  EXPECT_EQ(v.key_id, "env");
+  EXPECT_EQ(v.error, grpc::StatusCode::OK);
+  EXPECT_EQ(service_->seen.request().body(), std::string("{\0\xff}", 4));
+  EXPECT_EQ(service_->seen.request().headers().at("X-Vapi-Signature"), "ab");
+  EXPECT_EQ(service_->seen.profile(), "vapi");
+  EXPECT_EQ(service_->seen.expected_owner_id(), "1");
+}
+
+TEST_F(GrpcWebhookGuardTest, AuthorizationDenied) {
+  auto guard = Start([](const auto&, v1::AuthorizeWebhookResponse* r) {
+    r->set_decision(v1::DECISION_DENY);
+    r->set_reason(v1::DENY_REASON_PHONE_NUMBER_MISMATCH);
+    r->set_http_status(403);
+    r->set_owner_id("2");
+    return grpc::Status::OK;
+  });
+  Verdict v = guard->Authorize({});
+  EXPECT_FALSE(v.allowed);
+  EXPECT_EQ(v.reason, v1::DENY_REASON_PHONE_NUMBER_MISMATCH);
+  EXPECT_EQ(v.http_status, 403);
+  EXPECT_EQ(v.owner_id, "");
+}
+
+TEST_F(GrpcWebhookGuardTest, UnspecifiedDecisionIsDeny) {
+  auto guard = Start([](const auto&, v1::AuthorizeWebhookResponse* r) {
+    r->set_http_status(200);
+    return grpc::Status::OK;
+  });
+  Verdict v = guard->Authorize({});
+  EXPECT_FALSE(v.allowed);
+  EXPECT_EQ(v.http_status, 403);
+}
+
+TEST_F(GrpcWebhookGuardTest, ServerUnavailable) {
+  auto guard = Start([](const auto&, auto*) {
+    return grpc::Status(grpc::StatusCode::UNAVAILABLE, "db down");
+  });
+  Verdict v = guard->Authorize({});
+  EXPECT_FALSE(v.allowed);
+  EXPECT_EQ(v.http_status, 503);
+  EXPECT_EQ(v.error, grpc::StatusCode::UNAVAILABLE);
+}
+
+TEST_F(GrpcWebhookGuardTest, DeadlineExceeded) {
+  auto guard = Start(
+      [](const auto&, v1::AuthorizeWebhookResponse* r) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(300));
+        r->set_decision(v1::DECISION_ALLOW);
+        return grpc::Status::OK;
+      },
+      std::chrono::milliseconds(50));
+  Verdict v = guard->Authorize({});
+  EXPECT_FALSE(v.allowed);
+  EXPECT_EQ(v.http_status, 503);
+  EXPECT_EQ(v.error, grpc::StatusCode::DEADLINE_EXCEEDED);
+}
+
+TEST(GrpcWebhookGuard, NoServerListening) {
+  GrpcWebhookGuardOptions options;
+  options.timeout = std::chrono::milliseconds(200);
+  auto guard = GrpcWebhookGuard::Create("127.0.0.1:1", options);
+  Verdict v = guard->Authorize({});
+  EXPECT_FALSE(v.allowed);
+  EXPECT_EQ(v.http_status, 503);
+  EXPECT_NE(v.error, grpc::StatusCode::OK);
+}
+
+// The gMock shape: code under test takes a WebhookGuard&.
+int HandleWebhook(WebhookGuard& guard, const std::string& body, std::string* owner) {
+  WebhookRequest request;
+  request.body = body;
+  Verdict v = guard.Authorize(request);
+  if (!v.allowed) return v.http_status;
+  *owner = v.owner_id;
+  return 200;
+}
+
+TEST(MockWebhookGuard, StandsInForTheService) {
+  MockWebhookGuard guard;
+  Verdict allow;
+  allow.allowed = true;
+  allow.owner_id = "7";
+  allow.http_status = 200;
+  EXPECT_CALL(guard, Authorize(testing::Field(&WebhookRequest::body, "{}")))
+      .WillOnce(testing::Return(allow))
+      .WillOnce(testing::Return(VerdictFromStatus(grpc::Status(grpc::StatusCode::UNAVAILABLE, ""))));
+  std::string owner;
+  EXPECT_EQ(HandleWebhook(guard, "{}", &owner), 200);
+  EXPECT_EQ(owner, "7");
+  EXPECT_EQ(HandleWebhook(guard, "{}", &owner), 503);
+}
+
+}  // namespace
+}  // namespace hookguard
