@@ -26,4 +26,6 @@ if(HOOKGUARD_BUILD_TESTS)
   find_package(benchmark CONFIG)
 endif()
 
-find_path(HTTPLIB_INCLUDE_DIR httplib.h)
+# cpp-httplib (Debian builds it as a shared library) serves /metrics.
+find_path(HTTPLIB_INCLUDE_DIR httplib.h REQUIRED)
+find_library(HTTPLIB_LIBRARY cpp-httplib REQUIRED)
