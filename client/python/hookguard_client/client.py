@@ -1,6 +1,7 @@
 """Sync and asyncio clients of hookguard's AuthorizeWebhook."""
 from __future__ import annotations
 
+import asyncio
 from typing import Optional
 
 import grpc
@@ -44,7 +45,7 @@ class HookguardClient:
         try:
             resp = self._stub.AuthorizeWebhook(
                 request, timeout=self.timeout if timeout is None else timeout)
-        except grpc.RpcError as err:
+        except Exception as err:  # noqa: BLE001 - fail closed on anything
             return verdict_from_error(err)
         return verdict_from_response(resp)
 
@@ -79,10 +80,17 @@ class AsyncHookguardClient:
         self._owns_channel = channel is None
         self._channel = channel
         self._stub = hookguard_pb2_grpc.WebhookAuthServiceStub(channel) if channel else None
+        self._loop: Optional[asyncio.AbstractEventLoop] = None
         self.timeout = timeout
 
     def _ensure_stub(self) -> hookguard_pb2_grpc.WebhookAuthServiceStub:
+        loop = asyncio.get_running_loop()
+        if self._owns_channel and self._stub is not None and self._loop is not loop:
+            # Another event loop than the channel's (e.g. a test client that
+            # runs each request in a new loop): a channel cannot cross loops.
+            self._stub = None
         if self._stub is None:
+            self._loop = loop
             if self._tls:
                 self._channel = grpc.aio.secure_channel(self._target, self._tls.credentials(),
                                                         self._options)
@@ -99,7 +107,7 @@ class AsyncHookguardClient:
         try:
             resp = await self._ensure_stub().AuthorizeWebhook(
                 request, timeout=self.timeout if timeout is None else timeout)
-        except grpc.RpcError as err:
+        except Exception as err:  # noqa: BLE001 - fail closed on anything
             return verdict_from_error(err)
         return verdict_from_response(resp)
 

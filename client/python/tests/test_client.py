@@ -1,0 +1,131 @@
+"""Unit tests of hookguard_client against an in-process fake server; one test
+per failure mode, as Envoy's ext_authz client tests."""
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import time
+from concurrent import futures
+from pathlib import Path
+
+import grpc
+import pytest
+
+from hookguard_client import AsyncHookguardClient, HookguardClient, hookguard_pb2 as pb
+from hookguard_client import hookguard_pb2_grpc
+from hookguard_client._core import normalize_headers
+
+
+class FakeService(hookguard_pb2_grpc.WebhookAuthServiceServicer):
+    def __init__(self, answer):
+        self.answer = answer
+        self.seen = None
+
+    def AuthorizeWebhook(self, request, context):
+        self.seen = request
+        result = self.answer(request)
+        if isinstance(result, grpc.StatusCode):
+            context.abort(result, "fake failure")
+        return result
+
+
+@pytest.fixture
+def fake():
+    servers = []
+
+    def start(answer):
+        server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
+        service = FakeService(answer)
+        hookguard_pb2_grpc.add_WebhookAuthServiceServicer_to_server(service, server)
+        port = server.add_insecure_port("127.0.0.1:0")
+        server.start()
+        servers.append(server)
+        return service, f"127.0.0.1:{port}"
+
+    yield start
+    for s in servers:
+        s.stop(None)
+
+
+def allow(_req):
+    return pb.AuthorizeWebhookResponse(decision=pb.DECISION_ALLOW, owner_id="1", http_status=200,
+                                       signature=pb.SIGNATURE_RESULT_VALID, key_id="env")
+
+
+def test_authorization_allowed_passes_request_through(fake):
+    service, target = fake(allow)
+    with HookguardClient(target) as client:
+        v = client.authorize_webhook(b"{\x00\xff}", {"X-Vapi-Signature": "ab"}, profile="vapi",
+                                     expected_owner_id="1")
+    assert (v.allowed, v.owner_id, v.http_status, v.key_id, v.error) == (True, "1", 200, "env", None)
+    assert v.decision == "DECISION_ALLOW" and v.signature == "SIGNATURE_RESULT_VALID"
+    assert service.seen.request.body == b"{\x00\xff}"
+    assert service.seen.request.headers["X-Vapi-Signature"] == "ab"
+    assert (service.seen.profile, service.seen.expected_owner_id) == ("vapi", "1")
+
+
+def test_authorization_denied_mirrors_http_status(fake):
+    _, target = fake(lambda r: pb.AuthorizeWebhookResponse(
+        decision=pb.DECISION_DENY, reason=pb.DENY_REASON_CALL_NOT_FOUND, http_status=404, owner_id="2"))
+    with HookguardClient(target) as client:
+        v = client.authorize_webhook(b"{}", {})
+    assert (v.allowed, v.http_status, v.reason, v.owner_id) == (False, 404, "DENY_REASON_CALL_NOT_FOUND", "")
+
+
+def test_unspecified_decision_is_deny(fake):
+    _, target = fake(lambda r: pb.AuthorizeWebhookResponse(http_status=200))
+    with HookguardClient(target) as client:
+        v = client.authorize_webhook(b"{}", {})
+    assert (v.allowed, v.http_status) == (False, 403)
+
+
+def test_server_unavailable_fails_closed(fake):
+    _, target = fake(lambda r: grpc.StatusCode.UNAVAILABLE)
+    with HookguardClient(target) as client:
+        v = client.authorize_webhook(b"{}", {})
+    assert (v.allowed, v.http_status, v.error) == (False, 503, "UNAVAILABLE")
+
+
+def test_deadline_exceeded_fails_closed(fake):
+    def slow(req):
+        time.sleep(0.3)
+        return allow(req)
+    _, target = fake(slow)
+    with HookguardClient(target, timeout=0.05) as client:
+        v = client.authorize_webhook(b"{}", {})
+    assert (v.allowed, v.http_status, v.error) == (False, 503, "DEADLINE_EXCEEDED")
+
+
+def test_no_server_fails_closed():
+    with HookguardClient("127.0.0.1:1", timeout=0.2) as client:
+        v = client.authorize_webhook(b"{}", {})
+    assert (v.allowed, v.http_status) == (False, 503)
+
+
+def test_str_body_is_refused():
+    with HookguardClient("127.0.0.1:1") as client:
+        with pytest.raises(TypeError):
+            client.authorize_webhook("{}", {})  # type: ignore[arg-type]
+
+
+def test_async_client_allowed_and_unavailable(fake):
+    _, ok_target = fake(allow)
+    _, down_target = fake(lambda r: grpc.StatusCode.UNAVAILABLE)
+
+    async def run():
+        async with AsyncHookguardClient(ok_target) as ok, AsyncHookguardClient(down_target) as down:
+            return await ok.authorize_webhook(b"{}", {}), await down.authorize_webhook(b"{}", {})
+
+    ok_v, down_v = asyncio.run(run())
+    assert ok_v.allowed and ok_v.owner_id == "1"
+    assert (down_v.allowed, down_v.http_status, down_v.error) == (False, 503, "UNAVAILABLE")
+
+
+def test_headers_repeated_names_are_joined():
+    assert normalize_headers([("a", "1"), ("a", "2"), (b"b", b"3")]) == {"a": "1, 2", "b": "3"}
+
+
+def test_checked_in_stubs_match_the_proto():
+    regen = Path(__file__).resolve().parents[1] / "regen.sh"
+    result = subprocess.run([str(regen), "--check"], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+import base64
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "contract"))
+import live  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def hookguard_target():
+    """HOOKGUARD_TARGET when set (tests/contract/run.py sets it), else a
+    server started here (needs the built hookguard-server: fails without)."""
+    target = os.environ.get("HOOKGUARD_TARGET")
+    if target:
+        yield target
+        return
+    with live.live_hookguard() as t:
+        yield t
+
+
+@pytest.fixture(scope="session")
+def vector():
+    by_name = {v["name"]: v for v in live.vectors()["vectors"]}
+
+    def get(name: str):
+        v = by_name[name]
+        body = base64.b64decode(v["body_base64"]) if "body_base64" in v else v["body"].encode()
+        return body, dict(v["headers"]), v["expect"]
+    return get
+
+
+@pytest.fixture
+def unreachable_target():
+    from servers import free_port
+    return f"127.0.0.1:{free_port()}"

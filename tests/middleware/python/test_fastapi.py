@@ -1,0 +1,67 @@
+"""End-to-end: a FastAPI app (TestClient) guarded by hookguard_client.fastapi,
+against the live server."""
+from __future__ import annotations
+
+import pytest
+from fastapi import Depends, FastAPI, Request
+from fastapi.testclient import TestClient
+
+from hookguard_client import AsyncHookguardClient, Verdict
+from hookguard_client.fastapi import HookguardDependency
+
+handled: list = []
+
+
+def make_app(target: str) -> FastAPI:
+    # --- docs/clients.md: FastAPI ----------------------------------------------
+    app = FastAPI()
+    guard = HookguardDependency(AsyncHookguardClient(target))
+
+    @app.post("/webhooks/vapi")
+    async def vapi_webhook(request: Request, verdict: Verdict = Depends(guard)):
+        event = await request.json()        # runs only for an allowed webhook
+        handled.append((verdict.owner_id, event["message"]["type"]))
+        return {"ok": True}
+    # --- end -------------------------------------------------------------------
+    return app
+
+
+@pytest.fixture(autouse=True)
+def clear():
+    handled.clear()
+
+
+def post(tc, body, headers):
+    return tc.post("/webhooks/vapi", content=body, headers=headers)
+
+
+def test_allowed_webhook_runs_endpoint_with_owner(hookguard_target, vector):
+    body, headers, _ = vector("allow_message_shape")
+    with TestClient(make_app(hookguard_target)) as tc:
+        resp = post(tc, body, headers)
+    assert resp.status_code == 200, resp.text
+    assert handled == [("1", "status-update")]
+
+
+def test_attacks_get_contract_status_and_endpoint_not_run(hookguard_target, vector):
+    with TestClient(make_app(hookguard_target)) as tc:
+        for name in ("threat1_cross_user_assistant", "threat3_phone_number_hijacking",
+                     "threat5_body_changed_after_signing", "threat4_not_json"):
+            body, headers, expect = vector(name)
+            assert post(tc, body, headers).status_code == expect["http_status"], name
+    assert handled == []
+
+
+def test_unreachable_server_is_503(unreachable_target, vector):
+    body, headers, _ = vector("allow_message_shape")
+    app = FastAPI()
+    guard = HookguardDependency(AsyncHookguardClient(unreachable_target, timeout=0.3))
+
+    @app.post("/webhooks/vapi")
+    async def vapi_webhook(verdict: Verdict = Depends(guard)):
+        handled.append(verdict.owner_id)
+        return {"ok": True}
+
+    with TestClient(app) as tc:
+        assert post(tc, body, headers).status_code == 503
+    assert handled == []
