@@ -120,6 +120,11 @@ install -m 0755 "$SERVER_BIN" "$ROOT/usr/local/bin/hookguard-server"
 install -m 0755 "$CLI_BIN" "$ROOT/usr/local/bin/hookguard"
 step "unpacked to $ROOT; installed $SERVER_BIN and $CLI_BIN into /usr/local/bin"
 
+# Mount points of the chart's volumes (ConfigMap, webhook and TLS Secrets);
+# the kubelet creates these in a real pod.
+CHART_MOUNTS=(/etc/hookguard /run/secrets/hookguard /run/secrets/hookguard-tls)
+for m in "${CHART_MOUNTS[@]}"; do mkdir -p "$ROOT$m"; done
+
 # Read-only root with a tmpfs /tmp, as readOnlyRootFilesystem + emptyDir /tmp.
 if mount --bind "$ROOT" "$ROOT" 2>/dev/null; then
   MOUNTS+=("$ROOT")
@@ -259,5 +264,132 @@ else
   echo "--- server log (last 20 lines)"
   tail -20 "$ROOT$DATA/server.log"
 fi
+
+# ------------------------------------------------------------- as the chart runs it
+# Render the chart (ci/production-values.yaml, ci/tls-values.yaml), and run the
+# server with the Deployment's exact args, config file, secret files and env
+# (secret values random), then run its exact readiness probe. This proves the
+# server accepts every flag the chart passes and the config JSON it renders,
+# and, with TLS, that the exec probe works under mTLS.
+HELM_BIN="${HELM:-$REPO/.tools/bin/helm}"
+[ -x "$HELM_BIN" ] || HELM_BIN="$(command -v helm || true)"
+CASE_DIR="$(mktemp -d "${TMPDIR:-/tmp}/hookguard-chart-case.XXXXXX")"
+random_secret() { head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
+
+make_tls() {  # make_tls DIR SERVER_NAME CERT KEY CA: a CA and a server cert usable as a client cert
+  local dir=$1 name=$2 cert=$3 key=$4 ca=$5 work="$CASE_DIR/pki"
+  mkdir -p "$work"
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 \
+    -subj /CN=hookguard-test-ca -keyout "$work/ca.key" -out "$dir/$ca" 2>/dev/null &&
+  openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj "/CN=$name" \
+    -keyout "$dir/$key" -out "$work/server.csr" 2>/dev/null &&
+  printf 'subjectAltName=DNS:%s\nextendedKeyUsage=serverAuth,clientAuth\nbasicConstraints=CA:FALSE\n' "$name" >"$work/ext" &&
+  openssl x509 -req -in "$work/server.csr" -CA "$dir/$ca" -CAkey "$work/ca.key" -CAcreateserial \
+    -days 1 -extfile "$work/ext" -out "$dir/$cert" 2>/dev/null
+}
+
+run_chart_case() {
+  local name=$1 out="$CASE_DIR/$1" m
+  local case_mounts=()
+  if ! /usr/bin/python3 "$REPO/tests/image/render_pod.py" "$HELM_BIN" "$REPO/helm/hookguard" \
+       "$REPO/helm/hookguard/ci/$name-values.yaml" "$out"; then
+    fail "chart $name: could not render the Deployment"
+    return
+  fi
+  for m in "${CHART_MOUNTS[@]}"; do
+    mount -t tmpfs -o size=1m,mode=0755 tmpfs "$ROOT$m" && case_mounts+=("$ROOT$m")
+  done
+  [ -f "$out/config.json" ] && install -m 0444 "$out/config.json" "$ROOT/etc/hookguard/config.json"
+  local f
+  while read -r f; do
+    [ -n "$f" ] || continue
+    random_secret >"$ROOT$f"
+    chgrp 10001 "$ROOT$f"; chmod 0440 "$ROOT$f"   # the chart's defaultMode 0440 + fsGroup
+  done <"$out/secret_files"
+  local env=(PATH=/usr/local/bin:/usr/bin:/bin HOME=/nonexistent HOOKGUARD_DB="sqlite3://db=$DATA/app.db")
+  while read -r f; do [ -n "$f" ] && env+=("$f=$(random_secret)"); done <"$out/env_secrets"
+  local tls_ok=1
+  if [ -f "$out/tls" ]; then
+    mapfile -t T <"$out/tls"   # mountPath certKey keyKey caKey serverName
+    if make_tls "$ROOT${T[0]}" "${T[4]}" "${T[1]}" "${T[2]}" "${T[3]}"; then
+      chgrp 10001 "$ROOT${T[0]}"/*; chmod 0440 "$ROOT${T[0]}"/*
+    else
+      fail "chart $name: openssl could not make the test certificates"; tls_ok=0
+    fi
+  fi
+  local port mport
+  port="$(free_port)"; mport="$(free_port)"
+  local args=()
+  while read -r f; do
+    case "$f" in
+      --listen=*) args+=("--listen=127.0.0.1:$port") ;;
+      --metrics_listen=*) args+=("--metrics_listen=127.0.0.1:$mport") ;;
+      *) args+=("$f") ;;
+    esac
+  done <"$out/args"
+  local probe=()
+  mapfile -t probe <"$out/readiness"
+  if [ "${probe[0]}" = grpc ]; then
+    probe=(hookguard health "--target=127.0.0.1:$port" "--service=${probe[1]}")
+  else
+    probe=("${probe[@]/--target=127.0.0.1:*/--target=127.0.0.1:$port}")
+  fi
+  step "chart $name: hookguard-server ${args[*]} (env: ${env[*]//=*/=...}; readiness: ${probe[*]})"
+  if [ "$tls_ok" = 1 ]; then
+    chroot --userspec=$UID_GID "$ROOT" /usr/bin/env -i "${env[@]}" hookguard-server "${args[@]}" \
+      >"$out/server.log" 2>&1 &
+    SERVER_PID=$!
+    local ready=0
+    for _ in $(seq 1 40); do
+      kill -0 "$SERVER_PID" 2>/dev/null || break
+      if as_user "${probe[@]}" >/dev/null 2>&1; then ready=1; break; fi
+      sleep 0.5
+    done
+    if [ "$ready" = 1 ]; then
+      pass "chart $name: server accepts the chart's flags and config; its readiness probe reports SERVING"
+      if [ -f "$out/tls" ]; then
+        if as_user hookguard health "--target=127.0.0.1:$port" >/dev/null 2>&1; then
+          fail "chart $name: a plaintext client got an answer from the TLS server"
+        else
+          pass "chart $name: a plaintext client is refused"
+        fi
+        if grep -q -- '--client_ca=' "$out/args"; then
+          if as_user hookguard health "--target=127.0.0.1:$port" "--tls_ca=${T[0]}/${T[3]}" \
+               "--tls_server_name=${T[4]}" >/dev/null 2>&1; then
+            fail "chart $name: a client without a certificate got an answer under mTLS"
+          else
+            pass "chart $name: a client without a certificate is refused (mTLS)"
+          fi
+        fi
+      fi
+      kill -TERM "$SERVER_PID"
+      wait "$SERVER_PID"
+      local rc=$?
+      SERVER_PID=""
+      if [ "$rc" = 0 ]; then pass "chart $name: SIGTERM exit 0"; else fail "chart $name: SIGTERM exit $rc"; fi
+    else
+      if kill -0 "$SERVER_PID" 2>/dev/null; then
+        fail "chart $name: readiness probe never reported SERVING within 20 s"
+        kill -KILL "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null
+      else
+        wait "$SERVER_PID"
+        fail "chart $name: hookguard-server exited with status $? on the chart's args"
+      fi
+      SERVER_PID=""
+      echo "--- server log (last 20 lines)"; tail -20 "$out/server.log"
+    fi
+  fi
+  for ((i = ${#case_mounts[@]} - 1; i >= 0; i--)); do umount "${case_mounts[$i]}"; done
+}
+
+if [ -z "$HELM_BIN" ] || [ ! -x "$HELM_BIN" ]; then
+  fail "chart runs: helm not found (scripts/setup.sh installs .tools/bin/helm; or set HELM)"
+elif ! command -v openssl >/dev/null 2>&1; then
+  fail "chart runs: openssl not found (scripts/setup.sh installs it)"
+else
+  run_chart_case production
+  run_chart_case tls
+fi
+rm -rf "$CASE_DIR"
 
 finish
