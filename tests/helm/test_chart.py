@@ -228,6 +228,13 @@ def test_ci_files():
               out.strip()[-600:])
         ok, docs = render(ci(name))
         check(f"template {name}", ok, "" if ok else docs[-800:])
+        # NOTES.txt only renders on install: a client-side dry run needs no cluster.
+        p = subprocess.run([HELM, "install", "t", CHART, "-n", "hg", "-f", ci(name), "--dry-run=client"],
+                           capture_output=True, text=True)
+        notes = p.stdout.split("NOTES:", 1)[1] if "NOTES:" in p.stdout else ""
+        check(f"NOTES.txt {name}: service address and connection budget",
+              p.returncode == 0 and "t-hookguard.hg.svc:50051" in notes and "the database sees" in notes,
+              (p.stderr or notes)[-400:])
         if ok:
             rendered[name] = docs
     return rendered
