@@ -14,7 +14,9 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/ascii.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
@@ -23,6 +25,7 @@
 #include "httplib.h"
 #include "server/audit/audit_log.h"
 #include "server/audit/decision_id.h"
+#include "server/config/config.h"
 #include "server/config/secret_source.h"
 #include "server/decision/profile_holder.h"
 #include "server/decision/webhook_authorizer.h"
@@ -295,7 +298,7 @@ int main(int argc, char** argv) {
   usage.contains_helpshort_flags = usage.contains_help_flags;
   absl::SetFlagsUsageConfig(usage);
   absl::SetProgramUsageMessage(
-      "hookguard-server: decides whether a webhook may be processed.\n"
+      "decides whether a webhook may be processed.\n"
       "Usage: hookguard-server --db=CONN [--listen=ADDR] [--config=FILE] [flags]\n"
       "Exits 2 with a message naming the problem when the configuration, a secret or a flag "
       "is wrong.");
