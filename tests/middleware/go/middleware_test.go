@@ -1,0 +1,157 @@
+// End-to-end: a net/http server (httptest) guarded by hookguard.Middleware,
+// against the live server at HOOKGUARD_TARGET.
+package middleware
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hookguard/hookguard/client/go/hookguard"
+)
+
+type vector struct {
+	Name       string            `json:"name"`
+	Body       *string           `json:"body"`
+	BodyBase64 *string           `json:"body_base64"`
+	Headers    map[string]string `json:"headers"`
+	Expect     struct {
+		HTTPStatus int `json:"http_status"`
+	} `json:"expect"`
+}
+
+func vectors(t *testing.T) map[string]vector {
+	raw, err := os.ReadFile("../../contract/vectors.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct{ Vectors []vector }
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]vector{}
+	for _, v := range doc.Vectors {
+		out[v.Name] = v
+	}
+	return out
+}
+
+type recorder struct {
+	mu      sync.Mutex
+	handled []string
+}
+
+func newServer(c hookguard.Authorizer, rec *recorder) *httptest.Server {
+	// --- docs/clients.md: Go net/http -------------------------------------------
+	mux := http.NewServeMux()
+	guard := hookguard.Middleware(c, hookguard.MiddlewareOptions{})
+	mux.Handle("POST /webhooks/vapi", guard(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		owner, _ := hookguard.OwnerID(r.Context()) // set only for an allowed webhook
+		body, _ := io.ReadAll(r.Body)              // the raw body, readable again
+		var event struct{ Message struct{ Type string } }
+		_ = json.Unmarshal(body, &event)
+		rec.mu.Lock()
+		rec.handled = append(rec.handled, owner+":"+event.Message.Type)
+		rec.mu.Unlock()
+		w.WriteHeader(http.StatusOK)
+	})))
+	// --- end --------------------------------------------------------------------
+	return httptest.NewServer(mux)
+}
+
+func post(t *testing.T, srv *httptest.Server, v vector) int {
+	t.Helper()
+	var body []byte
+	if v.BodyBase64 != nil {
+		body, _ = base64.StdEncoding.DecodeString(*v.BodyBase64)
+	} else {
+		body = []byte(*v.Body)
+	}
+	req, _ := http.NewRequest("POST", srv.URL+"/webhooks/vapi", bytes.NewReader(body))
+	for k, val := range v.Headers {
+		req.Header.Set(k, val)
+	}
+	resp, err := srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+func liveClient(t *testing.T) *hookguard.Client {
+	target := os.Getenv("HOOKGUARD_TARGET")
+	if target == "" {
+		t.Fatal("HOOKGUARD_TARGET is required")
+	}
+	c, err := hookguard.New(target, hookguard.Options{Timeout: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+func TestAllowedWebhookRunsHandlerWithOwner(t *testing.T) {
+	rec := &recorder{}
+	srv := newServer(liveClient(t), rec)
+	defer srv.Close()
+	if code := post(t, srv, vectors(t)["allow_flat_shape"]); code != 200 {
+		t.Fatalf("status %d", code)
+	}
+	// allow_flat_shape is bob's end-of-call report in the flat shape: no "message".
+	if len(rec.handled) != 1 || rec.handled[0] != "2:" {
+		t.Fatalf("handled %v", rec.handled)
+	}
+	if code := post(t, srv, vectors(t)["allow_message_shape"]); code != 200 || rec.handled[1] != "1:status-update" {
+		t.Fatalf("status %d handled %v", code, rec.handled)
+	}
+}
+
+func TestAttacksGetContractStatusAndHandlerNotRun(t *testing.T) {
+	rec := &recorder{}
+	srv := newServer(liveClient(t), rec)
+	defer srv.Close()
+	vs := vectors(t)
+	for _, name := range []string{"threat1_cross_user_assistant", "threat2_assistant_spoofing",
+		"threat4_call_wrong_type", "threat5_body_changed_after_signing"} {
+		v := vs[name]
+		if code := post(t, srv, v); code != v.Expect.HTTPStatus {
+			t.Errorf("%s: status %d, want %d", name, code, v.Expect.HTTPStatus)
+		}
+	}
+	if len(rec.handled) != 0 {
+		t.Fatalf("handler ran: %v", rec.handled)
+	}
+}
+
+func TestUnreachableHookguardIs503(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	c, err := hookguard.New(addr, hookguard.Options{Timeout: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	rec := &recorder{}
+	srv := newServer(c, rec)
+	defer srv.Close()
+	if code := post(t, srv, vectors(t)["allow_message_shape"]); code != 503 {
+		t.Fatalf("status %d", code)
+	}
+	if len(rec.handled) != 0 {
+		t.Fatalf("handler ran: %v", rec.handled)
+	}
+}
