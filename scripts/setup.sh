@@ -76,3 +76,58 @@ if ! .venv/bin/python -c "import grpc, grpc_tools, grpc_health, pytest, yaml" 2>
   .venv/bin/pip install -q --disable-pip-version-check -r scripts/requirements-test.txt
 fi
 echo "setup: Python .venv ok"
+
+# ---------------------------------------------------------------------------
+# Client packages, middleware and contract tests (issue 7).
+# Everything lands inside the repo (git-ignored) or the usual caches: .venv,
+# client/node/node_modules, .tools/buf, .tools/bin (Go protoc plugins), the Go
+# module cache and ~/.m2. HOOKGUARD_SETUP_SKIP_CLIENTS=1 skips this section
+# (an image build that needs only the server).
+# ---------------------------------------------------------------------------
+if [ "${HOOKGUARD_SETUP_SKIP_CLIENTS:-0}" != 1 ]; then
+  if ! .venv/bin/python -c "import django, fastapi, httpx" 2>/dev/null; then
+    echo "setup: installing Python middleware test packages into .venv"
+    .venv/bin/pip install -q --disable-pip-version-check -r scripts/requirements-test.txt
+  fi
+  if ! .venv/bin/python -c "import hookguard_client" 2>/dev/null; then
+    .venv/bin/pip install -q --disable-pip-version-check --no-deps -e client/python
+  fi
+  echo "setup: Python client ok"
+
+  # Node client: @grpc/grpc-js, proto-loader; express and typescript for tests.
+  if [ ! -d client/node/node_modules/@grpc/grpc-js ] || [ ! -d client/node/node_modules/express ] \
+     || [ ! -x client/node/node_modules/.bin/tsc ]; then
+    echo "setup: npm ci in client/node"
+    (cd client/node && npm ci --silent --no-audit --no-fund)
+  fi
+  echo "setup: Node client ok"
+
+  # buf (proto lint and breaking-change check) from npm, into .tools/buf.
+  if [ ! -x .tools/buf/node_modules/.bin/buf ]; then
+    echo "setup: installing @bufbuild/buf into .tools/buf"
+    mkdir -p .tools/buf
+    npm install --silent --no-audit --no-fund --prefix .tools/buf @bufbuild/buf@1.75.0
+  fi
+  echo "setup: buf ok ($(.tools/buf/node_modules/.bin/buf --version))"
+
+  # Go: module cache for the client and its tests; protoc plugins into
+  # .tools/bin (needed only to regenerate or check the checked-in stubs).
+  GOBIN_DIR="$PWD/.tools/bin"
+  if [ ! -x "$GOBIN_DIR/protoc-gen-go" ] || [ ! -x "$GOBIN_DIR/protoc-gen-go-grpc" ]; then
+    echo "setup: installing protoc-gen-go and protoc-gen-go-grpc into .tools/bin"
+    GOBIN="$GOBIN_DIR" go install google.golang.org/protobuf/cmd/protoc-gen-go@v1.36.12
+    GOBIN="$GOBIN_DIR" go install google.golang.org/grpc/cmd/protoc-gen-go-grpc@v1.5.1
+  fi
+  for d in client/go tests/contract/go tests/middleware/go; do (cd "$d" && go mod download); done
+  echo "setup: Go client ok"
+
+  # Java: resolve plugins and dependencies once so tests run with -o. `test`
+  # (failures ignored here) also fetches surefire's JUnit provider.
+  m2="${MAVEN_REPO_LOCAL:-$HOME/.m2/repository}"
+  if ! ls "$m2"/org/apache/maven/surefire/surefire-junit-platform/3.5.4/*.jar >/dev/null 2>&1 \
+     || ! (cd client/java && mvn -q -o -B -DskipTests package >/dev/null 2>&1); then
+    echo "setup: resolving Maven dependencies for client/java"
+    (cd client/java && mvn -q -B -Dmaven.test.failure.ignore=true test >/dev/null)
+  fi
+  echo "setup: Java client ok"
+fi
