@@ -124,8 +124,9 @@ if [ "${HOOKGUARD_SETUP_SKIP_CLIENTS:-0}" != 1 ]; then
   # Java: resolve plugins and dependencies once so tests run with -o. `test`
   # (failures ignored here) also fetches surefire's JUnit provider.
   m2="${MAVEN_REPO_LOCAL:-$HOME/.m2/repository}"
-  if ! ls "$m2"/org/apache/maven/surefire/surefire-junit-platform/3.5.4/*.jar >/dev/null 2>&1 \
-     || ! (cd client/java && mvn -q -o -B -DskipTests package >/dev/null 2>&1); then
+  if ! ls "$m2"/org/apache/maven/surefire/surefire-junit-platform/3.5.4/*.jar \
+       "$m2"/io/grpc/protoc-gen-grpc-java/1.83.1/*.exe "$m2"/io/grpc/grpc-netty-shaded/1.85.0/*.jar \
+       "$m2"/org/junit/jupiter/junit-jupiter-engine/5.14.1/*.jar >/dev/null 2>&1; then
     echo "setup: resolving Maven dependencies for client/java"
     (cd client/java && mvn -q -B -Dmaven.test.failure.ignore=true test >/dev/null)
   fi
