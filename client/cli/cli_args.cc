@@ -1,8 +1,8 @@
 #include "client/cli/cli_args.h"
 
 #include "absl/strings/match.h"
-#include "absl/strings/strip.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 
 namespace hookguard::cli {
 

@@ -24,19 +24,27 @@ const std::vector<Command>& Commands() {
       {"verify",
        "verify --body=FILE|- [--header='Name: value']... [--profile=P] [--method=M] [--url=U]\n"
        "    VerifySignature: exit 0 only when the signature is VALID.",
-       {"body", "header", "profile", "method", "url"}, true, RunVerify},
+       {"body", "header", "profile", "method", "url"},
+       true,
+       RunVerify},
       {"authorize",
        "authorize --call_id=ID [--assistant_id=ID] [--phone_number_id=ID] [--type=T] "
        "[--org_id=ID] [--expected_owner=USER]\n"
        "    AuthorizeCallEvent: exit 0 only on ALLOW.",
-       {"call_id", "assistant_id", "phone_number_id", "type", "org_id", "expected_owner"}, true,
+       {"call_id", "assistant_id", "phone_number_id", "type", "org_id", "expected_owner"},
+       true,
        RunAuthorize},
       {"webhook",
        "webhook --body=FILE|- [--header='Name: value']... [--profile=P] [--expected_owner=USER]\n"
        "    AuthorizeWebhook (verify, parse, authorize): exit 0 only on ALLOW.",
-       {"body", "header", "profile", "method", "url", "expected_owner"}, true, RunWebhook},
-      {"health", "health [--service=NAME]\n    grpc.health.v1 Check: exit 0 only when SERVING.",
-       {"service"}, true, RunHealth},
+       {"body", "header", "profile", "method", "url", "expected_owner"},
+       true,
+       RunWebhook},
+      {"health",
+       "health [--service=NAME]\n    grpc.health.v1 Check: exit 0 only when SERVING.",
+       {"service"},
+       true,
+       RunHealth},
   };
   return *commands;
 }

@@ -46,15 +46,14 @@ std::shared_ptr<grpc::Channel> Connect(const CliArgs& args, std::string* error) 
     const char* env = std::getenv("HOOKGUARD_TARGET");
     target = env != nullptr ? env : "127.0.0.1:50051";
   }
-  const std::string ca = args.Get("tls_ca"), cert = args.Get("tls_cert"),
-                    key = args.Get("tls_key");
+  const std::string ca = args.Get("tls_ca"), cert = args.Get("tls_cert"), key = args.Get("tls_key");
   if (ca.empty() && cert.empty() && key.empty()) {
     return grpc::CreateChannel(target, grpc::InsecureChannelCredentials());
   }
   grpc::SslCredentialsOptions tls;
-  for (auto [path, field] : {std::pair{ca, &tls.pem_root_certs},
-                             std::pair{cert, &tls.pem_cert_chain},
-                             std::pair{key, &tls.pem_private_key}}) {
+  for (auto [path, field] :
+       {std::pair{ca, &tls.pem_root_certs}, std::pair{cert, &tls.pem_cert_chain},
+        std::pair{key, &tls.pem_private_key}}) {
     if (path.empty()) continue;
     absl::StatusOr<std::string> pem = ReadAll(path);
     if (!pem.ok()) {
@@ -78,7 +77,8 @@ void SetDeadline(const CliArgs& args, grpc::ClientContext* context) {
 
 // Reads --body, --header, --method and --url into an HttpRequest.
 absl::Status ReadHttpRequest(const CliArgs& args, v1::HttpRequest* request) {
-  if (!args.Has("body")) return absl::InvalidArgumentError("--body=FILE (or - for stdin) is required");
+  if (!args.Has("body"))
+    return absl::InvalidArgumentError("--body=FILE (or - for stdin) is required");
   absl::StatusOr<std::string> body = ReadAll(args.Get("body"));
   if (!body.ok()) return body.status();
   request->set_body(*std::move(body));
@@ -135,16 +135,18 @@ int RunVerify(const CliArgs& args) {
   grpc::ClientContext context;
   SetDeadline(args, &context);
   v1::VerifySignatureResponse response;
-  grpc::Status status = v1::WebhookAuthService::NewStub(channel)->VerifySignature(&context, request, &response);
+  grpc::Status status =
+      v1::WebhookAuthService::NewStub(channel)->VerifySignature(&context, request, &response);
   if (!status.ok()) return RpcFailed(status);
   if (args.Get("format") == "json") {
     PrintJson(response);
   } else {
-    std::printf("%-12s %s (http %d)\n", "signature", v1::SignatureResult_Name(response.result()).c_str(),
-                response.http_status());
+    std::printf("%-12s %s (http %d)\n", "signature",
+                v1::SignatureResult_Name(response.result()).c_str(), response.http_status());
     PrintField("key_id", response.key_id());
     PrintField("message_id", response.message_id());
-    if (response.timestamp_unix() != 0) PrintField("timestamp", std::to_string(response.timestamp_unix()));
+    if (response.timestamp_unix() != 0)
+      PrintField("timestamp", std::to_string(response.timestamp_unix()));
     PrintField("detail", response.detail());
   }
   return response.result() == v1::SIGNATURE_RESULT_VALID ? kExitOk : kExitDenied;
@@ -165,7 +167,8 @@ int RunAuthorize(const CliArgs& args) {
   grpc::ClientContext context;
   SetDeadline(args, &context);
   v1::AuthorizeCallEventResponse response;
-  grpc::Status status = v1::WebhookAuthService::NewStub(channel)->AuthorizeCallEvent(&context, request, &response);
+  grpc::Status status =
+      v1::WebhookAuthService::NewStub(channel)->AuthorizeCallEvent(&context, request, &response);
   if (!status.ok()) return RpcFailed(status);
   if (args.Get("format") == "json") {
     PrintJson(response);
@@ -195,7 +198,8 @@ int RunWebhook(const CliArgs& args) {
   grpc::ClientContext context;
   SetDeadline(args, &context);
   v1::AuthorizeWebhookResponse response;
-  grpc::Status status = v1::WebhookAuthService::NewStub(channel)->AuthorizeWebhook(&context, request, &response);
+  grpc::Status status =
+      v1::WebhookAuthService::NewStub(channel)->AuthorizeWebhook(&context, request, &response);
   if (!status.ok()) return RpcFailed(status);
   if (args.Get("format") == "json") {
     PrintJson(response);
@@ -224,10 +228,13 @@ int RunHealth(const CliArgs& args) {
   grpc::health::v1::HealthCheckRequest request;
   request.set_service(args.Get("service"));
   grpc::health::v1::HealthCheckResponse response;
-  grpc::Status status = grpc::health::v1::Health::NewStub(channel)->Check(&context, request, &response);
+  grpc::Status status =
+      grpc::health::v1::Health::NewStub(channel)->Check(&context, request, &response);
   if (!status.ok()) return RpcFailed(status);
-  std::printf("%s\n", grpc::health::v1::HealthCheckResponse::ServingStatus_Name(response.status()).c_str());
-  return response.status() == grpc::health::v1::HealthCheckResponse::SERVING ? kExitOk : kExitDenied;
+  std::printf("%s\n",
+              grpc::health::v1::HealthCheckResponse::ServingStatus_Name(response.status()).c_str());
+  return response.status() == grpc::health::v1::HealthCheckResponse::SERVING ? kExitOk
+                                                                             : kExitDenied;
 }
 
 }  // namespace hookguard::cli

@@ -26,10 +26,9 @@ void AuditLog::Write(audit::v1::AuditRecord& record) {
 }
 
 void AuditLog::Decision(audit::v1::AuditRecord record) {
-  const bool allowed =
-      record.decision() == "DECISION_ALLOW" ||
-      (record.decision().empty() && record.grpc_code().empty() &&
-       record.signature() == "SIGNATURE_RESULT_VALID");
+  const bool allowed = record.decision() == "DECISION_ALLOW" ||
+                       (record.decision().empty() && record.grpc_code().empty() &&
+                        record.signature() == "SIGNATURE_RESULT_VALID");
   record.set_kind("decision");
   record.set_level(allowed ? "info" : "warning");
   Write(record);

@@ -3,8 +3,8 @@
 #define HOOKGUARD_SERVER_COMMON_HEADERS_H_
 
 #include <string>
-#include "absl/strings/string_view.h"
 
+#include "absl/strings/string_view.h"
 #include "google/protobuf/map.h"
 
 namespace hookguard {

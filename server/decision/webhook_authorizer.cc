@@ -35,9 +35,8 @@ WebhookAuthorizer::WebhookAuthorizer(const ProfileHolder& profiles,
                                      DecisionIdGenerator& ids, WebhookAuthorizerOptions options)
     : profiles_(profiles), authorizer_(authorizer), ids_(ids), options_(options) {}
 
-absl::Status WebhookAuthorizer::Verify(const std::string& profile,
-                                       const v1::HttpRequest& request, absl::Time now,
-                                       VerifyOutcome* outcome) const {
+absl::Status WebhookAuthorizer::Verify(const std::string& profile, const v1::HttpRequest& request,
+                                       absl::Time now, VerifyOutcome* outcome) const {
   if (request.body().size() > options_.max_body_bytes) {
     return absl::ResourceExhaustedError(absl::StrCat("body of ", request.body().size(),
                                                      " bytes is over the limit of ",
@@ -101,8 +100,8 @@ absl::Status WebhookAuthorizer::AuthorizeWebhook(const v1::AuthorizeWebhookReque
 
   absl::StatusOr<v1::CallEvent> event = ParseCallEvent(request.request().body());
   if (!event.ok()) {
-    FillDecision(Deny(v1::DENY_REASON_MALFORMED_EVENT, std::string(event.status().message())),
-                 ids_, response);
+    FillDecision(Deny(v1::DENY_REASON_MALFORMED_EVENT, std::string(event.status().message())), ids_,
+                 response);
     return absl::OkStatus();
   }
   *response->mutable_event() = *std::move(event);

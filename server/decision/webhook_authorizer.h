@@ -39,14 +39,12 @@ class WebhookAuthorizer {
 
   // Authorizes an already extracted event; the database is given until
   // `deadline`.
-  absl::Status AuthorizeCallEvent(const v1::AuthorizeCallEventRequest& request,
-                                  absl::Time deadline,
+  absl::Status AuthorizeCallEvent(const v1::AuthorizeCallEventRequest& request, absl::Time deadline,
                                   v1::AuthorizeCallEventResponse* response) const;
 
   // Verifies, then (only when VALID) parses, then authorizes.
   absl::Status AuthorizeWebhook(const v1::AuthorizeWebhookRequest& request, absl::Time now,
-                                absl::Time deadline,
-                                v1::AuthorizeWebhookResponse* response) const;
+                                absl::Time deadline, v1::AuthorizeWebhookResponse* response) const;
 
  private:
   absl::Status Verify(const std::string& profile, const v1::HttpRequest& request, absl::Time now,

@@ -22,8 +22,8 @@ namespace hookguard {
 class Metrics {
  public:
   // Latency bucket bounds, in seconds.
-  static constexpr std::array<double, 12> kBuckets = {
-      0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1};
+  static constexpr std::array<double, 12> kBuckets = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
+                                                      0.01,   0.025,   0.05,   0.1,   0.25,   1};
 
   // One answered RPC, from its audit record: requests by rpc, decision,
   // reason and gRPC code; signature results by profile and key id; latency.
@@ -56,8 +56,8 @@ class Metrics {
   std::map<Labels, uint64_t> signatures_ ABSL_GUARDED_BY(mu_);  // profile, key_id, result
   std::map<Labels, Histogram> latency_ ABSL_GUARDED_BY(mu_);    // rpc
   Histogram db_latency_ ABSL_GUARDED_BY(mu_);
-  std::map<Labels, uint64_t> db_errors_ ABSL_GUARDED_BY(mu_);   // code
-  std::map<Labels, uint64_t> reloads_ ABSL_GUARDED_BY(mu_);     // result
+  std::map<Labels, uint64_t> db_errors_ ABSL_GUARDED_BY(mu_);  // code
+  std::map<Labels, uint64_t> reloads_ ABSL_GUARDED_BY(mu_);    // result
   int64_t db_in_use_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t db_up_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t queue_depth_ ABSL_GUARDED_BY(mu_) = 0;

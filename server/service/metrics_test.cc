@@ -50,8 +50,8 @@ TEST(Metrics, LatencyHistogramIsCumulative) {
       text, "hookguard_request_duration_seconds_bucket{rpc=\"VerifySignature\",le=\"0.0025\"} 2"));
   EXPECT_TRUE(absl::StrContains(
       text, "hookguard_request_duration_seconds_bucket{rpc=\"VerifySignature\",le=\"+Inf\"} 2"));
-  EXPECT_TRUE(
-      absl::StrContains(text, "hookguard_request_duration_seconds_count{rpc=\"VerifySignature\"} 2"));
+  EXPECT_TRUE(absl::StrContains(
+      text, "hookguard_request_duration_seconds_count{rpc=\"VerifySignature\"} 2"));
 }
 
 TEST(Metrics, DatabaseErrorsAndReloadsAreCounted) {

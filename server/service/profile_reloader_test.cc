@@ -23,8 +23,7 @@ class ProfileReloaderTest : public ::testing::Test {
     secret_ = dir_ + "/secret";
     WriteFile(secret_, "first-secret\n");
     WriteFile(config_, absl::StrCat(R"({"profiles":[{"name":"vapi","kind":"shared_secret",)",
-                                    R"("secrets":[{"key_id":"k1","file":")", secret_,
-                                    R"("}]}]})"));
+                                    R"("secrets":[{"key_id":"k1","file":")", secret_, R"("}]}]})"));
   }
   void TearDown() override {
     std::remove(config_.c_str());
@@ -69,8 +68,7 @@ TEST_F(ProfileReloaderTest, BadNewConfigKeepsTheOldOneAndIsReportedOnce) {
   WriteFile(config_, R"({"profiles":[{"name":"vapi","kind":"shared_secret","secretz":[]}]})");
   auto bad = reloader.ReloadIfChanged();
   ASSERT_FALSE(bad.ok());
-  EXPECT_NE(std::string(bad.status().message()).find("secretz"), std::string::npos)
-      << bad.status();
+  EXPECT_NE(std::string(bad.status().message()).find("secretz"), std::string::npos) << bad.status();
   auto again = reloader.ReloadIfChanged();
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(*again, nullptr);

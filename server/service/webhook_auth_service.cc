@@ -107,8 +107,8 @@ grpc::ServerUnaryReactor* WebhookAuthServiceImpl::AuthorizeCallEvent(
   }
   workers_.Schedule([this, context, reactor, request, response, start] {
     const absl::Time now = absl::Now();
-    absl::Status status = authorizer_.AuthorizeCallEvent(
-        *request, DatabaseDeadline(context, now), response);
+    absl::Status status =
+        authorizer_.AuthorizeCallEvent(*request, DatabaseDeadline(context, now), response);
     audit::v1::AuditRecord record;
     record.set_rpc("AuthorizeCallEvent");
     record.set_call_id(request->event().call_id());
@@ -140,8 +140,8 @@ grpc::ServerUnaryReactor* WebhookAuthServiceImpl::AuthorizeWebhook(
   }
   workers_.Schedule([this, context, reactor, request, response, start] {
     const absl::Time now = absl::Now();
-    absl::Status status = authorizer_.AuthorizeWebhook(*request, now,
-                                                       DatabaseDeadline(context, now), response);
+    absl::Status status =
+        authorizer_.AuthorizeWebhook(*request, now, DatabaseDeadline(context, now), response);
     audit::v1::AuditRecord record;
     record.set_rpc("AuthorizeWebhook");
     record.set_profile(request->profile());

@@ -28,8 +28,8 @@ struct ServiceOptions {
 // All referenced objects are not owned and must outlive the service.
 class WebhookAuthServiceImpl final : public v1::WebhookAuthService::CallbackService {
  public:
-  WebhookAuthServiceImpl(const WebhookAuthorizer& authorizer, WorkerPool& workers,
-                         AuditLog& audit, Metrics& metrics, ServiceOptions options);
+  WebhookAuthServiceImpl(const WebhookAuthorizer& authorizer, WorkerPool& workers, AuditLog& audit,
+                         Metrics& metrics, ServiceOptions options);
 
   grpc::ServerUnaryReactor* VerifySignature(grpc::CallbackServerContext* context,
                                             const v1::VerifySignatureRequest* request,

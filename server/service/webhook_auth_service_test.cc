@@ -41,8 +41,8 @@ class WebhookAuthServiceTest : public ::testing::Test {
     rules_ = std::make_unique<CallEventAuthorizer>(store_);
     authorizer_ = std::make_unique<WebhookAuthorizer>(*profiles_, *rules_, ids_,
                                                       WebhookAuthorizerOptions{1 << 20});
-    service_ = std::make_unique<WebhookAuthServiceImpl>(*authorizer_, workers_, audit_, metrics_,
-                                                        options);
+    service_ =
+        std::make_unique<WebhookAuthServiceImpl>(*authorizer_, workers_, audit_, metrics_, options);
     grpc::ServerBuilder builder;
     int port = 0;
     builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
@@ -98,9 +98,8 @@ TEST_F(WebhookAuthServiceTest, AllowIsOkWithDecisionInside) {
       .WillOnce(Return(std::optional<CallOwnership>(call)));
   v1::AuthorizeWebhookResponse response;
   grpc::ClientContext context;
-  grpc::Status status =
-      stub_->AuthorizeWebhook(&context, Webhook(R"({"call":{"id":"c1","assistantId":"a"}})"),
-                              &response);
+  grpc::Status status = stub_->AuthorizeWebhook(
+      &context, Webhook(R"({"call":{"id":"c1","assistantId":"a"}})"), &response);
   ASSERT_TRUE(status.ok()) << status.error_message();
   EXPECT_EQ(response.decision(), v1::DECISION_ALLOW);
   EXPECT_EQ(response.owner_id(), "7");

@@ -1,0 +1,79 @@
+// `hookguard audit-db`: finds the rows of the ownership database that make
+// the service deny a legitimate webhook (or that an attacker could exploit):
+// calls whose assistant or phone number belongs to another user, or points
+// at no row. Read-only; no gRPC in here.
+#ifndef HOOKGUARD_CLIENT_CLI_OWNERSHIP_AUDIT_H_
+#define HOOKGUARD_CLIENT_CLI_OWNERSHIP_AUDIT_H_
+
+#include <array>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "hookguard/config/v1/config.pb.h"
+#include "hookguard/v1/hookguard.pb.h"
+#include "server/ownership/soci_session.h"
+
+namespace hookguard::cli {
+
+// The audit queries for the Django schema of CONTRACT.md section 3 (valid
+// on PostgreSQL and SQLite); the one place this SQL is written. Each takes
+// no parameter and returns, ordered by call id, four text columns: the
+// call's provider id, the call's owner id, the assistant's (phone number's)
+// provider id (NULL when its row is missing), that row's owner id (NULL
+// when missing), for every call whose assistant (phone number) is owned by
+// another user than the call, or is missing.
+extern const char kDefaultAuditAssistantQuery[];
+extern const char kDefaultAuditPhoneNumberQuery[];
+
+// What is wrong with one call. The names (FindingKindName) are part of the
+// stable JSON output.
+enum class FindingKind {
+  kAssistantOwnerMismatch = 0,  // the call's assistant is another user's
+  kAssistantMissing,            // the call's assistant row is missing (or has no owner)
+  kPhoneNumberOwnerMismatch,    // the call's phone number is another user's
+  kPhoneNumberMissing,          // the call's phone number row is missing (or has no owner)
+};
+inline constexpr int kFindingKinds = 4;
+
+// "assistant_owner_mismatch", "assistant_missing",
+// "phone_number_owner_mismatch", "phone_number_missing".
+const char* FindingKindName(FindingKind kind);
+
+// The deny reason the service gives every webhook of such a call.
+v1::DenyReason DenyReasonOf(FindingKind kind);
+
+// True for the two assistant kinds.
+bool IsAssistantKind(FindingKind kind);
+
+struct AuditFinding {
+  FindingKind kind = FindingKind::kAssistantOwnerMismatch;
+  std::string call_id;
+  std::optional<std::string> call_owner_id;
+  std::optional<std::string> reference_id;        // the assistant's or phone number's provider id
+  std::optional<std::string> reference_owner_id;  // its owner
+};
+
+struct AuditReport {
+  std::vector<AuditFinding> findings;          // assistant findings, then phone number findings
+  std::array<int, kFindingKinds> counts = {};  // indexed by FindingKind
+  bool clean() const { return findings.empty(); }
+};
+
+// Opens `database` (read-only: SQLite is opened read-only, PostgreSQL
+// sessions are set to read-only transactions) and runs both queries:
+// `ownership.audit_assistant_query` / `audit_phone_number_query`, or the
+// defaults when empty. A returned row is classified by its owners: a NULL
+// reference owner is *_missing, an owner other than the call's is
+// *_owner_mismatch; a row whose owners agree is not a finding (a custom
+// query may be broader than needed).
+// Errors: UNAVAILABLE when the database cannot be reached, INVALID_ARGUMENT
+// when a query fails (the message names the query's config key). Messages
+// never hold the password.
+absl::StatusOr<AuditReport> RunOwnershipAudit(const SociDatabase& database,
+                                              const config::v1::Ownership& ownership);
+
+}  // namespace hookguard::cli
+
+#endif  // HOOKGUARD_CLIENT_CLI_OWNERSHIP_AUDIT_H_
