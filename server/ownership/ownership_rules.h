@@ -5,6 +5,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -24,6 +25,26 @@ struct OwnershipDecision {
   std::string detail;
 };
 
+// One step of the rules as ApplyOwnershipRules took it, for operators
+// (`hookguard explain`). `detail` may name ids (event ids, owner ids), never
+// body content or a secret.
+struct OwnershipStep {
+  enum class Outcome { kPass, kFail, kSkipped };
+  std::string name;  // one of OwnershipStepNames()
+  Outcome outcome = Outcome::kSkipped;
+  v1::DenyReason reason = v1::DENY_REASON_UNSPECIFIED;  // set with kFail only
+  std::string detail;
+};
+
+// Every step ApplyOwnershipRules records, in order: "call_id" (rule 1),
+// "call_lookup" (rule 2, and the row has an owner), "assistant" (3),
+// "assistant_owner" (4), "phone_number" (5), "phone_number_owner" (6),
+// "expected_owner" (7).
+const std::vector<std::string>& OwnershipStepNames();
+
+// "pass", "fail" or "skipped".
+const char* OutcomeName(OwnershipStep::Outcome outcome);
+
 // Applies rules 1 to 8 in order; the first that fails decides:
 //   1 no event call id                      -> MALFORMED_EVENT
 //   2 `call` is nullopt                     -> CALL_NOT_FOUND
@@ -39,9 +60,17 @@ struct OwnershipDecision {
 //   8 ALLOW with owner_id = the call owner.
 // A row with an empty owner id cannot be trusted and is denied
 // OWNER_MISMATCH (fail closed). Pure; thread-safe.
+//
+// When `trace` is not null it is cleared and receives one OwnershipStep per
+// name of OwnershipStepNames(), in that order: the steps before the deciding
+// one pass (or are skipped when they do not apply, e.g. the event names no
+// assistant), the deciding one fails with the decision's reason, and the
+// ones after it are skipped. On ALLOW none fails. The trace never changes
+// the decision.
 OwnershipDecision ApplyOwnershipRules(const v1::CallEvent& event,
                                       const std::optional<CallOwnership>& call,
-                                      absl::string_view expected_owner_id);
+                                      absl::string_view expected_owner_id,
+                                      std::vector<OwnershipStep>* trace = nullptr);
 
 // Looks the event's call up and applies the rules. Thread-safe if the store
 // is (SociOwnershipStore is).

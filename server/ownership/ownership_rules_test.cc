@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -232,6 +233,97 @@ TEST(CallEventAuthorizer, StoreErrorsPropagateAndAreNeverAllow) {
     absl::StatusOr<OwnershipDecision> got =
         authorizer.Authorize(Event("call_alice_1"), "", kDeadline);
     EXPECT_EQ(got.status(), error);
+  }
+}
+
+// The optional trace of ApplyOwnershipRules (used by `hookguard explain`):
+// "name:outcome" for each step.
+std::vector<std::string> Steps(const std::vector<OwnershipStep>& trace) {
+  std::vector<std::string> out;
+  for (const OwnershipStep& step : trace) {
+    out.push_back(absl::StrCat(step.name, ":", OutcomeName(step.outcome)));
+  }
+  return out;
+}
+
+TEST(OwnershipRulesTrace, RecordsEveryStepOfAnAllow) {
+  std::vector<OwnershipStep> trace;
+  OwnershipDecision got = ApplyOwnershipRules(Event("call_alice_1", "asst_alice", "phone_alice"),
+                                              AliceCall(), "1", &trace);
+  EXPECT_EQ(got.decision, v1::DECISION_ALLOW);
+  EXPECT_THAT(Steps(trace),
+              ::testing::ElementsAre("call_id:pass", "call_lookup:pass", "assistant:pass",
+                                     "assistant_owner:pass", "phone_number:pass",
+                                     "phone_number_owner:pass", "expected_owner:pass"));
+}
+
+TEST(OwnershipRulesTrace, SkipsWhatTheEventDoesNotName) {
+  std::vector<OwnershipStep> trace;
+  OwnershipDecision got = ApplyOwnershipRules(Event("call_alice_web"), AliceWebCall(), "", &trace);
+  EXPECT_EQ(got.decision, v1::DECISION_ALLOW);
+  EXPECT_THAT(Steps(trace),
+              ::testing::ElementsAre("call_id:pass", "call_lookup:pass", "assistant:skipped",
+                                     "assistant_owner:pass", "phone_number:skipped",
+                                     "phone_number_owner:skipped", "expected_owner:skipped"));
+}
+
+// For each deny: the failing step carries the decision's reason, the steps
+// after it are skipped, and the trace never changes the decision.
+TEST(OwnershipRulesTrace, TheFailingStepIsTheDecidingRule) {
+  struct Case {
+    v1::CallEvent event;
+    std::optional<CallOwnership> call;
+    std::string expected_owner;
+    std::string failing_step;
+    v1::DenyReason reason;
+  };
+  const std::vector<Case> cases = {
+      {Event(""), std::nullopt, "", "call_id", v1::DENY_REASON_MALFORMED_EVENT},
+      {Event("nope"), std::nullopt, "", "call_lookup", v1::DENY_REASON_CALL_NOT_FOUND},
+      {Event("call_bob_1", "asst_alice"), BobCall(), "", "assistant",
+       v1::DENY_REASON_ASSISTANT_MISMATCH},
+      {Event("call_alice_bobs_assistant"), AliceCallWithBobsAssistant(), "", "assistant_owner",
+       v1::DENY_REASON_ASSISTANT_OWNER_MISMATCH},
+      {Event("call_alice_missing_assistant"), AliceCallWithMissingAssistant(), "",
+       "assistant_owner", v1::DENY_REASON_ASSISTANT_OWNER_MISMATCH},
+      {Event("call_alice_1", "asst_alice", "phone_bob"), AliceCall(), "", "phone_number",
+       v1::DENY_REASON_PHONE_NUMBER_MISMATCH},
+      {Event("call_alice_bobs_phone"), AliceCallWithBobsPhone(), "", "phone_number_owner",
+       v1::DENY_REASON_PHONE_NUMBER_OWNER_MISMATCH},
+      {Event("call_alice_missing_phone"), AliceCallWithMissingPhone(), "", "phone_number_owner",
+       v1::DENY_REASON_PHONE_NUMBER_OWNER_MISMATCH},
+      {Event("call_alice_1"), AliceCall(), "2", "expected_owner", v1::DENY_REASON_OWNER_MISMATCH},
+      {Event("call_alice_1"), CallOwnership{"", "asst_alice", "1", std::nullopt, std::nullopt}, "",
+       "call_lookup", v1::DENY_REASON_OWNER_MISMATCH},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.failing_step + " " + c.event.call_id());
+    std::vector<OwnershipStep> trace;
+    OwnershipDecision traced = ApplyOwnershipRules(c.event, c.call, c.expected_owner, &trace);
+    OwnershipDecision plain = ApplyOwnershipRules(c.event, c.call, c.expected_owner);
+    EXPECT_EQ(traced.decision, v1::DECISION_DENY);
+    EXPECT_EQ(traced.reason, c.reason);
+    EXPECT_EQ(plain.reason, traced.reason);
+    EXPECT_EQ(plain.detail, traced.detail);
+    ASSERT_EQ(trace.size(), OwnershipStepNames().size());
+    bool after_failure = false;
+    int failures = 0;
+    for (size_t i = 0; i < trace.size(); ++i) {
+      EXPECT_EQ(trace[i].name, OwnershipStepNames()[i]);
+      if (after_failure) {
+        EXPECT_EQ(trace[i].outcome, OwnershipStep::Outcome::kSkipped) << trace[i].name;
+      }
+      if (trace[i].outcome == OwnershipStep::Outcome::kFail) {
+        ++failures;
+        after_failure = true;
+        EXPECT_EQ(trace[i].name, c.failing_step);
+        EXPECT_EQ(trace[i].reason, c.reason);
+        EXPECT_EQ(trace[i].detail, traced.detail);
+      } else if (!after_failure) {
+        EXPECT_NE(trace[i].outcome, OwnershipStep::Outcome::kFail);
+      }
+    }
+    EXPECT_EQ(failures, 1);
   }
 }
 

@@ -1,20 +1,13 @@
 #include "server/ownership/soci_ownership_store.h"
 
-#include <libpq-fe.h>
-#include <soci/postgresql/soci-postgresql.h>
 #include <soci/soci.h>
-#include <soci/sqlite3/soci-sqlite3.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include <cmath>
 #include <exception>
 #include <utility>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_replace.h"
-#include "absl/strings/strip.h"
+#include "server/ownership/soci_session.h"
 
 namespace hookguard {
 
@@ -30,28 +23,10 @@ const char kDefaultCallQuery[] =
     " LEFT JOIN api_phonenumber p ON p.id = c.phone_number_id"
     " WHERE c.vapi_call_id = :call_id";
 
-// How to open a session; immutable after Open, shared by all connections.
-struct SociOwnershipStore::Backend {
-  enum class Kind { kSqlite, kPostgresql };
-  Kind kind = Kind::kSqlite;
-  std::string params;       // what the SOCI factory takes (no "backend://")
-  std::string password;     // scrubbed from every message; may be empty
-  std::string sqlite_path;  // kSqlite only
-  absl::Duration query_timeout;
-
-  const soci::backend_factory& factory() const {
-    if (kind == Kind::kSqlite) return *soci::factory_sqlite3();
-    return *soci::factory_postgresql();
-  }
-
-  // A driver message, with the password removed should a driver echo it.
-  std::string Scrub(absl::string_view message) const {
-    std::string text(message);
-    if (!password.empty()) text = absl::StrReplaceAll(text, {{password, "***"}});
-    // Driver messages end with newlines; keep one line.
-    absl::StrReplaceAll({{"\n", " "}}, &text);
-    return std::string(absl::StripAsciiWhitespace(text));
-  }
+// How to open a session (the shared SociDatabase); immutable after Open,
+// shared by all connections.
+struct SociOwnershipStore::Backend : SociDatabase {
+  explicit Backend(SociDatabase database) : SociDatabase(std::move(database)) {}
 };
 
 // One pooled session and its prepared statement. Used by one thread at a
@@ -88,132 +63,15 @@ std::optional<std::string> Optional(const std::string& value, soci::indicator in
   return value;
 }
 
-bool FileIsReadable(const std::string& path) {
-  struct stat info;
-  return ::stat(path.c_str(), &info) == 0 && S_ISREG(info.st_mode) &&
-         ::access(path.c_str(), R_OK) == 0;
-}
-
-// Reads the value of `key=` in SOCI's SQLite parameters ("db=/x timeout=2";
-// values may be quoted with ' or "). A string without '=' is the path itself.
-std::optional<std::string> SqliteParam(absl::string_view params, absl::string_view key) {
-  if (!absl::StrContains(params, '=')) {
-    if (key == "db") return std::string(absl::StripAsciiWhitespace(params));
-    return std::nullopt;
-  }
-  size_t i = 0;
-  while (i < params.size()) {
-    while (i < params.size() && params[i] == ' ') ++i;
-    size_t eq = params.find('=', i);
-    if (eq == absl::string_view::npos) return std::nullopt;
-    absl::string_view name = absl::StripAsciiWhitespace(params.substr(i, eq - i));
-    size_t start = eq + 1;
-    std::string value;
-    if (start < params.size() && (params[start] == '\'' || params[start] == '"')) {
-      size_t end = params.find(params[start], start + 1);
-      if (end == absl::string_view::npos) return std::nullopt;
-      value = std::string(params.substr(start + 1, end - start - 1));
-      i = end + 1;
-    } else {
-      size_t end = params.find(' ', start);
-      if (end == absl::string_view::npos) end = params.size();
-      value = std::string(params.substr(start, end - start));
-      i = end;
-    }
-    if (name == key) return value;
-  }
-  return std::nullopt;
-}
-
-absl::StatusOr<std::shared_ptr<SociOwnershipStore::Backend>> ParseConnectionString(
-    const SociStoreOptions& options) {
-  auto backend = std::make_shared<SociOwnershipStore::Backend>();
-  backend->query_timeout = options.query_timeout;
-  const std::string& full = options.connection_string;
-  const size_t scheme_end = full.find("://");
-  if (scheme_end == std::string::npos) {
-    return absl::InvalidArgumentError(
-        "database connection string must start with sqlite3:// or postgresql://");
-  }
-  const std::string scheme = full.substr(0, scheme_end);
-  const std::string params = full.substr(scheme_end + 3);
-  if (scheme == "sqlite3") {
-    backend->kind = SociOwnershipStore::Backend::Kind::kSqlite;
-    std::optional<std::string> path = SqliteParam(params, "db");
-    if (!path.has_value() || path->empty()) {
-      return absl::InvalidArgumentError("sqlite3:// connection string has no db=PATH");
-    }
-    if (*path == ":memory:" || absl::StartsWith(*path, "file:")) {
-      return absl::InvalidArgumentError("sqlite3:// needs the path of an existing database file");
-    }
-    if (!FileIsReadable(*path)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("SQLite database file does not exist or is not readable: ", *path));
-    }
-    backend->sqlite_path = *path;
-    // Read-only: SQLITE_OPEN_READONLY, which also never creates a file.
-    backend->params = absl::StrContains(params, '=') ? params : absl::StrCat("db=", params);
-    if (!SqliteParam(backend->params, "readonly").has_value()) {
-      absl::StrAppend(&backend->params, " readonly=1");
-    }
-    return backend;
-  }
-  if (scheme == "postgresql") {
-    backend->kind = SociOwnershipStore::Backend::Kind::kPostgresql;
-    char* error = nullptr;
-    PQconninfoOption* parsed = PQconninfoParse(params.c_str(), &error);
-    if (parsed == nullptr) {
-      // libpq's message names the bad syntax, not the values.
-      std::string why = error != nullptr ? error : "out of memory";
-      PQfreemem(error);
-      return absl::InvalidArgumentError(
-          absl::StrCat("cannot parse the postgresql:// connection string (libpq keyword form "
-                       "host=.. port=.. dbname=.. user=..): ",
-                       absl::StripAsciiWhitespace(why)));
-    }
-    bool has_connect_timeout = false;
-    for (PQconninfoOption* option = parsed; option->keyword != nullptr; ++option) {
-      if (option->val == nullptr) continue;
-      if (std::string(option->keyword) == "password") backend->password = option->val;
-      if (std::string(option->keyword) == "connect_timeout") has_connect_timeout = true;
-    }
-    PQconninfoFree(parsed);
-    backend->params = params;
-    if (!has_connect_timeout) {
-      // libpq's unit is whole seconds, and it treats 1 as 2.
-      const int seconds = std::max<int>(
-          2, static_cast<int>(std::ceil(absl::ToDoubleSeconds(options.query_timeout))));
-      absl::StrAppend(&backend->params, " connect_timeout=", seconds);
-    }
-    return backend;
-  }
-  return absl::InvalidArgumentError(
-      absl::StrCat("unknown database backend '", scheme, "': use sqlite3:// or postgresql://"));
-}
-
 // Opens the session and prepares the statement of `connection`. On failure
 // the connection is left dropped.
 std::optional<ConnectError> Connect(const SociOwnershipStore::Backend& backend,
                                     const std::string& query,
                                     SociOwnershipStore::Connection& connection) {
   connection.Drop();
-  try {
-    auto session = std::make_unique<soci::session>();
-    session->open(backend.factory(), backend.params);
-    if (backend.kind == SociOwnershipStore::Backend::Kind::kPostgresql) {
-      const int64_t ms = absl::ToInt64Milliseconds(backend.query_timeout);
-      *session << absl::StrCat("SET statement_timeout = ", ms > 0 ? ms : 1);
-    }
-    connection.session = std::move(session);
-  } catch (const std::exception& e) {
-    connection.Drop();
-    const std::string where = backend.kind == SociOwnershipStore::Backend::Kind::kSqlite
-                                  ? absl::StrCat("SQLite database ", backend.sqlite_path)
-                                  : std::string("PostgreSQL");
-    return ConnectError{ConnectStage::kConnect,
-                        absl::UnavailableError(absl::StrCat("cannot connect to ", where, ": ",
-                                                            backend.Scrub(e.what())))};
-  }
+  absl::StatusOr<std::unique_ptr<soci::session>> session = backend.Open();
+  if (!session.ok()) return ConnectError{ConnectStage::kConnect, session.status()};
+  connection.session = *std::move(session);
   try {
     connection.statement = std::make_unique<soci::statement>(
         (connection.session->prepare << query, soci::use(connection.call_id, "call_id"),
@@ -245,17 +103,18 @@ absl::StatusOr<std::unique_ptr<SociOwnershipStore>> SociOwnershipStore::Open(
   if (!absl::StrContains(query, ":call_id")) {
     return absl::InvalidArgumentError("ownership.call_query must bind :call_id");
   }
-  absl::StatusOr<std::shared_ptr<Backend>> backend = ParseConnectionString(options);
-  if (!backend.ok()) return backend.status();
+  absl::StatusOr<SociDatabase> database =
+      SociDatabase::Parse(options.connection_string, options.query_timeout);
+  if (!database.ok()) return database.status();
 
-  std::unique_ptr<SociOwnershipStore> store(
-      new SociOwnershipStore(*std::move(backend), std::move(query), options.pool_size));
+  std::unique_ptr<SociOwnershipStore> store(new SociOwnershipStore(
+      std::make_shared<const Backend>(*std::move(database)), std::move(query), options.pool_size));
   // Connect one connection now, so that a bad file or query fails at start.
   // An unreachable PostgreSQL does not: the store connects on first use.
   std::optional<ConnectError> error =
       Connect(*store->backend_, store->call_query_, *store->connections_.front());
   if (error.has_value()) {
-    const bool is_sqlite = store->backend_->kind == Backend::Kind::kSqlite;
+    const bool is_sqlite = store->backend_->kind == SociDatabase::Kind::kSqlite;
     if (error->stage == ConnectStage::kPrepare || is_sqlite) {
       return absl::InvalidArgumentError(error->status.message());
     }
