@@ -102,12 +102,24 @@ func TestDeadlineExceededFailsClosed(t *testing.T) {
 }
 
 func TestNoServerFailsClosed(t *testing.T) {
-	c, err := New("127.0.0.1:1", Options{Timeout: 200 * time.Millisecond})
+	target, rawBody, ctx := "127.0.0.1:1", []byte("{}"), context.Background()
+	header := http.Header{"X-Vapi-Signature": {"00"}}
+	var status int
+	var owner string
+	// --- docs/clients.md: Go ---
+	client, err := New(target, Options{Timeout: 500 * time.Millisecond}) // one per process
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
-	if v := c.Authorize(context.Background(), Request{}); v.Allowed || v.HTTPStatus != 503 || v.Err == nil {
+	defer client.Close()
+	v := client.Authorize(ctx, Request{Body: rawBody, Headers: HeadersFromHTTP(header)})
+	if !v.Allowed {
+		status = v.HTTPStatus // 401/403/404/400, or 503 when hookguard is unreachable
+	} else {
+		owner, status = v.OwnerID, http.StatusOK // process the event for this user only
+	}
+	// --- end ---
+	if v.Allowed || status != 503 || v.Err == nil || owner != "" {
 		t.Fatalf("verdict %+v", v)
 	}
 }

@@ -91,10 +91,23 @@ test('DeadlineExceeded fails closed with 503', async () => {
 });
 
 test('NoServerListening fails closed with 503', async () => {
-  const client = new HookguardClient('127.0.0.1:1', { timeoutMs: 300 });
-  const v = await client.authorizeWebhook(Buffer.from('{}'), {});
-  assert.equal(v.allowed, false);
-  assert.equal(v.httpStatus, 503);
+  const target = '127.0.0.1:1';
+  const rawBody = Buffer.from('{}');
+  const headers = { 'x-vapi-signature': '00' };
+  const handled = [];
+  let status;
+  // --- docs/clients.md: Node.js ---
+  const client = new HookguardClient(target, { timeoutMs: 500 }); // one per process
+  const verdict = await client.authorizeWebhook(rawBody, headers); // never rejects
+  if (!verdict.allowed) {
+    status = verdict.httpStatus; // 401/403/404/400, or 503 when hookguard is unreachable
+  } else {
+    handled.push(verdict.ownerId); // process the event for this user only
+    status = 200;
+  }
+  // --- end ---
+  assert.equal(status, 503);
+  assert.deepEqual(handled, []);
   client.close();
 });
 

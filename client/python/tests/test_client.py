@@ -97,9 +97,18 @@ def test_deadline_exceeded_fails_closed(fake):
 
 
 def test_no_server_fails_closed():
-    with HookguardClient("127.0.0.1:1", timeout=0.2) as client:
-        v = client.authorize_webhook(b"{}", {})
-    assert (v.allowed, v.http_status) == (False, 503)
+    target, raw_body, headers, handled = "127.0.0.1:1", b"{}", {"x-vapi-signature": "00"}, []
+    # --- docs/clients.md: Python ---
+    client = HookguardClient(target, timeout=0.5)   # one per process; thread-safe
+    verdict = client.authorize_webhook(raw_body, headers)
+    if not verdict.allowed:
+        status = verdict.http_status   # 401/403/404/400, or 503 when hookguard is unreachable
+    else:
+        handled.append(verdict.owner_id)   # process the event for this user only
+        status = 200
+    # --- end ---
+    client.close()
+    assert (verdict.allowed, status, handled) == (False, 503, [])
 
 
 def test_str_body_is_refused():

@@ -49,18 +49,22 @@ type recorder struct {
 	handled []string
 }
 
-func newServer(c hookguard.Authorizer, rec *recorder) *httptest.Server {
+func (r *recorder) add(s string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.handled = append(r.handled, s)
+}
+
+func newServer(client hookguard.Authorizer, rec *recorder) *httptest.Server {
 	// --- docs/clients.md: Go net/http -------------------------------------------
 	mux := http.NewServeMux()
-	guard := hookguard.Middleware(c, hookguard.MiddlewareOptions{})
+	guard := hookguard.Middleware(client, hookguard.MiddlewareOptions{})
 	mux.Handle("POST /webhooks/vapi", guard(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		owner, _ := hookguard.OwnerID(r.Context()) // set only for an allowed webhook
 		body, _ := io.ReadAll(r.Body)              // the raw body, readable again
 		var event struct{ Message struct{ Type string } }
 		_ = json.Unmarshal(body, &event)
-		rec.mu.Lock()
-		rec.handled = append(rec.handled, owner+":"+event.Message.Type)
-		rec.mu.Unlock()
+		rec.add(owner + ":" + event.Message.Type)
 		w.WriteHeader(http.StatusOK)
 	})))
 	// --- end --------------------------------------------------------------------

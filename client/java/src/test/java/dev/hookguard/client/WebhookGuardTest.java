@@ -122,11 +122,24 @@ class WebhookGuardTest {
 
   @Test
   void noServerFailsClosed() throws Exception {
-    try (WebhookGuard g = WebhookGuard.newBuilder("127.0.0.1:1")
-        .timeout(Duration.ofMillis(300)).build()) {
-      Verdict v = g.authorizeWebhook(new byte[0], Map.of());
-      assertFalse(v.allowed());
-      assertEquals(503, v.httpStatus());
+    String target = "127.0.0.1:1";  // nothing listens there
+    byte[] rawBody = "{}".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    Map<String, String> headers = Map.of("x-vapi-signature", "00");
+    int status;
+    String ownerId = null;
+    // --- docs/clients.md: Java ---
+    try (WebhookGuard guard = WebhookGuard.newBuilder(target)  // build once, share
+        .timeout(Duration.ofMillis(500)).build()) {
+      Verdict v = guard.authorizeWebhook(rawBody, headers);
+      if (!v.allowed()) {
+        status = v.httpStatus();  // 401/403/404/400, or 503 when hookguard is unreachable
+      } else {
+        ownerId = v.ownerId();    // process the event for this user only
+        status = 200;
+      }
     }
+    // --- end ---
+    assertEquals(503, status);
+    assertNull(ownerId);
   }
 }
