@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import contextlib
 import json
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Iterator
@@ -16,7 +18,8 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 sys.path.insert(0, str(REPO / "tests" / "support"))
 
-from servers import HookguardServer, PostgresServer, build_dir, django_fixtures  # noqa: E402
+from servers import (HookguardServer, PostgresServer, build_dir, django_fixtures,  # noqa: E402
+                     sqlite_db)
 
 CONFIG = HERE / "config.json"
 VECTORS_FILE = HERE / "vectors.json"
@@ -30,14 +33,16 @@ def server_binary() -> Path:
     return build_dir() / "server" / "service" / "hookguard-server"
 
 
-def wait_serving(target: str, timeout: float = 15.0) -> None:
+def wait_serving(target: str, timeout: float = 15.0, credentials=None) -> None:
     """Waits until the health service says SERVING (the database answers)."""
     import grpc
     from grpc_health.v1 import health_pb2, health_pb2_grpc
 
     deadline = time.monotonic() + timeout
     last = None
-    with grpc.insecure_channel(target) as ch:
+    channel = (grpc.secure_channel(target, credentials) if credentials
+               else grpc.insecure_channel(target))
+    with channel as ch:
         stub = health_pb2_grpc.HealthStub(ch)
         while time.monotonic() < deadline:
             try:
@@ -67,3 +72,55 @@ def live_hookguard() -> Iterator[str]:
                 print(hg.output(), file=sys.stderr)
                 raise
             yield hg.target
+
+
+def make_certs(d: Path) -> dict:
+    """A test CA, a server certificate for 127.0.0.1/localhost and a client
+    certificate (openssl CLI, EC P-256, valid 2 days). Returns PEM paths."""
+    def openssl(*args: str) -> None:
+        subprocess.run(["openssl", *args], check=True, capture_output=True, cwd=d)
+
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+    openssl("req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
+            "-subj", "/CN=hookguard-contract-ca")
+    for name, ext in (("server", "subjectAltName=DNS:localhost,IP:127.0.0.1\n"
+                                 "extendedKeyUsage=serverAuth\n"),
+                      ("client", "subjectAltName=DNS:contract-client\n"
+                                 "extendedKeyUsage=clientAuth\n")):
+        (d / f"{name}.ext").write_text(ext)
+        openssl("req", *ec, "-keyout", f"{name}.key", "-out", f"{name}.csr",
+                "-subj", f"/CN={'localhost' if name == 'server' else 'contract-client'}")
+        openssl("x509", "-req", "-in", f"{name}.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+                "-CAcreateserial", "-out", f"{name}.pem", "-days", "2", "-extfile", f"{name}.ext")
+    return {k: d / f"{k}" for k in ("ca.pem", "server.pem", "server.key", "client.pem",
+                                    "client.key")}
+
+
+@contextlib.contextmanager
+def live_tls_hookguard() -> Iterator[dict]:
+    """A second server with mutual TLS (SQLite with the same fixtures). Yields
+    the environment a runner needs: HOOKGUARD_TLS_TARGET and the PEM paths
+    HOOKGUARD_TLS_CA, HOOKGUARD_TLS_CERT, HOOKGUARD_TLS_KEY."""
+    import grpc
+
+    binary = server_binary()
+    if not binary.exists():
+        raise FileNotFoundError(f"{binary} is not built")
+    with tempfile.TemporaryDirectory(prefix="hookguard-tls-") as tmp:
+        d = Path(tmp)
+        certs = make_certs(d)
+        db = sqlite_db(d / "app.db", *django_fixtures(inconsistent=True))
+        args = [f"--tls_cert={certs['server.pem']}", f"--tls_key={certs['server.key']}",
+                f"--client_ca={certs['ca.pem']}"]
+        with HookguardServer(db, config=CONFIG, env=vectors()["secrets_env"], args=args) as hg:
+            creds = grpc.ssl_channel_credentials(certs["ca.pem"].read_bytes(),
+                                                 certs["client.key"].read_bytes(),
+                                                 certs["client.pem"].read_bytes())
+            try:
+                wait_serving(hg.target, credentials=creds)
+            except Exception:
+                print(hg.output(), file=sys.stderr)
+                raise
+            yield {"HOOKGUARD_TLS_TARGET": hg.target, "HOOKGUARD_TLS_CA": str(certs["ca.pem"]),
+                   "HOOKGUARD_TLS_CERT": str(certs["client.pem"]),
+                   "HOOKGUARD_TLS_KEY": str(certs["client.key"])}

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Runs every language's contract runner and middleware end-to-end test
 against ONE live hookguard-server (PostgreSQL with the Django fixtures,
-tests/contract/config.json), and exits non-zero if any fails. The last line
+tests/contract/config.json), and exits non-zero if any fails. A second
+server with mutual TLS (SQLite, same fixtures, a test CA made with openssl)
+checks each client's TLS options (HOOKGUARD_TLS_* in the runners' env). The last line
 is "N passed, M failed" (test cases, summed over all runners; a runner that
 fails without reporting cases, e.g. a build error, counts as one failure).
 
@@ -57,7 +59,8 @@ def run(cmd: list[str], cwd: Path, env: dict) -> tuple[int, str]:
 def python_runner(env, tmp):
     xml = tmp / "python.xml"
     rc, _ = run([str(REPO / ".venv" / "bin" / "python"), "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                 f"--junitxml={xml}", "tests/contract/test_contract_python.py", "tests/middleware/python"],
+                 f"--junitxml={xml}", "tests/contract/test_contract_python.py",
+                 "tests/contract/test_tls_python.py", "tests/middleware/python"],
                 REPO, env)
     return rc, junit_counts(xml) if xml.exists() else (0, 0)
 
@@ -129,8 +132,10 @@ def main() -> int:
         if args.target:
             run_all(args.target)
         else:
-            with live.live_hookguard() as target:
-                print(f"hookguard-server at {target}", flush=True)
+            with live.live_hookguard() as target, live.live_tls_hookguard() as tls_env:
+                print(f"hookguard-server at {target}; with mutual TLS at "
+                      f"{tls_env['HOOKGUARD_TLS_TARGET']}", flush=True)
+                os.environ.update(tls_env)
                 run_all(target)
     except Exception as err:  # could not start the server: that is a failure
         print(f"contract: cannot run: {err}", file=sys.stderr)

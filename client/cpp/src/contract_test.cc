@@ -102,6 +102,57 @@ TEST_P(Contract, MatchesExpectation) {
   EXPECT_EQ(got.allowed, Str(expect, "decision") == "DECISION_ALLOW");
 }
 
+std::string ReadFile(const char* env_name) {
+  const char* path = std::getenv(env_name);
+  if (path == nullptr) return "";
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// The client's TLS options against the server with mutual TLS (run.py).
+Verdict AskOverTls(bool with_client_certificate) {
+  const char* target = std::getenv("HOOKGUARD_TLS_TARGET");
+  if (target == nullptr) {
+    ADD_FAILURE() << "HOOKGUARD_TLS_TARGET is required";
+    return {};
+  }
+  GrpcWebhookGuardOptions options;
+  options.timeout = std::chrono::seconds(5);
+  options.use_tls = true;
+  options.ca_pem = ReadFile("HOOKGUARD_TLS_CA");
+  if (with_client_certificate) {
+    options.cert_pem = ReadFile("HOOKGUARD_TLS_CERT");
+    options.key_pem = ReadFile("HOOKGUARD_TLS_KEY");
+  }
+  auto guard = GrpcWebhookGuard::Create(target, options);
+  for (const Vector& v : LoadVectors()) {
+    if (v.name != "allow_message_shape") continue;
+    WebhookRequest request;
+    request.body = Str(v.fields, "body");
+    for (const auto& [name, value] : v.fields.fields().at("headers").struct_value().fields()) {
+      request.headers[name] = value.string_value();
+    }
+    return guard->Authorize(request);
+  }
+  ADD_FAILURE() << "allow_message_shape not in vectors";
+  return {};
+}
+
+TEST(ContractTls, MutualTlsClientIsAllowed) {
+  Verdict v = AskOverTls(true);
+  EXPECT_TRUE(v.allowed) << v.detail;
+  EXPECT_EQ(v.owner_id, "1");
+}
+
+TEST(ContractTls, WithoutClientCertificateFailsClosed) {
+  Verdict v = AskOverTls(false);
+  EXPECT_FALSE(v.allowed);
+  EXPECT_EQ(v.http_status, 503);
+  EXPECT_NE(v.error, grpc::StatusCode::OK);
+}
+
 INSTANTIATE_TEST_SUITE_P(Vectors, Contract, testing::ValuesIn(LoadVectors()),
                          [](const testing::TestParamInfo<Vector>& info) { return info.param.name; });
 

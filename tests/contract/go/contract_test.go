@@ -104,3 +104,43 @@ func grpcCodeName(s string) string {
 	}
 	return string(out)
 }
+
+// TestMutualTLS checks the client's TLS options against the server with
+// mutual TLS that run.py starts (HOOKGUARD_TLS_*).
+func TestMutualTLS(t *testing.T) {
+	target := os.Getenv("HOOKGUARD_TLS_TARGET")
+	if target == "" {
+		t.Fatal("HOOKGUARD_TLS_TARGET is required")
+	}
+	var allow vector
+	for _, v := range load(t) {
+		if v.Name == "allow_message_shape" {
+			allow = v
+		}
+	}
+	req := hookguard.Request{Body: []byte(*allow.Body), Headers: allow.Headers}
+	cases := []struct {
+		name    string
+		tls     hookguard.TLS
+		allowed bool
+		status  int
+	}{
+		{"client certificate", hookguard.TLS{CAFile: os.Getenv("HOOKGUARD_TLS_CA"),
+			CertFile: os.Getenv("HOOKGUARD_TLS_CERT"), KeyFile: os.Getenv("HOOKGUARD_TLS_KEY")}, true, 200},
+		{"no client certificate", hookguard.TLS{CAFile: os.Getenv("HOOKGUARD_TLS_CA")}, false, 503},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			tlsOpts := tc.tls
+			c, err := hookguard.New(target, hookguard.Options{Timeout: 5 * time.Second, TLS: &tlsOpts})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			v := c.Authorize(context.Background(), req)
+			if v.Allowed != tc.allowed || v.HTTPStatus != tc.status || (tc.allowed && v.OwnerID != "1") {
+				t.Fatalf("verdict %+v", v)
+			}
+		})
+	}
+}

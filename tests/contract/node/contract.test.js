@@ -35,3 +35,27 @@ if (target) {
     });
   }
 }
+
+// The client's TLS options against the server with mutual TLS (run.py).
+const tlsTarget = process.env.HOOKGUARD_TLS_TARGET;
+test('HOOKGUARD_TLS_TARGET is set', () => assert.ok(tlsTarget, 'HOOKGUARD_TLS_* are required'));
+if (tlsTarget) {
+  const allow = vectors.find((v) => v.name === 'allow_message_shape');
+  const read = (name) => fs.readFileSync(process.env[name]);
+  test('mutual TLS client is allowed', async () => {
+    const client = new HookguardClient(tlsTarget, {
+      timeoutMs: 5000,
+      tls: { ca: read('HOOKGUARD_TLS_CA'), cert: read('HOOKGUARD_TLS_CERT'), key: read('HOOKGUARD_TLS_KEY') },
+    });
+    const v = await client.authorizeWebhook(Buffer.from(allow.body), allow.headers);
+    client.close();
+    assert.deepEqual([v.allowed, v.ownerId, v.httpStatus], [true, '1', 200], v.detail);
+  });
+  test('TLS without a client certificate fails closed', async () => {
+    const client = new HookguardClient(tlsTarget, { timeoutMs: 5000, tls: { ca: read('HOOKGUARD_TLS_CA') } });
+    const v = await client.authorizeWebhook(Buffer.from(allow.body), allow.headers);
+    client.close();
+    assert.deepEqual([v.allowed, v.httpStatus], [false, 503]);
+    assert.ok(v.error);
+  });
+}

@@ -1,7 +1,9 @@
 package dev.hookguard.client;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
@@ -15,7 +17,9 @@ import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.io.File;
 import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
 
 /**
@@ -64,5 +68,49 @@ class ContractTest {
     String what = v.get("description").getAsString() + " (" + got + ")";
     assertEquals(want, seen, what);
     assertEquals("DECISION_ALLOW".equals(want.get("decision")), got.allowed(), what);
+  }
+
+  private static JsonObject allowVector() throws Exception {
+    String path = System.getenv().getOrDefault("HOOKGUARD_VECTORS", "../../tests/contract/vectors.json");
+    JsonObject doc = JsonParser.parseString(Files.readString(Path.of(path))).getAsJsonObject();
+    for (JsonElement e : doc.getAsJsonArray("vectors")) {
+      if (e.getAsJsonObject().get("name").getAsString().equals("allow_message_shape")) {
+        return e.getAsJsonObject();
+      }
+    }
+    throw new AssertionError("allow_message_shape not in vectors");
+  }
+
+  private static Verdict askOverTls(boolean withClientCertificate) throws Exception {
+    String target = System.getenv("HOOKGUARD_TLS_TARGET");
+    assertNotNull(target, "HOOKGUARD_TLS_TARGET is required");
+    WebhookGuard.Builder b = WebhookGuard.newBuilder(target).timeout(Duration.ofSeconds(5))
+        .trustCa(new File(System.getenv("HOOKGUARD_TLS_CA")));
+    if (withClientCertificate) {
+      b.clientCertificate(new File(System.getenv("HOOKGUARD_TLS_CERT")),
+          new File(System.getenv("HOOKGUARD_TLS_KEY")));
+    }
+    JsonObject v = allowVector();
+    Map<String, String> headers = new HashMap<>();
+    v.getAsJsonObject("headers").entrySet()
+        .forEach(h -> headers.put(h.getKey(), h.getValue().getAsString()));
+    try (WebhookGuard guard = b.build()) {
+      return guard.authorizeWebhook(v.get("body").getAsString().getBytes(StandardCharsets.UTF_8),
+          headers);
+    }
+  }
+
+  @Test
+  void mutualTlsClientIsAllowed() throws Exception {
+    Verdict v = askOverTls(true);
+    assertTrue(v.allowed(), v.toString());
+    assertEquals("1", v.ownerId());
+  }
+
+  @Test
+  void tlsWithoutClientCertificateFailsClosed() throws Exception {
+    Verdict v = askOverTls(false);
+    assertFalse(v.allowed());
+    assertEquals(503, v.httpStatus());
   }
 }
