@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "client/cli/cli_args.h"
+#include "client/cli/operator_commands.h"
 #include "client/cli/rpc_commands.h"
 
 namespace hookguard::cli {
@@ -45,14 +46,35 @@ const std::vector<Command>& Commands() {
        {"service"},
        true,
        RunHealth},
+      {"audit-db",
+       "audit-db [--db=CONN] [--config=FILE] [--format=table|json] [--timeout_ms=30000]\n"
+       "    Reads the ownership database (no server needed) and reports calls whose assistant or\n"
+       "    phone number belongs to another user or is missing. --db defaults to $HOOKGUARD_DB.\n"
+       "    Exit 0 clean, 1 findings, 2 errors.",
+       {"db", "config", "format", "timeout_ms"},
+       false,
+       RunAuditDb},
+      {"explain",
+       "explain --body=FILE|- [--header='Name: value']... [--profile=P] [--method=M] [--url=U]\n"
+       "        [--expected_owner=USER] [--db=CONN] [--config=FILE] [--format=text|json]\n"
+       "  explain --call_id=ID [--assistant_id=ID] [--phone_number_id=ID] [--expected_owner=USER]\n"
+       "        [--db=CONN] [--config=FILE] [--format=text|json]\n"
+       "    Runs the service's checks locally (config, secrets and database as hookguard-server\n"
+       "    reads them) and prints each step, the decision and the http_status the service\n"
+       "    answers. Exit 0 ALLOW, 1 deny, 2 errors.",
+       {"body", "header", "profile", "method", "url", "call_id", "assistant_id", "phone_number_id",
+        "type", "org_id", "expected_owner", "db", "config", "format", "timeout_ms"},
+       false,
+       RunExplain},
   };
   return *commands;
 }
 
 void PrintUsage(std::FILE* out) {
-  std::fprintf(out,
-               "hookguard: call a hookguard server from a shell.\n\n"
-               "Usage: hookguard COMMAND [--flag=value]...\n\nCommands:\n");
+  std::fprintf(
+      out,
+      "hookguard: call a hookguard server from a shell; audit-db and explain work without one.\n\n"
+      "Usage: hookguard COMMAND [--flag=value]...\n\nCommands:\n");
   for (const Command& c : Commands()) std::fprintf(out, "  %s\n", c.usage);
   std::fprintf(out,
                "\nConnection flags (RPC commands): --target=HOST:PORT (default $HOOKGUARD_TARGET "

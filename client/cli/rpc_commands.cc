@@ -75,27 +75,6 @@ void SetDeadline(const CliArgs& args, grpc::ClientContext* context) {
   context->set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(timeout_ms));
 }
 
-// Reads --body, --header, --method and --url into an HttpRequest.
-absl::Status ReadHttpRequest(const CliArgs& args, v1::HttpRequest* request) {
-  if (!args.Has("body"))
-    return absl::InvalidArgumentError("--body=FILE (or - for stdin) is required");
-  absl::StatusOr<std::string> body = ReadAll(args.Get("body"));
-  if (!body.ok()) return body.status();
-  request->set_body(*std::move(body));
-  for (const std::string& header : args.GetAll("header")) {
-    const size_t colon = header.find(':');
-    if (colon == std::string::npos || colon == 0) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("--header must be 'Name: value', got '", header.substr(0, 40), "'"));
-    }
-    (*request->mutable_headers())[header.substr(0, colon)] =
-        std::string(absl::StripLeadingAsciiWhitespace(header.substr(colon + 1)));
-  }
-  request->set_method(args.Get("method"));
-  request->set_url(args.Get("url"));
-  return absl::OkStatus();
-}
-
 int RpcFailed(const grpc::Status& status) {
   std::fprintf(stderr, "hookguard: RPC failed: %s: %s\n",
                absl::StatusCodeToString(static_cast<absl::StatusCode>(status.error_code())).c_str(),
@@ -118,6 +97,26 @@ void PrintField(const char* name, const std::string& value) {
 }
 
 }  // namespace
+
+absl::Status ReadHttpRequest(const CliArgs& args, v1::HttpRequest* request) {
+  if (!args.Has("body"))
+    return absl::InvalidArgumentError("--body=FILE (or - for stdin) is required");
+  absl::StatusOr<std::string> body = ReadAll(args.Get("body"));
+  if (!body.ok()) return body.status();
+  request->set_body(*std::move(body));
+  for (const std::string& header : args.GetAll("header")) {
+    const size_t colon = header.find(':');
+    if (colon == std::string::npos || colon == 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--header must be 'Name: value', got '", header.substr(0, 40), "'"));
+    }
+    (*request->mutable_headers())[header.substr(0, colon)] =
+        std::string(absl::StripLeadingAsciiWhitespace(header.substr(colon + 1)));
+  }
+  request->set_method(args.Get("method"));
+  request->set_url(args.Get("url"));
+  return absl::OkStatus();
+}
 
 std::set<std::string, std::less<>> ConnectionFlags() {
   return {"target", "timeout_ms", "format", "tls_ca", "tls_cert", "tls_key", "tls_server_name"};

@@ -5,13 +5,20 @@
 #include <set>
 #include <string>
 
+#include "absl/status/status.h"
 #include "client/cli/cli_args.h"
+#include "hookguard/v1/hookguard.pb.h"
 
 namespace hookguard::cli {
 
 // Flags every RPC subcommand takes: --target, --timeout_ms, --format and
 // the TLS flags.
 std::set<std::string, std::less<>> ConnectionFlags();
+
+// Reads --body (a file, or - for stdin; raw bytes), every --header='Name:
+// value', --method and --url into `request` (shared by `webhook`, `verify`
+// and `explain`). InvalidArgument / NotFound name the flag or the file.
+absl::Status ReadHttpRequest(const CliArgs& args, v1::HttpRequest* request);
 
 // Exit codes: 0 VALID / ALLOW / SERVING; 1 anything else the server
 // answered; 2 usage errors and RPC failures (printed on stderr).

@@ -1,0 +1,478 @@
+#include "client/cli/operator_commands.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "client/cli/ownership_audit.h"
+#include "client/cli/rpc_commands.h"
+#include "hookguard/config/v1/config.pb.h"
+#include "hookguard/v1/hookguard.pb.h"
+#include "server/audit/decision_id.h"
+#include "server/config/config.h"
+#include "server/config/profile_set.h"
+#include "server/config/secret_source.h"
+#include "server/decision/profile_holder.h"
+#include "server/decision/webhook_authorizer.h"
+#include "server/ownership/ownership_rules.h"
+#include "server/ownership/ownership_store.h"
+#include "server/ownership/soci_ownership_store.h"
+#include "server/ownership/soci_session.h"
+
+namespace hookguard::cli {
+namespace {
+
+constexpr int kExitOk = 0;
+constexpr int kExitFound = 1;  // audit-db: findings; explain: deny
+constexpr int kExitError = 2;
+
+int Fail(absl::string_view command, absl::string_view message) {
+  std::fprintf(stderr, "hookguard %s: %s\n", std::string(command).c_str(),
+               std::string(message).c_str());
+  return kExitError;
+}
+
+// A JSON string literal. Bytes >= 0x80 pass through (ids are UTF-8).
+std::string Json(absl::string_view text) {
+  std::string out = "\"";
+  for (unsigned char c : text) {
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (c < 0x20 || c == 0x7f) {
+          char buf[8];
+          std::snprintf(buf, sizeof(buf), "\\u%04x", c);
+          out += buf;
+        } else {
+          out += static_cast<char>(c);
+        }
+    }
+  }
+  return out + "\"";
+}
+
+std::string JsonOrNull(const std::optional<std::string>& value) {
+  return value.has_value() ? Json(*value) : "null";
+}
+
+// For text output: control characters (a terminal escape in a database
+// value) are shown as '?'.
+std::string Printable(absl::string_view text) {
+  std::string out(text);
+  for (char& c : out) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+  }
+  return out;
+}
+
+std::string Show(const std::optional<std::string>& value) {
+  return value.has_value() ? Printable(*value) : "NULL";
+}
+
+// --db, else $HOOKGUARD_DB (as hookguard-server).
+absl::StatusOr<std::string> DatabaseFlag(const CliArgs& args) {
+  std::string db = args.Get("db");
+  if (db.empty()) {
+    const char* env = std::getenv("HOOKGUARD_DB");
+    if (env != nullptr) db = env;
+  }
+  if (db.empty()) {
+    return absl::InvalidArgumentError(
+        "no ownership database: set --db or HOOKGUARD_DB (a SOCI connection string)");
+  }
+  return db;
+}
+
+// --config as hookguard-server reads it: the file, or DefaultConfig().
+absl::StatusOr<config::v1::Config> ConfigFlag(const CliArgs& args) {
+  if (!args.Has("config") || args.Get("config").empty()) return DefaultConfig();
+  return LoadConfigFile(args.Get("config"));
+}
+
+absl::StatusOr<absl::Duration> TimeoutFlag(const CliArgs& args, int default_ms) {
+  int ms = default_ms;
+  if (args.Has("timeout_ms") && (!absl::SimpleAtoi(args.Get("timeout_ms"), &ms) || ms < 1)) {
+    return absl::InvalidArgumentError("--timeout_ms must be a positive number of milliseconds");
+  }
+  return absl::Milliseconds(ms);
+}
+
+absl::StatusOr<std::string> FormatFlag(const CliArgs& args, const char* text_name) {
+  const std::string format = args.Get("format", text_name);
+  if (format != text_name && format != "json") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--format must be ", text_name, " or json, got \"", Printable(format), "\""));
+  }
+  return format;
+}
+
+// ---------------------------------------------------------------- audit-db
+
+void PrintAuditJson(const AuditReport& report) {
+  std::vector<std::string> findings;
+  for (const AuditFinding& f : report.findings) {
+    const bool assistant = IsAssistantKind(f.kind);
+    findings.push_back(absl::StrCat(
+        "{\"kind\": ", Json(FindingKindName(f.kind)),
+        ", \"deny_reason\": ", Json(v1::DenyReason_Name(DenyReasonOf(f.kind))),
+        ", \"call_id\": ", Json(f.call_id), ", \"call_owner_id\": ", JsonOrNull(f.call_owner_id),
+        ", \"", assistant ? "assistant_id" : "phone_number_id", "\": ", JsonOrNull(f.reference_id),
+        ", \"", assistant ? "assistant_owner_id" : "phone_number_owner_id",
+        "\": ", JsonOrNull(f.reference_owner_id), "}"));
+  }
+  std::vector<std::string> counts;
+  for (int kind = 0; kind < kFindingKinds; ++kind) {
+    counts.push_back(absl::StrCat(Json(FindingKindName(static_cast<FindingKind>(kind))), ": ",
+                                  report.counts[kind]));
+  }
+  std::printf("{\"clean\": %s, \"findings\": [%s], \"counts\": {%s}}\n",
+              report.clean() ? "true" : "false", absl::StrJoin(findings, ", ").c_str(),
+              absl::StrJoin(counts, ", ").c_str());
+}
+
+void PrintAuditTable(const AuditReport& report) {
+  if (report.clean()) {
+    std::printf(
+        "clean: no call has an assistant or phone number of another user, or a missing "
+        "one\n");
+    return;
+  }
+  std::printf("%-28s %-32s %-12s %-24s %-12s %s\n", "KIND", "CALL_ID", "CALL_OWNER",
+              "ASSISTANT/PHONE_NUMBER", "ITS_OWNER", "SERVICE_ANSWERS");
+  for (const AuditFinding& f : report.findings) {
+    std::printf("%-28s %-32s %-12s %-24s %-12s %s\n", FindingKindName(f.kind),
+                Printable(f.call_id).c_str(), Show(f.call_owner_id).c_str(),
+                Show(f.reference_id).c_str(), Show(f.reference_owner_id).c_str(),
+                v1::DenyReason_Name(DenyReasonOf(f.kind)).c_str());
+  }
+  std::vector<std::string> counts;
+  for (int kind = 0; kind < kFindingKinds; ++kind) {
+    counts.push_back(
+        absl::StrCat(FindingKindName(static_cast<FindingKind>(kind)), " ", report.counts[kind]));
+  }
+  std::printf("\n%zu finding(s): %s\n", report.findings.size(),
+              absl::StrJoin(counts, ", ").c_str());
+}
+
+// ---------------------------------------------------------------- explain
+
+// Passes lookups to the real store and keeps the last result, so that the
+// rules' trace can be replayed on exactly the row the service decided on.
+class RecordingOwnershipStore final : public OwnershipStore {
+ public:
+  explicit RecordingOwnershipStore(OwnershipStore& store) : store_(store) {}
+
+  absl::StatusOr<std::optional<CallOwnership>> FindCall(absl::string_view call_id,
+                                                        absl::Time deadline) override {
+    absl::StatusOr<std::optional<CallOwnership>> found = store_.FindCall(call_id, deadline);
+    called_ = true;
+    if (found.ok()) row_ = *found;
+    return found;
+  }
+  absl::Status Ping(absl::Time deadline) override { return store_.Ping(deadline); }
+
+  bool called() const { return called_; }
+  const std::optional<CallOwnership>& row() const { return row_; }
+
+ private:
+  OwnershipStore& store_;
+  bool called_ = false;
+  std::optional<CallOwnership> row_;
+};
+
+struct ExplainStep {
+  std::string name;
+  std::string result;  // pass, fail, skipped
+  v1::DenyReason reason = v1::DENY_REASON_UNSPECIFIED;
+  std::string detail;
+};
+
+// What explain prints: the service's answer plus the steps behind it.
+struct Explanation {
+  std::string mode;  // "webhook" (AuthorizeWebhook) or "call_event" (AuthorizeCallEvent)
+  std::string profile;
+  v1::SignatureResult signature = v1::SIGNATURE_RESULT_UNSPECIFIED;
+  std::string key_id;
+  v1::CallEvent event;
+  bool parsed = false;
+  v1::Decision decision = v1::DECISION_UNSPECIFIED;
+  v1::DenyReason reason = v1::DENY_REASON_UNSPECIFIED;
+  int http_status = 0;
+  std::string owner_id;
+  std::string detail;
+  std::vector<ExplainStep> steps;
+};
+
+void AddOwnershipSteps(const std::vector<OwnershipStep>& trace, Explanation* out) {
+  for (const OwnershipStep& step : trace) {
+    out->steps.push_back({step.name, OutcomeName(step.outcome), step.reason, step.detail});
+  }
+}
+
+void AddUnreachedOwnershipSteps(const std::string& why, Explanation* out) {
+  for (const std::string& name : OwnershipStepNames()) {
+    out->steps.push_back({name, "skipped", v1::DENY_REASON_UNSPECIFIED, why});
+  }
+}
+
+std::string EventSummary(const v1::CallEvent& event) {
+  auto id = [](const std::string& value) {
+    return value.empty() ? std::string("none") : absl::StrCat("'", value, "'");
+  };
+  return absl::StrCat("call ", id(event.call_id()), ", assistant ", id(event.assistant_id()),
+                      ", phone number ", id(event.phone_number_id()), ", type ", id(event.type()));
+}
+
+// Replays the rules with a trace on the row the service's flow looked up,
+// and checks that they agree with the flow's decision (they run the same
+// pure function, so a difference is a bug: reported, never hidden).
+absl::Status TraceOwnership(const v1::CallEvent& event, const std::string& expected_owner,
+                            const RecordingOwnershipStore& store, Explanation* out) {
+  std::vector<OwnershipStep> trace;
+  OwnershipDecision replay = ApplyOwnershipRules(event, store.called() ? store.row() : std::nullopt,
+                                                 expected_owner, &trace);
+  if (replay.decision != out->decision || replay.reason != out->reason) {
+    return absl::InternalError(absl::StrCat(
+        "the traced rules (", v1::DenyReason_Name(replay.reason), ") disagree with the flow (",
+        v1::DenyReason_Name(out->reason), "): please report this bug"));
+  }
+  AddOwnershipSteps(trace, out);
+  return absl::OkStatus();
+}
+
+std::string DatabaseErrorMessage(const absl::Status& status) {
+  return absl::StrCat(absl::StatusCodeToString(status.code()), ": ", status.message(),
+                      " (the service answers this gRPC error, never a decision: the web tier "
+                      "must fail closed)");
+}
+
+void PrintExplainText(const Explanation& e) {
+  std::printf("%-20s %-8s %s\n", "STEP", "RESULT", "DETAIL");
+  for (const ExplainStep& step : e.steps) {
+    std::string detail = Printable(step.detail);
+    if (step.reason != v1::DENY_REASON_UNSPECIFIED) {
+      detail = absl::StrCat(v1::DenyReason_Name(step.reason), ": ", detail);
+    }
+    std::printf("%-20s %-8s %s\n", step.name.c_str(), step.result.c_str(), detail.c_str());
+  }
+  std::printf("\n%-12s %s\n", "decision", v1::Decision_Name(e.decision).c_str());
+  std::printf("%-12s %s\n", "reason", v1::DenyReason_Name(e.reason).c_str());
+  std::printf("%-12s %d\n", "http_status", e.http_status);
+  if (!e.owner_id.empty()) std::printf("%-12s %s\n", "owner_id", Printable(e.owner_id).c_str());
+  if (!e.detail.empty()) std::printf("%-12s %s\n", "detail", Printable(e.detail).c_str());
+}
+
+void PrintExplainJson(const Explanation& e) {
+  std::vector<std::string> steps;
+  std::string failed_step;
+  for (const ExplainStep& step : e.steps) {
+    if (step.result == "fail" && failed_step.empty()) failed_step = step.name;
+    steps.push_back(absl::StrCat("{\"step\": ", Json(step.name),
+                                 ", \"result\": ", Json(step.result),
+                                 ", \"reason\": ", Json(v1::DenyReason_Name(step.reason)),
+                                 ", \"detail\": ", Json(step.detail), "}"));
+  }
+  std::printf(
+      "{\"mode\": %s, \"decision\": %s, \"reason\": %s, \"http_status\": %d, \"owner_id\": %s, "
+      "\"failed_step\": %s, \"detail\": %s, \"profile\": %s, \"signature\": %s, \"key_id\": %s, "
+      "\"event\": {\"type\": %s, \"call_id\": %s, \"assistant_id\": %s, \"phone_number_id\": %s, "
+      "\"org_id\": %s}, \"steps\": [%s]}\n",
+      Json(e.mode).c_str(), Json(v1::Decision_Name(e.decision)).c_str(),
+      Json(v1::DenyReason_Name(e.reason)).c_str(), e.http_status, Json(e.owner_id).c_str(),
+      failed_step.empty() ? "null" : Json(failed_step).c_str(), Json(e.detail).c_str(),
+      Json(e.profile).c_str(), Json(v1::SignatureResult_Name(e.signature)).c_str(),
+      Json(e.key_id).c_str(), Json(e.event.type()).c_str(), Json(e.event.call_id()).c_str(),
+      Json(e.event.assistant_id()).c_str(), Json(e.event.phone_number_id()).c_str(),
+      Json(e.event.org_id()).c_str(), absl::StrJoin(steps, ", ").c_str());
+}
+
+}  // namespace
+
+int RunAuditDb(const CliArgs& args) {
+  constexpr absl::string_view kCommand = "audit-db";
+  absl::StatusOr<std::string> format = FormatFlag(args, "table");
+  if (!format.ok()) return Fail(kCommand, format.status().message());
+  absl::StatusOr<absl::Duration> timeout = TimeoutFlag(args, 30000);
+  if (!timeout.ok()) return Fail(kCommand, timeout.status().message());
+  absl::StatusOr<std::string> db = DatabaseFlag(args);
+  if (!db.ok()) return Fail(kCommand, db.status().message());
+  absl::StatusOr<config::v1::Config> config = ConfigFlag(args);
+  if (!config.ok()) return Fail(kCommand, config.status().message());
+  absl::StatusOr<SociDatabase> database = SociDatabase::Parse(*db, *timeout);
+  if (!database.ok()) return Fail(kCommand, database.status().message());
+
+  absl::StatusOr<AuditReport> report = RunOwnershipAudit(*database, config->ownership());
+  if (!report.ok()) return Fail(kCommand, report.status().message());
+  if (*format == "json") {
+    PrintAuditJson(*report);
+  } else {
+    PrintAuditTable(*report);
+  }
+  return report->clean() ? kExitOk : kExitFound;
+}
+
+int RunExplain(const CliArgs& args) {
+  constexpr absl::string_view kCommand = "explain";
+  absl::StatusOr<std::string> format = FormatFlag(args, "text");
+  if (!format.ok()) return Fail(kCommand, format.status().message());
+  const bool webhook = args.Has("body");
+  if (webhook == args.Has("call_id")) {
+    return Fail(kCommand, "give either --body=FILE|- (a webhook) or --call_id=ID (a call event)");
+  }
+  if (webhook) {
+    for (const char* flag : {"assistant_id", "phone_number_id", "type", "org_id"}) {
+      if (args.Has(flag)) {
+        return Fail(kCommand, absl::StrCat("--", flag, " goes with --call_id, not --body"));
+      }
+    }
+  } else {
+    for (const char* flag : {"header", "profile", "method", "url"}) {
+      if (args.Has(flag)) {
+        return Fail(kCommand, absl::StrCat("--", flag, " goes with --body, not --call_id"));
+      }
+    }
+  }
+  absl::StatusOr<absl::Duration> timeout = TimeoutFlag(args, 5000);
+  if (!timeout.ok()) return Fail(kCommand, timeout.status().message());
+  absl::StatusOr<std::string> db = DatabaseFlag(args);
+  if (!db.ok()) return Fail(kCommand, db.status().message());
+  absl::StatusOr<config::v1::Config> config = ConfigFlag(args);
+  if (!config.ok()) return Fail(kCommand, config.status().message());
+
+  // The profiles and secrets exactly as hookguard-server builds them. An
+  // explanation of a call event needs no secret.
+  std::shared_ptr<const ProfileSet> profile_set;
+  if (webhook) {
+    EnvAndFileSecretSource secrets;
+    absl::StatusOr<std::shared_ptr<const ProfileSet>> built = ProfileSet::Build(*config, secrets);
+    if (!built.ok()) return Fail(kCommand, built.status().message());
+    profile_set = *std::move(built);
+  }
+  ProfileHolder profiles(profile_set);
+
+  SociStoreOptions store_options;
+  store_options.connection_string = *db;
+  store_options.pool_size = 1;
+  store_options.call_query = config->ownership().call_query();
+  store_options.query_timeout = *timeout;
+  absl::StatusOr<std::unique_ptr<SociOwnershipStore>> store =
+      SociOwnershipStore::Open(store_options);
+  if (!store.ok()) return Fail(kCommand, store.status().message());
+  RecordingOwnershipStore recording(**store);
+  CallEventAuthorizer rules(recording);
+  DecisionIdGenerator ids;
+  WebhookAuthorizer authorizer(profiles, rules, ids, WebhookAuthorizerOptions{});
+
+  Explanation e;
+  const std::string expected_owner = args.Get("expected_owner");
+  const absl::Time now = absl::Now();
+  if (webhook) {
+    v1::AuthorizeWebhookRequest request;
+    request.set_profile(args.Get("profile"));
+    request.set_expected_owner_id(expected_owner);
+    if (absl::Status s = ReadHttpRequest(args, request.mutable_request()); !s.ok()) {
+      return Fail(kCommand, s.message());
+    }
+    e.mode = "webhook";
+    e.profile = request.profile().empty() ? profile_set->default_profile() : request.profile();
+    v1::AuthorizeWebhookResponse response;
+    absl::Status s = authorizer.AuthorizeWebhook(request, now, now + *timeout, &response);
+    if (!s.ok()) {
+      if (recording.called()) return Fail(kCommand, DatabaseErrorMessage(s));
+      return Fail(kCommand, absl::StrCat(absl::StatusCodeToString(s.code()), ": ", s.message()));
+    }
+    e.signature = response.signature();
+    e.key_id = response.key_id();
+    e.event = response.event();
+    e.parsed = response.has_event();
+    e.decision = response.decision();
+    e.reason = response.reason();
+    e.http_status = response.http_status();
+    e.owner_id = response.owner_id();
+    e.detail = response.detail();
+
+    const bool valid = e.signature == v1::SIGNATURE_RESULT_VALID;
+    if (valid) {
+      e.steps.push_back(
+          {"signature", "pass", v1::DENY_REASON_UNSPECIFIED,
+           absl::StrCat("VALID with key_id '", e.key_id, "' of profile '", e.profile, "'")});
+    } else {
+      e.steps.push_back({"signature", "fail", v1::DENY_REASON_SIGNATURE_INVALID,
+                         absl::StrCat(e.detail, " (profile '", e.profile, "')")});
+    }
+    if (!valid) {
+      e.steps.push_back({"parse", "skipped", v1::DENY_REASON_UNSPECIFIED,
+                         "not reached: a body is parsed only once its signature is valid"});
+      AddUnreachedOwnershipSteps("not reached: an earlier step decided", &e);
+    } else if (!e.parsed) {
+      e.steps.push_back({"parse", "fail", v1::DENY_REASON_MALFORMED_EVENT, e.detail});
+      AddUnreachedOwnershipSteps("not reached: an earlier step decided", &e);
+    } else {
+      e.steps.push_back({"parse", "pass", v1::DENY_REASON_UNSPECIFIED, EventSummary(e.event)});
+      if (absl::Status t = TraceOwnership(e.event, expected_owner, recording, &e); !t.ok()) {
+        return Fail(kCommand, t.message());
+      }
+    }
+  } else {
+    v1::AuthorizeCallEventRequest request;
+    v1::CallEvent* event = request.mutable_event();
+    event->set_call_id(args.Get("call_id"));
+    event->set_assistant_id(args.Get("assistant_id"));
+    event->set_phone_number_id(args.Get("phone_number_id"));
+    event->set_type(args.Get("type"));
+    event->set_org_id(args.Get("org_id"));
+    request.set_expected_owner_id(expected_owner);
+    e.mode = "call_event";
+    e.event = request.event();
+    v1::AuthorizeCallEventResponse response;
+    absl::Status s = authorizer.AuthorizeCallEvent(request, now + *timeout, &response);
+    if (!s.ok()) return Fail(kCommand, DatabaseErrorMessage(s));
+    e.decision = response.decision();
+    e.reason = response.reason();
+    e.http_status = response.http_status();
+    e.owner_id = response.owner_id();
+    e.detail = response.detail();
+    e.steps.push_back({"signature", "skipped", v1::DENY_REASON_UNSPECIFIED,
+                       "no body: an extracted call event (AuthorizeCallEvent) is not signed"});
+    e.steps.push_back({"parse", "skipped", v1::DENY_REASON_UNSPECIFIED,
+                       absl::StrCat("event given by flags: ", EventSummary(e.event))});
+    if (absl::Status t = TraceOwnership(e.event, expected_owner, recording, &e); !t.ok()) {
+      return Fail(kCommand, t.message());
+    }
+  }
+
+  if (*format == "json") {
+    PrintExplainJson(e);
+  } else {
+    PrintExplainText(e);
+  }
+  return e.decision == v1::DECISION_ALLOW ? kExitOk : kExitFound;
+}
+
+}  // namespace hookguard::cli
