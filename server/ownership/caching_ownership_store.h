@@ -1,0 +1,96 @@
+// An optional, short-lived cache of found ownership rows in front of an
+// OwnershipStore (the database). Off by default (hookguard-server
+// --ownership_cache_ttl_ms=0).
+//
+// The trade-off: a call whose row changes (revoked, deleted, moved to
+// another user or assistant) can be answered from the old row for up to the
+// TTL. Only rows that were found are cached; not-found answers and errors
+// always go to the database again, so a new call is never denied from the
+// cache and an outage is never hidden from the caller's retries. Denials are
+// not cached either: the ownership rules run on every request, on the
+// (possibly cached) row and the event's own ids.
+#ifndef HOOKGUARD_SERVER_OWNERSHIP_CACHING_OWNERSHIP_STORE_H_
+#define HOOKGUARD_SERVER_OWNERSHIP_CACHING_OWNERSHIP_STORE_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "server/ownership/ownership_store.h"
+
+namespace hookguard {
+
+struct OwnershipCacheOptions {
+  // How long a found row is served without asking the database. <= 0: the
+  // cache is off and every lookup goes to the inner store.
+  absl::Duration ttl = absl::ZeroDuration();
+  // Most rows held; when full, expired rows go first, then the oldest.
+  size_t max_entries = 10000;
+};
+
+// Decorates an OwnershipStore. `inner` is not owned and must outlive it.
+// `clock` returns the current time (tests pass a fake one). Thread-safe: one
+// mutex guards the map, held for a hash lookup or an insert only, never while
+// the inner store runs (concurrent misses for one call id may all query).
+class CachingOwnershipStore final : public OwnershipStore {
+ public:
+  CachingOwnershipStore(OwnershipStore& inner, OwnershipCacheOptions options,
+                        std::function<absl::Time()> clock = [] { return absl::Now(); });
+
+  // A found row younger than the TTL comes from the cache (the deadline is
+  // then not consulted); anything else asks the inner store, and a found row
+  // it returns is cached.
+  absl::StatusOr<std::optional<CallOwnership>> FindCall(absl::string_view call_id,
+                                                        absl::Time deadline) override;
+
+  // Always the inner store: health must reflect the database, not the cache.
+  absl::Status Ping(absl::Time deadline) override { return inner_.Ping(deadline); }
+
+  size_t size() const;
+  uint64_t hits() const;
+  uint64_t misses() const;
+
+ private:
+  struct Entry {
+    CallOwnership row;
+    absl::Time stored;
+    uint64_t generation;  // matches the Order entry that inserted it
+  };
+  struct Order {
+    std::string call_id;
+    absl::Time stored;
+    uint64_t generation;
+  };
+
+  void Insert(absl::string_view call_id, const CallOwnership& row, absl::Time now)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Drops the front of order_ (the oldest insert), and its map entry when it
+  // is still the one that insert made.
+  void PopOldest() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  OwnershipStore& inner_;
+  const OwnershipCacheOptions options_;
+  const std::function<absl::Time()> clock_;
+
+  mutable absl::Mutex mu_;
+  absl::flat_hash_map<std::string, Entry> entries_ ABSL_GUARDED_BY(mu_);
+  std::deque<Order> order_ ABSL_GUARDED_BY(mu_);  // insertion order = age order
+  uint64_t next_generation_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t hits_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t misses_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+}  // namespace hookguard
+
+#endif  // HOOKGUARD_SERVER_OWNERSHIP_CACHING_OWNERSHIP_STORE_H_

@@ -1,0 +1,205 @@
+"""Helpers shared by the load scripts (bench.py, faults.py, soak.py).
+
+Everything runs on 127.0.0.1 and is bounded in count and time. The servers
+come from tests/support/servers.py; the build directory is
+HOOKGUARD_BUILD_DIR (default build-perf, the Release build of scripts/bench.sh).
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import importlib
+import json
+import os
+import re
+import shutil
+import statistics
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[1]
+sys.path.insert(0, str(REPO / "tests" / "support"))
+os.environ.setdefault("HOOKGUARD_BUILD_DIR", str(REPO / "build-perf"))
+import servers  # noqa: E402
+
+SECRET = "bench-secret"
+SERVICE = "hookguard.v1.WebhookAuthService"
+
+
+def proto_modules():
+    """hookguard.v1 messages and stubs, generated with grpcio-tools."""
+    from grpc_tools import protoc
+
+    out = Path(tempfile.mkdtemp(prefix="hookguard-load-pb-"))
+    protos = REPO / "protos"
+    rc = protoc.main(["protoc", f"-I{protos}", f"--python_out={out}", f"--grpc_python_out={out}",
+                      str(protos / "hookguard" / "v1" / "hookguard.proto")])
+    if rc != 0:
+        raise RuntimeError("protoc failed")
+    sys.path.insert(0, str(out))
+    return (importlib.import_module("hookguard.v1.hookguard_pb2"),
+            importlib.import_module("hookguard.v1.hookguard_pb2_grpc"))
+
+
+def vapi_body(call_id: str, size: int, *, assistant: str = "asst_alice",
+              phone: str = "phone_alice") -> bytes:
+    """A VAPI end-of-call-report of about `size` bytes (the transcript pads it)."""
+    msg = {"message": {"type": "end-of-call-report",
+                       "call": {"id": call_id, "assistantId": assistant, "phoneNumberId": phone,
+                                "orgId": "org_1"},
+                       "phoneNumber": {"id": phone, "twilioAuthToken": "not-a-real-token"},
+                       "artifact": {"messages": []}, "transcript": ""}}
+    base = len(json.dumps(msg))
+    line = "AI: Thanks for calling, how can I help you today?\\nUser: I'd like to book. "
+    msg["message"]["transcript"] = (line * (max(0, size - base) // len(line) + 1))[:max(0, size - base)]
+    return json.dumps(msg, separators=(",", ":")).encode()
+
+
+def sign(body: bytes, secret: str = SECRET) -> str:
+    return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def grpc_frame(message) -> bytes:
+    """The gRPC length-prefixed message h2load sends as the request body."""
+    payload = message.SerializeToString()
+    return struct.pack(">BI", 0, len(payload)) + payload
+
+
+def rss_kb(pid: int) -> tuple[int, int]:
+    """(VmRSS, VmHWM) of a process in KiB, from /proc."""
+    rss = hwm = 0
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            rss = int(line.split()[1])
+        elif line.startswith("VmHWM:"):
+            hwm = int(line.split()[1])
+    return rss, hwm
+
+
+def metrics(port: int) -> str:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
+        return r.read().decode()
+
+
+def counter(text: str, name: str, **labels: str) -> float:
+    """Sum of the series of `name` whose labels include `labels`."""
+    total = 0.0
+    for line in text.splitlines():
+        if not line.startswith(name + "{"):
+            continue
+        series, value = line.rsplit(" ", 1)
+        if all(f'{k}="{v}"' in series for k, v in labels.items()):
+            total += float(value)
+    return total
+
+
+@dataclass
+class LoadResult:
+    name: str
+    clients: int
+    streams: int
+    requests: int
+    failed: int
+    seconds: float
+    rps: float
+    p50_us: float
+    p99_us: float
+    p999_us: float
+    rss_kb: int = 0
+    hwm_kb: int = 0
+    extra: dict = field(default_factory=dict)
+
+
+def percentile(sorted_values: list[int], q: float) -> float:
+    if not sorted_values:
+        return float("nan")
+    k = min(len(sorted_values) - 1, max(0, int(round(q * (len(sorted_values) - 1)))))
+    return float(sorted_values[k])
+
+
+def h2load(name: str, port: int, method: str, frame_file: Path, *, clients: int, streams: int,
+           seconds: float, warmup: float = 1.0, timeout: float = 120) -> LoadResult:
+    """Runs h2load for `seconds` (after `warmup`) and reads its per-request log.
+
+    h2load counts HTTP statuses only (gRPC answers 200 even for an error), so
+    the callers check answers with a real client and the server's metrics.
+    """
+    log = Path(tempfile.mkstemp(prefix="h2load-", suffix=".log")[1])
+    cmd = ["h2load", "-c", str(clients), "-m", str(streams), "-t", "1",
+           "-D", str(seconds), "--warm-up-time", str(warmup),
+           "-d", str(frame_file), "-H", "content-type: application/grpc", "-H", "te: trailers",
+           "--log-file", str(log), f"http://127.0.0.1:{port}/{SERVICE}/{method}"]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout + seconds + warmup)
+    if out.returncode != 0:
+        raise RuntimeError(f"h2load failed ({out.returncode}):\n{out.stdout}\n{out.stderr}")
+    m = re.search(r"requests: (\d+) total, (\d+) started, (\d+) done, (\d+) succeeded, (\d+) failed, "
+                  r"(\d+) errored", out.stdout)
+    if not m:
+        raise RuntimeError(f"cannot read h2load output:\n{out.stdout}")
+    succeeded, failed, errored = int(m.group(4)), int(m.group(5)), int(m.group(6))
+    latencies = []
+    for line in log.read_text().splitlines():
+        parts = line.split("\t")
+        if len(parts) >= 3 and parts[1] == "200":
+            latencies.append(int(parts[2]))
+    log.unlink()
+    latencies.sort()
+    return LoadResult(name=name, clients=clients, streams=streams, requests=succeeded,
+                      failed=failed + errored, seconds=seconds,
+                      rps=succeeded / seconds, p50_us=percentile(latencies, 0.50),
+                      p99_us=percentile(latencies, 0.99), p999_us=percentile(latencies, 0.999))
+
+
+def start_postgres_with_fixtures(extra_sql: str = "") -> servers.PostgresServer:
+    pg = servers.PostgresServer().__enter__()
+    pg.load(*servers.django_fixtures(inconsistent=False))
+    if extra_sql:
+        pg.psql(extra_sql)
+    return pg
+
+
+def hookguard(db: str, *, args: list[str] | None = None) -> servers.HookguardServer:
+    """hookguard-server with the default profile (secret SECRET) and /metrics on."""
+    metrics_port = servers.free_port()
+    s = servers.HookguardServer(db, env={"VAPI_WEBHOOK_SECRET": SECRET},
+                                args=[f"--metrics_listen=127.0.0.1:{metrics_port}"] + (args or []))
+    s.metrics_port = metrics_port
+    return s
+
+
+def wait_serving(target: str, timeout: float = 20) -> None:
+    import grpc
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+    deadline = time.monotonic() + timeout
+    with grpc.insecure_channel(target) as ch:
+        stub = health_pb2_grpc.HealthStub(ch)
+        while time.monotonic() < deadline:
+            try:
+                r = stub.Check(health_pb2.HealthCheckRequest(service=""), timeout=1)
+                if r.status == health_pb2.HealthCheckResponse.SERVING:
+                    return
+            except grpc.RpcError:
+                pass
+            time.sleep(0.1)
+    raise TimeoutError(f"{target} not SERVING after {timeout}s")
+
+
+def floor_server() -> tuple[subprocess.Popen, int]:
+    port = servers.free_port()
+    binary = servers.build_dir() / "tests" / "load" / "hookguard-floor-server"
+    proc = subprocess.Popen([str(binary), f"--listen=127.0.0.1:{port}"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    servers.wait_for_port(port, 20, proc)
+    return proc, port
+
+
+def median(values):
+    return statistics.median(values) if values else float("nan")
