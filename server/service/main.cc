@@ -29,6 +29,7 @@
 #include "server/config/secret_source.h"
 #include "server/decision/profile_holder.h"
 #include "server/decision/webhook_authorizer.h"
+#include "server/ownership/caching_ownership_store.h"
 #include "server/ownership/ownership_rules.h"
 #include "server/ownership/soci_ownership_store.h"
 #include "server/service/instrumented_ownership_store.h"
@@ -49,6 +50,14 @@ ABSL_FLAG(int, pool_size, 8, "Database connections (and worker threads for looku
 ABSL_FLAG(int, db_timeout_ms, 250,
           "Upper bound of one ownership lookup in milliseconds, including the wait for a free "
           "connection; the call's own deadline wins when sooner.");
+ABSL_FLAG(int, ownership_cache_ttl_ms, 0,
+          "How long a found ownership row may be served from memory without asking the "
+          "database, in milliseconds. 0: off (every request reads the database). A revoked or "
+          "reassigned call can be answered from the old row for up to this long; not-found "
+          "answers and errors are never cached.");
+ABSL_FLAG(int, ownership_cache_entries, 10000,
+          "Most rows the ownership cache holds (with --ownership_cache_ttl_ms > 0); the oldest "
+          "go first.");
 ABSL_FLAG(int64_t, max_body_bytes, 4 << 20,
           "Largest webhook body accepted; larger ones are answered RESOURCE_EXHAUSTED.");
 ABSL_FLAG(std::string, metrics_listen, "",
@@ -162,8 +171,24 @@ int Run() {
   absl::StatusOr<std::unique_ptr<SociOwnershipStore>> store = SociOwnershipStore::Open(store_options);
   if (!store.ok()) Die(std::string(store.status().message()));
   InstrumentedOwnershipStore measured_store(**store, metrics);
+  // The optional cache sits in front of the measured store, so the database
+  // metrics count real queries only.
+  const int cache_ttl_ms = absl::GetFlag(FLAGS_ownership_cache_ttl_ms);
+  const int cache_entries = absl::GetFlag(FLAGS_ownership_cache_entries);
+  if (cache_ttl_ms < 0 || cache_ttl_ms > 3600 * 1000) {
+    Die("--ownership_cache_ttl_ms must be between 0 (off) and 3600000");
+  }
+  if (cache_entries < 1) Die("--ownership_cache_entries must be positive");
+  CachingOwnershipStore cached_store(
+      measured_store, OwnershipCacheOptions{absl::Milliseconds(cache_ttl_ms),
+                                            static_cast<size_t>(cache_entries)});
+  if (cache_ttl_ms > 0) {
+    log.Server("warning", absl::StrCat("ownership cache on: found rows are served for up to ",
+                                       cache_ttl_ms, " ms without reading the database (",
+                                       cache_entries, " rows at most)"));
+  }
 
-  CallEventAuthorizer rules(measured_store);
+  CallEventAuthorizer rules(cached_store);
   DecisionIdGenerator ids;
   WebhookAuthorizer authorizer(profiles, rules, ids,
                                WebhookAuthorizerOptions{static_cast<size_t>(max_body)});
