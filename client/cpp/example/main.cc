@@ -6,17 +6,18 @@
 
 int main(int argc, char** argv) {
   const std::string target = argc > 1 ? argv[1] : "localhost:50051";
-  const std::string raw_body = R"({"message":{"type":"status-update","call":{"id":"call_alice_1"}}})";
+  const std::string raw_body =
+      R"({"message":{"type":"status-update","call":{"id":"call_alice_1"}}})";
   // --- docs/clients.md: C++ ---
   // One per process; thread-safe. Code against hookguard::WebhookGuard& and
   // use hookguard::MockWebhookGuard (mock_webhook_guard.h) in tests.
   std::unique_ptr<hookguard::WebhookGuard> guard = hookguard::GrpcWebhookGuard::Create(target);
   hookguard::WebhookRequest request;
-  request.body = raw_body;                           // the raw bytes as received
-  request.headers = {{"x-vapi-signature", "00"}};    // the request's headers
+  request.body = raw_body;                         // the raw bytes as received
+  request.headers = {{"x-vapi-signature", "00"}};  // the request's headers
   hookguard::Verdict verdict = guard->Authorize(request);
   if (!verdict.allowed) {
-    std::cout << verdict.http_status << "\n";       // answer the platform with this
+    std::cout << verdict.http_status << "\n";  // answer the platform with this
     return verdict.http_status == 503 || verdict.http_status == 401 ? 0 : 1;
   }
   std::cout << "allowed for owner " << verdict.owner_id << "\n";

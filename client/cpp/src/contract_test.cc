@@ -2,14 +2,14 @@
 // tests/contract/vectors.json against the live server at HOOKGUARD_TARGET
 // (started by tests/contract/run.sh). Not registered with ctest: it needs a
 // running server; run.sh runs the binary.
-#include <cstdlib>
-#include <fstream>
-#include <sstream>
-
 #include <absl/strings/escaping.h>
 #include <google/protobuf/struct.pb.h>
 #include <google/protobuf/util/json_util.h>
 #include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
 
 #include "hookguard/client/webhook_guard.h"
 
@@ -154,7 +154,9 @@ TEST(ContractTls, WithoutClientCertificateFailsClosed) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Vectors, Contract, testing::ValuesIn(LoadVectors()),
-                         [](const testing::TestParamInfo<Vector>& info) { return info.param.name; });
+                         [](const testing::TestParamInfo<Vector>& info) {
+                           return info.param.name;
+                         });
 
 }  // namespace
 }  // namespace hookguard

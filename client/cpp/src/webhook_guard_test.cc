@@ -2,22 +2,22 @@
 // port; one test per failure mode, as Envoy's ext_authz client tests.
 #include "hookguard/client/webhook_guard.h"
 
-#include <functional>
-#include <thread>
-
 #include <gmock/gmock.h>
 #include <grpcpp/create_channel.h>
 #include <grpcpp/server.h>
 #include <grpcpp/server_builder.h>
 #include <gtest/gtest.h>
 
+#include <functional>
+#include <thread>
+
 #include "hookguard/client/mock_webhook_guard.h"
 
 namespace hookguard {
 namespace {
 
-using Answer = std::function<grpc::Status(const v1::AuthorizeWebhookRequest&,
-                                          v1::AuthorizeWebhookResponse*)>;
+using Answer =
+    std::function<grpc::Status(const v1::AuthorizeWebhookRequest&, v1::AuthorizeWebhookResponse*)>;
 
 class FakeService final : public v1::WebhookAuthService::Service {
  public:
@@ -44,7 +44,8 @@ class GrpcWebhookGuardTest : public testing::Test {
     builder.RegisterService(service_.get());
     server_ = builder.BuildAndStart();
     return std::make_unique<GrpcWebhookGuard>(
-        grpc::CreateChannel("127.0.0.1:" + std::to_string(port), grpc::InsecureChannelCredentials()),
+        grpc::CreateChannel("127.0.0.1:" + std::to_string(port),
+                            grpc::InsecureChannelCredentials()),
         timeout);
   }
   void TearDown() override {
@@ -105,9 +106,8 @@ TEST_F(GrpcWebhookGuardTest, UnspecifiedDecisionIsDeny) {
 }
 
 TEST_F(GrpcWebhookGuardTest, ServerUnavailable) {
-  auto guard = Start([](const auto&, auto*) {
-    return grpc::Status(grpc::StatusCode::UNAVAILABLE, "db down");
-  });
+  auto guard = Start(
+      [](const auto&, auto*) { return grpc::Status(grpc::StatusCode::UNAVAILABLE, "db down"); });
   Verdict v = guard->Authorize({});
   EXPECT_FALSE(v.allowed);
   EXPECT_EQ(v.http_status, 503);
@@ -156,7 +156,8 @@ TEST(MockWebhookGuard, StandsInForTheService) {
   allow.http_status = 200;
   EXPECT_CALL(guard, Authorize(testing::Field(&WebhookRequest::body, "{}")))
       .WillOnce(testing::Return(allow))
-      .WillOnce(testing::Return(VerdictFromStatus(grpc::Status(grpc::StatusCode::UNAVAILABLE, ""))));
+      .WillOnce(
+          testing::Return(VerdictFromStatus(grpc::Status(grpc::StatusCode::UNAVAILABLE, ""))));
   std::string owner;
   EXPECT_EQ(HandleWebhook(guard, "{}", &owner), 200);
   EXPECT_EQ(owner, "7");

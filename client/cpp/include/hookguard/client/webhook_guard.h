@@ -11,13 +11,13 @@
 #ifndef HOOKGUARD_CLIENT_WEBHOOK_GUARD_H_
 #define HOOKGUARD_CLIENT_WEBHOOK_GUARD_H_
 
+#include <grpcpp/channel.h>
+#include <grpcpp/support/status.h>
+
 #include <chrono>
 #include <map>
 #include <memory>
 #include <string>
-
-#include <grpcpp/channel.h>
-#include <grpcpp/support/status.h>
 
 #include "hookguard/v1/hookguard.grpc.pb.h"
 #include "hookguard/v1/hookguard.pb.h"
@@ -26,12 +26,12 @@ namespace hookguard {
 
 // One webhook as the web tier received it.
 struct WebhookRequest {
-  std::string body;  // the raw body, byte for byte (may hold NUL bytes)
+  std::string body;                            // the raw body, byte for byte (may hold NUL bytes)
   std::map<std::string, std::string> headers;  // matched case-insensitively by the server
-  std::string profile;            // empty: the server's default profile
-  std::string expected_owner_id;  // empty: not checked
-  std::string method;             // optional, for profiles that sign it
-  std::string url;                // optional, for profiles that sign it
+  std::string profile;                         // empty: the server's default profile
+  std::string expected_owner_id;               // empty: not checked
+  std::string method;                          // optional, for profiles that sign it
+  std::string url;                             // optional, for profiles that sign it
 };
 
 // The answer for one webhook. Process the event only when `allowed`.
@@ -39,7 +39,7 @@ struct Verdict {
   bool allowed = false;
   v1::Decision decision = v1::DECISION_UNSPECIFIED;
   v1::DenyReason reason = v1::DENY_REASON_UNSPECIFIED;
-  std::string owner_id;  // set only when allowed
+  std::string owner_id;   // set only when allowed
   int http_status = 503;  // what to answer the platform with
   v1::SignatureResult signature = v1::SIGNATURE_RESULT_UNSPECIFIED;
   std::string key_id;
