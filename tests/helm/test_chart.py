@@ -521,6 +521,104 @@ def test_rejections():
             check(f"reject {name}", fragment in out, f"failed, but without {fragment!r}: {out.strip()[-400:]}")
 
 
+# ---------------------------------------------------------------------------
+# Alerts (prometheusRule) and the audit CronJob's flags: a separate check,
+# owned with the operator tools (client/cli/operator_commands.cc).
+
+def audit_db_flags_of_the_cli():
+    """The flag names `hookguard audit-db` accepts, read from its registration
+    in client/cli/main.cc's Commands() table."""
+    src = open(os.path.join(REPO, "client", "cli", "main.cc")).read()
+    m = re.search(r'\{"audit-db",.*?\{([^{}]*)\},\s*false,\s*RunAuditDb\}', src, re.S)
+    if not m:
+        return set()
+    return set(re.findall(r'"([a-z_]+)"', m.group(1)))
+
+
+def test_audit_cronjob_flags():
+    flags = audit_db_flags_of_the_cli()
+    check("alerts: audit-db's flags found in client/cli/main.cc", {"db", "config", "format"} <= flags,
+          f"got {sorted(flags)}")
+    for tag, extra in (("json", {}), ("table", {"auditCronJob": {"format": "table"}})):
+        ok, docs = render(ci("minimal-values.yaml"), values_file(
+            {"auditCronJob": {"enabled": True, **extra.get("auditCronJob", {})}}))
+        check(f"alerts: audit CronJob renders ({tag})", ok, docs if not ok else "")
+        if not ok:
+            continue
+        job = one(docs, "CronJob")
+        c = job["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]
+        args = c["args"]
+        check(f"alerts: CronJob runs `hookguard audit-db` ({tag})",
+              c["command"] == ["hookguard"] and args[0] == "audit-db", f"{c['command']} {args}")
+        names = [a[2:].split("=", 1)[0] for a in args[1:]]
+        check(f"alerts: every CronJob flag is one audit-db accepts ({tag})",
+              all(a.startswith("--") for a in args[1:]) and set(names) <= flags,
+              f"{args} vs {sorted(flags)}")
+        fmt = [a.split("=", 1)[1] for a in args[1:] if a.startswith("--format=")]
+        check(f"alerts: CronJob --format is table or json ({tag})",
+              fmt == [extra.get("auditCronJob", {}).get("format", "json")], f"{fmt}")
+        check(f"alerts: CronJob --db comes from the secret env ({tag})",
+              "--db=$(HOOKGUARD_DB)" in args and any(e["name"] == "HOOKGUARD_DB" for e in c["env"]),
+              f"{args}")
+
+
+def test_prometheus_rule():
+    base = ci("minimal-values.yaml")
+    ok, docs = render(base)
+    check("alerts: no PrometheusRule by default", ok and not kinds(docs, "PrometheusRule"))
+    ok, docs = render(base, values_file({"prometheusRule": {
+        "enabled": True, "labels": {"release": "kps"}, "additionalAlertLabels": {"team": "voice"},
+        "oldSigningKeys": {"keyIds": ["2026-10", "v1.legacy"]}}}), namespace="hooks")
+    check("alerts: PrometheusRule renders", ok, docs if not ok else "")
+    if not ok:
+        return
+    rule = one(docs, "PrometheusRule")
+    check("alerts: PrometheusRule labels", rule["metadata"]["labels"].get("release") == "kps")
+    rules = {r["alert"]: r for g in rule["spec"]["groups"] for r in g["rules"]}
+    check("alerts: the five alerts", sorted(rules) == sorted([
+        "HookguardCrossUserDenies", "HookguardSignatureFailures", "HookguardDatabaseDown",
+        "HookguardDatabaseErrors", "HookguardOldSigningKeyInUse"]), f"{sorted(rules)}")
+    expected = {
+        "HookguardCrossUserDenies":
+            'sum(rate(hookguard_requests_total{namespace="hooks",decision="DECISION_DENY",'
+            'reason=~"DENY_REASON_(ASSISTANT_MISMATCH|ASSISTANT_OWNER_MISMATCH|PHONE_NUMBER_MISMATCH|'
+            'PHONE_NUMBER_OWNER_MISMATCH|OWNER_MISMATCH)"}[5m])) > 0.05',
+        "HookguardSignatureFailures":
+            'sum(rate(hookguard_signature_results_total{namespace="hooks",'
+            'result!="SIGNATURE_RESULT_VALID"}[10m])) / '
+            'sum(rate(hookguard_signature_results_total{namespace="hooks"}[10m])) > 0.1',
+        "HookguardDatabaseDown": 'min(hookguard_db_up{namespace="hooks"}) == 0',
+        "HookguardDatabaseErrors": 'sum(rate(hookguard_db_errors_total{namespace="hooks"}[5m])) > 0',
+        "HookguardOldSigningKeyInUse":
+            'sum by (profile, key_id) (increase(hookguard_signature_results_total{namespace="hooks",'
+            'result="SIGNATURE_RESULT_VALID",key_id=~"2026-10|v1\\\\.legacy"}[1h])) > 0',
+    }
+    for name, expr in expected.items():
+        got = rules.get(name, {}).get("expr", "")
+        check(f"alerts: {name} expression", got == expr, f"got {got!r}, want {expr!r}")
+    check("alerts: severities and extra labels",
+          all(r["labels"].get("team") == "voice" and r["labels"].get("severity") for r in rules.values()))
+    check("alerts: for durations", rules.get("HookguardDatabaseDown", {}).get("for") == "2m")
+    # Every deny reason an alert names is one the service exports.
+    proto = open(os.path.join(REPO, "protos", "hookguard", "v1", "hookguard.proto")).read()
+    named = re.findall(r"[A-Z_]+_MISMATCH", rules.get("HookguardCrossUserDenies", {}).get("expr", ""))
+    check("alerts: deny reasons exist in the proto",
+          named and all(f"DENY_REASON_{n}" in proto for n in named), f"{named}")
+    # Without old key ids there is no old-key alert; values are checked.
+    ok, docs = render(base, values_file({"prometheusRule": {"enabled": True}}))
+    names = [r["alert"] for d in kinds(docs, "PrometheusRule") for g in d["spec"]["groups"]
+             for r in g["rules"]] if ok else []
+    check("alerts: no old-key alert without keyIds", ok and "HookguardOldSigningKeyInUse" not in names)
+    for what, overrides in (
+            ("a PrometheusRule without metrics", {"prometheusRule": {"enabled": True},
+                                                  "metrics": {"enabled": False}}),
+            ("a ratio above 1", {"prometheusRule": {"signatureFailures": {"ratio": 2}}}),
+            ("a key id with a quote", {"prometheusRule": {"oldSigningKeys": {"keyIds": ['a"b']}}}),
+            ("an unknown alert key", {"prometheusRule": {"crossUserDenied": {}}})):
+        ok, _ = render(base, values_file(overrides))
+        check(f"alerts: reject {what}", not ok)
+
+
 def main():
     print(f"helm: {HELM} ({subprocess.run([HELM, 'version', '--short'], capture_output=True, text=True).stdout.strip()})")
     rendered = test_ci_files()
@@ -538,6 +636,8 @@ def main():
         test_dockerfile_matches_chart()
         test_variants()
         test_rejections()
+        test_audit_cronjob_flags()
+        test_prometheus_rule()
     except Exception as e:  # noqa: BLE001 -- a crash is a failure, with the summary still printed
         import traceback
         traceback.print_exc()
