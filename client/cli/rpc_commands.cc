@@ -122,33 +122,71 @@ std::set<std::string, std::less<>> ConnectionFlags() {
   return {"target", "timeout_ms", "format", "tls_ca", "tls_cert", "tls_key", "tls_server_name"};
 }
 
+namespace {
+
+// Connects, calls one WebhookAuthService RPC with the deadline, and prints the
+// response as JSON (--format=json) or with `print_text`. Exit code: 0 when
+// `accepted(response)`, 1 for any other answer, 2 when the RPC failed.
+template <typename Request, typename Response, typename Print, typename Accepted>
+int CallAndPrint(const CliArgs& args, const Request& request,
+                 grpc::Status (v1::WebhookAuthService::Stub::*rpc)(grpc::ClientContext*,
+                                                                   const Request&, Response*),
+                 Print print_text, Accepted accepted) {
+  std::string error;
+  auto channel = Connect(args, &error);
+  if (channel == nullptr) return UsageError(error);
+  grpc::ClientContext context;
+  SetDeadline(args, &context);
+  Response response;
+  auto stub = v1::WebhookAuthService::NewStub(channel);
+  grpc::Status status = ((*stub).*rpc)(&context, request, &response);
+  if (!status.ok()) return RpcFailed(status);
+  if (args.Get("format") == "json") {
+    PrintJson(response);
+  } else {
+    print_text(response);
+  }
+  return accepted(response) ? kExitOk : kExitDenied;
+}
+
+// The lines both authorization responses share.
+template <typename Response>
+void PrintDecision(const Response& response) {
+  std::printf("%-12s %s (http %d)\n", "decision", v1::Decision_Name(response.decision()).c_str(),
+              response.http_status());
+  if (response.reason() != v1::DENY_REASON_UNSPECIFIED) {
+    PrintField("reason", v1::DenyReason_Name(response.reason()));
+  }
+}
+
+template <typename Response>
+bool Allowed(const Response& response) {
+  return response.decision() == v1::DECISION_ALLOW;
+}
+
+}  // namespace
+
 int RunVerify(const CliArgs& args) {
   v1::VerifySignatureRequest request;
   request.set_profile(args.Get("profile"));
   if (absl::Status s = ReadHttpRequest(args, request.mutable_request()); !s.ok()) {
     return UsageError(std::string(s.message()));
   }
-  std::string error;
-  auto channel = Connect(args, &error);
-  if (channel == nullptr) return UsageError(error);
-  grpc::ClientContext context;
-  SetDeadline(args, &context);
-  v1::VerifySignatureResponse response;
-  grpc::Status status =
-      v1::WebhookAuthService::NewStub(channel)->VerifySignature(&context, request, &response);
-  if (!status.ok()) return RpcFailed(status);
-  if (args.Get("format") == "json") {
-    PrintJson(response);
-  } else {
-    std::printf("%-12s %s (http %d)\n", "signature",
-                v1::SignatureResult_Name(response.result()).c_str(), response.http_status());
-    PrintField("key_id", response.key_id());
-    PrintField("message_id", response.message_id());
-    if (response.timestamp_unix() != 0)
-      PrintField("timestamp", std::to_string(response.timestamp_unix()));
-    PrintField("detail", response.detail());
-  }
-  return response.result() == v1::SIGNATURE_RESULT_VALID ? kExitOk : kExitDenied;
+  return CallAndPrint(
+      args, request, &v1::WebhookAuthService::Stub::VerifySignature,
+      [](const v1::VerifySignatureResponse& response) {
+        std::printf("%-12s %s (http %d)\n", "signature",
+                    v1::SignatureResult_Name(response.result()).c_str(), response.http_status());
+        PrintField("key_id", response.key_id());
+        PrintField("message_id", response.message_id());
+        if (response.timestamp_unix() != 0) {
+          PrintField("timestamp", std::to_string(response.timestamp_unix()));
+        }
+        PrintField("detail", response.detail());
+      },
+      [](const v1::VerifySignatureResponse& response) {
+        return response.result() == v1::SIGNATURE_RESULT_VALID;
+      });
 }
 
 int RunAuthorize(const CliArgs& args) {
@@ -160,28 +198,15 @@ int RunAuthorize(const CliArgs& args) {
   event->set_phone_number_id(args.Get("phone_number_id"));
   event->set_org_id(args.Get("org_id"));
   request.set_expected_owner_id(args.Get("expected_owner"));
-  std::string error;
-  auto channel = Connect(args, &error);
-  if (channel == nullptr) return UsageError(error);
-  grpc::ClientContext context;
-  SetDeadline(args, &context);
-  v1::AuthorizeCallEventResponse response;
-  grpc::Status status =
-      v1::WebhookAuthService::NewStub(channel)->AuthorizeCallEvent(&context, request, &response);
-  if (!status.ok()) return RpcFailed(status);
-  if (args.Get("format") == "json") {
-    PrintJson(response);
-  } else {
-    std::printf("%-12s %s (http %d)\n", "decision", v1::Decision_Name(response.decision()).c_str(),
-                response.http_status());
-    if (response.reason() != v1::DENY_REASON_UNSPECIFIED) {
-      PrintField("reason", v1::DenyReason_Name(response.reason()));
-    }
-    PrintField("owner_id", response.owner_id());
-    PrintField("decision_id", response.decision_id());
-    PrintField("detail", response.detail());
-  }
-  return response.decision() == v1::DECISION_ALLOW ? kExitOk : kExitDenied;
+  return CallAndPrint(
+      args, request, &v1::WebhookAuthService::Stub::AuthorizeCallEvent,
+      [](const v1::AuthorizeCallEventResponse& response) {
+        PrintDecision(response);
+        PrintField("owner_id", response.owner_id());
+        PrintField("decision_id", response.decision_id());
+        PrintField("detail", response.detail());
+      },
+      Allowed<v1::AuthorizeCallEventResponse>);
 }
 
 int RunWebhook(const CliArgs& args) {
@@ -191,31 +216,18 @@ int RunWebhook(const CliArgs& args) {
   if (absl::Status s = ReadHttpRequest(args, request.mutable_request()); !s.ok()) {
     return UsageError(std::string(s.message()));
   }
-  std::string error;
-  auto channel = Connect(args, &error);
-  if (channel == nullptr) return UsageError(error);
-  grpc::ClientContext context;
-  SetDeadline(args, &context);
-  v1::AuthorizeWebhookResponse response;
-  grpc::Status status =
-      v1::WebhookAuthService::NewStub(channel)->AuthorizeWebhook(&context, request, &response);
-  if (!status.ok()) return RpcFailed(status);
-  if (args.Get("format") == "json") {
-    PrintJson(response);
-  } else {
-    std::printf("%-12s %s (http %d)\n", "decision", v1::Decision_Name(response.decision()).c_str(),
-                response.http_status());
-    if (response.reason() != v1::DENY_REASON_UNSPECIFIED) {
-      PrintField("reason", v1::DenyReason_Name(response.reason()));
-    }
-    PrintField("signature", v1::SignatureResult_Name(response.signature()));
-    PrintField("key_id", response.key_id());
-    PrintField("call_id", response.event().call_id());
-    PrintField("owner_id", response.owner_id());
-    PrintField("decision_id", response.decision_id());
-    PrintField("detail", response.detail());
-  }
-  return response.decision() == v1::DECISION_ALLOW ? kExitOk : kExitDenied;
+  return CallAndPrint(
+      args, request, &v1::WebhookAuthService::Stub::AuthorizeWebhook,
+      [](const v1::AuthorizeWebhookResponse& response) {
+        PrintDecision(response);
+        PrintField("signature", v1::SignatureResult_Name(response.signature()));
+        PrintField("key_id", response.key_id());
+        PrintField("call_id", response.event().call_id());
+        PrintField("owner_id", response.owner_id());
+        PrintField("decision_id", response.decision_id());
+        PrintField("detail", response.detail());
+      },
+      Allowed<v1::AuthorizeWebhookResponse>);
 }
 
 int RunHealth(const CliArgs& args) {
