@@ -213,14 +213,21 @@ def test_sigterm_under_load_loses_no_accepted_call(pb, sqlite_db):
         stop.set()
         for t in threads:
             t.join()
+        log = s.output()
     assert rc == 0
     assert took < 12
     ok = [r for r in results if r[0] == "OK"]
     assert len(ok) > 50, "the load did not run"
     assert all(d == 1 for _, d in ok)
-    # Calls that reached the server finished; later ones were refused as
-    # UNAVAILABLE (never accepted) and a client retries them elsewhere.
-    assert {code for code, _ in results} <= {"OK", "UNAVAILABLE"}, set(results)
+    # Every call the service accepted (it wrote a decision line for it) got
+    # its answer back: none was dropped by the shutdown.
+    decided = sum(1 for line in log.splitlines()
+                  if '"kind":"decision"' in line and '"rpc":"AuthorizeWebhook"' in line)
+    assert decided == len(ok), f"{decided} decisions made, {len(ok)} answers received"
+    # Calls that arrived during the shutdown were refused before any work
+    # (UNAVAILABLE, or CANCELLED for a stream gRPC had read but not started):
+    # both mean "not processed", and clients answer 503 so the platform retries.
+    assert {code for code, _ in results} <= {"OK", "UNAVAILABLE", "CANCELLED"}, set(results)
 
 
 def test_metrics_move_after_calls(pb, sqlite_db):
