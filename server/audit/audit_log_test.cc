@@ -82,5 +82,50 @@ TEST(AuditLog, ValidSignatureAloneIsAllowed) {
   std::fclose(f);
 }
 
+// ToJson is written by hand for speed; it must print what Protobuf's JSON
+// printer prints, for every field (a field added to audit.proto and not to
+// ToJson fails here) and for values that need escaping.
+TEST(AuditLog, ToJsonMatchesProtobufsJsonPrinterForEveryField) {
+  const google::protobuf::Descriptor* descriptor = audit::v1::AuditRecord::descriptor();
+  const google::protobuf::Reflection* reflection = audit::v1::AuditRecord::GetReflection();
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  const std::string tricky = std::string("q\"b\\s<a>\n\r\t\b\f\x01\x1f\x7f/ok") + "\xc3\xa9";
+  for (int only = -1; only < descriptor->field_count(); ++only) {
+    audit::v1::AuditRecord record;
+    for (int i = 0; i < descriptor->field_count(); ++i) {
+      if (only >= 0 && i != only) continue;
+      const google::protobuf::FieldDescriptor* field = descriptor->field(i);
+      switch (field->cpp_type()) {
+        case google::protobuf::FieldDescriptor::CPPTYPE_STRING:
+          reflection->SetString(&record, field, field->name() + tricky);
+          break;
+        case google::protobuf::FieldDescriptor::CPPTYPE_INT64:
+          reflection->SetInt64(&record, field, 1234567890123);
+          break;
+        default:
+          FAIL() << "ToJson does not know the type of field " << field->name();
+      }
+    }
+    std::string expected;
+    ASSERT_TRUE(google::protobuf::util::MessageToJsonString(record, &expected, options).ok());
+    EXPECT_EQ(AuditLog::ToJson(record), expected) << "field " << only;
+  }
+  EXPECT_EQ(AuditLog::ToJson(audit::v1::AuditRecord()), "{}");
+}
+
+TEST(AuditLog, TimeIsRfc3339UtcWithMicroseconds) {
+  std::FILE* f = std::tmpfile();
+  AuditLog log(f);
+  log.Server("info", "x");
+  const std::string time = Parse(LinesOf(f)[0]).time();
+  ASSERT_EQ(time.size(), 27u) << time;
+  EXPECT_EQ(time[4], '-');
+  EXPECT_EQ(time[10], 'T');
+  EXPECT_EQ(time[19], '.');
+  EXPECT_EQ(time.back(), 'Z');
+  std::fclose(f);
+}
+
 }  // namespace
 }  // namespace hookguard
