@@ -132,3 +132,26 @@ if [ "${HOOKGUARD_SETUP_SKIP_CLIENTS:-0}" != 1 ]; then
   fi
   echo "setup: Java client ok"
 fi
+
+# ---------------------------------------------------------------------------
+# Performance and robustness (issue 6): clang + libFuzzer/sanitizer runtimes
+# for scripts/sanitize.sh and scripts/fuzz.sh (build-asan), h2load
+# (nghttp2-client, above) and matplotlib for scripts/bench.sh's chart.
+# ---------------------------------------------------------------------------
+PERF_APT_PACKAGES=(clang libclang-rt-14-dev)
+perf_missing=()
+for p in "${PERF_APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || perf_missing+=("$p")
+done
+if [ ${#perf_missing[@]} -gt 0 ]; then
+  echo "setup: installing Debian packages: ${perf_missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${perf_missing[@]}"
+fi
+if ! .venv/bin/python -c "import matplotlib" 2>/dev/null; then
+  echo "setup: installing matplotlib into .venv"
+  .venv/bin/pip install -q --disable-pip-version-check -r scripts/requirements-test.txt
+fi
+echo "setup: clang, libFuzzer, h2load, matplotlib ok"
+# --- end of performance and robustness --------------------------------------

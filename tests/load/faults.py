@@ -116,6 +116,10 @@ def main() -> None:
         print(f"  {phase:10s} {sum(counts.values()):6d} answers: "
               + ", ".join(f"{k} {v}" for k, v in counts.most_common()))
     print(f"faults: ALLOW answered to requests sent during the outage: {allow_in_outage}")
+    stale = [end - t_kill0 for start, end, a in log if a == "ALLOW" and t_kill0 <= start < t_start0]
+    if stale:
+        print(f"faults: last ALLOW to a request sent after the kill began: "
+              f"+{max(stale) * 1000:.0f} ms (stop took {(t_down - t_kill0) * 1000:.0f} ms)")
     print(f"faults: recovery (PostgreSQL up -> first ALLOW): "
           f"{'never' if recovery is None else f'{recovery * 1000:.0f} ms'}; "
           f"health SERVING after {'never' if t_serving is None else f'{(t_serving - t_up) * 1000:.0f} ms'}")
