@@ -10,7 +10,7 @@ if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 # C++ toolchain and libraries the server links against, plus the servers and
 # tools the tests start (PostgreSQL, h2load) and the fuzz/sanitizer compiler.
 APT_PACKAGES=(
-  build-essential cmake ninja-build ccache pkg-config clang-format
+  build-essential cmake ninja-build ccache pkg-config clang-format clang-tidy valgrind
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libsoci-dev libabsl-dev libssl-dev libboost-dev libpq-dev libsqlite3-dev
   libgtest-dev libgmock-dev libbenchmark-dev libsimdjson-dev libcpp-httplib-dev

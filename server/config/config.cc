@@ -19,7 +19,7 @@ namespace {
 using config::v1::Config;
 using config::v1::Profile;
 
-constexpr size_t kMaxConfigFileBytes = 1024 * 1024;
+constexpr size_t kMaxConfigFileBytes = size_t{1024} * 1024;
 
 std::string ProfileLabel(const Profile& p) { return absl::StrCat("profile \"", p.name(), "\""); }
 

@@ -26,7 +26,7 @@ class SecretSource {
 // PermissionDenied, FailedPrecondition or InvalidArgument).
 class EnvAndFileSecretSource final : public SecretSource {
  public:
-  static constexpr size_t kMaxSecretFileBytes = 64 * 1024;
+  static constexpr size_t kMaxSecretFileBytes = size_t{64} * 1024;
   absl::StatusOr<std::string> Read(const config::v1::Secret& secret) const override;
 };
 

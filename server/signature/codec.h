@@ -16,7 +16,7 @@
 namespace hookguard {
 
 // A header value longer than this (after trimming) is MALFORMED, not parsed.
-inline constexpr size_t kMaxHeaderValueBytes = 8 * 1024;
+inline constexpr size_t kMaxHeaderValueBytes = size_t{8} * 1024;
 
 struct HeaderValue {
   enum class State {
