@@ -27,7 +27,7 @@ for t in "${TARGETS[@]}"; do
   "$BUILD/tests/fuzz/$t" "$work" "tests/fuzz/corpus/$t" \
     -max_total_time="$SECONDS_EACH" -max_len="$max_len" -timeout=10 -rss_limit_mb=2048 \
     -artifact_prefix="$BUILD/fuzz/artifacts/$t-" -print_final_stats=1 2>&1 \
-    | grep -E "^(#[0-9]+ +DONE|stat::number_of_executed_units|stat::peak_rss_mb|==[0-9]+==ERROR|SUMMARY|Done)|ERROR|crash-|leak-|timeout-" || true
+    | grep -E "^(#[0-9]+[[:space:]]+DONE|stat::number_of_executed_units|stat::peak_rss_mb|==[0-9]+==ERROR|SUMMARY|Done)|ERROR|crash-|leak-|timeout-" || true
   status=${PIPESTATUS[0]}
   if [ "$status" != 0 ]; then
     echo "fuzz: $t FAILED (exit $status); artifacts in $BUILD/fuzz/artifacts/" >&2
