@@ -133,7 +133,7 @@ def h2load(name: str, port: int, method: str, frame_file: Path, *, clients: int,
     """
     log = Path(tempfile.mkstemp(prefix="h2load-", suffix=".log")[1])
     cmd = ["h2load", "-c", str(clients), "-m", str(streams), "-t", "1",
-           "-D", f"{seconds:g}", "--warm-up-time", f"{warmup:g}",
+           "-D", f"{round(seconds * 1000)}ms", "--warm-up-time", f"{max(1, round(warmup * 1000))}ms",
            "-d", str(frame_file), "-H", "content-type: application/grpc", "-H", "te: trailers",
            "--log-file", str(log), f"http://127.0.0.1:{port}/{SERVICE}/{method}"]
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout + seconds + warmup)
