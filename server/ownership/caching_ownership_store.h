@@ -45,8 +45,9 @@ struct OwnershipCacheOptions {
 // the inner store runs (concurrent misses for one call id may all query).
 class CachingOwnershipStore final : public OwnershipStore {
  public:
-  CachingOwnershipStore(OwnershipStore& inner, OwnershipCacheOptions options,
-                        std::function<absl::Time()> clock = [] { return absl::Now(); });
+  CachingOwnershipStore(
+      OwnershipStore& inner, OwnershipCacheOptions options,
+      std::function<absl::Time()> clock = [] { return absl::Now(); });
 
   // A found row younger than the TTL comes from the cache (the deadline is
   // then not consulted); anything else asks the inner store, and a found row

@@ -28,9 +28,7 @@ absl::StatusOr<std::optional<CallOwnership>> Found(const std::string& owner) {
   return std::optional<CallOwnership>(Row(owner));
 }
 
-absl::StatusOr<std::optional<CallOwnership>> NotFound() {
-  return std::optional<CallOwnership>();
-}
+absl::StatusOr<std::optional<CallOwnership>> NotFound() { return std::optional<CallOwnership>(); }
 
 class CachingOwnershipStoreTest : public ::testing::Test {
  protected:
@@ -45,7 +43,9 @@ class CachingOwnershipStoreTest : public ::testing::Test {
 
 TEST_F(CachingOwnershipStoreTest, ServesAFoundRowFromTheCacheWithinTheTtl) {
   CachingOwnershipStore cache = Make(absl::Milliseconds(500));
-  EXPECT_CALL(inner_, FindCall(absl::string_view("call-1"), _)).Times(1).WillOnce(Return(Found("1")));
+  EXPECT_CALL(inner_, FindCall(absl::string_view("call-1"), _))
+      .Times(1)
+      .WillOnce(Return(Found("1")));
   for (int i = 0; i < 3; ++i) {
     auto found = cache.FindCall("call-1", kDeadline);
     ASSERT_TRUE(found.ok());
@@ -100,16 +100,23 @@ TEST_F(CachingOwnershipStoreTest, NeverCachesErrors) {
 TEST_F(CachingOwnershipStoreTest, ACachedRowDoesNotHideAnOutageFromOtherCalls) {
   CachingOwnershipStore cache = Make(absl::Seconds(10));
   EXPECT_CALL(inner_, FindCall(absl::string_view("call-1"), _)).WillOnce(Return(Found("1")));
-  EXPECT_CALL(inner_, FindCall(absl::string_view("call-2"), _)).WillOnce(Return(absl::UnavailableError("down")));
+  EXPECT_CALL(inner_, FindCall(absl::string_view("call-2"), _))
+      .WillOnce(Return(absl::UnavailableError("down")));
   ASSERT_TRUE(cache.FindCall("call-1", kDeadline).ok());
   EXPECT_FALSE(cache.FindCall("call-2", kDeadline).ok());
 }
 
 TEST_F(CachingOwnershipStoreTest, StaysWithinMaxEntriesEvictingTheOldest) {
   CachingOwnershipStore cache = Make(absl::Seconds(10), /*max_entries=*/2);
-  EXPECT_CALL(inner_, FindCall(absl::string_view("a"), _)).Times(2).WillRepeatedly(Return(Found("1")));
-  EXPECT_CALL(inner_, FindCall(absl::string_view("b"), _)).Times(1).WillRepeatedly(Return(Found("1")));
-  EXPECT_CALL(inner_, FindCall(absl::string_view("c"), _)).Times(1).WillRepeatedly(Return(Found("1")));
+  EXPECT_CALL(inner_, FindCall(absl::string_view("a"), _))
+      .Times(2)
+      .WillRepeatedly(Return(Found("1")));
+  EXPECT_CALL(inner_, FindCall(absl::string_view("b"), _))
+      .Times(1)
+      .WillRepeatedly(Return(Found("1")));
+  EXPECT_CALL(inner_, FindCall(absl::string_view("c"), _))
+      .Times(1)
+      .WillRepeatedly(Return(Found("1")));
   for (const char* id : {"a", "b", "c"}) {
     ASSERT_TRUE(cache.FindCall(id, kDeadline).ok());
     now_ += absl::Milliseconds(1);
@@ -134,7 +141,9 @@ TEST_F(CachingOwnershipStoreTest, ExpiredRowsLeaveTheCacheOnTheNextInsert) {
 
 TEST_F(CachingOwnershipStoreTest, ZeroTtlPassesEverythingThrough) {
   CachingOwnershipStore cache = Make(absl::ZeroDuration());
-  EXPECT_CALL(inner_, FindCall(absl::string_view("call-1"), _)).Times(3).WillRepeatedly(Return(Found("1")));
+  EXPECT_CALL(inner_, FindCall(absl::string_view("call-1"), _))
+      .Times(3)
+      .WillRepeatedly(Return(Found("1")));
   for (int i = 0; i < 3; ++i) ASSERT_TRUE(cache.FindCall("call-1", kDeadline).ok());
   EXPECT_EQ(cache.size(), 0u);
 }

@@ -11,12 +11,12 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/flags/usage_config.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "absl/strings/ascii.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
@@ -169,7 +169,8 @@ int Run() {
     if (!config.ok()) Die(std::string(config.status().message()));
     store_options.call_query = config->ownership().call_query();
   }
-  absl::StatusOr<std::unique_ptr<SociOwnershipStore>> store = SociOwnershipStore::Open(store_options);
+  absl::StatusOr<std::unique_ptr<SociOwnershipStore>> store =
+      SociOwnershipStore::Open(store_options);
   if (!store.ok()) Die(std::string(store.status().message()));
   InstrumentedOwnershipStore measured_store(**store, metrics);
   // The optional cache sits in front of the measured store, so the database
@@ -181,12 +182,12 @@ int Run() {
   }
   if (cache_entries < 1) Die("--ownership_cache_entries must be positive");
   CachingOwnershipStore cached_store(
-      measured_store, OwnershipCacheOptions{absl::Milliseconds(cache_ttl_ms),
-                                            static_cast<size_t>(cache_entries)});
+      measured_store,
+      OwnershipCacheOptions{absl::Milliseconds(cache_ttl_ms), static_cast<size_t>(cache_entries)});
   if (cache_ttl_ms > 0) {
-    log.Server("warning", absl::StrCat("ownership cache on: found rows are served for up to ",
-                                       cache_ttl_ms, " ms without reading the database (",
-                                       cache_entries, " rows at most)"));
+    log.Server("warning",
+               absl::StrCat("ownership cache on: found rows are served for up to ", cache_ttl_ms,
+                            " ms without reading the database (", cache_entries, " rows at most)"));
   }
 
   CallEventAuthorizer rules(cached_store);
@@ -228,8 +229,8 @@ int Run() {
     const absl::Duration interval = absl::Milliseconds(absl::GetFlag(FLAGS_health_interval_ms));
     bool was_up = false;
     do {
-      const absl::Status ping =
-          measured_store.Ping(absl::Now() + std::max(absl::Seconds(1), absl::Milliseconds(db_timeout_ms)));
+      const absl::Status ping = measured_store.Ping(
+          absl::Now() + std::max(absl::Seconds(1), absl::Milliseconds(db_timeout_ms)));
       if (stopping.HasBeenNotified()) break;
       set_serving(ping.ok());
       metrics.SetDatabaseUp(ping.ok());
@@ -279,10 +280,10 @@ int Run() {
     metrics_loop = std::thread([&metrics_http] { metrics_http.listen_after_bind(); });
   }
 
-  log.Server("info", absl::StrCat("hookguard-server listening on ", absl::GetFlag(FLAGS_listen),
-                                  " (port ", port, "), profiles: ",
-                                  absl::StrJoin(profiles.Get()->names(), ","),
-                                  ", default: ", profiles.Get()->default_profile()));
+  log.Server("info",
+             absl::StrCat("hookguard-server listening on ", absl::GetFlag(FLAGS_listen), " (port ",
+                          port, "), profiles: ", absl::StrJoin(profiles.Get()->names(), ","),
+                          ", default: ", profiles.Get()->default_profile()));
 
   sigset_t stop_signals;
   sigemptyset(&stop_signals);

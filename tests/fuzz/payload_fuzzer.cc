@@ -13,8 +13,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       hookguard::ParseCallEvent(absl::string_view(reinterpret_cast<const char*>(data), size));
   if (event.ok()) {
     if (event->call_id().empty()) std::abort();
-    for (const std::string* id : {&event->call_id(), &event->assistant_id(),
-                                  &event->phone_number_id(), &event->org_id()}) {
+    for (const std::string* id :
+         {&event->call_id(), &event->assistant_id(), &event->phone_number_id(), &event->org_id()}) {
       if (id->size() > hookguard::kMaxIdBytes) std::abort();
     }
   }

@@ -35,7 +35,8 @@ const Kind kKinds[] = {
     {R"({"name":"bearer","kind":"shared_secret","header":"authorization","bearer_prefix":true})",
      "fuzz-secret",
      {"authorization"}},
-    {R"({"name":"std","kind":"standard_webhooks"})", "whsec_ZnV6ei1zZWNyZXQ=",
+    {R"({"name":"std","kind":"standard_webhooks"})",
+     "whsec_ZnV6ei1zZWNyZXQ=",
      {"webhook-id", "webhook-timestamp", "webhook-signature"}},
 };
 
@@ -56,7 +57,8 @@ std::vector<std::unique_ptr<const hookguard::Verifier>> MakeAll() {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  static const auto* verifiers = new std::vector<std::unique_ptr<const hookguard::Verifier>>(MakeAll());
+  static const auto* verifiers =
+      new std::vector<std::unique_ptr<const hookguard::Verifier>>(MakeAll());
   FuzzedDataProvider in(data, size);
   const size_t which = in.ConsumeIntegralInRange<size_t>(0, verifiers->size() - 1);
   const Kind& kind = kKinds[which];
