@@ -80,6 +80,10 @@ namespace hookguard {
 namespace {
 
 constexpr char kServiceName[] = "hookguard.v1.WebhookAuthService";
+// A health name that is SERVING while the process runs, whatever the
+// database: for liveness and startup probes, so that a database outage takes
+// replicas out of the Service (readiness) without restarting them all.
+constexpr char kLivenessName[] = "hookguard.liveness";
 
 [[noreturn]] void Die(const std::string& message) {
   std::fprintf(stderr, "hookguard-server: %s\n", message.c_str());
@@ -222,6 +226,7 @@ int Run() {
     health->SetServingStatus(kServiceName, serving);
   };
   set_serving(false);  // until the database has answered once
+  health->SetServingStatus(kLivenessName, true);
 
   absl::Notification stopping;
   // Health: SERVING only while the database answers.
