@@ -279,7 +279,7 @@ int Run() {
     metrics_http.Get("/metrics", [&metrics](const httplib::Request&, httplib::Response& res) {
       res.set_content(metrics.Render(), "text/plain; version=0.0.4");
     });
-    if (!metrics_http.bind_to_port(where.substr(0, colon).c_str(), metrics_port)) {
+    if (!metrics_http.bind_to_port(where.substr(0, colon), metrics_port)) {
       Die(absl::StrCat("--metrics_listen: cannot listen on ", where));
     }
     metrics_loop = std::thread([&metrics_http] { metrics_http.listen_after_bind(); });
