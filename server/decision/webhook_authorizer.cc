@@ -71,6 +71,13 @@ absl::Status WebhookAuthorizer::VerifySignature(const v1::VerifySignatureRequest
 absl::Status WebhookAuthorizer::AuthorizeCallEvent(const v1::AuthorizeCallEventRequest& request,
                                                    absl::Time deadline,
                                                    v1::AuthorizeCallEventResponse* response) const {
+  // The caller extracted these ids itself: hold them to the parser's rules
+  // before they reach the database.
+  if (absl::Status invalid = ValidateCallEvent(request.event()); !invalid.ok()) {
+    FillDecision(Deny(v1::DENY_REASON_MALFORMED_EVENT, std::string(invalid.message())), ids_,
+                 response);
+    return absl::OkStatus();
+  }
   absl::StatusOr<OwnershipDecision> decision =
       authorizer_.Authorize(request.event(), request.expected_owner_id(), deadline);
   if (!decision.ok()) return decision.status();

@@ -161,6 +161,30 @@ TEST_F(WebhookAuthorizerTest, DatabaseDownIsAnErrorNeverAllow) {
             absl::StatusCode::kUnavailable);
 }
 
+TEST_F(WebhookAuthorizerTest, CallEventIdsWithControlCharactersAreMalformedWithoutLookup) {
+  // libpq would cut "call_alice_1\0x" at the NUL and find alice's call.
+  struct Case {
+    const char* field;
+    std::string value;
+  };
+  const Case cases[] = {
+      {"call_id", std::string("call_alice_1\0x", 14)},
+      {"call_id", std::string(257, 'c')},
+      {"assistant_id", "asst\nalice"},
+      {"phone_number_id", std::string("p\x7f", 2)},
+  };
+  for (const Case& c : cases) {
+    v1::AuthorizeCallEventRequest request;
+    request.mutable_event()->set_call_id("call_alice_1");
+    const auto* field = v1::CallEvent::descriptor()->FindFieldByName(c.field);
+    request.mutable_event()->GetReflection()->SetString(request.mutable_event(), field, c.value);
+    v1::AuthorizeCallEventResponse response;
+    ASSERT_TRUE(authorizer_.AuthorizeCallEvent(request, deadline_, &response).ok());
+    EXPECT_EQ(response.reason(), v1::DENY_REASON_MALFORMED_EVENT) << c.field;
+    EXPECT_EQ(response.http_status(), 400);
+  }
+}
+
 TEST_F(WebhookAuthorizerTest, DecisionIdsAreUnique) {
   v1::AuthorizeCallEventRequest request;  // no call id: denied without a lookup
   v1::AuthorizeCallEventResponse a, b;

@@ -86,15 +86,7 @@ absl::Status ReadId(od::value value, absl::string_view name, std::string* out) {
   }
   std::string_view text;
   HG_JSON_TRY(value.get_string().get(text));
-  if (text.size() > kMaxIdBytes) {
-    return Malformed(absl::StrCat(name, " is longer than ", kMaxIdBytes, " bytes"));
-  }
-  for (char c : text) {
-    unsigned char u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7f) {
-      return Malformed(absl::StrCat(name, " holds a control character"));
-    }
-  }
+  HG_RETURN_IF_ERROR(CheckEventId(name, absl::string_view(text.data(), text.size())));
   out->assign(text.data(), text.size());
   return absl::OkStatus();
 }
@@ -321,6 +313,26 @@ absl::StatusOr<v1::CallEvent> ParseCallEvent(absl::string_view body) {
     return Malformed("trailing bytes after the JSON document");
   }
   return Finish(message_is_object ? message_fields : root_fields);
+}
+
+absl::Status CheckEventId(absl::string_view name, absl::string_view id) {
+  if (id.size() > kMaxIdBytes) {
+    return Malformed(absl::StrCat(name, " is longer than ", kMaxIdBytes, " bytes"));
+  }
+  for (char c : id) {
+    const unsigned char u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) {
+      return Malformed(absl::StrCat(name, " holds a control character"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateCallEvent(const v1::CallEvent& event) {
+  HG_RETURN_IF_ERROR(CheckEventId("call.id", event.call_id()));
+  HG_RETURN_IF_ERROR(CheckEventId("call.assistantId", event.assistant_id()));
+  HG_RETURN_IF_ERROR(CheckEventId("call.phoneNumberId", event.phone_number_id()));
+  return CheckEventId("call.orgId", event.org_id());
 }
 
 }  // namespace hookguard

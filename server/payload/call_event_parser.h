@@ -44,6 +44,16 @@ inline constexpr size_t kMaxIdBytes = 256;
 // is copied once into it; a string_view cannot promise simdjson's padding).
 absl::StatusOr<v1::CallEvent> ParseCallEvent(absl::string_view body);
 
+// The rule every id of an event keeps, wherever the event comes from: at most
+// kMaxIdBytes bytes, no control character (a NUL would cut the id short in
+// libpq: "call_a\0x" would be looked up as "call_a"). `name` names the
+// field in the error. InvalidArgument when broken.
+absl::Status CheckEventId(absl::string_view name, absl::string_view id);
+
+// CheckEventId on the four ids of an event a caller extracted itself
+// (AuthorizeCallEvent); ParseCallEvent's events already keep it.
+absl::Status ValidateCallEvent(const v1::CallEvent& event);
+
 }  // namespace hookguard
 
 #endif  // HOOKGUARD_SERVER_PAYLOAD_CALL_EVENT_PARSER_H_

@@ -252,3 +252,12 @@ def test_health_and_reflection_are_served(server, pb):
             iter([reflection_pb2.ServerReflectionRequest(list_services="")]), timeout=5)
         names = {s.name for a in answers for s in a.list_services_response.service}
         assert "hookguard.v1.WebhookAuthService" in names
+
+
+@pytest.mark.parametrize("call_id", ["call_alice_1\x00junk", "call_alice_1\n", "c" * 257])
+def test_row10_ids_that_would_be_cut_or_bent_are_malformed(stub, pb, call_id):
+    # libpq passes ids as C strings: without this check "call_alice_1\0junk"
+    # would be looked up as "call_alice_1".
+    r = stub.AuthorizeCallEvent(pb.m.AuthorizeCallEventRequest(
+        event=pb.m.CallEvent(call_id=call_id)), timeout=5)
+    assert (r.decision, r.reason, r.http_status) == (DENY, pb.m.DENY_REASON_MALFORMED_EVENT, 400)
