@@ -1,6 +1,7 @@
 #include "server/payload/call_event_parser.h"
 
 #include <cstring>
+#include <initializer_list>
 #include <string>
 #include <string_view>
 
@@ -218,23 +219,29 @@ class Walker {
     return Malformed(absl::StrCat("nested deeper than ", kMaxJsonDepth, " levels"));
   }
 
-  absl::Status WalkCall(od::object call, int depth, EventFields* fields) {
+  // One id field of an object: its JSON key, its name in errors, where it goes.
+  struct IdField {
+    std::string_view key;
+    absl::string_view name;
+    std::string* out;
+  };
+
+  // Reads the `ids` of `object` and validates every other value; a duplicate
+  // key anywhere in the object is malformed.
+  absl::Status WalkIds(od::object object, int depth, std::initializer_list<IdField> ids) {
     KeySet keys;
-    for (auto field : call) {
+    for (auto field : object) {
       std::string_view key;
       HG_JSON_TRY(field.unescaped_key().get(key));
       HG_RETURN_IF_ERROR(keys.Add(key));
       od::value value;
       HG_JSON_TRY(field.value().get(value));
-      if (key == "id") {
-        HG_RETURN_IF_ERROR(ReadId(value, "call.id", fields->event.mutable_call_id()));
-      } else if (key == "assistantId") {
-        HG_RETURN_IF_ERROR(ReadId(value, "call.assistantId", fields->event.mutable_assistant_id()));
-      } else if (key == "phoneNumberId") {
-        HG_RETURN_IF_ERROR(
-            ReadId(value, "call.phoneNumberId", fields->event.mutable_phone_number_id()));
-      } else if (key == "orgId") {
-        HG_RETURN_IF_ERROR(ReadId(value, "call.orgId", fields->event.mutable_org_id()));
+      const IdField* id = nullptr;
+      for (const IdField& candidate : ids) {
+        if (candidate.key == key) id = &candidate;
+      }
+      if (id != nullptr) {
+        HG_RETURN_IF_ERROR(ReadId(value, id->name, id->out));
       } else {
         HG_RETURN_IF_ERROR(Validate(value, depth));
       }
@@ -242,21 +249,17 @@ class Walker {
     return absl::OkStatus();
   }
 
+  absl::Status WalkCall(od::object call, int depth, EventFields* fields) {
+    v1::CallEvent& event = fields->event;
+    return WalkIds(call, depth,
+                   {{"id", "call.id", event.mutable_call_id()},
+                    {"assistantId", "call.assistantId", event.mutable_assistant_id()},
+                    {"phoneNumberId", "call.phoneNumberId", event.mutable_phone_number_id()},
+                    {"orgId", "call.orgId", event.mutable_org_id()}});
+  }
+
   absl::Status WalkPhoneNumber(od::object phone, int depth, EventFields* fields) {
-    KeySet keys;
-    for (auto field : phone) {
-      std::string_view key;
-      HG_JSON_TRY(field.unescaped_key().get(key));
-      HG_RETURN_IF_ERROR(keys.Add(key));
-      od::value value;
-      HG_JSON_TRY(field.value().get(value));
-      if (key == "id") {
-        HG_RETURN_IF_ERROR(ReadId(value, "phoneNumber.id", &fields->phone_number_object_id));
-      } else {
-        HG_RETURN_IF_ERROR(Validate(value, depth));
-      }
-    }
-    return absl::OkStatus();
+    return WalkIds(phone, depth, {{"id", "phoneNumber.id", &fields->phone_number_object_id}});
   }
 };
 
