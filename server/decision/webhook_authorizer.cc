@@ -20,14 +20,6 @@ void FillDecision(OwnershipDecision decision, DecisionIdGenerator& ids, Response
   response->set_detail(std::move(decision.detail));
 }
 
-OwnershipDecision Deny(v1::DenyReason reason, std::string detail) {
-  OwnershipDecision decision;
-  decision.decision = v1::DECISION_DENY;
-  decision.reason = reason;
-  decision.detail = std::move(detail);
-  return decision;
-}
-
 }  // namespace
 
 WebhookAuthorizer::WebhookAuthorizer(const ProfileHolder& profiles,
@@ -74,8 +66,8 @@ absl::Status WebhookAuthorizer::AuthorizeCallEvent(const v1::AuthorizeCallEventR
   // The caller extracted these ids itself: hold them to the parser's rules
   // before they reach the database.
   if (absl::Status invalid = ValidateCallEvent(request.event()); !invalid.ok()) {
-    FillDecision(Deny(v1::DENY_REASON_MALFORMED_EVENT, std::string(invalid.message())), ids_,
-                 response);
+    FillDecision(DenyDecision(v1::DENY_REASON_MALFORMED_EVENT, std::string(invalid.message())),
+                 ids_, response);
     return absl::OkStatus();
   }
   absl::StatusOr<OwnershipDecision> decision =
@@ -98,17 +90,18 @@ absl::Status WebhookAuthorizer::AuthorizeWebhook(const v1::AuthorizeWebhookReque
 
   // An unverified body is never parsed: the parser is not exposed to forgeries.
   if (outcome.result != v1::SIGNATURE_RESULT_VALID) {
-    FillDecision(Deny(v1::DENY_REASON_SIGNATURE_INVALID,
-                      absl::StrCat("signature ", v1::SignatureResult_Name(outcome.result), ": ",
-                                   outcome.detail)),
+    FillDecision(DenyDecision(v1::DENY_REASON_SIGNATURE_INVALID,
+                              absl::StrCat("signature ", v1::SignatureResult_Name(outcome.result),
+                                           ": ", outcome.detail)),
                  ids_, response);
     return absl::OkStatus();
   }
 
   absl::StatusOr<v1::CallEvent> event = ParseCallEvent(request.request().body());
   if (!event.ok()) {
-    FillDecision(Deny(v1::DENY_REASON_MALFORMED_EVENT, std::string(event.status().message())), ids_,
-                 response);
+    FillDecision(
+        DenyDecision(v1::DENY_REASON_MALFORMED_EVENT, std::string(event.status().message())), ids_,
+        response);
     return absl::OkStatus();
   }
   *response->mutable_event() = *std::move(event);

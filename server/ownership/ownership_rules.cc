@@ -7,14 +7,6 @@
 namespace hookguard {
 namespace {
 
-OwnershipDecision Deny(v1::DenyReason reason, std::string detail) {
-  OwnershipDecision decision;
-  decision.decision = v1::DECISION_DENY;
-  decision.reason = reason;
-  decision.detail = std::move(detail);
-  return decision;
-}
-
 bool SameOwner(const std::optional<std::string>& owner, const std::string& call_owner) {
   return owner.has_value() && *owner == call_owner;
 }
@@ -49,7 +41,7 @@ class Tracer {
         Skip([] { return std::string("not reached: an earlier step decided"); });
       }
     }
-    return Deny(reason, std::move(detail));
+    return DenyDecision(reason, std::move(detail));
   }
 
  private:
@@ -68,6 +60,14 @@ class Tracer {
 };
 
 }  // namespace
+
+OwnershipDecision DenyDecision(v1::DenyReason reason, std::string detail) {
+  OwnershipDecision decision;
+  decision.decision = v1::DECISION_DENY;
+  decision.reason = reason;
+  decision.detail = std::move(detail);
+  return decision;
+}
 
 const std::vector<std::string>& OwnershipStepNames() {
   static const auto* names = new std::vector<std::string>{

@@ -25,6 +25,9 @@ struct OwnershipDecision {
   std::string detail;
 };
 
+// A deny for `reason` with `detail` and no owner: the one way a deny is made.
+OwnershipDecision DenyDecision(v1::DenyReason reason, std::string detail);
+
 // One step of the rules as ApplyOwnershipRules took it, for operators
 // (`hookguard explain`). `detail` may name ids (event ids, owner ids), never
 // body content or a secret.

@@ -20,13 +20,6 @@ using v1::SIGNATURE_RESULT_MISMATCH;
 using v1::SIGNATURE_RESULT_STALE;
 using v1::SIGNATURE_RESULT_VALID;
 
-VerifyOutcome& Fail(VerifyOutcome& out, v1::SignatureResult result, std::string detail) {
-  out.result = result;
-  out.detail = std::move(detail);
-  out.key_id.clear();
-  return out;
-}
-
 }  // namespace
 
 absl::Status HmacVerifier::CheckScheme(const HmacScheme& scheme) {
@@ -90,7 +83,7 @@ VerifyOutcome HmacVerifier::Verify(const v1::HttpRequest& request, absl::Time no
 
   const HeaderValue signature = ReadHeaderValue(headers, scheme_.signature_header);
   if (auto problem = DescribeHeaderProblem(signature, scheme_.signature_header)) {
-    return Fail(out, problem->result, std::move(problem->detail));
+    return FailOutcome(out, problem->result, std::move(problem->detail));
   }
 
   absl::string_view message_id;
@@ -98,14 +91,15 @@ VerifyOutcome HmacVerifier::Verify(const v1::HttpRequest& request, absl::Time no
     const HeaderValue id = ReadHeaderValue(headers, scheme_.message_id_header);
     if (id.state == HeaderValue::State::kAbsent) {
       if (payload_.Uses(Placeholder::kId)) {
-        return Fail(out, SIGNATURE_RESULT_MALFORMED,
-                    absl::StrCat("no ", scheme_.message_id_header, " header (it is signed)"));
+        return FailOutcome(
+            out, SIGNATURE_RESULT_MALFORMED,
+            absl::StrCat("no ", scheme_.message_id_header, " header (it is signed)"));
       }
     } else if (auto problem = DescribeHeaderProblem(id, scheme_.message_id_header)) {
-      return Fail(out, SIGNATURE_RESULT_MALFORMED, std::move(problem->detail));
+      return FailOutcome(out, SIGNATURE_RESULT_MALFORMED, std::move(problem->detail));
     } else if (!IsVisibleAscii(id.value)) {
-      return Fail(out, SIGNATURE_RESULT_MALFORMED,
-                  absl::StrCat(scheme_.message_id_header, " header is not printable ASCII"));
+      return FailOutcome(out, SIGNATURE_RESULT_MALFORMED,
+                         absl::StrCat(scheme_.message_id_header, " header is not printable ASCII"));
     } else {
       message_id = id.value;
       out.message_id = std::string(message_id);
@@ -121,16 +115,17 @@ VerifyOutcome HmacVerifier::Verify(const v1::HttpRequest& request, absl::Time no
       part = absl::StripAsciiWhitespace(part);
       const size_t eq = part.find('=');
       if (eq == absl::string_view::npos) {
-        return Fail(out, SIGNATURE_RESULT_MALFORMED,
-                    absl::StrCat(scheme_.signature_header, " header has a part without '='"));
+        return FailOutcome(
+            out, SIGNATURE_RESULT_MALFORMED,
+            absl::StrCat(scheme_.signature_header, " header has a part without '='"));
       }
       const absl::string_view key = part.substr(0, eq);
       const absl::string_view value = part.substr(eq + 1);
       if (key == scheme_.signature_timestamp_key) {
         if (seen_timestamp) {
-          return Fail(out, SIGNATURE_RESULT_MALFORMED,
-                      absl::StrCat(scheme_.signature_header, " header has several ",
-                                   scheme_.signature_timestamp_key, "= parts"));
+          return FailOutcome(out, SIGNATURE_RESULT_MALFORMED,
+                             absl::StrCat(scheme_.signature_header, " header has several ",
+                                          scheme_.signature_timestamp_key, "= parts"));
         }
         seen_timestamp = true;
         timestamp_text = value;
@@ -139,21 +134,21 @@ VerifyOutcome HmacVerifier::Verify(const v1::HttpRequest& request, absl::Time no
       }  // other parts (e.g. Stripe's v0) are not ours to check
     }
     if (!seen_timestamp) {
-      return Fail(out, SIGNATURE_RESULT_MALFORMED,
-                  absl::StrCat(scheme_.signature_header, " header has no ",
-                               scheme_.signature_timestamp_key, "= part"));
+      return FailOutcome(out, SIGNATURE_RESULT_MALFORMED,
+                         absl::StrCat(scheme_.signature_header, " header has no ",
+                                      scheme_.signature_timestamp_key, "= part"));
     }
     if (encoded.empty()) {
-      return Fail(out, SIGNATURE_RESULT_MALFORMED,
-                  absl::StrCat(scheme_.signature_header, " header has no ", scheme_.signature_key,
-                               "= part"));
+      return FailOutcome(out, SIGNATURE_RESULT_MALFORMED,
+                         absl::StrCat(scheme_.signature_header, " header has no ",
+                                      scheme_.signature_key, "= part"));
     }
   } else {
     encoded.push_back(signature.value);
     if (!scheme_.timestamp_header.empty()) {
       const HeaderValue ts = ReadHeaderValue(headers, scheme_.timestamp_header);
       if (auto problem = DescribeHeaderProblem(ts, scheme_.timestamp_header)) {
-        return Fail(out, SIGNATURE_RESULT_MALFORMED, std::move(problem->detail));
+        return FailOutcome(out, SIGNATURE_RESULT_MALFORMED, std::move(problem->detail));
       }
       timestamp_text = ts.value;
     }
@@ -163,8 +158,8 @@ VerifyOutcome HmacVerifier::Verify(const v1::HttpRequest& request, absl::Time no
   if (!scheme_.signature_timestamp_key.empty() || !scheme_.timestamp_header.empty()) {
     timestamp = ParseUnixTimestamp(timestamp_text);
     if (!timestamp) {
-      return Fail(out, SIGNATURE_RESULT_MALFORMED,
-                  "timestamp is not a Unix time in decimal digits");
+      return FailOutcome(out, SIGNATURE_RESULT_MALFORMED,
+                         "timestamp is not a Unix time in decimal digits");
     }
     out.timestamp_unix = *timestamp;
   }
@@ -172,24 +167,28 @@ VerifyOutcome HmacVerifier::Verify(const v1::HttpRequest& request, absl::Time no
   absl::InlinedVector<std::string, 2> candidates;
   for (absl::string_view e : encoded) {
     if (!absl::ConsumePrefix(&e, scheme_.signature_prefix)) {
-      return Fail(out, SIGNATURE_RESULT_MALFORMED,
-                  absl::StrCat("signature does not start with \"", scheme_.signature_prefix, "\""));
+      return FailOutcome(
+          out, SIGNATURE_RESULT_MALFORMED,
+          absl::StrCat("signature does not start with \"", scheme_.signature_prefix, "\""));
     }
     std::optional<std::string> mac =
         scheme_.encoding == SignatureEncoding::kHex ? DecodeHex(e) : DecodeBase64(e);
     if (!mac) {
-      return Fail(out, SIGNATURE_RESULT_MALFORMED,
-                  scheme_.encoding == SignatureEncoding::kHex ? "signature is not valid hex"
-                                                              : "signature is not valid base64");
+      return FailOutcome(out, SIGNATURE_RESULT_MALFORMED,
+                         scheme_.encoding == SignatureEncoding::kHex
+                             ? "signature is not valid hex"
+                             : "signature is not valid base64");
     }
     candidates.push_back(*std::move(mac));
   }
 
   if (payload_.Uses(Placeholder::kMethod) && request.method().empty()) {
-    return Fail(out, SIGNATURE_RESULT_MALFORMED, "request has no method, and the profile signs it");
+    return FailOutcome(out, SIGNATURE_RESULT_MALFORMED,
+                       "request has no method, and the profile signs it");
   }
   if (payload_.Uses(Placeholder::kUrl) && request.url().empty()) {
-    return Fail(out, SIGNATURE_RESULT_MALFORMED, "request has no url, and the profile signs it");
+    return FailOutcome(out, SIGNATURE_RESULT_MALFORMED,
+                       "request has no url, and the profile signs it");
   }
 
   const PayloadTemplate::Parts parts = payload_.Expand(PayloadTemplate::Values{
@@ -200,7 +199,7 @@ VerifyOutcome HmacVerifier::Verify(const v1::HttpRequest& request, absl::Time no
   for (const Key& key : keys_) {
     unsigned char mac[kMaxMacBytes];
     if (!key.mac.Compute(parts, mac)) {
-      return Fail(out, SIGNATURE_RESULT_MISMATCH, "MAC computation failed");
+      return FailOutcome(out, SIGNATURE_RESULT_MISMATCH, "MAC computation failed");
     }
     const absl::string_view computed(reinterpret_cast<const char*>(mac), key.mac.mac_size());
     for (const std::string& candidate : candidates) {
@@ -208,7 +207,8 @@ VerifyOutcome HmacVerifier::Verify(const v1::HttpRequest& request, absl::Time no
     }
   }
   if (matched == nullptr) {
-    return Fail(out, SIGNATURE_RESULT_MISMATCH, "signature matches no secret of the profile");
+    return FailOutcome(out, SIGNATURE_RESULT_MISMATCH,
+                       "signature matches no secret of the profile");
   }
   out.key_id = matched->key_id;
   if (timestamp && !WithinTolerance(*timestamp, now, scheme_.tolerance)) {

@@ -18,13 +18,6 @@ constexpr absl::string_view kTimestampHeader = "webhook-timestamp";
 constexpr absl::string_view kSignatureHeader = "webhook-signature";
 constexpr absl::string_view kVersionPrefix = "v1,";
 
-VerifyOutcome& Fail(VerifyOutcome& out, v1::SignatureResult result, std::string detail) {
-  out.result = result;
-  out.detail = std::move(detail);
-  out.key_id.clear();
-  return out;
-}
-
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<const StandardWebhooksVerifier>> StandardWebhooksVerifier::Create(
@@ -56,24 +49,25 @@ VerifyOutcome StandardWebhooksVerifier::Verify(const v1::HttpRequest& request,
   const auto& headers = request.headers();
   const HeaderValue signature = ReadHeaderValue(headers, kSignatureHeader);
   if (auto problem = DescribeHeaderProblem(signature, kSignatureHeader)) {
-    return Fail(out, problem->result, std::move(problem->detail));
+    return FailOutcome(out, problem->result, std::move(problem->detail));
   }
   const HeaderValue id = ReadHeaderValue(headers, kIdHeader);
   if (auto problem = DescribeHeaderProblem(id, kIdHeader)) {
-    return Fail(out, v1::SIGNATURE_RESULT_MALFORMED, std::move(problem->detail));
+    return FailOutcome(out, v1::SIGNATURE_RESULT_MALFORMED, std::move(problem->detail));
   }
   if (!IsVisibleAscii(id.value)) {
-    return Fail(out, v1::SIGNATURE_RESULT_MALFORMED, "webhook-id header is not printable ASCII");
+    return FailOutcome(out, v1::SIGNATURE_RESULT_MALFORMED,
+                       "webhook-id header is not printable ASCII");
   }
   out.message_id = std::string(id.value);
   const HeaderValue ts = ReadHeaderValue(headers, kTimestampHeader);
   if (auto problem = DescribeHeaderProblem(ts, kTimestampHeader)) {
-    return Fail(out, v1::SIGNATURE_RESULT_MALFORMED, std::move(problem->detail));
+    return FailOutcome(out, v1::SIGNATURE_RESULT_MALFORMED, std::move(problem->detail));
   }
   const std::optional<int64_t> timestamp = ParseUnixTimestamp(ts.value);
   if (!timestamp) {
-    return Fail(out, v1::SIGNATURE_RESULT_MALFORMED,
-                "webhook-timestamp is not a Unix time in decimal digits");
+    return FailOutcome(out, v1::SIGNATURE_RESULT_MALFORMED,
+                       "webhook-timestamp is not a Unix time in decimal digits");
   }
   out.timestamp_unix = *timestamp;
 
@@ -85,12 +79,12 @@ VerifyOutcome StandardWebhooksVerifier::Verify(const v1::HttpRequest& request,
     if (!absl::ConsumePrefix(&entry, kVersionPrefix)) continue;
     std::optional<std::string> mac = DecodeBase64(entry);
     if (!mac) {
-      return Fail(out, v1::SIGNATURE_RESULT_MALFORMED, "a v1 signature is not valid base64");
+      return FailOutcome(out, v1::SIGNATURE_RESULT_MALFORMED, "a v1 signature is not valid base64");
     }
     candidates.push_back(*std::move(mac));
   }
   if (candidates.empty()) {
-    return Fail(out, v1::SIGNATURE_RESULT_MALFORMED, "webhook-signature has no v1 entry");
+    return FailOutcome(out, v1::SIGNATURE_RESULT_MALFORMED, "webhook-signature has no v1 entry");
   }
 
   const absl::string_view parts[] = {id.value, ".", ts.value, ".", request.body()};
@@ -98,7 +92,7 @@ VerifyOutcome StandardWebhooksVerifier::Verify(const v1::HttpRequest& request,
   for (const Key& key : keys_) {
     unsigned char mac[kMaxMacBytes];
     if (!key.mac.Compute(parts, mac)) {
-      return Fail(out, v1::SIGNATURE_RESULT_MISMATCH, "MAC computation failed");
+      return FailOutcome(out, v1::SIGNATURE_RESULT_MISMATCH, "MAC computation failed");
     }
     const absl::string_view computed(reinterpret_cast<const char*>(mac), key.mac.mac_size());
     for (const std::string& candidate : candidates) {
@@ -106,7 +100,8 @@ VerifyOutcome StandardWebhooksVerifier::Verify(const v1::HttpRequest& request,
     }
   }
   if (matched == nullptr) {
-    return Fail(out, v1::SIGNATURE_RESULT_MISMATCH, "signature matches no secret of the profile");
+    return FailOutcome(out, v1::SIGNATURE_RESULT_MISMATCH,
+                       "signature matches no secret of the profile");
   }
   out.key_id = matched->key_id;
   if (!WithinTolerance(*timestamp, now, tolerance_)) {

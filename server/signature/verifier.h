@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/time/time.h"
@@ -34,6 +35,16 @@ struct VerifyOutcome {
   int64_t timestamp_unix = 0;  // signed timestamp in seconds, when it has one
   std::string detail;
 };
+
+// For implementations: sets `out` to the failing `result` with `detail`
+// (never a secret, signature or body) and no key id. Returns `out`.
+inline VerifyOutcome& FailOutcome(VerifyOutcome& out, v1::SignatureResult result,
+                                  std::string detail) {
+  out.result = result;
+  out.detail = std::move(detail);
+  out.key_id.clear();
+  return out;
+}
 
 class Verifier {
  public:
