@@ -7,10 +7,13 @@ cd "$(dirname "$0")/.."
 SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 
-# C++ toolchain and libraries the server links against, plus the servers and
-# tools the tests start (PostgreSQL, h2load) and the fuzz/sanitizer compiler.
+# Every Debian package, in one list: the C++ toolchain and the libraries the
+# server links against; the servers and tools the tests start (PostgreSQL,
+# h2load); clang with the libFuzzer/sanitizer runtimes (scripts/sanitize.sh,
+# scripts/fuzz.sh); mmdebstrap for the image test.
 APT_PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config clang-format clang-tidy valgrind
+  clang libclang-rt-14-dev mmdebstrap
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libsoci-dev libabsl-dev libssl-dev libboost-dev libpq-dev libsqlite3-dev
   libgtest-dev libgmock-dev libbenchmark-dev libsimdjson-dev libcpp-httplib-dev
@@ -56,13 +59,6 @@ else
   echo "setup: helm ok ($("$TOOLS_BIN/helm" version --short))"
 fi
 
-if ! dpkg-query -W -f='${Status}' mmdebstrap 2>/dev/null | grep -q "install ok installed"; then
-  echo "setup: installing mmdebstrap"
-  export DEBIAN_FRONTEND=noninteractive
-  $SUDO apt-get update -qq
-  $SUDO apt-get install -y -qq --no-install-recommends mmdebstrap
-fi
-echo "setup: mmdebstrap ok"
 # --- end of deployment tooling ----------------------------------------------
 
 # --- Python: one virtual environment for the integration and contract tests,
@@ -71,7 +67,7 @@ PY="${HOOKGUARD_PYTHON:-python3}"
 if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
-if ! .venv/bin/python -c "import grpc, grpc_tools, grpc_health, pytest, yaml" 2>/dev/null; then
+if ! .venv/bin/python -c "import grpc, grpc_tools, grpc_health, pytest, yaml, matplotlib" 2>/dev/null; then
   echo "setup: installing Python packages into .venv"
   .venv/bin/pip install -q --disable-pip-version-check -r scripts/requirements-test.txt
 fi
@@ -132,26 +128,3 @@ if [ "${HOOKGUARD_SETUP_SKIP_CLIENTS:-0}" != 1 ]; then
   fi
   echo "setup: Java client ok"
 fi
-
-# ---------------------------------------------------------------------------
-# Performance and robustness (issue 6): clang + libFuzzer/sanitizer runtimes
-# for scripts/sanitize.sh and scripts/fuzz.sh (build-asan), h2load
-# (nghttp2-client, above) and matplotlib for scripts/bench.sh's chart.
-# ---------------------------------------------------------------------------
-PERF_APT_PACKAGES=(clang libclang-rt-14-dev)
-perf_missing=()
-for p in "${PERF_APT_PACKAGES[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || perf_missing+=("$p")
-done
-if [ ${#perf_missing[@]} -gt 0 ]; then
-  echo "setup: installing Debian packages: ${perf_missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  $SUDO apt-get update -qq
-  $SUDO apt-get install -y -qq --no-install-recommends "${perf_missing[@]}"
-fi
-if ! .venv/bin/python -c "import matplotlib" 2>/dev/null; then
-  echo "setup: installing matplotlib into .venv"
-  .venv/bin/pip install -q --disable-pip-version-check -r scripts/requirements-test.txt
-fi
-echo "setup: clang, libFuzzer, h2load, matplotlib ok"
-# --- end of performance and robustness --------------------------------------
