@@ -16,6 +16,7 @@ std::string Escape(const std::string& value) {
 
 std::string LabelSet(const std::vector<const char*>& names, const std::vector<std::string>& values,
                      const std::string& extra = "") {
+  if (names.empty() && extra.empty()) return "";  // `name value`, not `name{} value`
   std::string out = "{";
   for (size_t i = 0; i < names.size(); ++i) {
     absl::StrAppend(&out, i ? "," : "", names[i], "=\"", Escape(values[i]), "\"");

@@ -60,6 +60,7 @@ TEST(Metrics, DatabaseErrorsAndReloadsAreCounted) {
   metrics.ObserveReload(false);
   const std::string text = metrics.Render();
   EXPECT_TRUE(absl::StrContains(text, "hookguard_db_errors_total{code=\"UNAVAILABLE\"} 1"));
+  EXPECT_TRUE(absl::StrContains(text, "\nhookguard_db_query_duration_seconds_count 1\n")) << text;
   EXPECT_TRUE(absl::StrContains(text, "hookguard_config_reloads_total{result=\"error\"} 1"));
   EXPECT_TRUE(absl::StrContains(text, "hookguard_config_last_reload_success 0"));
 }

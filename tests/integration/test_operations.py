@@ -261,3 +261,27 @@ def test_metrics_move_after_calls(pb, sqlite_db):
         assert value(text, "hookguard_db_query_duration_seconds_count") >= 3
         assert value(text, "hookguard_db_up") == 1
         assert "hookguard_build_info" in text
+
+
+def test_ownership_cache_answers_without_the_database_but_keeps_every_rule(pb, sqlite_db):
+    port = servers.free_port()
+    with servers.HookguardServer(sqlite_db, env={"VAPI_WEBHOOK_SECRET": SECRET_NEW},
+                                 args=["--ownership_cache_ttl_ms=60000",
+                                       f"--metrics_listen=127.0.0.1:{port}"]) as s:
+        wait_serving(s.target)
+        with grpc.insecure_channel(s.target) as ch:
+            stub = pb.grpc.WebhookAuthServiceStub(ch)
+            legit = vapi_body({"id": "call_alice_1", "assistantId": "asst_alice"})
+            cross = vapi_body({"id": "call_alice_1", "assistantId": "asst_bob"})
+            answers = [stub.AuthorizeWebhook(_webhook(pb, legit), timeout=5) for _ in range(3)]
+            attack = stub.AuthorizeWebhook(_webhook(pb, cross), timeout=5)
+            wrong_tenant = stub.AuthorizeWebhook(pb.m.AuthorizeWebhookRequest(
+                expected_owner_id="2", request=_webhook(pb, legit).request), timeout=5)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
+            metrics = r.read().decode()
+    assert [(a.decision, a.owner_id) for a in answers] == [(1, "1")] * 3
+    assert (attack.reason, attack.http_status) == (pb.m.DENY_REASON_ASSISTANT_MISMATCH, 403)
+    assert wrong_tenant.reason == pb.m.DENY_REASON_OWNER_MISMATCH
+    queries = [l for l in metrics.splitlines()
+               if l.startswith("hookguard_db_query_duration_seconds_count")]
+    assert queries == ["hookguard_db_query_duration_seconds_count 1"], queries
