@@ -1,6 +1,5 @@
 #include "server/decision/webhook_authorizer.h"
 
-#include <optional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -19,19 +18,6 @@ void FillDecision(OwnershipDecision decision, DecisionIdGenerator& ids, Response
   response->set_http_status(HttpStatusForDecision(decision.decision, decision.reason));
   response->set_decision_id(ids.Next());
   response->set_detail(std::move(decision.detail));
-}
-
-// Asks the database (blocking until `deadline` at most) and fills the
-// decision: phase 2 of both authorization RPCs.
-template <typename Response>
-absl::Status LookUpAndFill(const CallEventAuthorizer& authorizer, DecisionIdGenerator& ids,
-                           const v1::CallEvent& event, absl::string_view expected_owner_id,
-                           absl::Time deadline, Response* response) {
-  absl::StatusOr<OwnershipDecision> decision =
-      authorizer.Authorize(event, expected_owner_id, deadline);
-  if (!decision.ok()) return decision.status();
-  FillDecision(*std::move(decision), ids, response);
-  return absl::OkStatus();
 }
 
 }  // namespace
@@ -74,41 +60,26 @@ absl::Status WebhookAuthorizer::VerifySignature(const v1::VerifySignatureRequest
   return absl::OkStatus();
 }
 
-absl::StatusOr<bool> WebhookAuthorizer::AuthorizeCallEventWithoutWaiting(
-    const v1::AuthorizeCallEventRequest& request, v1::AuthorizeCallEventResponse* response) const {
+absl::Status WebhookAuthorizer::AuthorizeCallEvent(const v1::AuthorizeCallEventRequest& request,
+                                                   absl::Time deadline,
+                                                   v1::AuthorizeCallEventResponse* response) const {
   // The caller extracted these ids itself: hold them to the parser's rules
   // before they reach the database.
   if (absl::Status invalid = ValidateCallEvent(request.event()); !invalid.ok()) {
     FillDecision(DenyDecision(v1::DENY_REASON_MALFORMED_EVENT, std::string(invalid.message())),
                  ids_, response);
-    return true;
+    return absl::OkStatus();
   }
-  std::optional<OwnershipDecision> decision =
-      authorizer_.AuthorizeWithoutWaiting(request.event(), request.expected_owner_id());
-  if (!decision.has_value()) return false;
+  absl::StatusOr<OwnershipDecision> decision =
+      authorizer_.Authorize(request.event(), request.expected_owner_id(), deadline);
+  if (!decision.ok()) return decision.status();
   FillDecision(*std::move(decision), ids_, response);
-  return true;
+  return absl::OkStatus();
 }
 
-absl::Status WebhookAuthorizer::AuthorizeCallEventAfterLookup(
-    const v1::AuthorizeCallEventRequest& request, absl::Time deadline,
-    v1::AuthorizeCallEventResponse* response) const {
-  return LookUpAndFill(authorizer_, ids_, request.event(), request.expected_owner_id(), deadline,
-                       response);
-}
-
-absl::Status WebhookAuthorizer::AuthorizeCallEvent(const v1::AuthorizeCallEventRequest& request,
-                                                   absl::Time deadline,
-                                                   v1::AuthorizeCallEventResponse* response) const {
-  absl::StatusOr<bool> decided = AuthorizeCallEventWithoutWaiting(request, response);
-  if (!decided.ok()) return decided.status();
-  if (*decided) return absl::OkStatus();
-  return AuthorizeCallEventAfterLookup(request, deadline, response);
-}
-
-absl::StatusOr<bool> WebhookAuthorizer::AuthorizeWebhookWithoutWaiting(
-    const v1::AuthorizeWebhookRequest& request, absl::Time now,
-    v1::AuthorizeWebhookResponse* response) const {
+absl::Status WebhookAuthorizer::AuthorizeWebhook(const v1::AuthorizeWebhookRequest& request,
+                                                 absl::Time now, absl::Time deadline,
+                                                 v1::AuthorizeWebhookResponse* response) const {
   VerifyOutcome outcome;
   if (absl::Status s = Verify(request.profile(), request.request(), now, &outcome); !s.ok()) {
     return s;
@@ -123,7 +94,7 @@ absl::StatusOr<bool> WebhookAuthorizer::AuthorizeWebhookWithoutWaiting(
                               absl::StrCat("signature ", v1::SignatureResult_Name(outcome.result),
                                            ": ", outcome.detail)),
                  ids_, response);
-    return true;
+    return absl::OkStatus();
   }
 
   absl::StatusOr<v1::CallEvent> event = ParseCallEvent(request.request().body());
@@ -131,31 +102,15 @@ absl::StatusOr<bool> WebhookAuthorizer::AuthorizeWebhookWithoutWaiting(
     FillDecision(
         DenyDecision(v1::DENY_REASON_MALFORMED_EVENT, std::string(event.status().message())), ids_,
         response);
-    return true;
+    return absl::OkStatus();
   }
   *response->mutable_event() = *std::move(event);
 
-  std::optional<OwnershipDecision> decision =
-      authorizer_.AuthorizeWithoutWaiting(response->event(), request.expected_owner_id());
-  if (!decision.has_value()) return false;
+  absl::StatusOr<OwnershipDecision> decision =
+      authorizer_.Authorize(response->event(), request.expected_owner_id(), deadline);
+  if (!decision.ok()) return decision.status();
   FillDecision(*std::move(decision), ids_, response);
-  return true;
-}
-
-absl::Status WebhookAuthorizer::AuthorizeWebhookAfterLookup(
-    const v1::AuthorizeWebhookRequest& request, absl::Time deadline,
-    v1::AuthorizeWebhookResponse* response) const {
-  return LookUpAndFill(authorizer_, ids_, response->event(), request.expected_owner_id(), deadline,
-                       response);
-}
-
-absl::Status WebhookAuthorizer::AuthorizeWebhook(const v1::AuthorizeWebhookRequest& request,
-                                                 absl::Time now, absl::Time deadline,
-                                                 v1::AuthorizeWebhookResponse* response) const {
-  absl::StatusOr<bool> decided = AuthorizeWebhookWithoutWaiting(request, now, response);
-  if (!decided.ok()) return decided.status();
-  if (*decided) return absl::OkStatus();
-  return AuthorizeWebhookAfterLookup(request, deadline, response);
+  return absl::OkStatus();
 }
 
 }  // namespace hookguard

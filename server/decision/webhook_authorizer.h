@@ -46,25 +46,6 @@ class WebhookAuthorizer {
   absl::Status AuthorizeWebhook(const v1::AuthorizeWebhookRequest& request, absl::Time now,
                                 absl::Time deadline, v1::AuthorizeWebhookResponse* response) const;
 
-  // The same two RPCs in two phases, so that the service answers on gRPC's
-  // thread whatever needs no database wait and hops to a worker only for a
-  // lookup. Phase 1 (`...WithoutWaiting`) never blocks: it returns true when
-  // `response` holds the decision, false when the database must be asked;
-  // phase 2 (`...AfterLookup`, given the same request and the response phase
-  // 1 left) then asks it. Phase 1 followed by phase 2 answers exactly as the
-  // one-call methods above, which are built from them.
-  absl::StatusOr<bool> AuthorizeCallEventWithoutWaiting(
-      const v1::AuthorizeCallEventRequest& request, v1::AuthorizeCallEventResponse* response) const;
-  absl::Status AuthorizeCallEventAfterLookup(const v1::AuthorizeCallEventRequest& request,
-                                             absl::Time deadline,
-                                             v1::AuthorizeCallEventResponse* response) const;
-  absl::StatusOr<bool> AuthorizeWebhookWithoutWaiting(const v1::AuthorizeWebhookRequest& request,
-                                                      absl::Time now,
-                                                      v1::AuthorizeWebhookResponse* response) const;
-  absl::Status AuthorizeWebhookAfterLookup(const v1::AuthorizeWebhookRequest& request,
-                                           absl::Time deadline,
-                                           v1::AuthorizeWebhookResponse* response) const;
-
  private:
   absl::Status Verify(const std::string& profile, const v1::HttpRequest& request, absl::Time now,
                       VerifyOutcome* outcome) const;

@@ -13,9 +13,14 @@ absl::StatusOr<std::optional<CallOwnership>> CachingOwnershipStore::FindCall(
   if (options_.ttl <= absl::ZeroDuration() || options_.max_entries == 0) {
     return inner_.FindCall(call_id, deadline);
   }
-  if (std::optional<CallOwnership> cached = FindCachedCall(call_id)) return cached;
   {
+    const absl::Time now = clock_();
     absl::MutexLock lock(&mu_);
+    auto it = entries_.find(call_id);
+    if (it != entries_.end() && now - it->second.stored < options_.ttl) {
+      ++hits_;
+      return std::optional<CallOwnership>(it->second.row);
+    }
     ++misses_;
   }
   absl::StatusOr<std::optional<CallOwnership>> found = inner_.FindCall(call_id, deadline);
@@ -26,16 +31,6 @@ absl::StatusOr<std::optional<CallOwnership>> CachingOwnershipStore::FindCall(
     Insert(call_id, **found, now);
   }
   return found;
-}
-
-std::optional<CallOwnership> CachingOwnershipStore::FindCachedCall(absl::string_view call_id) {
-  if (options_.ttl <= absl::ZeroDuration() || options_.max_entries == 0) return std::nullopt;
-  const absl::Time now = clock_();
-  absl::MutexLock lock(&mu_);
-  auto it = entries_.find(call_id);
-  if (it == entries_.end() || now - it->second.stored >= options_.ttl) return std::nullopt;
-  ++hits_;
-  return it->second.row;
 }
 
 void CachingOwnershipStore::Insert(absl::string_view call_id, const CallOwnership& row,

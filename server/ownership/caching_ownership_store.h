@@ -55,10 +55,6 @@ class CachingOwnershipStore final : public OwnershipStore {
   absl::StatusOr<std::optional<CallOwnership>> FindCall(absl::string_view call_id,
                                                         absl::Time deadline) override;
 
-  // A row younger than the TTL, without asking the inner store (counted as
-  // a hit); nullopt otherwise (not counted: FindCall follows and counts).
-  std::optional<CallOwnership> FindCachedCall(absl::string_view call_id) override;
-
   // Always the inner store: health must reflect the database, not the cache.
   absl::Status Ping(absl::Time deadline) override { return inner_.Ping(deadline); }
 

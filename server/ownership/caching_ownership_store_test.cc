@@ -154,30 +154,5 @@ TEST_F(CachingOwnershipStoreTest, PingAlwaysReachesTheDatabase) {
   EXPECT_EQ(cache.Ping(kDeadline).code(), absl::StatusCode::kUnavailable);
 }
 
-TEST_F(CachingOwnershipStoreTest, FindCachedCallGivesOnlyFreshFoundRowsAndNeverAsks) {
-  CachingOwnershipStore cache = Make(absl::Milliseconds(500));
-  EXPECT_FALSE(cache.FindCachedCall("call-1").has_value()) << "nothing cached yet";
-  EXPECT_CALL(inner_, FindCall(absl::string_view("call-1"), _)).WillOnce(Return(Found("1")));
-  EXPECT_CALL(inner_, FindCall(absl::string_view("gone"), _)).WillOnce(Return(NotFound()));
-  ASSERT_TRUE(cache.FindCall("call-1", kDeadline).ok());
-  ASSERT_TRUE(cache.FindCall("gone", kDeadline).ok());
-  std::optional<CallOwnership> hit = cache.FindCachedCall("call-1");
-  ASSERT_TRUE(hit.has_value());
-  EXPECT_EQ(hit->owner_id, "1");
-  EXPECT_FALSE(cache.FindCachedCall("gone").has_value()) << "not-found was cached";
-  now_ += absl::Milliseconds(500);
-  EXPECT_FALSE(cache.FindCachedCall("call-1").has_value()) << "served past the TTL";
-}
-
-TEST_F(CachingOwnershipStoreTest, FindCachedCallIsEmptyWhenTheCacheIsOff) {
-  CachingOwnershipStore cache = Make(absl::ZeroDuration());
-  EXPECT_CALL(inner_, FindCall(absl::string_view("call-1"), _))
-      .Times(2)
-      .WillRepeatedly(Return(Found("1")));
-  ASSERT_TRUE(cache.FindCall("call-1", kDeadline).ok());
-  EXPECT_FALSE(cache.FindCachedCall("call-1").has_value());
-  ASSERT_TRUE(cache.FindCall("call-1", kDeadline).ok());
-}
-
 }  // namespace
 }  // namespace hookguard

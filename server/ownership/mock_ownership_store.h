@@ -14,8 +14,6 @@ class MockOwnershipStore : public OwnershipStore {
  public:
   MOCK_METHOD(absl::StatusOr<std::optional<CallOwnership>>, FindCall,
               (absl::string_view call_id, absl::Time deadline), (override));
-  MOCK_METHOD(std::optional<CallOwnership>, FindCachedCall, (absl::string_view call_id),
-              (override));
   MOCK_METHOD(absl::Status, Ping, (absl::Time deadline), (override));
 };
 

@@ -186,14 +186,4 @@ absl::StatusOr<OwnershipDecision> CallEventAuthorizer::Authorize(
   return ApplyOwnershipRules(event, *call, expected_owner_id);
 }
 
-std::optional<OwnershipDecision> CallEventAuthorizer::AuthorizeWithoutWaiting(
-    const v1::CallEvent& event, absl::string_view expected_owner_id) const {
-  if (event.call_id().empty()) {
-    return ApplyOwnershipRules(event, std::nullopt, expected_owner_id);
-  }
-  std::optional<CallOwnership> cached = store_.FindCachedCall(event.call_id());
-  if (!cached.has_value()) return std::nullopt;
-  return ApplyOwnershipRules(event, cached, expected_owner_id);
-}
-
 }  // namespace hookguard

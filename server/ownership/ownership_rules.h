@@ -89,12 +89,6 @@ class CallEventAuthorizer {
                                               absl::string_view expected_owner_id,
                                               absl::Time deadline) const;
 
-  // The decision when it needs no wait for the database: rule 1 fails, or
-  // the store holds the call's row in its cache (FindCachedCall). nullopt
-  // when the database must be asked (then call Authorize). Never blocks.
-  std::optional<OwnershipDecision> AuthorizeWithoutWaiting(
-      const v1::CallEvent& event, absl::string_view expected_owner_id) const;
-
  private:
   OwnershipStore& store_;
 };

@@ -37,13 +37,6 @@ class OwnershipStore {
   virtual absl::StatusOr<std::optional<CallOwnership>> FindCall(absl::string_view call_id,
                                                                 absl::Time deadline) = 0;
 
-  // A found row the store can give without any I/O or wait (a cache hit),
-  // or nullopt when it would have to ask the database. Must not block: the
-  // service calls it on gRPC's own threads. Default: no cache. Thread-safe.
-  virtual std::optional<CallOwnership> FindCachedCall(absl::string_view call_id) {
-    return std::nullopt;
-  }
-
   // Checks that the database answers (used by the health service). OK or
   // UNAVAILABLE / DEADLINE_EXCEEDED. Thread-safe.
   virtual absl::Status Ping(absl::Time deadline) = 0;

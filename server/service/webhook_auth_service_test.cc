@@ -108,23 +108,6 @@ TEST_F(WebhookAuthServiceTest, AllowIsOkWithDecisionInside) {
   EXPECT_NE(metrics_.Render().find("decision=\"DECISION_ALLOW\""), std::string::npos);
 }
 
-TEST_F(WebhookAuthServiceTest, CachedRowIsAnsweredWithoutADatabaseLookup) {
-  Start();
-  CallOwnership call;
-  call.owner_id = "7";
-  call.assistant_id = "a";
-  call.assistant_owner_id = "7";
-  EXPECT_CALL(store_, FindCachedCall(absl::string_view("c1")))
-      .WillRepeatedly(Return(std::optional<CallOwnership>(call)));
-  EXPECT_CALL(store_, FindCall(_, _)).Times(0);
-  v1::AuthorizeWebhookResponse response;
-  grpc::ClientContext context;
-  ASSERT_TRUE(
-      stub_->AuthorizeWebhook(&context, Webhook(R"({"call":{"id":"c1"}})"), &response).ok());
-  EXPECT_EQ(response.decision(), v1::DECISION_ALLOW);
-  EXPECT_EQ(response.owner_id(), "7");
-}
-
 TEST_F(WebhookAuthServiceTest, DenyIsOkWithDecisionInside) {
   Start();
   EXPECT_CALL(store_, FindCall(_, _)).WillOnce(Return(std::optional<CallOwnership>()));

@@ -1,6 +1,6 @@
 """A/B: two hookguard-server binaries, alternated, same load (h2load).
 
-  .venv/bin/python tests/load/ab.py OLD_BINARY NEW_BINARY [--rounds 3]
+  .venv/bin/python tests/load/ab.py OLD_BINARY NEW_BINARY [--rounds 3] [--server_arg=--flag=v]
 
 Measures VerifySignature and AuthorizeWebhook (PostgreSQL) with a 2 KB body at
 saturating concurrency, alternating the binaries round by round so that drift
@@ -24,6 +24,8 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--seconds", type=float, default=5)
     ap.add_argument("--body", type=int, default=2048)
+    ap.add_argument("--server_arg", dest="server_args", action="append", default=[],
+                    help="an extra hookguard-server flag for both binaries (repeatable)")
     args = ap.parse_args()
     pb, _ = loadlib.proto_modules()
     body = loadlib.vapi_body("call_alice_1", args.body)
@@ -41,6 +43,7 @@ def main() -> None:
                 server = loadlib.hookguard(pg.soci)
                 server.binary = binary
                 server.cmd[0] = str(binary)
+                server.cmd += args.server_args
                 with server:
                     loadlib.wait_serving(server.target)
                     for kind, frame in frames.items():
