@@ -149,6 +149,21 @@ absl::StatusOr<SociOwnershipStore::Connection*> SociOwnershipStore::Acquire(absl
   return connection;
 }
 
+absl::StatusOr<SociOwnershipStore::Connection*> SociOwnershipStore::AcquireConnected(
+    absl::Time deadline) {
+  absl::StatusOr<Connection*> acquired = Acquire(deadline);
+  if (!acquired.ok()) return acquired.status();
+  Connection* connection = *acquired;
+  if (connection->session == nullptr) {
+    std::optional<ConnectError> error = Connect(*backend_, call_query_, *connection);
+    if (error.has_value()) {
+      Release(connection);
+      return error->status;
+    }
+  }
+  return connection;
+}
+
 void SociOwnershipStore::Release(Connection* connection) {
   absl::MutexLock lock(&mu_);
   free_.push_back(connection);
@@ -171,15 +186,10 @@ class ReleaseOnExit {
 
 absl::StatusOr<std::optional<CallOwnership>> SociOwnershipStore::FindCall(absl::string_view call_id,
                                                                           absl::Time deadline) {
-  absl::StatusOr<Connection*> acquired = Acquire(deadline);
+  absl::StatusOr<Connection*> acquired = AcquireConnected(deadline);
   if (!acquired.ok()) return acquired.status();
   Connection& connection = **acquired;
   ReleaseOnExit release([this, &connection] { Release(&connection); });
-
-  if (connection.session == nullptr) {
-    std::optional<ConnectError> error = Connect(*backend_, call_query_, connection);
-    if (error.has_value()) return error->status;
-  }
   if (absl::Now() > deadline) {
     return absl::DeadlineExceededError("ownership lookup deadline passed");
   }
@@ -218,15 +228,10 @@ absl::StatusOr<std::optional<CallOwnership>> SociOwnershipStore::FindCall(absl::
 }
 
 absl::Status SociOwnershipStore::Ping(absl::Time deadline) {
-  absl::StatusOr<Connection*> acquired = Acquire(deadline);
+  absl::StatusOr<Connection*> acquired = AcquireConnected(deadline);
   if (!acquired.ok()) return acquired.status();
   Connection& connection = **acquired;
   ReleaseOnExit release([this, &connection] { Release(&connection); });
-
-  if (connection.session == nullptr) {
-    std::optional<ConnectError> error = Connect(*backend_, call_query_, connection);
-    if (error.has_value()) return error->status;
-  }
   try {
     int one = 0;
     *connection.session << "SELECT 1", soci::into(one);

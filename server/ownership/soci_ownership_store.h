@@ -76,6 +76,10 @@ class SociOwnershipStore final : public OwnershipStore {
 
   // Takes a free connection, waiting until `deadline` at most.
   absl::StatusOr<Connection*> Acquire(absl::Time deadline);
+  // Acquire(), then (re)connects the connection if it is not connected. On
+  // a connection error the connection goes back to the pool and the error
+  // (UNAVAILABLE, passwords scrubbed) is returned.
+  absl::StatusOr<Connection*> AcquireConnected(absl::Time deadline);
   void Release(Connection* connection);
 
   const std::shared_ptr<const Backend> backend_;
