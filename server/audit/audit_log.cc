@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <ctime>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -10,14 +11,24 @@
 namespace hookguard {
 namespace {
 
-// Appends `value` as a JSON string. Escapes what Protobuf's JSON printer
-// escapes in ASCII (quote, backslash, control characters, DEL, '<', '>'),
-// so that a log line can never be split or closed early by a value. Other
-// bytes are copied: proto3 string fields hold valid UTF-8.
-void AppendJsonString(std::string* out, const std::string& value) {
+// The bytes AppendJsonString escapes: what Protobuf's JSON printer escapes
+// in ASCII (quote, backslash, control characters, DEL, '<', '>'), so that a
+// log line can never be split or closed early by a value.
+constexpr bool NeedsEscape(unsigned char c) {
+  return c < 0x20 || c == 0x7f || c == '"' || c == '\\' || c == '<' || c == '>';
+}
+
+// Appends `value` as a JSON string, copying runs of plain bytes whole. Bytes
+// above 0x7f are copied: proto3 string fields hold valid UTF-8.
+void AppendJsonString(std::string* out, absl::string_view value) {
+  static constexpr char kHex[] = "0123456789abcdef";
   out->push_back('"');
-  for (const char ch : value) {
-    const unsigned char c = static_cast<unsigned char>(ch);
+  size_t run = 0;  // start of the plain bytes not yet copied
+  for (size_t i = 0; i < value.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(value[i]);
+    if (!NeedsEscape(c)) continue;
+    out->append(value.data() + run, i - run);
+    run = i + 1;
     switch (c) {
       case '"':
         out->append("\\\"");
@@ -40,25 +51,30 @@ void AppendJsonString(std::string* out, const std::string& value) {
       case '\t':
         out->append("\\t");
         break;
-      default:
-        if (c < 0x20 || c == 0x7f || c == '<' || c == '>') {
-          char escaped[8];
-          std::snprintf(escaped, sizeof(escaped), "\\u%04x", c);
-          out->append(escaped);
-        } else {
-          out->push_back(ch);
-        }
+      default: {
+        const char escaped[] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xf]};
+        out->append(escaped, sizeof(escaped));
+      }
     }
   }
+  out->append(value.data() + run, value.size() - run);
   out->push_back('"');
 }
 
-void AppendField(std::string* out, const char* name, const std::string& value) {
+void AppendField(std::string* out, const char* name, absl::string_view value) {
   if (value.empty()) return;  // proto3 JSON omits default values
   out->append(out->size() > 1 ? ",\"" : "\"");
   out->append(name);
   out->append("\":");
   AppendJsonString(out, value);
+}
+
+// Writes `value` as `width` decimal digits, zero-padded, ending before `end`.
+void PutDigits(char* end, int width, int64_t value) {
+  for (int i = 0; i < width; ++i) {
+    *--end = static_cast<char>('0' + value % 10);
+    value /= 10;
+  }
 }
 
 // RFC 3339 UTC with microseconds, e.g. 2026-11-02T10:00:00.123456Z.
@@ -67,11 +83,15 @@ std::string FormatUtcMicros(absl::Time now) {
   const std::time_t seconds = static_cast<std::time_t>(micros / 1000000);
   std::tm tm{};
   gmtime_r(&seconds, &tm);
-  char buf[40];
-  std::snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                static_cast<int>(micros % 1000000));
-  return buf;
+  char buf[] = "0000-00-00T00:00:00.000000Z";
+  PutDigits(buf + 4, 4, tm.tm_year + 1900);
+  PutDigits(buf + 7, 2, tm.tm_mon + 1);
+  PutDigits(buf + 10, 2, tm.tm_mday);
+  PutDigits(buf + 13, 2, tm.tm_hour);
+  PutDigits(buf + 16, 2, tm.tm_min);
+  PutDigits(buf + 19, 2, tm.tm_sec);
+  PutDigits(buf + 26, 6, micros % 1000000);
+  return std::string(buf, sizeof(buf) - 1);
 }
 
 }  // namespace
@@ -106,28 +126,54 @@ std::string AuditLog::ToJson(const audit::v1::AuditRecord& r) {
   return out;
 }
 
-void AuditLog::Write(audit::v1::AuditRecord& record) {
-  if (out_ == nullptr) return;
+void AuditLog::AppendLine(audit::v1::AuditRecord& record, std::string* lines) {
   record.set_time(FormatUtcMicros(absl::Now()));
-  std::string line = ToJson(record);
-  line.push_back('\n');
-  absl::MutexLock lock(&mu_);
-  std::fwrite(line.data(), 1, line.size(), out_);
-  std::fflush(out_);
+  lines->append(ToJson(record));
+  lines->push_back('\n');
+}
+
+// Group commit: the first thread to find no write in progress writes what
+// is pending, and keeps writing until nothing is; threads that come while it
+// writes only queue their lines. Under load one write(2) carries many lines;
+// alone, a line is written at once by its own thread. No line waits for a
+// later one, and the writer leaves only when the queue is empty, so no line
+// is left behind when the last RPC has finished.
+void AuditLog::WriteLines(std::string lines) {
+  if (out_ == nullptr) return;
+  mu_.Lock();
+  pending_.append(lines);
+  if (writing_) {
+    mu_.Unlock();
+    return;
+  }
+  writing_ = true;
+  while (!pending_.empty()) {
+    std::string batch;
+    batch.swap(pending_);
+    mu_.Unlock();
+    std::fwrite(batch.data(), 1, batch.size(), out_);
+    std::fflush(out_);
+    mu_.Lock();
+  }
+  writing_ = false;
+  mu_.Unlock();
 }
 
 void AuditLog::Decision(audit::v1::AuditRecord record) {
   const bool allowed = record.decision() == "DECISION_ALLOW" ||
                        (record.decision().empty() && record.grpc_code().empty() &&
                         record.signature() == "SIGNATURE_RESULT_VALID");
+  std::string lines;
+  lines.reserve(512);
   record.set_kind("decision");
   record.set_level(allowed ? "info" : "warning");
-  Write(record);
+  AppendLine(record, &lines);
   if (!allowed) {
     record.set_kind("security_event");
     record.set_level("warning");
-    Write(record);
+    AppendLine(record, &lines);
   }
+  WriteLines(std::move(lines));
 }
 
 void AuditLog::Server(absl::string_view level, absl::string_view detail) {
@@ -135,7 +181,9 @@ void AuditLog::Server(absl::string_view level, absl::string_view detail) {
   record.set_kind("server");
   record.set_level(std::string(level));
   record.set_detail(std::string(detail));
-  Write(record);
+  std::string line;
+  AppendLine(record, &line);
+  WriteLines(std::move(line));
 }
 
 }  // namespace hookguard

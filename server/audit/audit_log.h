@@ -12,10 +12,10 @@
 
 namespace hookguard {
 
-// Writes AuditRecords as JSON lines (Protobuf's JSON printer, proto field
-// names). What goes in a record is the caller's responsibility; the record
+// Writes AuditRecords as JSON lines (the output of Protobuf's JSON printer,
+// proto field names). What goes in a record is the caller's responsibility; the record
 // type has no field for a secret, a signature or a body, which is the point.
-// Thread-safe: each line is written whole under a mutex.
+// Thread-safe: lines are written whole, never interleaved.
 class AuditLog {
  public:
   // `out` is not owned and must outlive the log. nullptr discards all lines.
@@ -29,14 +29,19 @@ class AuditLog {
   // Writes a "server" line: start, stop, reloads and their failures.
   void Server(absl::string_view level, absl::string_view detail);
 
-  // Formats `record` as the JSON line Write() would print (no newline).
+  // Formats `record` as the JSON line the log prints (no newline).
   static std::string ToJson(const audit::v1::AuditRecord& record);
 
  private:
-  void Write(audit::v1::AuditRecord& record);
+  // Sets the record's time and appends its line to `lines`.
+  static void AppendLine(audit::v1::AuditRecord& record, std::string* lines);
+  // Writes whole lines to `out_` (group commit; see the .cc).
+  void WriteLines(std::string lines);
 
   std::FILE* const out_;
   absl::Mutex mu_;
+  std::string pending_ ABSL_GUARDED_BY(mu_);  // lines queued behind the write in progress
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 }  // namespace hookguard

@@ -1,10 +1,15 @@
 #include "server/audit/audit_log.h"
 
 #include <cstdio>
+#include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
 
@@ -124,6 +129,42 @@ TEST(AuditLog, TimeIsRfc3339UtcWithMicroseconds) {
   EXPECT_EQ(time[10], 'T');
   EXPECT_EQ(time[19], '.');
   EXPECT_EQ(time.back(), 'Z');
+  absl::Time parsed;
+  std::string error;
+  ASSERT_TRUE(absl::ParseTime("%Y-%m-%d%ET%H:%M:%E*SZ", time, &parsed, &error)) << error;
+  EXPECT_LT(absl::AbsDuration(parsed - absl::Now()), absl::Seconds(5)) << time;
+  std::fclose(f);
+}
+
+TEST(AuditLog, LinesFromManyThreadsAreAllWrittenWhole) {
+  // Group commit: lines queued while another thread writes must all come
+  // out, each whole, none lost or cut.
+  std::FILE* f = std::tmpfile();
+  constexpr int kThreads = 8;
+  constexpr int kPerThread = 2000;
+  {
+    AuditLog log(f);
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+      threads.emplace_back([&log, t] {
+        for (int i = 0; i < kPerThread; ++i) {
+          audit::v1::AuditRecord record;
+          record.set_decision(i % 2 == 0 ? "DECISION_ALLOW" : "DECISION_DENY");
+          record.set_decision_id(absl::StrCat(t, "-", i));
+          log.Decision(record);
+        }
+      });
+    }
+    for (std::thread& thread : threads) thread.join();
+  }
+  const std::vector<std::string> lines = LinesOf(f);
+  ASSERT_EQ(lines.size(), static_cast<size_t>(kThreads * kPerThread * 3 / 2));
+  std::set<std::string> decisions;
+  for (const std::string& line : lines) {
+    const audit::v1::AuditRecord record = Parse(line);
+    if (record.kind() == "decision") decisions.insert(record.decision_id());
+  }
+  EXPECT_EQ(decisions.size(), static_cast<size_t>(kThreads * kPerThread));
   std::fclose(f);
 }
 

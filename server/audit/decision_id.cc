@@ -17,10 +17,13 @@ DecisionIdGenerator::DecisionIdGenerator() {
 
 std::string DecisionIdGenerator::Next() {
   const uint64_t n = counter_.fetch_add(1, std::memory_order_relaxed);
-  char buf[33];
-  std::snprintf(buf, sizeof(buf), "%016llx%016llx", static_cast<unsigned long long>(prefix_),
-                static_cast<unsigned long long>(n));
-  return std::string(buf, 32);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string id(32, '0');
+  for (int i = 0; i < 16; ++i) {
+    id[15 - i] = kHex[(prefix_ >> (4 * i)) & 0xf];
+    id[31 - i] = kHex[(n >> (4 * i)) & 0xf];
+  }
+  return id;
 }
 
 }  // namespace hookguard

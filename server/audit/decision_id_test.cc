@@ -38,5 +38,15 @@ TEST(DecisionIdGenerator, IdsAre32LowercaseHexDigits) {
   EXPECT_EQ(id.find_first_not_of("0123456789abcdef"), std::string::npos) << id;
 }
 
+TEST(DecisionIdGenerator, PrefixThenCounterInHex) {
+  DecisionIdGenerator ids;
+  std::string last;
+  for (int i = 0; i < 300; ++i) last = ids.Next();
+  const std::string first = DecisionIdGenerator().Next();
+  EXPECT_EQ(first.substr(16), "0000000000000000");
+  EXPECT_EQ(last.substr(16), "000000000000012b");  // the 300th id: counter 299
+  EXPECT_NE(last.substr(0, 16), "0000000000000000");
+}
+
 }  // namespace
 }  // namespace hookguard

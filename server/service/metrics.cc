@@ -41,13 +41,17 @@ void Metrics::Histogram::Observe(double seconds) {
 }
 
 void Metrics::ObserveRequest(const audit::v1::AuditRecord& record, absl::Duration latency) {
-  const std::string code = record.grpc_code().empty() ? "OK" : record.grpc_code();
+  const absl::string_view code =
+      record.grpc_code().empty() ? absl::string_view("OK") : absl::string_view(record.grpc_code());
   absl::MutexLock lock(&mu_);
-  ++requests_[{record.rpc(), record.decision(), record.reason(), code}];
+  ++At(requests_,
+       std::array<absl::string_view, 4>{record.rpc(), record.decision(), record.reason(), code});
   if (!record.signature().empty()) {
-    ++signatures_[{record.profile(), record.key_id(), record.signature()}];
+    ++At(signatures_,
+         std::array<absl::string_view, 3>{record.profile(), record.key_id(), record.signature()});
   }
-  latency_[{record.rpc()}].Observe(absl::ToDoubleSeconds(latency));
+  At(latency_, std::array<absl::string_view, 1>{record.rpc()})
+      .Observe(absl::ToDoubleSeconds(latency));
 }
 
 void Metrics::ObserveDatabaseQuery(absl::Duration latency, const absl::Status& status) {
@@ -92,7 +96,7 @@ std::string Metrics::Render() const {
     absl::StrAppend(&out, name, "_count", LabelSet(names, values), " ", h.count, "\n");
   };
   auto counters = [&out](const char* name, const std::vector<const char*>& names,
-                         const std::map<Labels, uint64_t>& series) {
+                         const Series<uint64_t>& series) {
     for (const auto& [labels, value] : series) {
       absl::StrAppend(&out, name, LabelSet(names, labels), " ", value, "\n");
     }

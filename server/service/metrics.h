@@ -2,14 +2,17 @@
 #ifndef HOOKGUARD_SERVER_SERVICE_METRICS_H_
 #define HOOKGUARD_SERVER_SERVICE_METRICS_H_
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
+#include <iterator>
 #include <map>
 #include <string>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "hookguard/audit/v1/audit.pb.h"
@@ -50,14 +53,35 @@ class Metrics {
     void Observe(double seconds);
   };
   using Labels = std::vector<std::string>;
+  // Orders label values, and lets a series be found from string_views, so
+  // that counting a request copies no string.
+  struct LabelsLess {
+    using is_transparent = void;
+    template <typename A, typename B>
+    bool operator()(const A& a, const B& b) const {
+      return std::lexicographical_compare(
+          std::begin(a), std::end(a), std::begin(b), std::end(b),
+          [](absl::string_view x, absl::string_view y) { return x < y; });
+    }
+  };
+  template <typename V>
+  using Series = std::map<Labels, V, LabelsLess>;
+
+  // The value of the series with these label values, added (zero) if new.
+  template <typename V, size_t N>
+  static V& At(Series<V>& series, const std::array<absl::string_view, N>& values) {
+    auto it = series.find(values);
+    if (it == series.end()) it = series.emplace(Labels(values.begin(), values.end()), V{}).first;
+    return it->second;
+  }
 
   mutable absl::Mutex mu_;
-  std::map<Labels, uint64_t> requests_ ABSL_GUARDED_BY(mu_);    // rpc, decision, reason, code
-  std::map<Labels, uint64_t> signatures_ ABSL_GUARDED_BY(mu_);  // profile, key_id, result
-  std::map<Labels, Histogram> latency_ ABSL_GUARDED_BY(mu_);    // rpc
+  Series<uint64_t> requests_ ABSL_GUARDED_BY(mu_);    // rpc, decision, reason, code
+  Series<uint64_t> signatures_ ABSL_GUARDED_BY(mu_);  // profile, key_id, result
+  Series<Histogram> latency_ ABSL_GUARDED_BY(mu_);    // rpc
   Histogram db_latency_ ABSL_GUARDED_BY(mu_);
-  std::map<Labels, uint64_t> db_errors_ ABSL_GUARDED_BY(mu_);  // code
-  std::map<Labels, uint64_t> reloads_ ABSL_GUARDED_BY(mu_);    // result
+  Series<uint64_t> db_errors_ ABSL_GUARDED_BY(mu_);  // code
+  Series<uint64_t> reloads_ ABSL_GUARDED_BY(mu_);    // result
   int64_t db_in_use_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t db_up_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t queue_depth_ ABSL_GUARDED_BY(mu_) = 0;
