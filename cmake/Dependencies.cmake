@@ -29,3 +29,11 @@ endif()
 # cpp-httplib (Debian builds it as a shared library) serves /metrics.
 find_path(HTTPLIB_INCLUDE_DIR httplib.h REQUIRED)
 find_library(HTTPLIB_LIBRARY cpp-httplib REQUIRED)
+
+# jemalloc (HOOKGUARD_JEMALLOC): the allocator of the two servers. Linked as
+# a library, it replaces malloc for the whole process (gRPC included).
+add_library(hookguard_allocator INTERFACE)
+if(HOOKGUARD_JEMALLOC)
+  find_library(JEMALLOC_LIBRARY jemalloc REQUIRED)
+  target_link_libraries(hookguard_allocator INTERFACE ${JEMALLOC_LIBRARY})
+endif()

@@ -16,7 +16,7 @@ APT_PACKAGES=(
   clang libclang-rt-14-dev mmdebstrap
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libsoci-dev libabsl-dev libssl-dev libboost-dev libpq-dev libsqlite3-dev
-  libgtest-dev libgmock-dev libbenchmark-dev libsimdjson-dev libcpp-httplib-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libsimdjson-dev libcpp-httplib-dev libjemalloc-dev
   postgresql sqlite3 nghttp2-client openssl curl unzip jq python3-yaml
 )
 
