@@ -18,9 +18,11 @@ import struct
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from dataclasses import dataclass, field
+from typing import Callable
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -124,19 +126,64 @@ def percentile(sorted_values: list[int], q: float) -> float:
     return float(sorted_values[k])
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of processes so far, from /proc (gone ones count 0)."""
+    ticks = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_pids() -> list[int]:
+    """Every process of the postgres user (the test servers run as postgres)."""
+    out = subprocess.run(["pgrep", "-u", "postgres"], capture_output=True, text=True).stdout
+    return [int(p) for p in out.split()]
+
+
 def h2load(name: str, port: int, method: str, frame_file: Path, *, clients: int, streams: int,
-           seconds: float, warmup: float = 1.0, timeout: float = 120) -> LoadResult:
+           seconds: float, warmup: float = 1.0, timeout: float = 120,
+           cpu: dict[str, Callable[[], list[int]]] | None = None) -> LoadResult:
     """Runs h2load for `seconds` (after `warmup`) and reads its per-request log.
 
     h2load counts HTTP statuses only (gRPC answers 200 even for an error), so
     the callers check answers with a real client and the server's metrics.
+
+    With `cpu` ({label: function giving pids}), also measures the CPU time
+    those processes spend per answered request over the measured window
+    (after the warm-up), and h2load's own, into extra["cpu_us"]: on a
+    shared machine, CPU per request moves much less than requests/s.
     """
     log = Path(tempfile.mkstemp(prefix="h2load-", suffix=".log")[1])
     cmd = ["h2load", "-c", str(clients), "-m", str(streams), "-t", "1",
            "-D", f"{round(seconds * 1000)}ms", "--warm-up-time", f"{max(1, round(warmup * 1000))}ms",
            "-d", str(frame_file), "-H", "content-type: application/grpc", "-H", "te: trailers",
            "--log-file", str(log), f"http://127.0.0.1:{port}/{SERVICE}/{method}"]
-    out = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout + seconds + warmup)
+    groups: dict[str, list[int]] = {}
+    start_cpu: dict[str, float] = {}
+
+    def sample_start() -> None:
+        # The pids are read after the warm-up: the server opens database
+        # connections (new PostgreSQL backends) on first use.
+        for label, pids in (cpu or {}).items():
+            groups[label] = pids()
+            start_cpu[label] = cpu_seconds(groups[label])
+
+    timer = threading.Timer(max(1, round(warmup * 1000)) / 1000, sample_start)
+    children_before = os.times()
+    if cpu:
+        timer.start()
+    try:
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout + seconds + warmup)
+    finally:
+        timer.cancel()
+        if cpu:
+            timer.join()
+    end_cpu = {label: cpu_seconds(pids) for label, pids in groups.items()}
+    children_after = os.times()
     if out.returncode != 0:
         raise RuntimeError(f"h2load failed ({out.returncode}):\n{out.stdout}\n{out.stderr}")
     m = re.search(r"requests: (\d+) total, (\d+) started, (\d+) done, (\d+) succeeded, (\d+) failed, "
@@ -151,10 +198,18 @@ def h2load(name: str, port: int, method: str, frame_file: Path, *, clients: int,
             latencies.append(int(parts[2]))
     log.unlink()
     latencies.sort()
-    return LoadResult(name=name, clients=clients, streams=streams, requests=succeeded,
-                      failed=failed + errored, seconds=seconds,
-                      rps=succeeded / seconds, p50_us=percentile(latencies, 0.50),
-                      p99_us=percentile(latencies, 0.99), p999_us=percentile(latencies, 0.999))
+    result = LoadResult(name=name, clients=clients, streams=streams, requests=succeeded,
+                        failed=failed + errored, seconds=seconds,
+                        rps=succeeded / seconds, p50_us=percentile(latencies, 0.50),
+                        p99_us=percentile(latencies, 0.99), p999_us=percentile(latencies, 0.999))
+    if cpu and succeeded and len(start_cpu) == len(cpu):
+        cpu_us = {label: 1e6 * (end_cpu[label] - start_cpu[label]) / succeeded for label in groups}
+        own = (children_after.children_user + children_after.children_system
+               - children_before.children_user - children_before.children_system)
+        # h2load's CPU covers the warm-up too: spread over its requests at the same rate.
+        cpu_us["h2load"] = 1e6 * own / (result.rps * (seconds + warmup))
+        result.extra["cpu_us"] = cpu_us
+    return result
 
 
 def start_postgres_with_fixtures(extra_sql: str = "") -> servers.PostgresServer:
