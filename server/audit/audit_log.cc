@@ -132,17 +132,18 @@ void AuditLog::AppendLine(audit::v1::AuditRecord& record, std::string* lines) {
   lines->push_back('\n');
 }
 
-// Group commit: the first thread to find no write in progress writes what
-// is pending, and keeps writing until nothing is; threads that come while it
-// writes only queue their lines. Under load one write(2) carries many lines;
-// alone, a line is written at once by its own thread. No line waits for a
-// later one, and the writer leaves only when the queue is empty, so no line
-// is left behind when the last RPC has finished.
-void AuditLog::WriteLines(std::string lines) {
+// Lines are appended to `pending_`; the first thread that must write and
+// finds no write in progress writes the whole queue, and keeps writing until
+// it is empty; threads that come while it writes only queue their lines.
+// A caller that says more work is queued behind it (`more_coming`) leaves
+// its line queued unless kBatchBytes have gathered: the thread that finishes
+// the last queued request writes them all. So at rest every line is written
+// before its answer leaves, and under load one write(2) carries many lines.
+void AuditLog::WriteLines(std::string lines, bool more_coming) {
   if (out_ == nullptr) return;
   mu_.Lock();
   pending_.append(lines);
-  if (writing_) {
+  if (writing_ || (more_coming && pending_.size() < kBatchBytes)) {
     mu_.Unlock();
     return;
   }
@@ -159,7 +160,9 @@ void AuditLog::WriteLines(std::string lines) {
   mu_.Unlock();
 }
 
-void AuditLog::Decision(audit::v1::AuditRecord record) {
+void AuditLog::Flush() { WriteLines(std::string(), /*more_coming=*/false); }
+
+void AuditLog::Decision(audit::v1::AuditRecord record, bool more_coming) {
   const bool allowed = record.decision() == "DECISION_ALLOW" ||
                        (record.decision().empty() && record.grpc_code().empty() &&
                         record.signature() == "SIGNATURE_RESULT_VALID");
@@ -173,7 +176,7 @@ void AuditLog::Decision(audit::v1::AuditRecord record) {
     record.set_level("warning");
     AppendLine(record, &lines);
   }
-  WriteLines(std::move(lines));
+  WriteLines(std::move(lines), more_coming);
 }
 
 void AuditLog::Server(absl::string_view level, absl::string_view detail) {
@@ -183,7 +186,7 @@ void AuditLog::Server(absl::string_view level, absl::string_view detail) {
   record.set_detail(std::string(detail));
   std::string line;
   AppendLine(record, &line);
-  WriteLines(std::move(line));
+  WriteLines(std::move(line), /*more_coming=*/false);
 }
 
 }  // namespace hookguard

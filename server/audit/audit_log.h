@@ -2,6 +2,7 @@
 #ifndef HOOKGUARD_SERVER_AUDIT_AUDIT_LOG_H_
 #define HOOKGUARD_SERVER_AUDIT_AUDIT_LOG_H_
 
+#include <cstddef>
 #include <cstdio>
 #include <string>
 
@@ -24,7 +25,20 @@ class AuditLog {
   // Writes a "decision" line (level "info" for ALLOW, "warning" otherwise)
   // and, for every deny or failure, a "security_event" line at level
   // "warning" with the same ids. Sets `time`.
-  void Decision(audit::v1::AuditRecord record);
+  //
+  // `more_coming`: the caller has more requests queued behind this one. The
+  // line may then wait in memory (up to kBatchBytes of lines) for the next
+  // write, made by the call that finds no work queued, by a full batch, or
+  // by Flush(). Without it, the line is written before Decision returns
+  // (or by the thread writing at that moment, which writes until no line
+  // is queued).
+  void Decision(audit::v1::AuditRecord record, bool more_coming = false);
+
+  // Writes every queued line. The server calls it periodically and at exit.
+  void Flush();
+
+  // Lines gathered at most before they are written even under load.
+  static constexpr size_t kBatchBytes = 16 * 1024;
 
   // Writes a "server" line: start, stop, reloads and their failures.
   void Server(absl::string_view level, absl::string_view detail);
@@ -35,8 +49,8 @@ class AuditLog {
  private:
   // Sets the record's time and appends its line to `lines`.
   static void AppendLine(audit::v1::AuditRecord& record, std::string* lines);
-  // Writes whole lines to `out_` (group commit; see the .cc).
-  void WriteLines(std::string lines);
+  // Queues whole lines and writes them to `out_` (see the .cc).
+  void WriteLines(std::string lines, bool more_coming);
 
   std::FILE* const out_;
   absl::Mutex mu_;

@@ -136,6 +136,55 @@ TEST(AuditLog, TimeIsRfc3339UtcWithMicroseconds) {
   std::fclose(f);
 }
 
+TEST(AuditLog, LinesWithMoreComingWaitForTheNextWrite) {
+  std::FILE* f = std::tmpfile();
+  AuditLog log(f);
+  audit::v1::AuditRecord record;
+  record.set_decision("DECISION_ALLOW");
+  record.set_decision_id("first");
+  log.Decision(record, /*more_coming=*/true);
+  EXPECT_EQ(LinesOf(f).size(), 0u) << "written although more work was queued";
+  record.set_decision_id("second");
+  log.Decision(record, /*more_coming=*/false);
+  const std::vector<std::string> lines = LinesOf(f);
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(Parse(lines[0]).decision_id(), "first");
+  EXPECT_EQ(Parse(lines[1]).decision_id(), "second");
+
+  record.set_decision_id("third");
+  log.Decision(record, /*more_coming=*/true);
+  EXPECT_EQ(LinesOf(f).size(), 2u);
+  log.Flush();
+  EXPECT_EQ(LinesOf(f).size(), 3u) << "Flush left a line queued";
+
+  // A server line is never held back, and takes queued lines with it.
+  log.Decision(record, /*more_coming=*/true);
+  log.Server("info", "stopped");
+  EXPECT_EQ(LinesOf(f).size(), 5u);
+  std::fclose(f);
+}
+
+TEST(AuditLog, AFullBatchIsWrittenEvenWithMoreComing) {
+  std::FILE* f = std::tmpfile();
+  AuditLog log(f);
+  audit::v1::AuditRecord record;
+  record.set_decision("DECISION_ALLOW");
+  record.set_detail(std::string(1000, 'x'));
+  size_t queued_bytes = 0;  // what was handed to the log before the first write
+  std::vector<std::string> lines;
+  for (int i = 0; i < 40 && lines.empty(); ++i) {
+    log.Decision(record, /*more_coming=*/true);
+    lines = LinesOf(f);
+    if (lines.empty()) queued_bytes += AuditLog::ToJson(record).size() + 1;
+  }
+  ASSERT_FALSE(lines.empty()) << "40 KB of lines and still nothing written";
+  EXPECT_LT(queued_bytes, AuditLog::kBatchBytes) << "a full batch was held back";
+  size_t written = 0;
+  for (const std::string& line : lines) written += line.size() + 1;
+  EXPECT_GE(written, AuditLog::kBatchBytes) << "written before the batch was full";
+  std::fclose(f);
+}
+
 TEST(AuditLog, LinesFromManyThreadsAreAllWrittenWhole) {
   // Group commit: lines queued while another thread writes must all come
   // out, each whole, none lost or cut.
@@ -151,11 +200,12 @@ TEST(AuditLog, LinesFromManyThreadsAreAllWrittenWhole) {
           audit::v1::AuditRecord record;
           record.set_decision(i % 2 == 0 ? "DECISION_ALLOW" : "DECISION_DENY");
           record.set_decision_id(absl::StrCat(t, "-", i));
-          log.Decision(record);
+          log.Decision(record, /*more_coming=*/i % 3 != 0);
         }
       });
     }
     for (std::thread& thread : threads) thread.join();
+    log.Flush();
   }
   const std::vector<std::string> lines = LinesOf(f);
   ASSERT_EQ(lines.size(), static_cast<size_t>(kThreads * kPerThread * 3 / 2));

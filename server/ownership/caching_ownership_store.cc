@@ -60,14 +60,8 @@ size_t CachingOwnershipStore::size() const {
   return entries_.size();
 }
 
-uint64_t CachingOwnershipStore::hits() const {
-  absl::MutexLock lock(&mu_);
-  return hits_;
-}
+uint64_t CachingOwnershipStore::hits() const { return hits_.load(std::memory_order_relaxed); }
 
-uint64_t CachingOwnershipStore::misses() const {
-  absl::MutexLock lock(&mu_);
-  return misses_;
-}
+uint64_t CachingOwnershipStore::misses() const { return misses_.load(std::memory_order_relaxed); }
 
 }  // namespace hookguard

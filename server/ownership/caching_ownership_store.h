@@ -12,6 +12,7 @@
 #ifndef HOOKGUARD_SERVER_OWNERSHIP_CACHING_OWNERSHIP_STORE_H_
 #define HOOKGUARD_SERVER_OWNERSHIP_CACHING_OWNERSHIP_STORE_H_
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
@@ -88,8 +89,9 @@ class CachingOwnershipStore final : public OwnershipStore {
   absl::flat_hash_map<std::string, Entry> entries_ ABSL_GUARDED_BY(mu_);
   std::deque<Order> order_ ABSL_GUARDED_BY(mu_);  // insertion order = age order
   uint64_t next_generation_ ABSL_GUARDED_BY(mu_) = 0;
-  uint64_t hits_ ABSL_GUARDED_BY(mu_) = 0;
-  uint64_t misses_ ABSL_GUARDED_BY(mu_) = 0;
+  // Counters outside the lock: a hit takes the lock shared only.
+  std::atomic<uint64_t> hits_{0};
+  std::atomic<uint64_t> misses_{0};
 };
 
 }  // namespace hookguard

@@ -85,7 +85,9 @@ void WebhookAuthServiceImpl::Finish(grpc::CallbackServerContext* context,
     record.set_detail(std::string(status.message()));
   }
   metrics_.ObserveRequest(record, latency);
-  audit_.Decision(std::move(record));
+  // With requests queued behind this one, the audit line may wait for the
+  // worker that finishes the last of them (AuditLog batches the write).
+  audit_.Decision(std::move(record), /*more_coming=*/workers_.queued() > 0);
   reactor->Finish(ToGrpcStatus(status));
 }
 
