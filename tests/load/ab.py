@@ -4,7 +4,9 @@
 
 Measures VerifySignature and AuthorizeWebhook (PostgreSQL) with a 2 KB body at
 saturating concurrency, alternating the binaries round by round so that drift
-in the machine's load hits both alike, and prints each round and the medians.
+in the machine's load hits both alike, and prints each round and the medians:
+throughput, and the server's CPU time per request (steadier on a shared
+machine).
 Used to measure each hot-path change (docs/performance.md).
 """
 from __future__ import annotations
@@ -36,6 +38,7 @@ def main() -> None:
     frames["AuthorizeWebhook"].write_bytes(
         loadlib.grpc_frame(pb.AuthorizeWebhookRequest(request=http, expected_owner_id="1")))
     results: dict[tuple[str, str], list[float]] = {}
+    cpu_results: dict[tuple[str, str], list[float]] = {}
     pg = loadlib.start_postgres_with_fixtures()
     try:
         for i in range(args.rounds):
@@ -46,18 +49,25 @@ def main() -> None:
                 server.cmd += args.server_args
                 with server:
                     loadlib.wait_serving(server.target)
+                    pid = server.proc.pid
                     for kind, frame in frames.items():
                         r = loadlib.h2load(kind, server.port, kind, frame, clients=4, streams=16,
-                                           seconds=args.seconds)
+                                           seconds=args.seconds, cpu={"server": lambda: [pid]})
+                        cpu = r.extra["cpu_us"]["server"]
                         results.setdefault((kind, label), []).append(r.rps)
+                        cpu_results.setdefault((kind, label), []).append(cpu)
                         print(f"round {i + 1} {label} {kind:17s} {r.rps:8.0f} req/s "
-                              f"p99 {r.p99_us:6.0f} us", flush=True)
+                              f"p99 {r.p99_us:6.0f} us  server CPU {cpu:5.1f} us/req", flush=True)
     finally:
         pg.__exit__(None, None, None)
     for kind in frames:
         old = statistics.median(results[(kind, "old")])
         new = statistics.median(results[(kind, "new")])
-        print(f"{kind:17s} old {old:8.0f}  new {new:8.0f} req/s  ({100 * (new / old - 1):+.0f}%)")
+        old_cpu = statistics.median(cpu_results[(kind, "old")])
+        new_cpu = statistics.median(cpu_results[(kind, "new")])
+        print(f"{kind:17s} old {old:8.0f}  new {new:8.0f} req/s  ({100 * (new / old - 1):+.0f}%); "
+              f"server CPU old {old_cpu:5.1f}  new {new_cpu:5.1f} us/req "
+              f"({100 * (new_cpu / old_cpu - 1):+.0f}%)")
 
 
 if __name__ == "__main__":
