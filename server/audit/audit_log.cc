@@ -142,6 +142,15 @@ void AuditLog::AppendLine(audit::v1::AuditRecord& record, std::string* lines) {
 void AuditLog::WriteLines(std::string lines, bool more_coming) {
   if (out_ == nullptr) return;
   mu_.Lock();
+  // Backpressure: when stdout is stalled (a full pipe, a stuck log
+  // collector), the writer is blocked and the queue is full, callers wait
+  // here, and so do their answers: no decision goes unlogged while the log
+  // cannot take it, and memory stays bounded.
+  mu_.Await(absl::Condition(
+      +[](AuditLog* log) ABSL_EXCLUSIVE_LOCKS_REQUIRED(log->mu_) {
+        return log->pending_.size() < kMaxQueuedBytes;
+      },
+      this));
   pending_.append(lines);
   if (writing_ || (more_coming && pending_.size() < kBatchBytes)) {
     mu_.Unlock();

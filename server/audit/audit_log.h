@@ -39,6 +39,9 @@ class AuditLog {
 
   // Lines gathered at most before they are written even under load.
   static constexpr size_t kBatchBytes = 16 * 1024;
+  // Lines queued at most behind a write in progress; beyond it, Decision and
+  // Server wait for the write (a stalled stdout stalls the answers).
+  static constexpr size_t kMaxQueuedBytes = 1024 * 1024;
 
   // Writes a "server" line: start, stop, reloads and their failures.
   void Server(absl::string_view level, absl::string_view detail);

@@ -1,5 +1,9 @@
 #include "server/audit/audit_log.h"
 
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <atomic>
 #include <cstdio>
 #include <set>
 #include <string>
@@ -183,6 +187,58 @@ TEST(AuditLog, AFullBatchIsWrittenEvenWithMoreComing) {
   for (const std::string& line : lines) written += line.size() + 1;
   EXPECT_GE(written, AuditLog::kBatchBytes) << "written before the batch was full";
   std::fclose(f);
+}
+
+TEST(AuditLog, AStalledOutputStallsCallersInsteadOfQueueingWithoutBound) {
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  std::FILE* out = fdopen(fds[1], "w");
+  ASSERT_NE(out, nullptr);
+  constexpr int kLines = 5000;  // ~5 MB: far more than the pipe and the queue hold
+  std::atomic<int> logged{0};
+  {
+    AuditLog log(out);
+    audit::v1::AuditRecord big;
+    big.set_decision("DECISION_ALLOW");
+    big.set_detail(std::string(200 * 1024, 'b'));
+    // Nobody reads the pipe: this thread's write blocks once 64 KB are in it.
+    std::thread writer([&log, big] { log.Decision(big); });
+    // Wait until the pipe is full, so that the writer is surely blocked in
+    // its write and the caller below only queues behind it.
+    for (int queued = 0; queued < 60 * 1024;) {
+      absl::SleepFor(absl::Milliseconds(5));
+      ASSERT_EQ(ioctl(fds[0], FIONREAD, &queued), 0);
+    }
+    std::thread caller([&log, &logged] {
+      audit::v1::AuditRecord record;
+      record.set_decision("DECISION_ALLOW");
+      record.set_detail(std::string(1000, 'x'));
+      for (int i = 0; i < kLines; ++i) {
+        log.Decision(record);
+        logged.fetch_add(1);
+      }
+    });
+    absl::SleepFor(absl::Milliseconds(500));
+    // Unbounded, the caller would have queued all 5 MB in a few ms.
+    const int before_reading = logged.load();
+    EXPECT_LT(before_reading, kLines) << "the queue grew without bound";
+    EXPECT_LE(static_cast<size_t>(before_reading) * 1000, AuditLog::kMaxQueuedBytes + 2000);
+    // Now read everything: both threads finish and every line comes out whole.
+    std::string all;
+    std::thread reader([&all, fd = fds[0]] {
+      char buf[65536];
+      ssize_t n;
+      while ((n = read(fd, buf, sizeof(buf))) > 0) all.append(buf, static_cast<size_t>(n));
+    });
+    writer.join();
+    caller.join();
+    std::fclose(out);  // EOF for the reader
+    reader.join();
+    close(fds[0]);
+    const std::vector<std::string> lines = absl::StrSplit(all, '\n', absl::SkipEmpty());
+    EXPECT_EQ(lines.size(), static_cast<size_t>(kLines + 1));
+    for (const std::string& line : lines) Parse(line);
+  }
 }
 
 TEST(AuditLog, LinesFromManyThreadsAreAllWrittenWhole) {
