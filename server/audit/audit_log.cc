@@ -139,7 +139,7 @@ void AuditLog::AppendLine(audit::v1::AuditRecord& record, std::string* lines) {
 // its line queued unless kBatchBytes have gathered: the thread that finishes
 // the last queued request writes them all. So at rest every line is written
 // before its answer leaves, and under load one write(2) carries many lines.
-void AuditLog::WriteLines(std::string lines, bool more_coming) {
+void AuditLog::WriteLines(const std::string& lines, bool more_coming) {
   if (out_ == nullptr) return;
   mu_.Lock();
   // Backpressure: when stdout is stalled (a full pipe, a stuck log
@@ -185,7 +185,7 @@ void AuditLog::Decision(audit::v1::AuditRecord record, bool more_coming) {
     record.set_level("warning");
     AppendLine(record, &lines);
   }
-  WriteLines(std::move(lines), more_coming);
+  WriteLines(lines, more_coming);
 }
 
 void AuditLog::Server(absl::string_view level, absl::string_view detail) {
@@ -195,7 +195,7 @@ void AuditLog::Server(absl::string_view level, absl::string_view detail) {
   record.set_detail(std::string(detail));
   std::string line;
   AppendLine(record, &line);
-  WriteLines(std::move(line), /*more_coming=*/false);
+  WriteLines(line, /*more_coming=*/false);
 }
 
 }  // namespace hookguard

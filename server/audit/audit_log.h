@@ -38,10 +38,10 @@ class AuditLog {
   void Flush();
 
   // Lines gathered at most before they are written even under load.
-  static constexpr size_t kBatchBytes = 16 * 1024;
+  static constexpr size_t kBatchBytes = size_t{16} * 1024;
   // Lines queued at most behind a write in progress; beyond it, Decision and
   // Server wait for the write (a stalled stdout stalls the answers).
-  static constexpr size_t kMaxQueuedBytes = 1024 * 1024;
+  static constexpr size_t kMaxQueuedBytes = size_t{1024} * 1024;
 
   // Writes a "server" line: start, stop, reloads and their failures.
   void Server(absl::string_view level, absl::string_view detail);
@@ -53,7 +53,7 @@ class AuditLog {
   // Sets the record's time and appends its line to `lines`.
   static void AppendLine(audit::v1::AuditRecord& record, std::string* lines);
   // Queues whole lines and writes them to `out_` (see the .cc).
-  void WriteLines(std::string lines, bool more_coming);
+  void WriteLines(const std::string& lines, bool more_coming);
 
   std::FILE* const out_;
   absl::Mutex mu_;

@@ -215,7 +215,7 @@ struct OpenErrorCase {
 
 TEST_F(SociOwnershipStoreTest, OpenRejectsBadConfiguration) {
   const std::string missing = dir_ + "/missing.db";
-  auto options = [this](std::string connection, std::string query = "", int pool = 2) {
+  auto options = [](std::string connection, std::string query = "", int pool = 2) {
     SociStoreOptions o;
     o.connection_string = std::move(connection);
     o.call_query = std::move(query);
