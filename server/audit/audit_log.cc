@@ -146,11 +146,14 @@ void AuditLog::WriteLines(const std::string& lines, bool more_coming) {
   // collector), the writer is blocked and the queue is full, callers wait
   // here, and so do their answers: no decision goes unlogged while the log
   // cannot take it, and memory stays bounded.
-  mu_.Await(absl::Condition(
-      +[](AuditLog* log) ABSL_EXCLUSIVE_LOCKS_REQUIRED(log->mu_) {
-        return log->pending_.size() < kMaxQueuedBytes;
-      },
-      this));
+  // (A Flush, adding nothing, never waits: the health loop calls it.)
+  if (!lines.empty()) {
+    mu_.Await(absl::Condition(
+        +[](AuditLog* log) ABSL_EXCLUSIVE_LOCKS_REQUIRED(log->mu_) {
+          return log->pending_.size() < kMaxQueuedBytes;
+        },
+        this));
+  }
   pending_.append(lines);
   if (writing_ || (more_coming && pending_.size() < kBatchBytes)) {
     mu_.Unlock();
