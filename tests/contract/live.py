@@ -10,7 +10,6 @@ import json
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Iterator
 
@@ -19,7 +18,7 @@ REPO = HERE.parents[1]
 sys.path.insert(0, str(REPO / "tests" / "support"))
 
 from servers import (HookguardServer, PostgresServer, build_dir, django_fixtures,  # noqa: E402
-                     sqlite_db)
+                     sqlite_db, wait_serving)
 
 CONFIG = HERE / "config.json"
 VECTORS_FILE = HERE / "vectors.json"
@@ -31,29 +30,6 @@ def vectors() -> dict:
 
 def server_binary() -> Path:
     return build_dir() / "server" / "service" / "hookguard-server"
-
-
-def wait_serving(target: str, timeout: float = 15.0, credentials=None) -> None:
-    """Waits until the health service says SERVING (the database answers)."""
-    import grpc
-    from grpc_health.v1 import health_pb2, health_pb2_grpc
-
-    deadline = time.monotonic() + timeout
-    last = None
-    channel = (grpc.secure_channel(target, credentials) if credentials
-               else grpc.insecure_channel(target))
-    with channel as ch:
-        stub = health_pb2_grpc.HealthStub(ch)
-        while time.monotonic() < deadline:
-            try:
-                resp = stub.Check(health_pb2.HealthCheckRequest(service=""), timeout=1)
-                if resp.status == health_pb2.HealthCheckResponse.SERVING:
-                    return
-                last = resp.status
-            except grpc.RpcError as err:
-                last = err.code()
-            time.sleep(0.1)
-    raise TimeoutError(f"hookguard at {target} not SERVING after {timeout}s (last: {last})")
 
 
 @contextlib.contextmanager

@@ -7,7 +7,6 @@ import hmac
 import importlib
 import json
 import sys
-import time
 from pathlib import Path
 
 import grpc
@@ -15,6 +14,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "support"))
 import servers  # noqa: E402
+from servers import wait_serving  # noqa: E402,F401  (test modules import it from here)
 
 SECRET_NEW = "whk-new-2026-11"
 SECRET_OLD = "whk-old-2026-10"
@@ -93,24 +93,6 @@ def db(request, tmp_path_factory) -> str:
         return request.getfixturevalue("postgres").soci
     path = tmp_path_factory.mktemp("sqlite") / "app.db"
     return servers.sqlite_db(path, *servers.django_fixtures(inconsistent=True))
-
-
-def wait_serving(target: str, timeout: float = 15) -> None:
-    from grpc_health.v1 import health_pb2, health_pb2_grpc
-
-    deadline = time.monotonic() + timeout
-    with grpc.insecure_channel(target) as channel:
-        stub = health_pb2_grpc.HealthStub(channel)
-        while True:
-            try:
-                status = stub.Check(health_pb2.HealthCheckRequest(), timeout=1).status
-                if status == health_pb2.HealthCheckResponse.SERVING:
-                    return
-            except grpc.RpcError:
-                pass
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"{target} not SERVING after {timeout}s")
-            time.sleep(0.05)
 
 
 @pytest.fixture(scope="session")

@@ -20,8 +20,6 @@ import json
 import os
 import platform
 import statistics
-import subprocess
-import sys
 import time
 from dataclasses import asdict
 from pathlib import Path

@@ -12,14 +12,12 @@ import importlib
 import json
 import os
 import re
-import shutil
 import statistics
 import struct
 import subprocess
 import sys
 import tempfile
 import threading
-import time
 import urllib.request
 from dataclasses import dataclass, field
 from typing import Callable
@@ -230,21 +228,7 @@ def hookguard(db: str, *, args: list[str] | None = None) -> servers.HookguardSer
 
 
 def wait_serving(target: str, timeout: float = 20) -> None:
-    import grpc
-    from grpc_health.v1 import health_pb2, health_pb2_grpc
-
-    deadline = time.monotonic() + timeout
-    with grpc.insecure_channel(target) as ch:
-        stub = health_pb2_grpc.HealthStub(ch)
-        while time.monotonic() < deadline:
-            try:
-                r = stub.Check(health_pb2.HealthCheckRequest(service=""), timeout=1)
-                if r.status == health_pb2.HealthCheckResponse.SERVING:
-                    return
-            except grpc.RpcError:
-                pass
-            time.sleep(0.1)
-    raise TimeoutError(f"{target} not SERVING after {timeout}s")
+    servers.wait_serving(target, timeout)
 
 
 def floor_server() -> tuple[subprocess.Popen, int]:

@@ -48,6 +48,29 @@ def wait_for_port(port: int, timeout: float, proc: subprocess.Popen | None = Non
     raise TimeoutError(f"nothing listens on 127.0.0.1:{port} after {timeout}s")
 
 
+def wait_serving(target: str, timeout: float = 15.0, credentials=None) -> None:
+    """Waits until the health service says SERVING (the database answers)."""
+    import grpc
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+    deadline = time.monotonic() + timeout
+    last = None
+    channel = (grpc.secure_channel(target, credentials) if credentials
+               else grpc.insecure_channel(target))
+    with channel as ch:
+        stub = health_pb2_grpc.HealthStub(ch)
+        while time.monotonic() < deadline:
+            try:
+                resp = stub.Check(health_pb2.HealthCheckRequest(service=""), timeout=1)
+                if resp.status == health_pb2.HealthCheckResponse.SERVING:
+                    return
+                last = resp.status
+            except grpc.RpcError as err:
+                last = err.code()
+            time.sleep(0.05)
+    raise TimeoutError(f"hookguard at {target} not SERVING after {timeout}s (last: {last})")
+
+
 class PostgresServer:
     """A PostgreSQL 15 cluster in a temporary directory.
 
