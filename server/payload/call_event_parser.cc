@@ -111,9 +111,8 @@ class Walker {
     HG_JSON_TRY(value.type().get(type));
     switch (type) {
       case od::json_type::object: {
-        if (depth + 1 > kMaxJsonDepth) return TooDeep();
         od::object object;
-        HG_JSON_TRY(value.get_object().get(object));
+        HG_RETURN_IF_ERROR(OpenObject(value, depth, &object));
         for (auto field : object) {
           std::string_view key;
           HG_JSON_TRY(field.unescaped_key().get(key));
@@ -175,9 +174,8 @@ class Walker {
         od::json_type type;
         HG_JSON_TRY(value.type().get(type));
         if (type == od::json_type::object) {
-          if (depth + 1 > kMaxJsonDepth) return TooDeep();
           od::object inner;
-          HG_JSON_TRY(value.get_object().get(inner));
+          HG_RETURN_IF_ERROR(OpenObject(value, depth, &inner));
           *message_is_object = true;
           HG_RETURN_IF_ERROR(WalkEvent(inner, depth + 1, message, nullptr, nullptr));
           continue;
@@ -190,9 +188,8 @@ class Walker {
         od::json_type type;
         HG_JSON_TRY(value.type().get(type));
         if (type == od::json_type::object) {
-          if (depth + 1 > kMaxJsonDepth) return TooDeep();
           od::object call;
-          HG_JSON_TRY(value.get_object().get(call));
+          HG_RETURN_IF_ERROR(OpenObject(value, depth, &call));
           HG_RETURN_IF_ERROR(WalkCall(call, depth + 1, fields));
           continue;
         }
@@ -201,9 +198,8 @@ class Walker {
         od::json_type type;
         HG_JSON_TRY(value.type().get(type));
         if (type == od::json_type::object) {
-          if (depth + 1 > kMaxJsonDepth) return TooDeep();
           od::object phone;
-          HG_JSON_TRY(value.get_object().get(phone));
+          HG_RETURN_IF_ERROR(OpenObject(value, depth, &phone));
           HG_RETURN_IF_ERROR(WalkPhoneNumber(phone, depth + 1, fields));
           continue;
         }
@@ -217,6 +213,14 @@ class Walker {
  private:
   static absl::Status TooDeep() {
     return Malformed(absl::StrCat("nested deeper than ", kMaxJsonDepth, " levels"));
+  }
+
+  // Opens `value` as the object one level below `depth`, within the depth
+  // limit.
+  static absl::Status OpenObject(od::value& value, int depth, od::object* object) {
+    if (depth + 1 > kMaxJsonDepth) return TooDeep();
+    HG_JSON_TRY(value.get_object().get(*object));
+    return absl::OkStatus();
   }
 
   // One id field of an object: its JSON key, its name in errors, where it goes.
