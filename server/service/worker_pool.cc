@@ -19,11 +19,7 @@ WorkerPool::~WorkerPool() {
 void WorkerPool::Schedule(std::function<void()> task) {
   absl::MutexLock lock(&mu_);
   tasks_.push_back(std::move(task));
-}
-
-size_t WorkerPool::queued() const {
-  absl::MutexLock lock(&mu_);
-  return tasks_.size();
+  queued_.store(tasks_.size(), std::memory_order_relaxed);
 }
 
 void WorkerPool::Run() {
@@ -39,6 +35,7 @@ void WorkerPool::Run() {
       if (tasks_.empty()) return;  // stopping and drained
       task = std::move(tasks_.front());
       tasks_.pop_front();
+      queued_.store(tasks_.size(), std::memory_order_relaxed);
     }
     task();
   }

@@ -4,6 +4,8 @@
 #ifndef HOOKGUARD_SERVER_SERVICE_WORKER_POOL_H_
 #define HOOKGUARD_SERVER_SERVICE_WORKER_POOL_H_
 
+#include <atomic>
+#include <cstddef>
 #include <deque>
 #include <functional>
 #include <thread>
@@ -25,14 +27,16 @@ class WorkerPool {
 
   void Schedule(std::function<void()> task);
 
-  // Tasks waiting for a thread (a saturation signal for metrics).
-  size_t queued() const;
+  // Tasks waiting for a thread (a saturation signal for metrics, and the
+  // audit log's hint that more work is coming). Lock-free: read per request.
+  size_t queued() const { return queued_.load(std::memory_order_relaxed); }
 
  private:
   void Run();
 
-  mutable absl::Mutex mu_;
+  absl::Mutex mu_;
   std::deque<std::function<void()>> tasks_ ABSL_GUARDED_BY(mu_);
+  std::atomic<size_t> queued_{0};  // tasks_.size(), stored under mu_ on every change
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<std::thread> threads_;
 };

@@ -1,7 +1,9 @@
 #include "server/service/worker_pool.h"
 
 #include <atomic>
+#include <thread>
 
+#include "absl/synchronization/notification.h"
 #include "gtest/gtest.h"
 
 namespace hookguard {
@@ -29,6 +31,21 @@ TEST(WorkerPool, RunsTasksConcurrently) {
     }
   }
   EXPECT_EQ(arrived.load(), 2);
+}
+
+TEST(WorkerPool, QueuedCountsTasksWaitingForAThread) {
+  absl::Notification started, release;
+  WorkerPool pool(1);
+  EXPECT_EQ(pool.queued(), 0u);
+  pool.Schedule([&] {
+    started.Notify();
+    release.WaitForNotification();
+  });
+  started.WaitForNotification();  // the only thread is busy: the rest wait
+  for (int i = 0; i < 3; ++i) pool.Schedule([] {});
+  EXPECT_EQ(pool.queued(), 3u);
+  release.Notify();
+  while (pool.queued() != 0) std::this_thread::yield();
 }
 
 }  // namespace
