@@ -106,6 +106,67 @@ func (SignatureResult) EnumDescriptor() ([]byte, []int) {
 	return file_hookguard_v1_hookguard_proto_rawDescGZIP(), []int{0}
 }
 
+// How the owner of an event was found.
+type OwnerSource int32
+
+const (
+	// No owner was found (a deny), or not applicable.
+	OwnerSource_OWNER_SOURCE_UNSPECIFIED OwnerSource = 0
+	// From the call's row: the usual case, every rule checked.
+	OwnerSource_OWNER_SOURCE_CALL OwnerSource = 1
+	// The application has no row for the call (or the event names none); the
+	// owner is the owner of the phone number the event names. The app may
+	// create the call's row for owner_id.
+	OwnerSource_OWNER_SOURCE_PHONE_NUMBER OwnerSource = 2
+	// The application has no row for the call (or the event names none); the
+	// owner is the owner of the assistant the event names. The app may create
+	// the call's row for owner_id.
+	OwnerSource_OWNER_SOURCE_ASSISTANT OwnerSource = 3
+)
+
+// Enum value maps for OwnerSource.
+var (
+	OwnerSource_name = map[int32]string{
+		0: "OWNER_SOURCE_UNSPECIFIED",
+		1: "OWNER_SOURCE_CALL",
+		2: "OWNER_SOURCE_PHONE_NUMBER",
+		3: "OWNER_SOURCE_ASSISTANT",
+	}
+	OwnerSource_value = map[string]int32{
+		"OWNER_SOURCE_UNSPECIFIED":  0,
+		"OWNER_SOURCE_CALL":         1,
+		"OWNER_SOURCE_PHONE_NUMBER": 2,
+		"OWNER_SOURCE_ASSISTANT":    3,
+	}
+)
+
+func (x OwnerSource) Enum() *OwnerSource {
+	p := new(OwnerSource)
+	*p = x
+	return p
+}
+
+func (x OwnerSource) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (OwnerSource) Descriptor() protoreflect.EnumDescriptor {
+	return file_hookguard_v1_hookguard_proto_enumTypes[1].Descriptor()
+}
+
+func (OwnerSource) Type() protoreflect.EnumType {
+	return &file_hookguard_v1_hookguard_proto_enumTypes[1]
+}
+
+func (x OwnerSource) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use OwnerSource.Descriptor instead.
+func (OwnerSource) EnumDescriptor() ([]byte, []int) {
+	return file_hookguard_v1_hookguard_proto_rawDescGZIP(), []int{1}
+}
+
 // The authorization decision. Callers treat anything but DECISION_ALLOW as
 // deny.
 type Decision int32
@@ -144,11 +205,11 @@ func (x Decision) String() string {
 }
 
 func (Decision) Descriptor() protoreflect.EnumDescriptor {
-	return file_hookguard_v1_hookguard_proto_enumTypes[1].Descriptor()
+	return file_hookguard_v1_hookguard_proto_enumTypes[2].Descriptor()
 }
 
 func (Decision) Type() protoreflect.EnumType {
-	return &file_hookguard_v1_hookguard_proto_enumTypes[1]
+	return &file_hookguard_v1_hookguard_proto_enumTypes[2]
 }
 
 func (x Decision) Number() protoreflect.EnumNumber {
@@ -157,7 +218,7 @@ func (x Decision) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use Decision.Descriptor instead.
 func (Decision) EnumDescriptor() ([]byte, []int) {
-	return file_hookguard_v1_hookguard_proto_rawDescGZIP(), []int{1}
+	return file_hookguard_v1_hookguard_proto_rawDescGZIP(), []int{2}
 }
 
 // Why a request was denied. The first failing rule decides.
@@ -183,6 +244,9 @@ const (
 	DenyReason_DENY_REASON_PHONE_NUMBER_OWNER_MISMATCH DenyReason = 7
 	// expected_owner_id was set and is not the call's owner. HTTP 403.
 	DenyReason_DENY_REASON_OWNER_MISMATCH DenyReason = 8
+	// No call row was found and the owner was looked up through the event's
+	// assistant and phone number, which belong to different users. HTTP 403.
+	DenyReason_DENY_REASON_OWNER_CONFLICT DenyReason = 9
 )
 
 // Enum value maps for DenyReason.
@@ -197,6 +261,7 @@ var (
 		6: "DENY_REASON_PHONE_NUMBER_MISMATCH",
 		7: "DENY_REASON_PHONE_NUMBER_OWNER_MISMATCH",
 		8: "DENY_REASON_OWNER_MISMATCH",
+		9: "DENY_REASON_OWNER_CONFLICT",
 	}
 	DenyReason_value = map[string]int32{
 		"DENY_REASON_UNSPECIFIED":                 0,
@@ -208,6 +273,7 @@ var (
 		"DENY_REASON_PHONE_NUMBER_MISMATCH":       6,
 		"DENY_REASON_PHONE_NUMBER_OWNER_MISMATCH": 7,
 		"DENY_REASON_OWNER_MISMATCH":              8,
+		"DENY_REASON_OWNER_CONFLICT":              9,
 	}
 )
 
@@ -222,11 +288,11 @@ func (x DenyReason) String() string {
 }
 
 func (DenyReason) Descriptor() protoreflect.EnumDescriptor {
-	return file_hookguard_v1_hookguard_proto_enumTypes[2].Descriptor()
+	return file_hookguard_v1_hookguard_proto_enumTypes[3].Descriptor()
 }
 
 func (DenyReason) Type() protoreflect.EnumType {
-	return &file_hookguard_v1_hookguard_proto_enumTypes[2]
+	return &file_hookguard_v1_hookguard_proto_enumTypes[3]
 }
 
 func (x DenyReason) Number() protoreflect.EnumNumber {
@@ -235,7 +301,7 @@ func (x DenyReason) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use DenyReason.Descriptor instead.
 func (DenyReason) EnumDescriptor() ([]byte, []int) {
-	return file_hookguard_v1_hookguard_proto_rawDescGZIP(), []int{2}
+	return file_hookguard_v1_hookguard_proto_rawDescGZIP(), []int{3}
 }
 
 // The webhook's HTTP request exactly as the web tier received it.
@@ -393,7 +459,12 @@ type VerifySignatureResponse struct {
 	HttpStatus int32 `protobuf:"varint,5,opt,name=http_status,json=httpStatus,proto3" json:"http_status,omitempty"`
 	// A short human-readable reason. Never contains a secret, a signature or
 	// any part of the body.
-	Detail        string `protobuf:"bytes,6,opt,name=detail,proto3" json:"detail,omitempty"`
+	Detail string `protobuf:"bytes,6,opt,name=detail,proto3" json:"detail,omitempty"`
+	// The same value for every delivery of the same event, retries included:
+	// the signed message id when the profile's scheme signs one, otherwise the
+	// lowercase hex SHA-256 of the body. Set only when VALID. Put a unique
+	// constraint on it to drop duplicate deliveries.
+	DeliveryKey   string `protobuf:"bytes,7,opt,name=delivery_key,json=deliveryKey,proto3" json:"delivery_key,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -470,15 +541,25 @@ func (x *VerifySignatureResponse) GetDetail() string {
 	return ""
 }
 
+func (x *VerifySignatureResponse) GetDeliveryKey() string {
+	if x != nil {
+		return x.DeliveryKey
+	}
+	return ""
+}
+
 // The ownership-relevant fields of one call event. Ids are the platform's
 // (provider) ids, not the application's primary keys.
 type CallEvent struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The event type, e.g. "end-of-call-report" or "status-update".
-	// Informational: the rules do not depend on it. Default: empty.
+	// The event type, e.g. "end-of-call-report" or "status-update". It
+	// selects the resolution rule (config ownership.resolve) that says where an
+	// owner may be found when the app has no row for the call. Default: empty
+	// (matched only by a "*" rule).
 	Type string `protobuf:"bytes,1,opt,name=type,proto3" json:"type,omitempty"`
-	// The platform's call id. Required: an empty call id is denied
-	// DENY_REASON_MALFORMED_EVENT.
+	// The platform's call id. Required for call events: an empty call id is
+	// denied DENY_REASON_MALFORMED_EVENT. Empty for events that carry no call
+	// (chat.*, session.*: their object's assistantId is then read instead).
 	CallId string `protobuf:"bytes,2,opt,name=call_id,json=callId,proto3" json:"call_id,omitempty"`
 	// The platform's assistant id named by the event. Optional: when set it
 	// must be the call's assistant.
@@ -621,8 +702,9 @@ type AuthorizeCallEventResponse struct {
 	Decision Decision `protobuf:"varint,1,opt,name=decision,proto3,enum=hookguard.v1.Decision" json:"decision,omitempty"`
 	// Why it was denied; DENY_REASON_UNSPECIFIED with ALLOW.
 	Reason DenyReason `protobuf:"varint,2,opt,name=reason,proto3,enum=hookguard.v1.DenyReason" json:"reason,omitempty"`
-	// The application user the call belongs to (set with ALLOW). Route the
-	// event's updates to this user only.
+	// The application user the call belongs to (set with ALLOW, and in shadow
+	// mode only when the checks really found an owner). Route the event's
+	// updates to this user only.
 	OwnerId string `protobuf:"bytes,3,opt,name=owner_id,json=ownerId,proto3" json:"owner_id,omitempty"`
 	// The HTTP status to answer the platform with: ALLOW 200, MALFORMED_EVENT
 	// 400, SIGNATURE_INVALID 401, CALL_NOT_FOUND 404, any other deny 403.
@@ -630,7 +712,19 @@ type AuthorizeCallEventResponse struct {
 	// A unique id for this decision; the same id is in the audit log line.
 	DecisionId string `protobuf:"bytes,5,opt,name=decision_id,json=decisionId,proto3" json:"decision_id,omitempty"`
 	// A short human-readable reason. Never contains a secret or the body.
-	Detail        string `protobuf:"bytes,6,opt,name=detail,proto3" json:"detail,omitempty"`
+	Detail string `protobuf:"bytes,6,opt,name=detail,proto3" json:"detail,omitempty"`
+	// How owner_id was found: OWNER_SOURCE_CALL when the call's row decided;
+	// PHONE_NUMBER or ASSISTANT when no call row existed and the configured
+	// resolution chain found the owner that way (the app may create the row).
+	// UNSPECIFIED when no owner was found.
+	ResolvedBy OwnerSource `protobuf:"varint,7,opt,name=resolved_by,json=resolvedBy,proto3,enum=hookguard.v1.OwnerSource" json:"resolved_by,omitempty"`
+	// Shadow mode only (profile "mode": "shadow"): the decision enforcement
+	// would have given. The answer itself is then always ALLOW with HTTP 200.
+	// DECISION_UNSPECIFIED in enforce mode.
+	ShadowDecision Decision `protobuf:"varint,8,opt,name=shadow_decision,json=shadowDecision,proto3,enum=hookguard.v1.Decision" json:"shadow_decision,omitempty"`
+	// Shadow mode only: the reason enforcement would have denied with.
+	// DENY_REASON_UNSPECIFIED in enforce mode or when it would have allowed.
+	ShadowReason  DenyReason `protobuf:"varint,9,opt,name=shadow_reason,json=shadowReason,proto3,enum=hookguard.v1.DenyReason" json:"shadow_reason,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -705,6 +799,27 @@ func (x *AuthorizeCallEventResponse) GetDetail() string {
 		return x.Detail
 	}
 	return ""
+}
+
+func (x *AuthorizeCallEventResponse) GetResolvedBy() OwnerSource {
+	if x != nil {
+		return x.ResolvedBy
+	}
+	return OwnerSource_OWNER_SOURCE_UNSPECIFIED
+}
+
+func (x *AuthorizeCallEventResponse) GetShadowDecision() Decision {
+	if x != nil {
+		return x.ShadowDecision
+	}
+	return Decision_DECISION_UNSPECIFIED
+}
+
+func (x *AuthorizeCallEventResponse) GetShadowReason() DenyReason {
+	if x != nil {
+		return x.ShadowReason
+	}
+	return DenyReason_DENY_REASON_UNSPECIFIED
 }
 
 // Request of AuthorizeWebhook.
@@ -786,7 +901,8 @@ type AuthorizeWebhookResponse struct {
 	// The call event as parsed from the body. Empty when the signature was
 	// invalid (the body is then never parsed) or the body was malformed.
 	Event *CallEvent `protobuf:"bytes,4,opt,name=event,proto3" json:"event,omitempty"`
-	// The application user the call belongs to (set with ALLOW).
+	// The application user the call belongs to (set with ALLOW, and in shadow
+	// mode only when the checks really found an owner).
 	OwnerId string `protobuf:"bytes,5,opt,name=owner_id,json=ownerId,proto3" json:"owner_id,omitempty"`
 	// The HTTP status to answer the platform with, as in
 	// AuthorizeCallEventResponse.
@@ -798,7 +914,23 @@ type AuthorizeWebhookResponse struct {
 	// The scheme's message id, when it carries one, for deduplication.
 	MessageId string `protobuf:"bytes,9,opt,name=message_id,json=messageId,proto3" json:"message_id,omitempty"`
 	// A short human-readable reason. Never contains a secret or the body.
-	Detail        string `protobuf:"bytes,10,opt,name=detail,proto3" json:"detail,omitempty"`
+	Detail string `protobuf:"bytes,10,opt,name=detail,proto3" json:"detail,omitempty"`
+	// How owner_id was found: OWNER_SOURCE_CALL when the call's row decided;
+	// PHONE_NUMBER or ASSISTANT when no call row existed and the configured
+	// resolution chain found the owner that way (the app may create the row).
+	// UNSPECIFIED when no owner was found.
+	ResolvedBy OwnerSource `protobuf:"varint,11,opt,name=resolved_by,json=resolvedBy,proto3,enum=hookguard.v1.OwnerSource" json:"resolved_by,omitempty"`
+	// Shadow mode only (profile "mode": "shadow"): the decision enforcement
+	// would have given. The answer itself is then always ALLOW with HTTP 200.
+	// DECISION_UNSPECIFIED in enforce mode.
+	ShadowDecision Decision `protobuf:"varint,12,opt,name=shadow_decision,json=shadowDecision,proto3,enum=hookguard.v1.Decision" json:"shadow_decision,omitempty"`
+	// Shadow mode only: the reason enforcement would have denied with.
+	// DENY_REASON_UNSPECIFIED in enforce mode or when it would have allowed.
+	ShadowReason DenyReason `protobuf:"varint,13,opt,name=shadow_reason,json=shadowReason,proto3,enum=hookguard.v1.DenyReason" json:"shadow_reason,omitempty"`
+	// As in VerifySignatureResponse: the same for every delivery of one event
+	// (the signed message id, else the hex SHA-256 of the body). Set only when
+	// the signature is VALID.
+	DeliveryKey   string `protobuf:"bytes,14,opt,name=delivery_key,json=deliveryKey,proto3" json:"delivery_key,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -903,6 +1035,34 @@ func (x *AuthorizeWebhookResponse) GetDetail() string {
 	return ""
 }
 
+func (x *AuthorizeWebhookResponse) GetResolvedBy() OwnerSource {
+	if x != nil {
+		return x.ResolvedBy
+	}
+	return OwnerSource_OWNER_SOURCE_UNSPECIFIED
+}
+
+func (x *AuthorizeWebhookResponse) GetShadowDecision() Decision {
+	if x != nil {
+		return x.ShadowDecision
+	}
+	return Decision_DECISION_UNSPECIFIED
+}
+
+func (x *AuthorizeWebhookResponse) GetShadowReason() DenyReason {
+	if x != nil {
+		return x.ShadowReason
+	}
+	return DenyReason_DENY_REASON_UNSPECIFIED
+}
+
+func (x *AuthorizeWebhookResponse) GetDeliveryKey() string {
+	if x != nil {
+		return x.DeliveryKey
+	}
+	return ""
+}
+
 var File_hookguard_v1_hookguard_proto protoreflect.FileDescriptor
 
 const file_hookguard_v1_hookguard_proto_rawDesc = "" +
@@ -918,7 +1078,7 @@ const file_hookguard_v1_hookguard_proto_rawDesc = "" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"g\n" +
 	"\x16VerifySignatureRequest\x12\x18\n" +
 	"\aprofile\x18\x01 \x01(\tR\aprofile\x123\n" +
-	"\arequest\x18\x02 \x01(\v2\x19.hookguard.v1.HttpRequestR\arequest\"\xe6\x01\n" +
+	"\arequest\x18\x02 \x01(\v2\x19.hookguard.v1.HttpRequestR\arequest\"\x89\x02\n" +
 	"\x17VerifySignatureResponse\x125\n" +
 	"\x06result\x18\x01 \x01(\x0e2\x1d.hookguard.v1.SignatureResultR\x06result\x12\x15\n" +
 	"\x06key_id\x18\x02 \x01(\tR\x05keyId\x12\x1d\n" +
@@ -927,7 +1087,8 @@ const file_hookguard_v1_hookguard_proto_rawDesc = "" +
 	"\x0etimestamp_unix\x18\x04 \x01(\x03R\rtimestampUnix\x12\x1f\n" +
 	"\vhttp_status\x18\x05 \x01(\x05R\n" +
 	"httpStatus\x12\x16\n" +
-	"\x06detail\x18\x06 \x01(\tR\x06detail\"\x9a\x01\n" +
+	"\x06detail\x18\x06 \x01(\tR\x06detail\x12!\n" +
+	"\fdelivery_key\x18\a \x01(\tR\vdeliveryKey\"\x9a\x01\n" +
 	"\tCallEvent\x12\x12\n" +
 	"\x04type\x18\x01 \x01(\tR\x04type\x12\x17\n" +
 	"\acall_id\x18\x02 \x01(\tR\x06callId\x12!\n" +
@@ -936,7 +1097,7 @@ const file_hookguard_v1_hookguard_proto_rawDesc = "" +
 	"\x06org_id\x18\x05 \x01(\tR\x05orgId\"v\n" +
 	"\x19AuthorizeCallEventRequest\x12-\n" +
 	"\x05event\x18\x01 \x01(\v2\x17.hookguard.v1.CallEventR\x05event\x12*\n" +
-	"\x11expected_owner_id\x18\x02 \x01(\tR\x0fexpectedOwnerId\"\xf7\x01\n" +
+	"\x11expected_owner_id\x18\x02 \x01(\tR\x0fexpectedOwnerId\"\xb3\x03\n" +
 	"\x1aAuthorizeCallEventResponse\x122\n" +
 	"\bdecision\x18\x01 \x01(\x0e2\x16.hookguard.v1.DecisionR\bdecision\x120\n" +
 	"\x06reason\x18\x02 \x01(\x0e2\x18.hookguard.v1.DenyReasonR\x06reason\x12\x19\n" +
@@ -945,11 +1106,15 @@ const file_hookguard_v1_hookguard_proto_rawDesc = "" +
 	"httpStatus\x12\x1f\n" +
 	"\vdecision_id\x18\x05 \x01(\tR\n" +
 	"decisionId\x12\x16\n" +
-	"\x06detail\x18\x06 \x01(\tR\x06detail\"\x94\x01\n" +
+	"\x06detail\x18\x06 \x01(\tR\x06detail\x12:\n" +
+	"\vresolved_by\x18\a \x01(\x0e2\x19.hookguard.v1.OwnerSourceR\n" +
+	"resolvedBy\x12?\n" +
+	"\x0fshadow_decision\x18\b \x01(\x0e2\x16.hookguard.v1.DecisionR\x0eshadowDecision\x12=\n" +
+	"\rshadow_reason\x18\t \x01(\x0e2\x18.hookguard.v1.DenyReasonR\fshadowReason\"\x94\x01\n" +
 	"\x17AuthorizeWebhookRequest\x12\x18\n" +
 	"\aprofile\x18\x01 \x01(\tR\aprofile\x123\n" +
 	"\arequest\x18\x02 \x01(\v2\x19.hookguard.v1.HttpRequestR\arequest\x12*\n" +
-	"\x11expected_owner_id\x18\x03 \x01(\tR\x0fexpectedOwnerId\"\x97\x03\n" +
+	"\x11expected_owner_id\x18\x03 \x01(\tR\x0fexpectedOwnerId\"\xf6\x04\n" +
 	"\x18AuthorizeWebhookResponse\x122\n" +
 	"\bdecision\x18\x01 \x01(\x0e2\x16.hookguard.v1.DecisionR\bdecision\x120\n" +
 	"\x06reason\x18\x02 \x01(\x0e2\x18.hookguard.v1.DenyReasonR\x06reason\x12;\n" +
@@ -964,18 +1129,28 @@ const file_hookguard_v1_hookguard_proto_rawDesc = "" +
 	"\n" +
 	"message_id\x18\t \x01(\tR\tmessageId\x12\x16\n" +
 	"\x06detail\x18\n" +
-	" \x01(\tR\x06detail*\xc8\x01\n" +
+	" \x01(\tR\x06detail\x12:\n" +
+	"\vresolved_by\x18\v \x01(\x0e2\x19.hookguard.v1.OwnerSourceR\n" +
+	"resolvedBy\x12?\n" +
+	"\x0fshadow_decision\x18\f \x01(\x0e2\x16.hookguard.v1.DecisionR\x0eshadowDecision\x12=\n" +
+	"\rshadow_reason\x18\r \x01(\x0e2\x18.hookguard.v1.DenyReasonR\fshadowReason\x12!\n" +
+	"\fdelivery_key\x18\x0e \x01(\tR\vdeliveryKey*\xc8\x01\n" +
 	"\x0fSignatureResult\x12 \n" +
 	"\x1cSIGNATURE_RESULT_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16SIGNATURE_RESULT_VALID\x10\x01\x12\x1c\n" +
 	"\x18SIGNATURE_RESULT_MISSING\x10\x02\x12\x1e\n" +
 	"\x1aSIGNATURE_RESULT_MALFORMED\x10\x03\x12\x1d\n" +
 	"\x19SIGNATURE_RESULT_MISMATCH\x10\x04\x12\x1a\n" +
-	"\x16SIGNATURE_RESULT_STALE\x10\x05*K\n" +
+	"\x16SIGNATURE_RESULT_STALE\x10\x05*}\n" +
+	"\vOwnerSource\x12\x1c\n" +
+	"\x18OWNER_SOURCE_UNSPECIFIED\x10\x00\x12\x15\n" +
+	"\x11OWNER_SOURCE_CALL\x10\x01\x12\x1d\n" +
+	"\x19OWNER_SOURCE_PHONE_NUMBER\x10\x02\x12\x1a\n" +
+	"\x16OWNER_SOURCE_ASSISTANT\x10\x03*K\n" +
 	"\bDecision\x12\x18\n" +
 	"\x14DECISION_UNSPECIFIED\x10\x00\x12\x12\n" +
 	"\x0eDECISION_ALLOW\x10\x01\x12\x11\n" +
-	"\rDECISION_DENY\x10\x02*\xcf\x02\n" +
+	"\rDECISION_DENY\x10\x02*\xef\x02\n" +
 	"\n" +
 	"DenyReason\x12\x1b\n" +
 	"\x17DENY_REASON_UNSPECIFIED\x10\x00\x12\x1f\n" +
@@ -986,7 +1161,8 @@ const file_hookguard_v1_hookguard_proto_rawDesc = "" +
 	"$DENY_REASON_ASSISTANT_OWNER_MISMATCH\x10\x05\x12%\n" +
 	"!DENY_REASON_PHONE_NUMBER_MISMATCH\x10\x06\x12+\n" +
 	"'DENY_REASON_PHONE_NUMBER_OWNER_MISMATCH\x10\a\x12\x1e\n" +
-	"\x1aDENY_REASON_OWNER_MISMATCH\x10\b2\xc0\x02\n" +
+	"\x1aDENY_REASON_OWNER_MISMATCH\x10\b\x12\x1e\n" +
+	"\x1aDENY_REASON_OWNER_CONFLICT\x10\t2\xc0\x02\n" +
 	"\x12WebhookAuthService\x12^\n" +
 	"\x0fVerifySignature\x12$.hookguard.v1.VerifySignatureRequest\x1a%.hookguard.v1.VerifySignatureResponse\x12g\n" +
 	"\x12AuthorizeCallEvent\x12'.hookguard.v1.AuthorizeCallEventRequest\x1a(.hookguard.v1.AuthorizeCallEventResponse\x12a\n" +
@@ -1005,45 +1181,52 @@ func file_hookguard_v1_hookguard_proto_rawDescGZIP() []byte {
 	return file_hookguard_v1_hookguard_proto_rawDescData
 }
 
-var file_hookguard_v1_hookguard_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
+var file_hookguard_v1_hookguard_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
 var file_hookguard_v1_hookguard_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
 var file_hookguard_v1_hookguard_proto_goTypes = []any{
 	(SignatureResult)(0),               // 0: hookguard.v1.SignatureResult
-	(Decision)(0),                      // 1: hookguard.v1.Decision
-	(DenyReason)(0),                    // 2: hookguard.v1.DenyReason
-	(*HttpRequest)(nil),                // 3: hookguard.v1.HttpRequest
-	(*VerifySignatureRequest)(nil),     // 4: hookguard.v1.VerifySignatureRequest
-	(*VerifySignatureResponse)(nil),    // 5: hookguard.v1.VerifySignatureResponse
-	(*CallEvent)(nil),                  // 6: hookguard.v1.CallEvent
-	(*AuthorizeCallEventRequest)(nil),  // 7: hookguard.v1.AuthorizeCallEventRequest
-	(*AuthorizeCallEventResponse)(nil), // 8: hookguard.v1.AuthorizeCallEventResponse
-	(*AuthorizeWebhookRequest)(nil),    // 9: hookguard.v1.AuthorizeWebhookRequest
-	(*AuthorizeWebhookResponse)(nil),   // 10: hookguard.v1.AuthorizeWebhookResponse
-	nil,                                // 11: hookguard.v1.HttpRequest.HeadersEntry
+	(OwnerSource)(0),                   // 1: hookguard.v1.OwnerSource
+	(Decision)(0),                      // 2: hookguard.v1.Decision
+	(DenyReason)(0),                    // 3: hookguard.v1.DenyReason
+	(*HttpRequest)(nil),                // 4: hookguard.v1.HttpRequest
+	(*VerifySignatureRequest)(nil),     // 5: hookguard.v1.VerifySignatureRequest
+	(*VerifySignatureResponse)(nil),    // 6: hookguard.v1.VerifySignatureResponse
+	(*CallEvent)(nil),                  // 7: hookguard.v1.CallEvent
+	(*AuthorizeCallEventRequest)(nil),  // 8: hookguard.v1.AuthorizeCallEventRequest
+	(*AuthorizeCallEventResponse)(nil), // 9: hookguard.v1.AuthorizeCallEventResponse
+	(*AuthorizeWebhookRequest)(nil),    // 10: hookguard.v1.AuthorizeWebhookRequest
+	(*AuthorizeWebhookResponse)(nil),   // 11: hookguard.v1.AuthorizeWebhookResponse
+	nil,                                // 12: hookguard.v1.HttpRequest.HeadersEntry
 }
 var file_hookguard_v1_hookguard_proto_depIdxs = []int32{
-	11, // 0: hookguard.v1.HttpRequest.headers:type_name -> hookguard.v1.HttpRequest.HeadersEntry
-	3,  // 1: hookguard.v1.VerifySignatureRequest.request:type_name -> hookguard.v1.HttpRequest
+	12, // 0: hookguard.v1.HttpRequest.headers:type_name -> hookguard.v1.HttpRequest.HeadersEntry
+	4,  // 1: hookguard.v1.VerifySignatureRequest.request:type_name -> hookguard.v1.HttpRequest
 	0,  // 2: hookguard.v1.VerifySignatureResponse.result:type_name -> hookguard.v1.SignatureResult
-	6,  // 3: hookguard.v1.AuthorizeCallEventRequest.event:type_name -> hookguard.v1.CallEvent
-	1,  // 4: hookguard.v1.AuthorizeCallEventResponse.decision:type_name -> hookguard.v1.Decision
-	2,  // 5: hookguard.v1.AuthorizeCallEventResponse.reason:type_name -> hookguard.v1.DenyReason
-	3,  // 6: hookguard.v1.AuthorizeWebhookRequest.request:type_name -> hookguard.v1.HttpRequest
-	1,  // 7: hookguard.v1.AuthorizeWebhookResponse.decision:type_name -> hookguard.v1.Decision
-	2,  // 8: hookguard.v1.AuthorizeWebhookResponse.reason:type_name -> hookguard.v1.DenyReason
-	0,  // 9: hookguard.v1.AuthorizeWebhookResponse.signature:type_name -> hookguard.v1.SignatureResult
-	6,  // 10: hookguard.v1.AuthorizeWebhookResponse.event:type_name -> hookguard.v1.CallEvent
-	4,  // 11: hookguard.v1.WebhookAuthService.VerifySignature:input_type -> hookguard.v1.VerifySignatureRequest
-	7,  // 12: hookguard.v1.WebhookAuthService.AuthorizeCallEvent:input_type -> hookguard.v1.AuthorizeCallEventRequest
-	9,  // 13: hookguard.v1.WebhookAuthService.AuthorizeWebhook:input_type -> hookguard.v1.AuthorizeWebhookRequest
-	5,  // 14: hookguard.v1.WebhookAuthService.VerifySignature:output_type -> hookguard.v1.VerifySignatureResponse
-	8,  // 15: hookguard.v1.WebhookAuthService.AuthorizeCallEvent:output_type -> hookguard.v1.AuthorizeCallEventResponse
-	10, // 16: hookguard.v1.WebhookAuthService.AuthorizeWebhook:output_type -> hookguard.v1.AuthorizeWebhookResponse
-	14, // [14:17] is the sub-list for method output_type
-	11, // [11:14] is the sub-list for method input_type
-	11, // [11:11] is the sub-list for extension type_name
-	11, // [11:11] is the sub-list for extension extendee
-	0,  // [0:11] is the sub-list for field type_name
+	7,  // 3: hookguard.v1.AuthorizeCallEventRequest.event:type_name -> hookguard.v1.CallEvent
+	2,  // 4: hookguard.v1.AuthorizeCallEventResponse.decision:type_name -> hookguard.v1.Decision
+	3,  // 5: hookguard.v1.AuthorizeCallEventResponse.reason:type_name -> hookguard.v1.DenyReason
+	1,  // 6: hookguard.v1.AuthorizeCallEventResponse.resolved_by:type_name -> hookguard.v1.OwnerSource
+	2,  // 7: hookguard.v1.AuthorizeCallEventResponse.shadow_decision:type_name -> hookguard.v1.Decision
+	3,  // 8: hookguard.v1.AuthorizeCallEventResponse.shadow_reason:type_name -> hookguard.v1.DenyReason
+	4,  // 9: hookguard.v1.AuthorizeWebhookRequest.request:type_name -> hookguard.v1.HttpRequest
+	2,  // 10: hookguard.v1.AuthorizeWebhookResponse.decision:type_name -> hookguard.v1.Decision
+	3,  // 11: hookguard.v1.AuthorizeWebhookResponse.reason:type_name -> hookguard.v1.DenyReason
+	0,  // 12: hookguard.v1.AuthorizeWebhookResponse.signature:type_name -> hookguard.v1.SignatureResult
+	7,  // 13: hookguard.v1.AuthorizeWebhookResponse.event:type_name -> hookguard.v1.CallEvent
+	1,  // 14: hookguard.v1.AuthorizeWebhookResponse.resolved_by:type_name -> hookguard.v1.OwnerSource
+	2,  // 15: hookguard.v1.AuthorizeWebhookResponse.shadow_decision:type_name -> hookguard.v1.Decision
+	3,  // 16: hookguard.v1.AuthorizeWebhookResponse.shadow_reason:type_name -> hookguard.v1.DenyReason
+	5,  // 17: hookguard.v1.WebhookAuthService.VerifySignature:input_type -> hookguard.v1.VerifySignatureRequest
+	8,  // 18: hookguard.v1.WebhookAuthService.AuthorizeCallEvent:input_type -> hookguard.v1.AuthorizeCallEventRequest
+	10, // 19: hookguard.v1.WebhookAuthService.AuthorizeWebhook:input_type -> hookguard.v1.AuthorizeWebhookRequest
+	6,  // 20: hookguard.v1.WebhookAuthService.VerifySignature:output_type -> hookguard.v1.VerifySignatureResponse
+	9,  // 21: hookguard.v1.WebhookAuthService.AuthorizeCallEvent:output_type -> hookguard.v1.AuthorizeCallEventResponse
+	11, // 22: hookguard.v1.WebhookAuthService.AuthorizeWebhook:output_type -> hookguard.v1.AuthorizeWebhookResponse
+	20, // [20:23] is the sub-list for method output_type
+	17, // [17:20] is the sub-list for method input_type
+	17, // [17:17] is the sub-list for extension type_name
+	17, // [17:17] is the sub-list for extension extendee
+	0,  // [0:17] is the sub-list for field type_name
 }
 
 func init() { file_hookguard_v1_hookguard_proto_init() }
@@ -1056,7 +1239,7 @@ func file_hookguard_v1_hookguard_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_hookguard_v1_hookguard_proto_rawDesc), len(file_hookguard_v1_hookguard_proto_rawDesc)),
-			NumEnums:      3,
+			NumEnums:      4,
 			NumMessages:   9,
 			NumExtensions: 0,
 			NumServices:   1,

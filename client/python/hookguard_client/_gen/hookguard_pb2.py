@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1chookguard/v1/hookguard.proto\x12\x0chookguard.v1\"\xa1\x01\n\x0bHttpRequest\x12\x0c\n\x04\x62ody\x18\x01 \x01(\x0c\x12\x37\n\x07headers\x18\x02 \x03(\x0b\x32&.hookguard.v1.HttpRequest.HeadersEntry\x12\x0e\n\x06method\x18\x03 \x01(\t\x12\x0b\n\x03url\x18\x04 \x01(\t\x1a.\n\x0cHeadersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"U\n\x16VerifySignatureRequest\x12\x0f\n\x07profile\x18\x01 \x01(\t\x12*\n\x07request\x18\x02 \x01(\x0b\x32\x19.hookguard.v1.HttpRequest\"\xa9\x01\n\x17VerifySignatureResponse\x12-\n\x06result\x18\x01 \x01(\x0e\x32\x1d.hookguard.v1.SignatureResult\x12\x0e\n\x06key_id\x18\x02 \x01(\t\x12\x12\n\nmessage_id\x18\x03 \x01(\t\x12\x16\n\x0etimestamp_unix\x18\x04 \x01(\x03\x12\x13\n\x0bhttp_status\x18\x05 \x01(\x05\x12\x0e\n\x06\x64\x65tail\x18\x06 \x01(\t\"i\n\tCallEvent\x12\x0c\n\x04type\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61ll_id\x18\x02 \x01(\t\x12\x14\n\x0c\x61ssistant_id\x18\x03 \x01(\t\x12\x17\n\x0fphone_number_id\x18\x04 \x01(\t\x12\x0e\n\x06org_id\x18\x05 \x01(\t\"^\n\x19\x41uthorizeCallEventRequest\x12&\n\x05\x65vent\x18\x01 \x01(\x0b\x32\x17.hookguard.v1.CallEvent\x12\x19\n\x11\x65xpected_owner_id\x18\x02 \x01(\t\"\xbc\x01\n\x1a\x41uthorizeCallEventResponse\x12(\n\x08\x64\x65\x63ision\x18\x01 \x01(\x0e\x32\x16.hookguard.v1.Decision\x12(\n\x06reason\x18\x02 \x01(\x0e\x32\x18.hookguard.v1.DenyReason\x12\x10\n\x08owner_id\x18\x03 \x01(\t\x12\x13\n\x0bhttp_status\x18\x04 \x01(\x05\x12\x13\n\x0b\x64\x65\x63ision_id\x18\x05 \x01(\t\x12\x0e\n\x06\x64\x65tail\x18\x06 \x01(\t\"q\n\x17\x41uthorizeWebhookRequest\x12\x0f\n\x07profile\x18\x01 \x01(\t\x12*\n\x07request\x18\x02 \x01(\x0b\x32\x19.hookguard.v1.HttpRequest\x12\x19\n\x11\x65xpected_owner_id\x18\x03 \x01(\t\"\xb8\x02\n\x18\x41uthorizeWebhookResponse\x12(\n\x08\x64\x65\x63ision\x18\x01 \x01(\x0e\x32\x16.hookguard.v1.Decision\x12(\n\x06reason\x18\x02 \x01(\x0e\x32\x18.hookguard.v1.DenyReason\x12\x30\n\tsignature\x18\x03 \x01(\x0e\x32\x1d.hookguard.v1.SignatureResult\x12&\n\x05\x65vent\x18\x04 \x01(\x0b\x32\x17.hookguard.v1.CallEvent\x12\x10\n\x08owner_id\x18\x05 \x01(\t\x12\x13\n\x0bhttp_status\x18\x06 \x01(\x05\x12\x13\n\x0b\x64\x65\x63ision_id\x18\x07 \x01(\t\x12\x0e\n\x06key_id\x18\x08 \x01(\t\x12\x12\n\nmessage_id\x18\t \x01(\t\x12\x0e\n\x06\x64\x65tail\x18\n \x01(\t*\xc8\x01\n\x0fSignatureResult\x12 \n\x1cSIGNATURE_RESULT_UNSPECIFIED\x10\x00\x12\x1a\n\x16SIGNATURE_RESULT_VALID\x10\x01\x12\x1c\n\x18SIGNATURE_RESULT_MISSING\x10\x02\x12\x1e\n\x1aSIGNATURE_RESULT_MALFORMED\x10\x03\x12\x1d\n\x19SIGNATURE_RESULT_MISMATCH\x10\x04\x12\x1a\n\x16SIGNATURE_RESULT_STALE\x10\x05*K\n\x08\x44\x65\x63ision\x12\x18\n\x14\x44\x45\x43ISION_UNSPECIFIED\x10\x00\x12\x12\n\x0e\x44\x45\x43ISION_ALLOW\x10\x01\x12\x11\n\rDECISION_DENY\x10\x02*\xcf\x02\n\nDenyReason\x12\x1b\n\x17\x44\x45NY_REASON_UNSPECIFIED\x10\x00\x12\x1f\n\x1b\x44\x45NY_REASON_MALFORMED_EVENT\x10\x01\x12!\n\x1d\x44\x45NY_REASON_SIGNATURE_INVALID\x10\x02\x12\x1e\n\x1a\x44\x45NY_REASON_CALL_NOT_FOUND\x10\x03\x12\"\n\x1e\x44\x45NY_REASON_ASSISTANT_MISMATCH\x10\x04\x12(\n$DENY_REASON_ASSISTANT_OWNER_MISMATCH\x10\x05\x12%\n!DENY_REASON_PHONE_NUMBER_MISMATCH\x10\x06\x12+\n\'DENY_REASON_PHONE_NUMBER_OWNER_MISMATCH\x10\x07\x12\x1e\n\x1a\x44\x45NY_REASON_OWNER_MISMATCH\x10\x08\x32\xc0\x02\n\x12WebhookAuthService\x12^\n\x0fVerifySignature\x12$.hookguard.v1.VerifySignatureRequest\x1a%.hookguard.v1.VerifySignatureResponse\x12g\n\x12\x41uthorizeCallEvent\x12\'.hookguard.v1.AuthorizeCallEventRequest\x1a(.hookguard.v1.AuthorizeCallEventResponse\x12\x61\n\x10\x41uthorizeWebhook\x12%.hookguard.v1.AuthorizeWebhookRequest\x1a&.hookguard.v1.AuthorizeWebhookResponseBi\n\x10\x64\x65v.hookguard.v1B\x0eHookguardProtoP\x01Z@github.com/hookguard/hookguard/client/go/hookguardv1;hookguardv1\xf8\x01\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1chookguard/v1/hookguard.proto\x12\x0chookguard.v1\"\xa1\x01\n\x0bHttpRequest\x12\x0c\n\x04\x62ody\x18\x01 \x01(\x0c\x12\x37\n\x07headers\x18\x02 \x03(\x0b\x32&.hookguard.v1.HttpRequest.HeadersEntry\x12\x0e\n\x06method\x18\x03 \x01(\t\x12\x0b\n\x03url\x18\x04 \x01(\t\x1a.\n\x0cHeadersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"U\n\x16VerifySignatureRequest\x12\x0f\n\x07profile\x18\x01 \x01(\t\x12*\n\x07request\x18\x02 \x01(\x0b\x32\x19.hookguard.v1.HttpRequest\"\xbf\x01\n\x17VerifySignatureResponse\x12-\n\x06result\x18\x01 \x01(\x0e\x32\x1d.hookguard.v1.SignatureResult\x12\x0e\n\x06key_id\x18\x02 \x01(\t\x12\x12\n\nmessage_id\x18\x03 \x01(\t\x12\x16\n\x0etimestamp_unix\x18\x04 \x01(\x03\x12\x13\n\x0bhttp_status\x18\x05 \x01(\x05\x12\x0e\n\x06\x64\x65tail\x18\x06 \x01(\t\x12\x14\n\x0c\x64\x65livery_key\x18\x07 \x01(\t\"i\n\tCallEvent\x12\x0c\n\x04type\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61ll_id\x18\x02 \x01(\t\x12\x14\n\x0c\x61ssistant_id\x18\x03 \x01(\t\x12\x17\n\x0fphone_number_id\x18\x04 \x01(\t\x12\x0e\n\x06org_id\x18\x05 \x01(\t\"^\n\x19\x41uthorizeCallEventRequest\x12&\n\x05\x65vent\x18\x01 \x01(\x0b\x32\x17.hookguard.v1.CallEvent\x12\x19\n\x11\x65xpected_owner_id\x18\x02 \x01(\t\"\xce\x02\n\x1a\x41uthorizeCallEventResponse\x12(\n\x08\x64\x65\x63ision\x18\x01 \x01(\x0e\x32\x16.hookguard.v1.Decision\x12(\n\x06reason\x18\x02 \x01(\x0e\x32\x18.hookguard.v1.DenyReason\x12\x10\n\x08owner_id\x18\x03 \x01(\t\x12\x13\n\x0bhttp_status\x18\x04 \x01(\x05\x12\x13\n\x0b\x64\x65\x63ision_id\x18\x05 \x01(\t\x12\x0e\n\x06\x64\x65tail\x18\x06 \x01(\t\x12.\n\x0bresolved_by\x18\x07 \x01(\x0e\x32\x19.hookguard.v1.OwnerSource\x12/\n\x0fshadow_decision\x18\x08 \x01(\x0e\x32\x16.hookguard.v1.Decision\x12/\n\rshadow_reason\x18\t \x01(\x0e\x32\x18.hookguard.v1.DenyReason\"q\n\x17\x41uthorizeWebhookRequest\x12\x0f\n\x07profile\x18\x01 \x01(\t\x12*\n\x07request\x18\x02 \x01(\x0b\x32\x19.hookguard.v1.HttpRequest\x12\x19\n\x11\x65xpected_owner_id\x18\x03 \x01(\t\"\xe0\x03\n\x18\x41uthorizeWebhookResponse\x12(\n\x08\x64\x65\x63ision\x18\x01 \x01(\x0e\x32\x16.hookguard.v1.Decision\x12(\n\x06reason\x18\x02 \x01(\x0e\x32\x18.hookguard.v1.DenyReason\x12\x30\n\tsignature\x18\x03 \x01(\x0e\x32\x1d.hookguard.v1.SignatureResult\x12&\n\x05\x65vent\x18\x04 \x01(\x0b\x32\x17.hookguard.v1.CallEvent\x12\x10\n\x08owner_id\x18\x05 \x01(\t\x12\x13\n\x0bhttp_status\x18\x06 \x01(\x05\x12\x13\n\x0b\x64\x65\x63ision_id\x18\x07 \x01(\t\x12\x0e\n\x06key_id\x18\x08 \x01(\t\x12\x12\n\nmessage_id\x18\t \x01(\t\x12\x0e\n\x06\x64\x65tail\x18\n \x01(\t\x12.\n\x0bresolved_by\x18\x0b \x01(\x0e\x32\x19.hookguard.v1.OwnerSource\x12/\n\x0fshadow_decision\x18\x0c \x01(\x0e\x32\x16.hookguard.v1.Decision\x12/\n\rshadow_reason\x18\r \x01(\x0e\x32\x18.hookguard.v1.DenyReason\x12\x14\n\x0c\x64\x65livery_key\x18\x0e \x01(\t*\xc8\x01\n\x0fSignatureResult\x12 \n\x1cSIGNATURE_RESULT_UNSPECIFIED\x10\x00\x12\x1a\n\x16SIGNATURE_RESULT_VALID\x10\x01\x12\x1c\n\x18SIGNATURE_RESULT_MISSING\x10\x02\x12\x1e\n\x1aSIGNATURE_RESULT_MALFORMED\x10\x03\x12\x1d\n\x19SIGNATURE_RESULT_MISMATCH\x10\x04\x12\x1a\n\x16SIGNATURE_RESULT_STALE\x10\x05*}\n\x0bOwnerSource\x12\x1c\n\x18OWNER_SOURCE_UNSPECIFIED\x10\x00\x12\x15\n\x11OWNER_SOURCE_CALL\x10\x01\x12\x1d\n\x19OWNER_SOURCE_PHONE_NUMBER\x10\x02\x12\x1a\n\x16OWNER_SOURCE_ASSISTANT\x10\x03*K\n\x08\x44\x65\x63ision\x12\x18\n\x14\x44\x45\x43ISION_UNSPECIFIED\x10\x00\x12\x12\n\x0e\x44\x45\x43ISION_ALLOW\x10\x01\x12\x11\n\rDECISION_DENY\x10\x02*\xef\x02\n\nDenyReason\x12\x1b\n\x17\x44\x45NY_REASON_UNSPECIFIED\x10\x00\x12\x1f\n\x1b\x44\x45NY_REASON_MALFORMED_EVENT\x10\x01\x12!\n\x1d\x44\x45NY_REASON_SIGNATURE_INVALID\x10\x02\x12\x1e\n\x1a\x44\x45NY_REASON_CALL_NOT_FOUND\x10\x03\x12\"\n\x1e\x44\x45NY_REASON_ASSISTANT_MISMATCH\x10\x04\x12(\n$DENY_REASON_ASSISTANT_OWNER_MISMATCH\x10\x05\x12%\n!DENY_REASON_PHONE_NUMBER_MISMATCH\x10\x06\x12+\n\'DENY_REASON_PHONE_NUMBER_OWNER_MISMATCH\x10\x07\x12\x1e\n\x1a\x44\x45NY_REASON_OWNER_MISMATCH\x10\x08\x12\x1e\n\x1a\x44\x45NY_REASON_OWNER_CONFLICT\x10\t2\xc0\x02\n\x12WebhookAuthService\x12^\n\x0fVerifySignature\x12$.hookguard.v1.VerifySignatureRequest\x1a%.hookguard.v1.VerifySignatureResponse\x12g\n\x12\x41uthorizeCallEvent\x12\'.hookguard.v1.AuthorizeCallEventRequest\x1a(.hookguard.v1.AuthorizeCallEventResponse\x12\x61\n\x10\x41uthorizeWebhook\x12%.hookguard.v1.AuthorizeWebhookRequest\x1a&.hookguard.v1.AuthorizeWebhookResponseBi\n\x10\x64\x65v.hookguard.v1B\x0eHookguardProtoP\x01Z@github.com/hookguard/hookguard/client/go/hookguardv1;hookguardv1\xf8\x01\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,12 +34,14 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._serialized_options = b'\n\020dev.hookguard.v1B\016HookguardProtoP\001Z@github.com/hookguard/hookguard/client/go/hookguardv1;hookguardv1\370\001\001'
   _globals['_HTTPREQUEST_HEADERSENTRY']._loaded_options = None
   _globals['_HTTPREQUEST_HEADERSENTRY']._serialized_options = b'8\001'
-  _globals['_SIGNATURERESULT']._serialized_start=1294
-  _globals['_SIGNATURERESULT']._serialized_end=1494
-  _globals['_DECISION']._serialized_start=1496
-  _globals['_DECISION']._serialized_end=1571
-  _globals['_DENYREASON']._serialized_start=1574
-  _globals['_DENYREASON']._serialized_end=1909
+  _globals['_SIGNATURERESULT']._serialized_start=1630
+  _globals['_SIGNATURERESULT']._serialized_end=1830
+  _globals['_OWNERSOURCE']._serialized_start=1832
+  _globals['_OWNERSOURCE']._serialized_end=1957
+  _globals['_DECISION']._serialized_start=1959
+  _globals['_DECISION']._serialized_end=2034
+  _globals['_DENYREASON']._serialized_start=2037
+  _globals['_DENYREASON']._serialized_end=2404
   _globals['_HTTPREQUEST']._serialized_start=47
   _globals['_HTTPREQUEST']._serialized_end=208
   _globals['_HTTPREQUEST_HEADERSENTRY']._serialized_start=162
@@ -47,17 +49,17 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_VERIFYSIGNATUREREQUEST']._serialized_start=210
   _globals['_VERIFYSIGNATUREREQUEST']._serialized_end=295
   _globals['_VERIFYSIGNATURERESPONSE']._serialized_start=298
-  _globals['_VERIFYSIGNATURERESPONSE']._serialized_end=467
-  _globals['_CALLEVENT']._serialized_start=469
-  _globals['_CALLEVENT']._serialized_end=574
-  _globals['_AUTHORIZECALLEVENTREQUEST']._serialized_start=576
-  _globals['_AUTHORIZECALLEVENTREQUEST']._serialized_end=670
-  _globals['_AUTHORIZECALLEVENTRESPONSE']._serialized_start=673
-  _globals['_AUTHORIZECALLEVENTRESPONSE']._serialized_end=861
-  _globals['_AUTHORIZEWEBHOOKREQUEST']._serialized_start=863
-  _globals['_AUTHORIZEWEBHOOKREQUEST']._serialized_end=976
-  _globals['_AUTHORIZEWEBHOOKRESPONSE']._serialized_start=979
-  _globals['_AUTHORIZEWEBHOOKRESPONSE']._serialized_end=1291
-  _globals['_WEBHOOKAUTHSERVICE']._serialized_start=1912
-  _globals['_WEBHOOKAUTHSERVICE']._serialized_end=2232
+  _globals['_VERIFYSIGNATURERESPONSE']._serialized_end=489
+  _globals['_CALLEVENT']._serialized_start=491
+  _globals['_CALLEVENT']._serialized_end=596
+  _globals['_AUTHORIZECALLEVENTREQUEST']._serialized_start=598
+  _globals['_AUTHORIZECALLEVENTREQUEST']._serialized_end=692
+  _globals['_AUTHORIZECALLEVENTRESPONSE']._serialized_start=695
+  _globals['_AUTHORIZECALLEVENTRESPONSE']._serialized_end=1029
+  _globals['_AUTHORIZEWEBHOOKREQUEST']._serialized_start=1031
+  _globals['_AUTHORIZEWEBHOOKREQUEST']._serialized_end=1144
+  _globals['_AUTHORIZEWEBHOOKRESPONSE']._serialized_start=1147
+  _globals['_AUTHORIZEWEBHOOKRESPONSE']._serialized_end=1627
+  _globals['_WEBHOOKAUTHSERVICE']._serialized_start=2407
+  _globals['_WEBHOOKAUTHSERVICE']._serialized_end=2727
 # @@protoc_insertion_point(module_scope)

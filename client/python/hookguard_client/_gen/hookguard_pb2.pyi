@@ -16,6 +16,13 @@ class SignatureResult(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     SIGNATURE_RESULT_MISMATCH: _ClassVar[SignatureResult]
     SIGNATURE_RESULT_STALE: _ClassVar[SignatureResult]
 
+class OwnerSource(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    OWNER_SOURCE_UNSPECIFIED: _ClassVar[OwnerSource]
+    OWNER_SOURCE_CALL: _ClassVar[OwnerSource]
+    OWNER_SOURCE_PHONE_NUMBER: _ClassVar[OwnerSource]
+    OWNER_SOURCE_ASSISTANT: _ClassVar[OwnerSource]
+
 class Decision(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     DECISION_UNSPECIFIED: _ClassVar[Decision]
@@ -33,12 +40,17 @@ class DenyReason(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     DENY_REASON_PHONE_NUMBER_MISMATCH: _ClassVar[DenyReason]
     DENY_REASON_PHONE_NUMBER_OWNER_MISMATCH: _ClassVar[DenyReason]
     DENY_REASON_OWNER_MISMATCH: _ClassVar[DenyReason]
+    DENY_REASON_OWNER_CONFLICT: _ClassVar[DenyReason]
 SIGNATURE_RESULT_UNSPECIFIED: SignatureResult
 SIGNATURE_RESULT_VALID: SignatureResult
 SIGNATURE_RESULT_MISSING: SignatureResult
 SIGNATURE_RESULT_MALFORMED: SignatureResult
 SIGNATURE_RESULT_MISMATCH: SignatureResult
 SIGNATURE_RESULT_STALE: SignatureResult
+OWNER_SOURCE_UNSPECIFIED: OwnerSource
+OWNER_SOURCE_CALL: OwnerSource
+OWNER_SOURCE_PHONE_NUMBER: OwnerSource
+OWNER_SOURCE_ASSISTANT: OwnerSource
 DECISION_UNSPECIFIED: Decision
 DECISION_ALLOW: Decision
 DECISION_DENY: Decision
@@ -51,6 +63,7 @@ DENY_REASON_ASSISTANT_OWNER_MISMATCH: DenyReason
 DENY_REASON_PHONE_NUMBER_MISMATCH: DenyReason
 DENY_REASON_PHONE_NUMBER_OWNER_MISMATCH: DenyReason
 DENY_REASON_OWNER_MISMATCH: DenyReason
+DENY_REASON_OWNER_CONFLICT: DenyReason
 
 class HttpRequest(_message.Message):
     __slots__ = ("body", "headers", "method", "url")
@@ -80,20 +93,22 @@ class VerifySignatureRequest(_message.Message):
     def __init__(self, profile: _Optional[str] = ..., request: _Optional[_Union[HttpRequest, _Mapping]] = ...) -> None: ...
 
 class VerifySignatureResponse(_message.Message):
-    __slots__ = ("result", "key_id", "message_id", "timestamp_unix", "http_status", "detail")
+    __slots__ = ("result", "key_id", "message_id", "timestamp_unix", "http_status", "detail", "delivery_key")
     RESULT_FIELD_NUMBER: _ClassVar[int]
     KEY_ID_FIELD_NUMBER: _ClassVar[int]
     MESSAGE_ID_FIELD_NUMBER: _ClassVar[int]
     TIMESTAMP_UNIX_FIELD_NUMBER: _ClassVar[int]
     HTTP_STATUS_FIELD_NUMBER: _ClassVar[int]
     DETAIL_FIELD_NUMBER: _ClassVar[int]
+    DELIVERY_KEY_FIELD_NUMBER: _ClassVar[int]
     result: SignatureResult
     key_id: str
     message_id: str
     timestamp_unix: int
     http_status: int
     detail: str
-    def __init__(self, result: _Optional[_Union[SignatureResult, str]] = ..., key_id: _Optional[str] = ..., message_id: _Optional[str] = ..., timestamp_unix: _Optional[int] = ..., http_status: _Optional[int] = ..., detail: _Optional[str] = ...) -> None: ...
+    delivery_key: str
+    def __init__(self, result: _Optional[_Union[SignatureResult, str]] = ..., key_id: _Optional[str] = ..., message_id: _Optional[str] = ..., timestamp_unix: _Optional[int] = ..., http_status: _Optional[int] = ..., detail: _Optional[str] = ..., delivery_key: _Optional[str] = ...) -> None: ...
 
 class CallEvent(_message.Message):
     __slots__ = ("type", "call_id", "assistant_id", "phone_number_id", "org_id")
@@ -118,20 +133,26 @@ class AuthorizeCallEventRequest(_message.Message):
     def __init__(self, event: _Optional[_Union[CallEvent, _Mapping]] = ..., expected_owner_id: _Optional[str] = ...) -> None: ...
 
 class AuthorizeCallEventResponse(_message.Message):
-    __slots__ = ("decision", "reason", "owner_id", "http_status", "decision_id", "detail")
+    __slots__ = ("decision", "reason", "owner_id", "http_status", "decision_id", "detail", "resolved_by", "shadow_decision", "shadow_reason")
     DECISION_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
     OWNER_ID_FIELD_NUMBER: _ClassVar[int]
     HTTP_STATUS_FIELD_NUMBER: _ClassVar[int]
     DECISION_ID_FIELD_NUMBER: _ClassVar[int]
     DETAIL_FIELD_NUMBER: _ClassVar[int]
+    RESOLVED_BY_FIELD_NUMBER: _ClassVar[int]
+    SHADOW_DECISION_FIELD_NUMBER: _ClassVar[int]
+    SHADOW_REASON_FIELD_NUMBER: _ClassVar[int]
     decision: Decision
     reason: DenyReason
     owner_id: str
     http_status: int
     decision_id: str
     detail: str
-    def __init__(self, decision: _Optional[_Union[Decision, str]] = ..., reason: _Optional[_Union[DenyReason, str]] = ..., owner_id: _Optional[str] = ..., http_status: _Optional[int] = ..., decision_id: _Optional[str] = ..., detail: _Optional[str] = ...) -> None: ...
+    resolved_by: OwnerSource
+    shadow_decision: Decision
+    shadow_reason: DenyReason
+    def __init__(self, decision: _Optional[_Union[Decision, str]] = ..., reason: _Optional[_Union[DenyReason, str]] = ..., owner_id: _Optional[str] = ..., http_status: _Optional[int] = ..., decision_id: _Optional[str] = ..., detail: _Optional[str] = ..., resolved_by: _Optional[_Union[OwnerSource, str]] = ..., shadow_decision: _Optional[_Union[Decision, str]] = ..., shadow_reason: _Optional[_Union[DenyReason, str]] = ...) -> None: ...
 
 class AuthorizeWebhookRequest(_message.Message):
     __slots__ = ("profile", "request", "expected_owner_id")
@@ -144,7 +165,7 @@ class AuthorizeWebhookRequest(_message.Message):
     def __init__(self, profile: _Optional[str] = ..., request: _Optional[_Union[HttpRequest, _Mapping]] = ..., expected_owner_id: _Optional[str] = ...) -> None: ...
 
 class AuthorizeWebhookResponse(_message.Message):
-    __slots__ = ("decision", "reason", "signature", "event", "owner_id", "http_status", "decision_id", "key_id", "message_id", "detail")
+    __slots__ = ("decision", "reason", "signature", "event", "owner_id", "http_status", "decision_id", "key_id", "message_id", "detail", "resolved_by", "shadow_decision", "shadow_reason", "delivery_key")
     DECISION_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
     SIGNATURE_FIELD_NUMBER: _ClassVar[int]
@@ -155,6 +176,10 @@ class AuthorizeWebhookResponse(_message.Message):
     KEY_ID_FIELD_NUMBER: _ClassVar[int]
     MESSAGE_ID_FIELD_NUMBER: _ClassVar[int]
     DETAIL_FIELD_NUMBER: _ClassVar[int]
+    RESOLVED_BY_FIELD_NUMBER: _ClassVar[int]
+    SHADOW_DECISION_FIELD_NUMBER: _ClassVar[int]
+    SHADOW_REASON_FIELD_NUMBER: _ClassVar[int]
+    DELIVERY_KEY_FIELD_NUMBER: _ClassVar[int]
     decision: Decision
     reason: DenyReason
     signature: SignatureResult
@@ -165,4 +190,8 @@ class AuthorizeWebhookResponse(_message.Message):
     key_id: str
     message_id: str
     detail: str
-    def __init__(self, decision: _Optional[_Union[Decision, str]] = ..., reason: _Optional[_Union[DenyReason, str]] = ..., signature: _Optional[_Union[SignatureResult, str]] = ..., event: _Optional[_Union[CallEvent, _Mapping]] = ..., owner_id: _Optional[str] = ..., http_status: _Optional[int] = ..., decision_id: _Optional[str] = ..., key_id: _Optional[str] = ..., message_id: _Optional[str] = ..., detail: _Optional[str] = ...) -> None: ...
+    resolved_by: OwnerSource
+    shadow_decision: Decision
+    shadow_reason: DenyReason
+    delivery_key: str
+    def __init__(self, decision: _Optional[_Union[Decision, str]] = ..., reason: _Optional[_Union[DenyReason, str]] = ..., signature: _Optional[_Union[SignatureResult, str]] = ..., event: _Optional[_Union[CallEvent, _Mapping]] = ..., owner_id: _Optional[str] = ..., http_status: _Optional[int] = ..., decision_id: _Optional[str] = ..., key_id: _Optional[str] = ..., message_id: _Optional[str] = ..., detail: _Optional[str] = ..., resolved_by: _Optional[_Union[OwnerSource, str]] = ..., shadow_decision: _Optional[_Union[Decision, str]] = ..., shadow_reason: _Optional[_Union[DenyReason, str]] = ..., delivery_key: _Optional[str] = ...) -> None: ...
