@@ -1,5 +1,6 @@
 #include "server/payload/call_event_parser.h"
 
+#include <algorithm>
 #include <cstring>
 #include <initializer_list>
 #include <string>
@@ -8,6 +9,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/types/span.h"
 #include "simdjson.h"
 
 namespace hookguard {
@@ -56,20 +58,106 @@ absl::Status FromSimdjson(simdjson::error_code error) {
     if (!hg_status_.ok()) return hg_status_; \
   } while (false)
 
-// Rejects a key seen before in the same object, compared unescaped.
+// Folds `key` the way the most lenient JSON reader our users' web tiers use
+// matches keys (Go's encoding/json: ASCII case, plus the Kelvin sign U+212A
+// as 'k' and the long s U+017F as 's', which Unicode case folding maps onto
+// ASCII letters).
+std::string FoldKey(std::string_view key) {
+  std::string folded;
+  folded.reserve(key.size());
+  for (size_t i = 0; i < key.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(key[i]);
+    if (c == 0xE2 && key.substr(i, 3) == "\xE2\x84\xAA") {
+      folded.push_back('k');
+      i += 2;
+    } else if (c == 0xC5 && key.substr(i, 2) == "\xC5\xBF") {
+      folded.push_back('s');
+      i += 1;
+    } else if (c >= 'A' && c <= 'Z') {
+      folded.push_back(static_cast<char>(c - 'A' + 'a'));
+    } else {
+      folded.push_back(static_cast<char>(c));
+    }
+  }
+  return folded;
+}
+
+// The keys of one object that are read, exactly as they are spelled.
+using ReadKeys = absl::Span<const std::string_view>;
+
+bool IsOneOf(std::string_view key, ReadKeys keys) {
+  return std::find(keys.begin(), keys.end(), key) != keys.end();
+}
+
+// Rejects, in an object whose fields are read: a key seen before (compared
+// unescaped), and a key that is not one of `read` but folds to one of them
+// ("Call", "ID", "aſſistantId"): a web tier whose reader matches keys
+// without case would take it where we took the exact one.
 class KeySet {
  public:
+  explicit KeySet(ReadKeys read) : read_(read) {}
+
   absl::Status Add(std::string_view unescaped_key) {
     if (!keys_.insert(absl::string_view(unescaped_key.data(), unescaped_key.size())).second) {
       return Malformed("duplicate key in an object that is read");
+    }
+    if (IsOneOf(unescaped_key, read_) || !MayFold(unescaped_key)) return absl::OkStatus();
+    const std::string folded = FoldKey(unescaped_key);
+    for (std::string_view key : read_) {
+      if (folded == FoldKey(key)) {
+        return Malformed(absl::StrCat("a key differs only in case from \"",
+                                      absl::string_view(key.data(), key.size()), "\""));
+      }
     }
     return absl::OkStatus();
   }
 
  private:
+  // Cheap filter: a key that folds to a read key is no longer than the
+  // longest of them plus the bytes the two multi-byte letters add.
+  bool MayFold(std::string_view key) const {
+    size_t longest = 0;
+    for (std::string_view k : read_) longest = std::max(longest, k.size());
+    return key.size() <= 3 * longest;
+  }
+
+  ReadKeys read_;
   // Views into the parser's string buffer, valid for the whole parse.
   absl::flat_hash_set<absl::string_view> keys_;
 };
+
+// Checks a number token against RFC 8259's grammar without converting it:
+// a number hookguard does not read may be of any size (1e400,
+// 18446744073709551616) and still be valid JSON. `token` may carry trailing
+// whitespace.
+bool IsJsonNumber(std::string_view token) {
+  while (!token.empty() && (token.back() == ' ' || token.back() == '\t' || token.back() == '\n' ||
+                            token.back() == '\r')) {
+    token.remove_suffix(1);
+  }
+  size_t i = 0;
+  const auto digits = [&] {
+    const size_t start = i;
+    while (i < token.size() && token[i] >= '0' && token[i] <= '9') ++i;
+    return i - start;
+  };
+  if (i < token.size() && token[i] == '-') ++i;
+  if (i < token.size() && token[i] == '0') {
+    ++i;
+  } else if (digits() == 0) {
+    return false;
+  }
+  if (i < token.size() && token[i] == '.') {
+    ++i;
+    if (digits() == 0) return false;
+  }
+  if (i < token.size() && (token[i] == 'e' || token[i] == 'E')) {
+    ++i;
+    if (i < token.size() && (token[i] == '+' || token[i] == '-')) ++i;
+    if (digits() == 0) return false;
+  }
+  return i == token.size();
+}
 
 // Reads an optional id: absent, null and "" all mean "not set".
 absl::Status ReadId(od::value value, absl::string_view name, std::string* out) {
@@ -99,7 +187,20 @@ struct EventFields {
   bool has_call = false;
   v1::CallEvent event;
   std::string phone_number_object_id;  // phoneNumber.id
+  // The `chat` and `session` objects of events that carry no call: their
+  // assistantId and orgId.
+  bool has_chat_or_session = false;
+  std::string chat_assistant_id, chat_org_id;
+  std::string session_assistant_id, session_org_id;
+  // A key of the flat shape (call, phoneNumber, chat, session, type) was
+  // seen: at the root beside a `message` object, that is two shapes at once.
+  bool has_flat_key = false;
 };
+
+// The keys read in an event object (root or root.message) and in its parts.
+constexpr std::string_view kRootKeys[] = {"message",     "type", "call",
+                                          "phoneNumber", "chat", "session"};
+constexpr std::string_view kMessageKeys[] = {"type", "call", "phoneNumber", "chat", "session"};
 
 class Walker {
  public:
@@ -139,8 +240,7 @@ class Walker {
         return absl::OkStatus();
       }
       case od::json_type::number: {
-        od::number number;
-        HG_JSON_TRY(value.get_number().get(number));
+        if (!IsJsonNumber(value.raw_json_token())) return Malformed("body is not valid JSON");
         return absl::OkStatus();
       }
       case od::json_type::boolean: {
@@ -163,13 +263,14 @@ class Walker {
   // `message` and `*message_is_object` set.
   absl::Status WalkEvent(od::object object, int depth, EventFields* fields, EventFields* message,
                          bool* message_is_object) {
-    KeySet keys;
+    KeySet keys(message != nullptr ? ReadKeys(kRootKeys) : ReadKeys(kMessageKeys));
     for (auto field : object) {
       std::string_view key;
       HG_JSON_TRY(field.unescaped_key().get(key));
       HG_RETURN_IF_ERROR(keys.Add(key));
       od::value value;
       HG_JSON_TRY(field.value().get(value));
+      if (key != "message" && IsOneOf(key, kMessageKeys)) fields->has_flat_key = true;
       if (message != nullptr && key == "message") {
         od::json_type type;
         HG_JSON_TRY(value.type().get(type));
@@ -204,6 +305,25 @@ class Walker {
           continue;
         }
         if (type != od::json_type::null) return Malformed("phoneNumber is not an object");
+      } else if (key == "chat" || key == "session") {
+        const bool chat = key == "chat";
+        od::json_type type;
+        HG_JSON_TRY(value.type().get(type));
+        if (type == od::json_type::object) {
+          od::object inner;
+          HG_RETURN_IF_ERROR(OpenObject(value, depth, &inner));
+          fields->has_chat_or_session = true;
+          HG_RETURN_IF_ERROR(
+              WalkIds(inner, depth + 1, {"id", "assistantId", "orgId"},
+                      {{"assistantId", chat ? "chat.assistantId" : "session.assistantId",
+                        chat ? &fields->chat_assistant_id : &fields->session_assistant_id},
+                       {"orgId", chat ? "chat.orgId" : "session.orgId",
+                        chat ? &fields->chat_org_id : &fields->session_org_id}}));
+          continue;
+        }
+        if (type != od::json_type::null) {
+          return Malformed(absl::StrCat(chat ? "chat" : "session", " is not an object"));
+        }
       }
       HG_RETURN_IF_ERROR(Validate(value, depth));
     }
@@ -232,8 +352,9 @@ class Walker {
 
   // Reads the `ids` of `object` and validates every other value; a duplicate
   // key anywhere in the object is malformed.
-  absl::Status WalkIds(od::object object, int depth, std::initializer_list<IdField> ids) {
-    KeySet keys;
+  absl::Status WalkIds(od::object object, int depth, ReadKeys read,
+                       std::initializer_list<IdField> ids) {
+    KeySet keys(read);
     for (auto field : object) {
       std::string_view key;
       HG_JSON_TRY(field.unescaped_key().get(key));
@@ -255,7 +376,7 @@ class Walker {
 
   absl::Status WalkCall(od::object call, int depth, EventFields* fields) {
     v1::CallEvent& event = fields->event;
-    return WalkIds(call, depth,
+    return WalkIds(call, depth, {"id", "assistantId", "phoneNumberId", "orgId"},
                    {{"id", "call.id", event.mutable_call_id()},
                     {"assistantId", "call.assistantId", event.mutable_assistant_id()},
                     {"phoneNumberId", "call.phoneNumberId", event.mutable_phone_number_id()},
@@ -263,23 +384,47 @@ class Walker {
   }
 
   absl::Status WalkPhoneNumber(od::object phone, int depth, EventFields* fields) {
-    return WalkIds(phone, depth, {{"id", "phoneNumber.id", &fields->phone_number_object_id}});
+    return WalkIds(phone, depth, {"id"},
+                   {{"id", "phoneNumber.id", &fields->phone_number_object_id}});
   }
 };
 
-absl::StatusOr<v1::CallEvent> Finish(EventFields& fields) {
-  if (!fields.has_call) return Malformed("no call object");
-  if (fields.event.call_id().empty()) return Malformed("no call.id");
-  const std::string& from_object = fields.phone_number_object_id;
-  std::string* from_call = fields.event.mutable_phone_number_id();
-  if (!from_object.empty()) {
-    if (from_call->empty()) {
-      *from_call = from_object;
-    } else if (*from_call != from_object) {
-      return Malformed("call.phoneNumberId and phoneNumber.id differ");
-    }
+// Merges one more source of an id into `*into`: empty adds nothing, two
+// different non-empty values make the event ambiguous.
+absl::Status MergeId(const std::string& from, absl::string_view what, std::string* into) {
+  if (from.empty()) return absl::OkStatus();
+  if (into->empty()) {
+    *into = from;
+  } else if (*into != from) {
+    return Malformed(what);
   }
-  return std::move(fields.event);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<v1::CallEvent> Finish(EventFields& fields) {
+  v1::CallEvent& event = fields.event;
+  if (fields.has_call) {
+    if (event.call_id().empty()) return Malformed("no call.id");
+  } else if (!fields.has_chat_or_session) {
+    return Malformed("no call object (nor a chat or session object)");
+  }
+  HG_RETURN_IF_ERROR(MergeId(fields.phone_number_object_id,
+                             "call.phoneNumberId and phoneNumber.id differ",
+                             event.mutable_phone_number_id()));
+  HG_RETURN_IF_ERROR(MergeId(fields.chat_assistant_id,
+                             "chat.assistantId differs from the call's assistant",
+                             event.mutable_assistant_id()));
+  HG_RETURN_IF_ERROR(MergeId(fields.session_assistant_id,
+                             "session.assistantId differs from another assistant id",
+                             event.mutable_assistant_id()));
+  HG_RETURN_IF_ERROR(
+      MergeId(fields.chat_org_id, "chat.orgId differs from the call's", event.mutable_org_id()));
+  HG_RETURN_IF_ERROR(MergeId(fields.session_org_id, "session.orgId differs from another org id",
+                             event.mutable_org_id()));
+  if (event.call_id().empty() && event.assistant_id().empty()) {
+    return Malformed("no call.id and no assistantId in the chat or session object");
+  }
+  return std::move(event);
 }
 
 }  // namespace
@@ -318,6 +463,11 @@ absl::StatusOr<v1::CallEvent> ParseCallEvent(absl::string_view body) {
   // Past the root object there must be nothing left to read.
   if (document.current_location().error() != simdjson::OUT_OF_BOUNDS) {
     return Malformed("trailing bytes after the JSON document");
+  }
+  // Both shapes in one body: readers that prefer the flat one would read
+  // other ids than we do.
+  if (message_is_object && root_fields.has_flat_key) {
+    return Malformed("both a message object and flat event fields at the root");
   }
   return Finish(message_is_object ? message_fields : root_fields);
 }

@@ -1,5 +1,5 @@
 // Reads the ownership-relevant fields of a platform webhook body
-// (CONTRACT.md section 4).
+// (docs/ownership.md lists the fields read).
 #ifndef HOOKGUARD_SERVER_PAYLOAD_CALL_EVENT_PARSER_H_
 #define HOOKGUARD_SERVER_PAYLOAD_CALL_EVENT_PARSER_H_
 
@@ -23,22 +23,34 @@ inline constexpr size_t kMaxIdBytes = 256;
 //   VAPI: {"message": {"type": .., "call": {"id", "assistantId",
 //          "phoneNumberId", "orgId", ..}, "phoneNumber": {"id": ..}, ..}}
 //   flat: {"type": .., "call": {..}, "phoneNumber": {..}}
-// The event object is root.message when that is an object, else the root.
-// phone_number_id comes from call.phoneNumberId, else phoneNumber.id (both
-// present and different: malformed). Unknown fields are ignored.
+// The event object is root.message when that is an object, else the root;
+// a body with both (a message object and any of type, call, phoneNumber,
+// chat, session at the root) is malformed. phone_number_id comes from
+// call.phoneNumberId, else phoneNumber.id (both present and different:
+// malformed). Events without a call (chat.*, session.*) carry a `chat` or
+// `session` object: its assistantId and orgId are read and call_id stays
+// empty; such an event must name an assistant. When several of call, chat
+// and session name an assistant (or org), they must agree. Unknown fields
+// are ignored.
 //
 // The whole document is validated (strict RFC 8259 JSON, valid UTF-8, no
 // trailing bytes, nesting at most kMaxJsonDepth), not only the fields read:
-// whatever another parser might read differently is rejected. A key that
-// occurs twice in the root, the event, `call` or `phoneNumber` object
-// (compared after unescaping, so "c\u0061ll" equals "call") is rejected too:
-// the web tier's parser may take the last occurrence where we took the first.
+// whatever another parser might read differently is rejected. Numbers are
+// checked against the grammar only, never converted: a number of any size
+// in a field we do not read is valid. In each object whose fields are read
+// (the root, the event, call, phoneNumber, chat, session), a key that occurs
+// twice (compared after unescaping, so "c\u0061ll" equals "call") is
+// rejected, and so is a key that differs from a read key only in case
+// ("Call", "ID", also the Kelvin sign and long s that Unicode folds to k
+// and s): the web tier's reader may take the other occurrence, or match
+// keys without case (Go's encoding/json does), where we took the exact one.
 //
 // Errors: InvalidArgument with a short message that never quotes the body:
-// not JSON, bad UTF-8, too deep, root not an object, `call` missing or not an
-// object, `call.id` missing/empty/not a string, an id of the wrong type (null
-// counts as absent for the optional ids), an id over kMaxIdBytes or holding a
-// control character (e.g. NUL), a duplicate key.
+// not JSON, bad UTF-8, too deep, root not an object, no `call` (nor `chat`
+// or `session`) object, `call.id` missing/empty/not a string, an id of the
+// wrong type (null counts as absent for the optional ids), an id over
+// kMaxIdBytes or holding a control character (e.g. NUL), a duplicate or
+// case-variant key, two shapes in one body.
 //
 // Thread-safe: each thread reuses its own parser and padded buffer (the body
 // is copied once into it; a string_view cannot promise simdjson's padding).

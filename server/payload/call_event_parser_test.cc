@@ -58,9 +58,96 @@ TEST(CallEventParser, UsesRootWhenMessageIsNotAnObject) {
   ExpectParses(R"({"message": "hello", "call": {"id": "c"}})", {"", "c", "", "", ""});
 }
 
-TEST(CallEventParser, PrefersMessageObjectOverRoot) {
-  ExpectParses(R"({"call": {"id": "root"}, "message": {"call": {"id": "inner"}}})",
+TEST(CallEventParser, ReadsMessageObjectBesideUnreadRootFields) {
+  ExpectParses(R"({"timestamp": 1, "message": {"call": {"id": "inner"}}})",
                {"", "inner", "", "", ""});
+}
+
+// A body in both shapes would be read as the flat one by a reader that
+// prefers it: neither may win silently.
+TEST(CallEventParser, RejectsBothShapesInOneBody) {
+  for (const char* body : {
+           R"({"call": {"id": "root"}, "message": {"call": {"id": "inner"}}})",
+           R"({"message": {"call": {"id": "inner"}}, "call": {"id": "root"}})",
+           R"({"message": {"call": {"id": "c"}}, "phoneNumber": {"id": "p"}})",
+           R"({"message": {"call": {"id": "c"}}, "type": "status-update"})",
+           R"({"message": {"chat": {"assistantId": "a"}}, "chat": {"assistantId": "b"}})",
+       }) {
+    SCOPED_TRACE(body);
+    ExpectMalformed(body, "both a message object and flat event fields");
+  }
+}
+
+// Go's encoding/json matches keys without case: "Call" would be read as the
+// call where we read "call".
+TEST(CallEventParser, RejectsKeysThatDifferFromReadKeysOnlyInCase) {
+  const std::vector<std::string> bodies = {
+      R"({"message":{"call":{"id":"call_alice_1"},"Call":{"id":"call_bob_1"}}})",
+      R"({"message":{"Call":{"id":"call_bob_1"},"call":{"id":"call_alice_1"}}})",
+      R"({"message":{"call":{"id":"a"}},"Message":{"call":{"id":"b"}}})",
+      R"({"message":{"call":{"id":"a","ID":"b"}}})",
+      R"({"message":{"call":{"id":"a","Id":"b"}}})",
+      R"({"message":{"call":{"id":"a","assistantId":"x","ASSISTANTID":"y"}}})",
+      R"({"message":{"call":{"id":"a","phoneNumberID":"y"}}})",
+      R"({"message":{"call":{"id":"a","orgid":"y"}}})",
+      R"({"message":{"call":{"id":"a"},"PhoneNumber":{"id":"p"}}})",
+      R"({"message":{"call":{"id":"a"},"phoneNumber":{"id":"p","iD":"q"}}})",
+      R"({"message":{"call":{"id":"a"},"Type":"x"}})",
+      R"({"message":{"chat":{"assistantId":"a"},"Chat":{"assistantId":"b"}}})",
+      R"({"message":{"session":{"assistantId":"a","AssistantId":"b"}}})",
+      R"({"CALL":{"id":"b"},"call":{"id":"a"}})",
+      // Escaped: "\u0043all" is "Call".
+      R"({"message":{"call":{"id":"a"},"\u0043all":{"id":"b"}}})",
+      // Unicode folding: the long s U+017F folds to 's', the Kelvin sign
+      // U+212A to 'k'.
+      "{\"message\":{\"call\":{\"id\":\"a\",\"a\xC5\xBF\xC5\xBF"
+      "istantId\":\"b\"}}}",
+      "{\"message\":{\"call\":{\"id\":\"a\"},\"type\":\"x\",\"\xC5\xBF"
+      "ession\":{}}}",
+  };
+  for (const std::string& body : bodies) {
+    SCOPED_TRACE(body);
+    ExpectMalformed(body, "differs only in case");
+  }
+}
+
+TEST(CallEventParser, AcceptsCaseVariantsOfKeysItDoesNotRead) {
+  ExpectParses(R"({"message":{"call":{"id":"c","Status":"x","status":"y"},"Artifact":{},
+      "artifact":{"Call":{"id":"other"}}}})",
+               {"", "c", "", "", ""});
+}
+
+// Numbers hookguard never reads may be of any size (issue: a real report
+// with a huge number was lost as "not valid JSON").
+TEST(CallEventParser, AcceptsHugeNumbersInFieldsItDoesNotRead) {
+  ExpectParses(R"({"message":{"call":{"id":"c","cost":1e400},"durationMs":18446744073709551616,
+      "x":[-1E-400, 123456789012345678901234567890.5e+999, 0, -0.0]}})",
+               {"", "c", "", "", ""});
+}
+
+TEST(CallEventParser, ReadsChatAndSessionEvents) {
+  ExpectParses(R"({"message":{"type":"chat.created","timestamp":1,
+      "chat":{"id":"chat_1","orgId":"org_1","assistantId":"asst_1","messages":[]}}})",
+               {"chat.created", "", "asst_1", "", "org_1"});
+  ExpectParses(R"({"message":{"type":"session.updated",
+      "session":{"id":"s_1","assistantId":"asst_2","orgId":null}}})",
+               {"session.updated", "", "asst_2", "", ""});
+  // With a call, the call decides; a chat naming the same assistant agrees.
+  ExpectParses(R"({"message":{"type":"x","call":{"id":"c","assistantId":"a"},
+      "chat":{"assistantId":"a"}}})",
+               {"x", "c", "a", "", ""});
+}
+
+TEST(CallEventParser, RejectsDisagreeingOrEmptyChatAndSession) {
+  ExpectMalformed(R"({"message":{"call":{"id":"c","assistantId":"a"},"chat":{"assistantId":"b"}}})",
+                  "chat.assistantId differs");
+  ExpectMalformed(R"({"message":{"chat":{"assistantId":"a"},"session":{"assistantId":"b"}}})",
+                  "session.assistantId differs");
+  ExpectMalformed(R"({"message":{"type":"chat.deleted","chat":{"id":"chat_1"}}})",
+                  "no call.id and no assistantId");
+  ExpectMalformed(R"({"message":{"chat":{"assistantId":7}}})", "chat.assistantId is not a string");
+  ExpectMalformed(R"({"message":{"chat":"x"}})", "chat is not an object");
+  ExpectMalformed(R"({"message":{"chat":{"assistantId":"a","assistantId":"b"}}})", "duplicate key");
 }
 
 TEST(CallEventParser, TakesPhoneNumberFromPhoneNumberObjectWhenCallHasNone) {
@@ -114,6 +201,7 @@ TEST(CallEventParser, RejectsMalformedBodies) {
       {"root array", R"([{"call": {"id": "c"}}])", "root is not an object"},
       {"root string", R"("call")", "root is not an object"},
       {"no call", R"({"message": {"type": "x"}})", "no call object"},
+      {"chat null and no call", R"({"message": {"chat": null}})", "no call object"},
       {"call is a number (THREATS row 4)", R"({"call": 5})", "call is not an object"},
       {"call is null", R"({"call": null})", "call is not an object"},
       {"call is a string", R"({"message": {"call": "c"}})", "call is not an object"},
@@ -146,6 +234,11 @@ TEST(CallEventParser, RejectsMalformedBodies) {
       {"trailing comma", R"({"call": {"id": "c"},})", "JSON"},
       {"bad literal in skipped value", R"({"call": {"id": "c"}, "x": tru})", "JSON"},
       {"bad number in skipped value", R"({"call": {"id": "c"}, "x": 01})", "JSON"},
+      {"bare minus", R"({"call": {"id": "c"}, "x": -})", "JSON"},
+      {"dot without digits", R"({"call": {"id": "c"}, "x": 1.})", "JSON"},
+      {"exponent without digits", R"({"call": {"id": "c"}, "x": 1e+})", "JSON"},
+      {"leading plus", R"({"call": {"id": "c"}, "x": +1})", "JSON"},
+      {"number glued to a word", R"({"call": {"id": "c"}, "x": 12abc})", "JSON"},
       {"unbalanced skipped value", R"({"call": {"id": "c", "x": [}, "id": "d"}})", "JSON"},
       {"bad escape in skipped string", R"({"call": {"id": "c"}, "x": "\q"})", "JSON"},
       {"lone surrogate", R"({"call": {"id": "c"}, "x": "\ud800"})", "JSON"},
