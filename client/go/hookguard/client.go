@@ -30,6 +30,27 @@ import (
 // DefaultTimeout is the deadline of one call when Options.Timeout is zero.
 const DefaultTimeout = 500 * time.Millisecond
 
+// ServiceConfig is the gRPC service config New applies unless
+// Options.DialOptions carry their own grpc.WithDefaultServiceConfig:
+// round_robin over every address the target resolves to (a Kubernetes
+// headless Service, dns:///hookguard-headless.NS.svc:50051, gives one per
+// pod), and a call that fails UNAVAILABLE (a replica going away, a connection
+// reset) retried on the next replica, up to 3 attempts and never past the
+// call's deadline. All three RPCs only read, so a retry is safe.
+const ServiceConfig = `{
+  "loadBalancingConfig": [{"round_robin": {}}],
+  "methodConfig": [{
+    "name": [{"service": "hookguard.v1.WebhookAuthService"}],
+    "retryPolicy": {
+      "maxAttempts": 3,
+      "initialBackoff": "0.05s",
+      "maxBackoff": "0.2s",
+      "backoffMultiplier": 2,
+      "retryableStatusCodes": ["UNAVAILABLE"]
+    }
+  }]
+}`
+
 // UnavailableHTTPStatus is answered when no decision could be obtained.
 const UnavailableHTTPStatus = http.StatusServiceUnavailable
 
@@ -87,7 +108,9 @@ type Client struct {
 	timeout time.Duration
 }
 
-// New connects (lazily) to target ("host:port").
+// New connects (lazily) to target: "host:port", or "dns:///name:port" for a
+// name with one address per replica (calls are spread over all of them and
+// retried on UNAVAILABLE; see ServiceConfig).
 func New(target string, opts Options) (*Client, error) {
 	creds := insecure.NewCredentials()
 	if opts.TLS != nil {
@@ -97,7 +120,8 @@ func New(target string, opts Options) (*Client, error) {
 		}
 		creds = credentials.NewTLS(cfg)
 	}
-	dial := append([]grpc.DialOption{grpc.WithTransportCredentials(creds)}, opts.DialOptions...)
+	dial := append([]grpc.DialOption{grpc.WithTransportCredentials(creds),
+		grpc.WithDefaultServiceConfig(ServiceConfig)}, opts.DialOptions...)
 	conn, err := grpc.NewClient(target, dial...)
 	if err != nil {
 		return nil, fmt.Errorf("hookguard: %w", err)

@@ -6,12 +6,15 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/resolver"
+	"google.golang.org/grpc/resolver/manual"
 	"google.golang.org/grpc/status"
 	"google.golang.org/grpc/test/bufconn"
 
@@ -121,6 +124,68 @@ func TestNoServerFailsClosed(t *testing.T) {
 	// --- end ---
 	if v.Allowed || status != 503 || v.Err == nil || owner != "" {
 		t.Fatalf("verdict %+v", v)
+	}
+}
+
+// listenFake serves fn on a loopback port and counts its calls.
+func listenFake(t *testing.T, fn func(*pb.AuthorizeWebhookRequest) (*pb.AuthorizeWebhookResponse, error)) (string, *atomic.Int32) {
+	t.Helper()
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	calls := &atomic.Int32{}
+	s := grpc.NewServer()
+	pb.RegisterWebhookAuthServiceServer(s, &fakeServer{fn: func(r *pb.AuthorizeWebhookRequest) (*pb.AuthorizeWebhookResponse, error) {
+		calls.Add(1)
+		return fn(r)
+	}})
+	go s.Serve(lis)
+	t.Cleanup(s.Stop)
+	return lis.Addr().String(), calls
+}
+
+// Two replicas behind one name (as a headless Service's DNS name gives):
+// New's default service config sends calls to both (round_robin) and retries
+// a call that one of them answers UNAVAILABLE on the other.
+func TestDefaultServiceConfigSpreadsCallsAndRetriesUnavailable(t *testing.T) {
+	down, downCalls := listenFake(t, func(*pb.AuthorizeWebhookRequest) (*pb.AuthorizeWebhookResponse, error) {
+		return nil, status.Error(codes.Unavailable, "going away")
+	})
+	up, upCalls := listenFake(t, func(*pb.AuthorizeWebhookRequest) (*pb.AuthorizeWebhookResponse, error) {
+		return &pb.AuthorizeWebhookResponse{Decision: pb.Decision_DECISION_ALLOW, OwnerId: "1", HttpStatus: 200}, nil
+	})
+	r := manual.NewBuilderWithScheme("replicas")
+	r.InitialState(resolver.State{Addresses: []resolver.Address{{Addr: down}, {Addr: up}}})
+	c, err := New("replicas:///hookguard", Options{Timeout: 2 * time.Second, DialOptions: []grpc.DialOption{grpc.WithResolvers(r)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	// Until both replicas are connected round_robin picks only the ready one.
+	n := int32(0)
+	for deadline := time.Now().Add(2 * time.Second); n < 10 || (downCalls.Load() == 0 && time.Now().Before(deadline)); n++ {
+		if v := c.Authorize(context.Background(), Request{}); !v.Allowed {
+			t.Fatalf("call %d: %+v", n, v)
+		}
+	}
+	if upCalls.Load() != n || downCalls.Load() < 1 {
+		t.Fatalf("%d calls: up %d, down %d", n, upCalls.Load(), downCalls.Load())
+	}
+}
+
+func TestDefaultRetryStopsAfterThreeAttempts(t *testing.T) {
+	addr, calls := listenFake(t, func(*pb.AuthorizeWebhookRequest) (*pb.AuthorizeWebhookResponse, error) {
+		return nil, status.Error(codes.Unavailable, "db down")
+	})
+	c, err := New(addr, Options{Timeout: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	v := c.Authorize(context.Background(), Request{})
+	if v.Allowed || v.HTTPStatus != 503 || status.Code(v.Err) != codes.Unavailable || calls.Load() != 3 {
+		t.Fatalf("verdict %+v after %d calls", v, calls.Load())
 	}
 }
 

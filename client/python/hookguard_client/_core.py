@@ -6,6 +6,7 @@ the call itself.
 from __future__ import annotations
 
 import dataclasses
+import json
 from typing import Iterable, Mapping, Optional, Tuple, Union
 
 import grpc
@@ -18,6 +19,27 @@ DEFAULT_TIMEOUT_S = 0.5
 #: The HTTP status to answer the platform with when hookguard gave no
 #: decision (RPC error, deadline): 503 makes the platform retry later.
 UNAVAILABLE_HTTP_STATUS = 503
+
+#: The gRPC service config every client uses unless its channel options set
+#: "grpc.service_config": round_robin over every address the target resolves
+#: to (a Kubernetes headless Service, dns:///hookguard-headless.NS.svc:50051,
+#: gives one per pod), and a call that fails UNAVAILABLE (a replica going
+#: away, a connection reset) retried on the next replica, up to 3 attempts and
+#: never past the call's deadline. All three RPCs only read, so a retry is
+#: safe.
+SERVICE_CONFIG = json.dumps({
+    "loadBalancingConfig": [{"round_robin": {}}],
+    "methodConfig": [{
+        "name": [{"service": "hookguard.v1.WebhookAuthService"}],
+        "retryPolicy": {
+            "maxAttempts": 3,
+            "initialBackoff": "0.05s",
+            "maxBackoff": "0.2s",
+            "backoffMultiplier": 2,
+            "retryableStatusCodes": ["UNAVAILABLE"],
+        },
+    }],
+}, separators=(",", ":"))
 
 HeadersLike = Union[Mapping[str, str], Iterable[Tuple[str, str]]]
 
@@ -72,6 +94,15 @@ class TlsOptions:
             root_certificates=self.root_certificates,
             private_key=self.private_key,
             certificate_chain=self.certificate_chain)
+
+
+def channel_options(options: Optional[list] = None) -> list:
+    """The caller's gRPC channel options plus the default service config
+    (SERVICE_CONFIG), unless the caller set "grpc.service_config" itself."""
+    opts = list(options or [])
+    if not any(name == "grpc.service_config" for name, _ in opts):
+        opts.append(("grpc.service_config", SERVICE_CONFIG))
+    return opts
 
 
 def normalize_headers(headers: HeadersLike) -> dict:

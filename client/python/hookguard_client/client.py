@@ -7,7 +7,7 @@ from typing import Optional
 import grpc
 
 from ._core import (DEFAULT_TIMEOUT_S, HeadersLike, TlsOptions, Verdict, build_request,
-                    verdict_from_error, verdict_from_response)
+                    channel_options, verdict_from_error, verdict_from_response)
 from ._gen import hookguard_pb2_grpc
 
 
@@ -15,10 +15,14 @@ class HookguardClient:
     """Asks hookguard whether a webhook may be processed. Thread-safe: share
     one instance (one HTTP/2 channel) across the whole process.
 
-    `target` is "host:port". Plaintext unless `tls` is given. `timeout` is the
-    deadline of each call in seconds. `channel` replaces the channel built
-    from target and tls (tests, custom interceptors); the client then does
-    not own it and `close()` leaves it open.
+    `target` is "host:port", or "dns:///name:port" for a name with one address
+    per replica (a Kubernetes headless Service): calls are spread over every
+    address (round_robin) and retried on UNAVAILABLE within the deadline
+    (SERVICE_CONFIG; `options` with "grpc.service_config" replaces it).
+    Plaintext unless `tls` is given. `timeout` is the deadline of each call in
+    seconds. `channel` replaces the channel built from target and tls (tests,
+    custom interceptors); the client then does not own it and `close()`
+    leaves it open.
     """
 
     def __init__(self, target: str = "", *, tls: Optional[TlsOptions] = None,
@@ -29,7 +33,7 @@ class HookguardClient:
         if channel is None:
             if not target:
                 raise ValueError("target or channel is required")
-            opts = options or []
+            opts = channel_options(options)
             channel = (grpc.secure_channel(target, tls.credentials(), opts) if tls
                        else grpc.insecure_channel(target, opts))
         self._channel = channel
@@ -76,7 +80,7 @@ class AsyncHookguardClient:
             raise ValueError("target or channel is required")
         self._target = target
         self._tls = tls
-        self._options = options or []
+        self._options = channel_options(options)
         self._owns_channel = channel is None
         self._channel = channel
         self._stub = hookguard_pb2_grpc.WebhookAuthServiceStub(channel) if channel else None

@@ -130,6 +130,55 @@ def test_async_client_allowed_and_unavailable(fake):
     assert (down_v.allowed, down_v.http_status, down_v.error) == (False, 503, "UNAVAILABLE")
 
 
+def test_default_service_config_spreads_calls_and_retries_unavailable(fake):
+    """Two replicas behind one target (as a headless Service's DNS name
+    gives): round_robin sends calls to both, and a call that one of them
+    answers UNAVAILABLE is retried on the other, within the deadline."""
+    down, down_target = fake(lambda r: grpc.StatusCode.UNAVAILABLE)
+    up, up_target = fake(allow)
+    calls = {"down": 0, "up": 0}
+    down.answer = lambda r: calls.__setitem__("down", calls["down"] + 1) or grpc.StatusCode.UNAVAILABLE
+    up.answer = lambda r: calls.__setitem__("up", calls["up"] + 1) or allow(r)
+    target = f"ipv4:{down_target},{up_target}"
+    n, deadline = 0, time.monotonic() + 2
+    with HookguardClient(target, timeout=2) as client:
+        # Until both replicas are connected round_robin picks only the ready one.
+        while n < 10 or (calls["down"] == 0 and time.monotonic() < deadline):
+            v = client.authorize_webhook(b"{}", {})
+            assert v.allowed, v
+            n += 1
+    assert calls["up"] == n and calls["down"] >= 1, calls
+
+
+def test_default_retry_is_bounded_by_the_deadline(fake):
+    service, target = fake(lambda r: grpc.StatusCode.UNAVAILABLE)
+    seen = []
+    service.answer = lambda r: seen.append(1) or grpc.StatusCode.UNAVAILABLE
+    with HookguardClient(target, timeout=2) as client:
+        v = client.authorize_webhook(b"{}", {})
+    assert (v.allowed, v.http_status, v.error, len(seen)) == (False, 503, "UNAVAILABLE", 3)
+
+
+def test_async_client_uses_the_default_service_config(fake):
+    down, down_target = fake(lambda r: grpc.StatusCode.UNAVAILABLE)
+    _, up_target = fake(allow)
+
+    async def run():
+        async with AsyncHookguardClient(f"ipv4:{down_target},{up_target}", timeout=2) as c:
+            return [await c.authorize_webhook(b"{}", {}) for _ in range(6)]
+
+    assert all(v.allowed for v in asyncio.run(run()))
+
+
+def test_caller_service_config_replaces_the_default(fake):
+    service, target = fake(lambda r: grpc.StatusCode.UNAVAILABLE)
+    seen = []
+    service.answer = lambda r: seen.append(1) or grpc.StatusCode.UNAVAILABLE
+    with HookguardClient(target, options=[("grpc.service_config", "{}")]) as client:
+        assert client.authorize_webhook(b"{}", {}).error == "UNAVAILABLE"
+    assert len(seen) == 1
+
+
 def test_headers_repeated_names_are_joined():
     assert normalize_headers([("a", "1"), ("a", "2"), (b"b", b"3")]) == {"a": "1, 2", "b": "3"}
 
