@@ -78,6 +78,8 @@ export class HookguardClient {
 }
 
 export const DEFAULT_TIMEOUT_MS: number;
+/** The default gRPC service config (JSON): round_robin, UNAVAILABLE retried within the deadline. */
+export const SERVICE_CONFIG: string;
 export const UNAVAILABLE_HTTP_STATUS: number;
 export const PROTO_ROOT: string;
 export function normalizeHeaders(headers: HeadersLike | undefined): Record<string, string>;

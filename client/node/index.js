@@ -13,6 +13,26 @@ const PROTO_ROOT = path.join(__dirname, 'proto');
 const DEFAULT_TIMEOUT_MS = 500;
 const UNAVAILABLE_HTTP_STATUS = 503;
 
+// The gRPC service config every client uses unless channelOptions set
+// 'grpc.service_config': round_robin over every address the target resolves
+// to (a Kubernetes headless Service, dns:///hookguard-headless.NS.svc:50051,
+// gives one per pod), and a call that fails UNAVAILABLE (a replica going
+// away, a connection reset) retried on the next replica, up to 3 attempts and
+// never past the call's deadline. All three RPCs only read, so a retry is safe.
+const SERVICE_CONFIG = JSON.stringify({
+  loadBalancingConfig: [{ round_robin: {} }],
+  methodConfig: [{
+    name: [{ service: 'hookguard.v1.WebhookAuthService' }],
+    retryPolicy: {
+      maxAttempts: 3,
+      initialBackoff: '0.05s',
+      maxBackoff: '0.2s',
+      backoffMultiplier: 2,
+      retryableStatusCodes: ['UNAVAILABLE'],
+    },
+  }],
+});
+
 let cachedPackage;
 /** The loaded hookguard.v1 package (messages and the service constructor). */
 function loadPackage() {
@@ -88,10 +108,13 @@ function verdictFromError(err) {
 
 class HookguardClient {
   /**
-   * @param {string} target "host:port".
+   * @param {string} target "host:port", or "dns:///name:port" for a name with
+   *   one address per replica (calls are spread over all of them and retried
+   *   on UNAVAILABLE; see SERVICE_CONFIG).
    * @param {object} [options] timeoutMs (default 500); tls: {ca, cert, key}
    *   (PEM Buffers; cert+key for mTLS); credentials: grpc.ChannelCredentials
-   *   (overrides tls); channelOptions: grpc channel options.
+   *   (overrides tls); channelOptions: grpc channel options (with
+   *   'grpc.service_config' they replace SERVICE_CONFIG).
    * One client (one HTTP/2 connection) is meant to be shared by the process.
    */
   constructor(target, options = {}) {
@@ -105,7 +128,8 @@ class HookguardClient {
         : grpc.credentials.createInsecure();
     }
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    this.stub = new pkg.WebhookAuthService(target, creds, options.channelOptions || {});
+    this.stub = new pkg.WebhookAuthService(target, creds,
+      { 'grpc.service_config': SERVICE_CONFIG, ...options.channelOptions });
   }
 
   /**
@@ -149,6 +173,7 @@ class HookguardClient {
 module.exports = {
   HookguardClient,
   DEFAULT_TIMEOUT_MS,
+  SERVICE_CONFIG,
   UNAVAILABLE_HTTP_STATUS,
   normalizeHeaders,
   loadPackage,

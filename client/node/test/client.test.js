@@ -7,17 +7,22 @@ const grpc = require('@grpc/grpc-js');
 const { HookguardClient, loadPackage, normalizeHeaders } = require('..');
 
 async function fakeServer(impl) {
+  let calls = 0;
+  const counted = (call, cb) => { calls += 1; impl(call, cb); };
   const server = new grpc.Server();
   server.addService(loadPackage().WebhookAuthService.service, {
     VerifySignature: (call, cb) => cb({ code: grpc.status.UNIMPLEMENTED }),
     AuthorizeCallEvent: (call, cb) => cb({ code: grpc.status.UNIMPLEMENTED }),
-    AuthorizeWebhook: impl,
+    AuthorizeWebhook: counted,
   });
   const port = await new Promise((resolve, reject) =>
     server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(),
       (err, p) => (err ? reject(err) : resolve(p))));
-  return { server, target: `127.0.0.1:${port}` };
+  return { server, target: `127.0.0.1:${port}`, calls: () => calls };
 }
+
+const allow = (call, cb) => cb(null, { decision: 'DECISION_ALLOW', owner_id: '1', http_status: 200 });
+const unavailable = (call, cb) => cb({ code: grpc.status.UNAVAILABLE, details: 'going away' });
 
 test('AuthorizationAllowed passes body bytes, headers and options through', async () => {
   let seen;
@@ -109,6 +114,34 @@ test('NoServerListening fails closed with 503', async () => {
   assert.equal(status, 503);
   assert.deepEqual(handled, []);
   client.close();
+});
+
+test('DefaultServiceConfig spreads calls over replicas and retries UNAVAILABLE on another', async () => {
+  const down = await fakeServer(unavailable);
+  const up = await fakeServer(allow);
+  const client = new HookguardClient(`ipv4:${down.target},${up.target}`, { timeoutMs: 2000 });
+  // Until both replicas are connected round_robin picks only the ready one.
+  let n = 0;
+  for (const deadline = Date.now() + 2000; n < 10 || (down.calls() === 0 && Date.now() < deadline); n += 1) {
+    const v = await client.authorizeWebhook(Buffer.from('{}'), {});
+    assert.equal(v.allowed, true, JSON.stringify(v));
+  }
+  assert.equal(up.calls(), n);
+  assert.ok(down.calls() >= 1);
+  client.close();
+  down.server.forceShutdown();
+  up.server.forceShutdown();
+});
+
+test('DefaultRetry stops after three attempts', async () => {
+  const { server, target, calls } = await fakeServer(unavailable);
+  const client = new HookguardClient(target, { timeoutMs: 2000 });
+  const v = await client.authorizeWebhook(Buffer.from('{}'), {});
+  assert.equal(v.httpStatus, 503);
+  assert.equal(v.error, 'UNAVAILABLE');
+  assert.equal(calls(), 3);
+  client.close();
+  server.forceShutdown();
 });
 
 test('StringBodyIsRejected: the raw bytes are required', async () => {
