@@ -13,6 +13,7 @@ import com.google.protobuf.ByteString;
 import java.io.File;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
@@ -32,6 +33,25 @@ import java.util.concurrent.TimeUnit;
 public final class WebhookGuard implements AutoCloseable {
   /** Deadline of one call unless the builder sets another. */
   public static final Duration DEFAULT_TIMEOUT = Duration.ofMillis(500);
+
+  /**
+   * The gRPC service config of a channel the builder makes: round_robin over every address the
+   * target resolves to (a Kubernetes headless Service, {@code
+   * dns:///hookguard-headless.NS.svc:50051}, gives one per pod), and a call that fails UNAVAILABLE
+   * (a replica going away, a connection reset) retried on the next replica, up to 3 attempts and
+   * never past the call's deadline. All three RPCs only read, so a retry is safe. (grpc-java reads
+   * JSON numbers as Double.)
+   */
+  public static final Map<String, ?> SERVICE_CONFIG = Map.of(
+      "loadBalancingConfig", List.of(Map.of("round_robin", Map.of())),
+      "methodConfig", List.of(Map.of(
+          "name", List.of(Map.of("service", "hookguard.v1.WebhookAuthService")),
+          "retryPolicy", Map.of(
+              "maxAttempts", 3.0,
+              "initialBackoff", "0.05s",
+              "maxBackoff", "0.2s",
+              "backoffMultiplier", 2.0,
+              "retryableStatusCodes", List.of("UNAVAILABLE")))));
 
   private final ManagedChannel ownedChannel;
   private final WebhookAuthServiceGrpc.WebhookAuthServiceBlockingStub stub;
@@ -91,7 +111,11 @@ public final class WebhookGuard implements AutoCloseable {
     }
   }
 
-  /** Builds a WebhookGuard: plaintext unless a CA or client certificate is set. */
+  /**
+   * Builds a WebhookGuard: plaintext unless a CA or client certificate is set. The target is
+   * "host:port", or "dns:///name:port" for a name with one address per replica (calls are spread
+   * over all of them and retried on UNAVAILABLE; see {@link #SERVICE_CONFIG}).
+   */
   public static final class Builder {
     private final String target;
     private Duration timeout = DEFAULT_TIMEOUT;
@@ -135,7 +159,8 @@ public final class WebhookGuard implements AutoCloseable {
         }
         creds = tls.build();
       }
-      ManagedChannel channel = Grpc.newChannelBuilder(target, creds).build();
+      ManagedChannel channel = Grpc.newChannelBuilder(target, creds)
+          .defaultServiceConfig(SERVICE_CONFIG).enableRetry().build();
       return new WebhookGuard(channel, channel, timeout);
     }
   }

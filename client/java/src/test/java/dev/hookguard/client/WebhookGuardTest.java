@@ -10,14 +10,25 @@ import dev.hookguard.v1.AuthorizeWebhookResponse;
 import dev.hookguard.v1.Decision;
 import dev.hookguard.v1.DenyReason;
 import dev.hookguard.v1.WebhookAuthServiceGrpc;
+import io.grpc.EquivalentAddressGroup;
+import io.grpc.Grpc;
+import io.grpc.InsecureServerCredentials;
 import io.grpc.ManagedChannel;
+import io.grpc.NameResolver;
+import io.grpc.NameResolverProvider;
+import io.grpc.NameResolverRegistry;
 import io.grpc.Server;
 import io.grpc.Status;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.stub.StreamObserver;
+import java.net.InetSocketAddress;
+import java.net.URI;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 import org.junit.jupiter.api.AfterEach;
@@ -49,10 +60,99 @@ class WebhookGuardTest {
     return WebhookGuard.forChannel(channel, timeout);
   }
 
+  private final List<Server> replicas = new ArrayList<>();
+  private NameResolverProvider resolver;
+
+  /** A fake replica on a loopback port that counts its calls. */
+  private InetSocketAddress replica(Status failure, AtomicInteger calls) throws Exception {
+    Server s = Grpc.newServerBuilderForPort(0, InsecureServerCredentials.create())
+        .addService(new WebhookAuthServiceGrpc.WebhookAuthServiceImplBase() {
+          @Override
+          public void authorizeWebhook(AuthorizeWebhookRequest req,
+              StreamObserver<AuthorizeWebhookResponse> out) {
+            calls.incrementAndGet();
+            if (failure != null) {
+              out.onError(failure.asRuntimeException());
+              return;
+            }
+            out.onNext(AuthorizeWebhookResponse.newBuilder().setDecision(Decision.DECISION_ALLOW)
+                .setOwnerId("1").setHttpStatus(200).build());
+            out.onCompleted();
+          }
+        }).build().start();
+    replicas.add(s);
+    return new InetSocketAddress("127.0.0.1", s.getPort());
+  }
+
+  /** Registers the scheme "replicas:" that resolves to these addresses (as a headless Service). */
+  private void resolveReplicasTo(InetSocketAddress... addresses) {
+    List<EquivalentAddressGroup> groups = new ArrayList<>();
+    for (InetSocketAddress a : addresses) {
+      groups.add(new EquivalentAddressGroup(a));
+    }
+    resolver = new NameResolverProvider() {
+      @Override
+      protected boolean isAvailable() { return true; }
+      @Override
+      protected int priority() { return 5; }
+      @Override
+      public String getDefaultScheme() { return "replicas"; }
+      @Override
+      public NameResolver newNameResolver(URI uri, NameResolver.Args args) {
+        return !"replicas".equals(uri.getScheme()) ? null : new NameResolver() {
+          @Override
+          public String getServiceAuthority() { return "hookguard"; }
+          @Override
+          public void start(Listener2 listener) {
+            listener.onResult(ResolutionResult.newBuilder().setAddresses(groups).build());
+          }
+          @Override
+          public void shutdown() {}
+        };
+      }
+    };
+    NameResolverRegistry.getDefaultRegistry().register(resolver);
+  }
+
   @AfterEach
   void tearDown() {
     if (channel != null) channel.shutdownNow();
     if (server != null) server.shutdownNow();
+    replicas.forEach(Server::shutdownNow);
+    if (resolver != null) NameResolverRegistry.getDefaultRegistry().deregister(resolver);
+  }
+
+  @Test
+  void defaultServiceConfigSpreadsCallsAndRetriesUnavailable() throws Exception {
+    AtomicInteger downCalls = new AtomicInteger();
+    AtomicInteger upCalls = new AtomicInteger();
+    resolveReplicasTo(replica(Status.UNAVAILABLE.withDescription("going away"), downCalls),
+        replica(null, upCalls));
+    int n = 0;
+    try (WebhookGuard g = WebhookGuard.newBuilder("replicas:///hookguard")
+        .timeout(Duration.ofSeconds(2)).build()) {
+      // Until both replicas are connected round_robin picks only the ready one.
+      long deadline = System.nanoTime() + Duration.ofSeconds(2).toNanos();
+      for (; n < 10 || (downCalls.get() == 0 && System.nanoTime() < deadline); n++) {
+        Verdict v = g.authorizeWebhook(new byte[0], Map.of());
+        assertTrue(v.allowed(), v.toString());
+      }
+    }
+    assertEquals(n, upCalls.get());
+    assertTrue(downCalls.get() >= 1);
+  }
+
+  @Test
+  void defaultRetryStopsAfterThreeAttempts() throws Exception {
+    AtomicInteger calls = new AtomicInteger();
+    InetSocketAddress a = replica(Status.UNAVAILABLE.withDescription("db down"), calls);
+    try (WebhookGuard g = WebhookGuard.newBuilder("127.0.0.1:" + a.getPort())
+        .timeout(Duration.ofSeconds(2)).build()) {
+      Verdict v = g.authorizeWebhook(new byte[0], Map.of());
+      assertEquals(503, v.httpStatus());
+      assertEquals(Status.Code.UNAVAILABLE, v.error());
+    }
+    assertEquals(3, calls.get());
   }
 
   @Test
