@@ -18,7 +18,10 @@ std::unique_ptr<GrpcWebhookGuard> GrpcWebhookGuard::Create(const std::string& ta
   } else {
     creds = grpc::InsecureChannelCredentials();
   }
-  return std::make_unique<GrpcWebhookGuard>(grpc::CreateChannel(target, creds), options.timeout);
+  grpc::ChannelArguments args;
+  if (!options.service_config.empty()) args.SetServiceConfigJSON(options.service_config);
+  return std::make_unique<GrpcWebhookGuard>(grpc::CreateCustomChannel(target, creds, args),
+                                            options.timeout);
 }
 
 GrpcWebhookGuard::GrpcWebhookGuard(std::shared_ptr<grpc::ChannelInterface> channel,

@@ -8,6 +8,7 @@
 #include <grpcpp/server_builder.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <functional>
 #include <thread>
 
@@ -136,6 +137,63 @@ TEST(GrpcWebhookGuard, NoServerListening) {
   EXPECT_FALSE(v.allowed);
   EXPECT_EQ(v.http_status, 503);
   EXPECT_NE(v.error, grpc::StatusCode::OK);
+}
+
+// A fake replica on a loopback port that answers every call with `status`
+// (an ALLOW when OK) and counts its calls.
+class Replica {
+ public:
+  explicit Replica(grpc::Status status)
+      : service_([this, status](const auto&, v1::AuthorizeWebhookResponse* r) {
+          ++calls;
+          r->set_decision(v1::DECISION_ALLOW);
+          r->set_http_status(200);
+          return status;
+        }) {
+    grpc::ServerBuilder builder;
+    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+    builder.RegisterService(&service_);
+    server_ = builder.BuildAndStart();
+  }
+  ~Replica() { server_->Shutdown(std::chrono::system_clock::now()); }
+  std::string address() const { return "127.0.0.1:" + std::to_string(port); }
+
+  std::atomic<int> calls{0};
+  int port = 0;
+
+ private:
+  FakeService service_;
+  std::unique_ptr<grpc::Server> server_;
+};
+
+// Two replicas behind one target (as a headless Service's DNS name gives):
+// Create's default service config sends calls to both (round_robin) and
+// retries a call that one of them answers UNAVAILABLE on the other.
+TEST(GrpcWebhookGuard, DefaultServiceConfigSpreadsCallsAndRetriesUnavailable) {
+  Replica down(grpc::Status(grpc::StatusCode::UNAVAILABLE, "going away"));
+  Replica up(grpc::Status::OK);
+  GrpcWebhookGuardOptions options;
+  options.timeout = std::chrono::seconds(2);
+  auto guard = GrpcWebhookGuard::Create("ipv4:" + down.address() + "," + up.address(), options);
+  // Until both replicas are connected round_robin picks only the ready one.
+  int n = 0;
+  for (auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+       n < 10 || (down.calls == 0 && std::chrono::steady_clock::now() < deadline); ++n) {
+    Verdict v = guard->Authorize({});
+    ASSERT_TRUE(v.allowed) << "call " << n << ": " << v.detail;
+  }
+  EXPECT_EQ(up.calls, n);
+  EXPECT_GE(down.calls, 1);
+}
+
+TEST(GrpcWebhookGuard, DefaultRetryStopsAfterThreeAttempts) {
+  Replica down(grpc::Status(grpc::StatusCode::UNAVAILABLE, "db down"));
+  GrpcWebhookGuardOptions options;
+  options.timeout = std::chrono::seconds(2);
+  Verdict v = GrpcWebhookGuard::Create(down.address(), options)->Authorize({});
+  EXPECT_EQ(v.http_status, 503);
+  EXPECT_EQ(v.error, grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(down.calls, 3);
 }
 
 // The gMock shape: code under test takes a WebhookGuard&.

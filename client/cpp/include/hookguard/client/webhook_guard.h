@@ -55,6 +55,25 @@ struct Verdict {
 inline constexpr int kUnavailableHttpStatus = 503;
 // The default deadline of one call.
 inline constexpr std::chrono::milliseconds kDefaultTimeout{500};
+// The gRPC service config of a channel Create makes (unless the options name
+// another): round_robin over every address the target resolves to (a
+// Kubernetes headless Service, dns:///hookguard-headless.NS.svc:50051, gives
+// one per pod), and a call that fails UNAVAILABLE (a replica going away, a
+// connection reset) retried on the next replica, up to 3 attempts and never
+// past the call's deadline. All three RPCs only read, so a retry is safe.
+inline constexpr char kDefaultServiceConfig[] = R"json({
+  "loadBalancingConfig": [{"round_robin": {}}],
+  "methodConfig": [{
+    "name": [{"service": "hookguard.v1.WebhookAuthService"}],
+    "retryPolicy": {
+      "maxAttempts": 3,
+      "initialBackoff": "0.05s",
+      "maxBackoff": "0.2s",
+      "backoffMultiplier": 2,
+      "retryableStatusCodes": ["UNAVAILABLE"]
+    }
+  }]
+})json";
 
 // Decides on one webhook. Implementations are thread-safe.
 class WebhookGuard {
@@ -64,9 +83,12 @@ class WebhookGuard {
   virtual Verdict Authorize(const WebhookRequest& request) = 0;
 };
 
-// TLS for the channel. PEM text; all empty with use_tls = false is plaintext.
+// The channel's options. TLS: PEM text; all empty with use_tls = false is
+// plaintext.
 struct GrpcWebhookGuardOptions {
   std::chrono::milliseconds timeout = kDefaultTimeout;
+  // JSON; empty: gRPC's own default (pick_first, no retries).
+  std::string service_config = kDefaultServiceConfig;
   bool use_tls = false;
   std::string ca_pem;    // CA of hookguard's certificate; empty: system roots
   std::string cert_pem;  // client certificate chain, for mTLS (with key_pem)
@@ -76,7 +98,9 @@ struct GrpcWebhookGuardOptions {
 // WebhookGuard over gRPC. Thread-safe; share one per process (one channel).
 class GrpcWebhookGuard final : public WebhookGuard {
  public:
-  // Connects (lazily) to `target` ("host:port").
+  // Connects (lazily) to `target`: "host:port", or "dns:///name:port" for a
+  // name with one address per replica (calls are spread over all of them and
+  // retried on UNAVAILABLE; see kDefaultServiceConfig).
   static std::unique_ptr<GrpcWebhookGuard> Create(const std::string& target,
                                                   const GrpcWebhookGuardOptions& options = {});
   // Uses an existing channel (tests, custom channel arguments).
