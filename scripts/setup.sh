@@ -127,4 +127,13 @@ if [ "${HOOKGUARD_SETUP_SKIP_CLIENTS:-0}" != 1 ]; then
     (cd client/java && mvn -q -B -Dmaven.test.failure.ignore=true test >/dev/null)
   fi
   echo "setup: Java client ok"
+
+  # Jackson (Maven Central) for the Java reader of the parser-differential
+  # test (tests/differential), which asks Maven offline for its class path.
+  if ! ls "$m2"/com/fasterxml/jackson/core/jackson-databind/2.21.3/*.jar \
+       "$m2"/org/apache/maven/plugins/maven-dependency-plugin/3.8.1/*.jar >/dev/null 2>&1; then
+    echo "setup: resolving Jackson for tests/differential"
+    mvn -q -B -f tests/differential/readers/java/pom.xml dependency:build-classpath >/dev/null
+  fi
+  echo "setup: Jackson ok"
 fi
