@@ -230,6 +230,28 @@ def structural_cases() -> list[Case]:
                                                     ("Message", obj(("call", CALL_B))))),
         Case("message holding only message.message, flat call beside",
              obj(("message", obj(("message", obj(("call", CALL_B))))), ("call", CALL_A))),
+        Case("message null, flat call beside", obj(("message", "null"), ("call", CALL_A))),
+    ]
+    # Keys no reader folds onto a read key: they must stay harmless data.
+    cases += [
+        Case("Kelvin sign key beside call", message(("call", CALL_A),
+                                                    ("\u212aey", obj(("id", s(BOB.call)))))),
+        Case("call.\u0131d (dotless i) after id", message(("call", obj(
+            ("id", s(ALICE.call)), ("\u0131d", s(BOB.call)))))),
+        Case(r"message.call\u0000 after call", message(("call", CALL_A),
+                                                       (r"call\u0000", CALL_B))),
+    ]
+    # Ids named in two places that a reader might choose between.
+    cases += [
+        Case("call.phoneNumberId empty beside phoneNumber.id", message(
+            ("call", obj(("id", s(ALICE.call)), ("phoneNumberId", s("")))),
+            ("phoneNumber", obj(("id", s(ALICE.phone)))))),
+        Case("chat and session", obj(("message", obj(
+            ("type", s("chat.created")), ("chat", obj(("assistantId", s(ALICE.assistant)))),
+            ("session", obj(("assistantId", s(BOB.assistant)))))))),
+        Case("call and chat", obj(("message", obj(
+            ("type", s("chat.created")), ("call", CALL_A),
+            ("chat", obj(("assistantId", s(BOB.assistant)))))))),
     ]
     return cases
 
