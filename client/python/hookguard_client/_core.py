@@ -20,6 +20,15 @@ DEFAULT_TIMEOUT_S = 0.5
 #: decision (RPC error, deadline): 503 makes the platform retry later.
 UNAVAILABLE_HTTP_STATUS = 503
 
+#: The largest body the framework helpers pass on, in bytes: the server's
+#: own default limit (hookguard-server --max_body_bytes, 4 MiB). A larger
+#: body is answered 413 without asking hookguard.
+DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024
+
+#: The response header in which the framework helpers hand back the decision
+#: id of a deny (the same id is in hookguard's audit log line).
+DECISION_ID_HEADER = "Hookguard-Decision-Id"
+
 #: The gRPC service config every client uses unless its channel options set
 #: "grpc.service_config": round_robin over every address the target resolves
 #: to (a Kubernetes headless Service, dns:///hookguard-headless.NS.svc:50051,
@@ -64,6 +73,17 @@ class Verdict:
     decision_id: str = ""
     detail: str = ""
     error: Optional[str] = None
+    resolved_by: str = "OWNER_SOURCE_UNSPECIFIED"  # an OwnerSource name: where owner_id came from
+    delivery_key: str = ""  # the same for every delivery of one event: deduplicate on it
+    shadow_decision: str = "DECISION_UNSPECIFIED"  # shadow mode: what enforcement would decide
+    shadow_reason: str = "DENY_REASON_UNSPECIFIED"  # shadow mode: why enforcement would deny
+
+    @property
+    def shadow_deny(self) -> bool:
+        """True for the ALLOW of a profile in shadow mode that enforcement
+        would have denied (`shadow_reason` says why): log it, do not block.
+        `owner_id` is then set only if the checks really found an owner."""
+        return self.allowed and self.shadow_decision == "DECISION_DENY"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -153,7 +173,11 @@ def verdict_from_response(resp: pb.AuthorizeWebhookResponse) -> Verdict:
         key_id=resp.key_id,
         message_id=resp.message_id,
         decision_id=resp.decision_id,
-        detail=resp.detail)
+        detail=resp.detail,
+        resolved_by=pb.OwnerSource.Name(resp.resolved_by),
+        delivery_key=resp.delivery_key,
+        shadow_decision=pb.Decision.Name(resp.shadow_decision),
+        shadow_reason=pb.DenyReason.Name(resp.shadow_reason))
 
 
 def verdict_from_error(err: BaseException) -> Verdict:

@@ -1,104 +1,237 @@
 """Django integration: a view decorator and a middleware that ask hookguard
-before a webhook view runs.
+before a webhook view runs. Both work in sync and async views, under WSGI and
+ASGI, with Django's default MIDDLEWARE (CsrfViewMiddleware included).
 
-Both read `request.body` (the raw bytes; Django caches them, so the view can
-read them again) before anything parses it. On ALLOW the view runs with
-`request.hookguard_owner_id` (and `request.hookguard_verdict`) set; on deny the
-view does not run and the response has the verdict's HTTP status; when
-hookguard cannot be asked, 503.
+Both read the raw body (up to HOOKGUARD_MAX_BODY_BYTES; a larger body is
+answered 413) before anything parses it, and leave it in `request.body` for
+the view. On ALLOW the view runs with `request.hookguard_owner_id` and
+`request.hookguard_verdict` set; on deny the view does not run and the
+response has the verdict's HTTP status, the reason as text and the decision
+id in the `Hookguard-Decision-Id` header; when hookguard cannot be asked, 503
+"hookguard unavailable". A profile in shadow mode is let through (its would-be
+deny is logged on the "hookguard_client" logger).
 
-Settings (used when no client is passed): HOOKGUARD_TARGET ("host:port"),
+Settings: HOOKGUARD_TARGET ("host:port" or "dns:///name:port"),
 HOOKGUARD_TIMEOUT (seconds, default 0.5), HOOKGUARD_TLS_CA / HOOKGUARD_TLS_CERT /
-HOOKGUARD_TLS_KEY (PEM file paths), HOOKGUARD_PROFILE, and for the middleware
-HOOKGUARD_PATHS (a list of path prefixes to guard).
+HOOKGUARD_TLS_KEY (PEM file paths), HOOKGUARD_PROFILE, HOOKGUARD_MAX_BODY_BYTES
+(default 4 MiB, the server's default), HOOKGUARD_ON_DENY (a callable, or its
+dotted path, called as on_deny(request, verdict) for every webhook not let
+through), HOOKGUARD_CLIENT (a client object to use instead of the one built
+from HOOKGUARD_TARGET: a test double in the app's tests), and for the
+middleware HOOKGUARD_PATHS (a list of path prefixes to guard).
 """
 from __future__ import annotations
 
 import functools
+import io
 import threading
-from typing import Callable, Optional
+from typing import Any, Callable, Optional
 
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from django.views.decorators.csrf import csrf_exempt
+from django.utils.module_loading import import_string
 
-from ._core import DEFAULT_TIMEOUT_S, TlsOptions, Verdict
-from .client import HookguardClient
+from ._core import DEFAULT_MAX_BODY_BYTES, DEFAULT_TIMEOUT_S, TlsOptions, Verdict
+from ._framework import (OnDeny, authorize_async, body_too_large_text, call_on_deny,
+                         deny_headers, deny_text, note_allowed)
+from .client import AsyncHookguardClient, HookguardClient
 
 _default_client: Optional[HookguardClient] = None
+_default_async_client: Optional[AsyncHookguardClient] = None
 _default_lock = threading.Lock()
 
 
-def default_client() -> HookguardClient:
-    """The process-wide client built from settings (created on first use)."""
+def _client_args() -> tuple:
+    tls = None
+    if any(getattr(settings, k, None) for k in ("HOOKGUARD_TLS_CA", "HOOKGUARD_TLS_CERT")):
+        tls = TlsOptions.from_files(getattr(settings, "HOOKGUARD_TLS_CA", None),
+                                    getattr(settings, "HOOKGUARD_TLS_CERT", None),
+                                    getattr(settings, "HOOKGUARD_TLS_KEY", None))
+    return settings.HOOKGUARD_TARGET, {
+        "tls": tls, "timeout": getattr(settings, "HOOKGUARD_TIMEOUT", DEFAULT_TIMEOUT_S)}
+
+
+def default_client() -> Any:
+    """settings.HOOKGUARD_CLIENT if set, else the process-wide client built
+    from the settings (created on first use)."""
     global _default_client
+    override = getattr(settings, "HOOKGUARD_CLIENT", None)
+    if override is not None:
+        return override
     with _default_lock:
         if _default_client is None:
-            tls = None
-            if any(getattr(settings, k, None) for k in ("HOOKGUARD_TLS_CA", "HOOKGUARD_TLS_CERT")):
-                tls = TlsOptions.from_files(getattr(settings, "HOOKGUARD_TLS_CA", None),
-                                            getattr(settings, "HOOKGUARD_TLS_CERT", None),
-                                            getattr(settings, "HOOKGUARD_TLS_KEY", None))
-            _default_client = HookguardClient(
-                settings.HOOKGUARD_TARGET, tls=tls,
-                timeout=getattr(settings, "HOOKGUARD_TIMEOUT", DEFAULT_TIMEOUT_S))
+            target, kwargs = _client_args()
+            _default_client = HookguardClient(target, **kwargs)
         return _default_client
 
 
-def check_request(request: HttpRequest, client: Optional[HookguardClient] = None,
-                  profile: Optional[str] = None,
-                  expected_owner_id: Optional[Callable[[HttpRequest], str]] = None) -> Verdict:
-    """Asks hookguard about a Django request; sets the request attributes on ALLOW."""
-    client = client or default_client()
-    verdict = client.authorize_webhook(
-        request.body, request.headers.items(),
-        profile=profile if profile is not None else getattr(settings, "HOOKGUARD_PROFILE", ""),
-        expected_owner_id=expected_owner_id(request) if expected_owner_id else "",
-        method=request.method or "")
-    if verdict.allowed:
-        request.hookguard_owner_id = verdict.owner_id
-        request.hookguard_verdict = verdict
-    return verdict
+def default_async_client() -> Any:
+    """As default_client, for async views and the middleware under ASGI."""
+    global _default_async_client
+    override = getattr(settings, "HOOKGUARD_CLIENT", None)
+    if override is not None:
+        return override
+    with _default_lock:
+        if _default_async_client is None:
+            target, kwargs = _client_args()
+            _default_async_client = AsyncHookguardClient(target, **kwargs)
+        return _default_async_client
+
+
+def read_body(request: HttpRequest, limit: int) -> Optional[bytes]:
+    """The raw body, or None when it is longer than `limit` bytes.
+
+    `request.body` refuses a body over DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB by
+    default) with a 400. On a guarded route hookguard's limit applies
+    instead: the stream is read here and the bytes kept where `request.body`
+    keeps them (as HttpRequest.body itself does), so the view reads
+    `request.body` and `request.POST` as usual.
+    """
+    if hasattr(request, "_body"):  # read before (another middleware)
+        return request.body if len(request.body) <= limit else None
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    if length > limit:
+        return None
+    body = request.read(limit + 1)
+    if len(body) > limit:
+        return None
+    request._body = body
+    request._stream = io.BytesIO(body)
+    return body
 
 
 def deny_response(verdict: Verdict) -> HttpResponse:
-    text = verdict.error and "hookguard unavailable" or verdict.reason
-    return HttpResponse(text, status=verdict.http_status, content_type="text/plain")
+    return HttpResponse(deny_text(verdict), status=verdict.http_status,
+                        content_type="text/plain", headers=deny_headers(verdict))
 
 
-def hookguard_webhook(view=None, *, client: Optional[HookguardClient] = None,
-                      profile: Optional[str] = None,
-                      expected_owner_id: Optional[Callable[[HttpRequest], str]] = None):
-    """Decorates a webhook view (also CSRF-exempts it: the platform has no token).
+class _Guard:
+    """One guarded route or prefix; settings not given here are read on each
+    request (so override_settings works in tests)."""
+
+    def __init__(self, client: Any = None, profile: Optional[str] = None,
+                 expected_owner_id: Optional[Callable[[HttpRequest], str]] = None,
+                 on_deny: Optional[OnDeny] = None, max_body_bytes: Optional[int] = None) -> None:
+        self.client = client
+        self.profile = profile
+        self.expected_owner_id = expected_owner_id
+        self.on_deny = on_deny
+        self.max_body_bytes = max_body_bytes
+
+    def check(self, request: HttpRequest) -> Optional[HttpResponse]:
+        """None to let the request through, else the answer."""
+        body = self._body(request)
+        if isinstance(body, HttpResponse):
+            return body
+        verdict = (self.client or default_client()).authorize_webhook(body, **self._args(request))
+        return self._answer(request, verdict)
+
+    async def acheck(self, request: HttpRequest) -> Optional[HttpResponse]:
+        body = self._body(request)
+        if isinstance(body, HttpResponse):
+            return body
+        verdict = await authorize_async(self.client or default_async_client(), body,
+                                        **self._args(request))
+        return self._answer(request, verdict)
+
+    def _body(self, request: HttpRequest):
+        limit = self.max_body_bytes or getattr(settings, "HOOKGUARD_MAX_BODY_BYTES",
+                                               DEFAULT_MAX_BODY_BYTES)
+        body = read_body(request, limit)
+        if body is None:
+            return HttpResponse(body_too_large_text(limit), status=413, content_type="text/plain")
+        return body
+
+    def _args(self, request: HttpRequest) -> dict:
+        profile = self.profile
+        if profile is None:
+            profile = getattr(settings, "HOOKGUARD_PROFILE", "")
+        return {"headers": request.headers.items(), "profile": profile,
+                "expected_owner_id": self.expected_owner_id(request) if self.expected_owner_id
+                else "",
+                "method": request.method or ""}
+
+    def _answer(self, request: HttpRequest, verdict: Verdict) -> Optional[HttpResponse]:
+        if verdict.allowed:
+            note_allowed(verdict)
+            request.hookguard_owner_id = verdict.owner_id
+            request.hookguard_verdict = verdict
+            # The platform sends no CSRF token: its signature, just checked,
+            # stands in for it. Only this request skips CsrfViewMiddleware.
+            request._dont_enforce_csrf_checks = True
+            return None
+        on_deny = self.on_deny or getattr(settings, "HOOKGUARD_ON_DENY", None)
+        call_on_deny(import_string(on_deny) if isinstance(on_deny, str) else on_deny,
+                     request, verdict)
+        return deny_response(verdict)
+
+
+def hookguard_webhook(view=None, *, client: Any = None, profile: Optional[str] = None,
+                      expected_owner_id: Optional[Callable[[HttpRequest], str]] = None,
+                      on_deny: Optional[OnDeny] = None, max_body_bytes: Optional[int] = None):
+    """Decorates a webhook view, sync or async, and CSRF-exempts it (the
+    platform has no token). For an async view pass an AsyncHookguardClient
+    (the default one is built from the settings).
 
         @hookguard_webhook
         def vapi_webhook(request):
             owner = request.hookguard_owner_id
     """
     def decorate(fn):
-        @csrf_exempt
-        @functools.wraps(fn)
-        def wrapper(request, *args, **kwargs):
-            verdict = check_request(request, client, profile, expected_owner_id)
-            if not verdict.allowed:
-                return deny_response(verdict)
-            return fn(request, *args, **kwargs)
+        guard = _Guard(client, profile, expected_owner_id, on_deny, max_body_bytes)
+        if iscoroutinefunction(fn):
+            @functools.wraps(fn)
+            async def wrapper(request, *args, **kwargs):
+                denied = await guard.acheck(request)
+                return denied if denied is not None else await fn(request, *args, **kwargs)
+        else:
+            @functools.wraps(fn)
+            def wrapper(request, *args, **kwargs):
+                denied = guard.check(request)
+                return denied if denied is not None else fn(request, *args, **kwargs)
+        # As django.views.decorators.csrf.csrf_exempt does (which wraps async
+        # views only from Django 5.0 on).
+        wrapper.csrf_exempt = True
         return wrapper
     return decorate(view) if view is not None else decorate
 
 
 class HookguardMiddleware:
-    """Guards every request whose path starts with one of settings.HOOKGUARD_PATHS.
-    Place it before any middleware that reads request.POST."""
+    """Guards every request whose path starts with one of
+    settings.HOOKGUARD_PATHS. Anywhere in MIDDLEWARE: it runs before any
+    view-level middleware (CsrfViewMiddleware exempts only the requests it
+    let through). Sync and async: under ASGI it uses AsyncHookguardClient."""
 
-    def __init__(self, get_response, client: Optional[HookguardClient] = None):
+    sync_capable = True
+    async_capable = True
+
+    def __init__(self, get_response, client: Any = None):
         self.get_response = get_response
-        self.client = client
         self.paths = tuple(getattr(settings, "HOOKGUARD_PATHS", ()))
+        self.guard = _Guard(client)
+        self.async_mode = iscoroutinefunction(get_response)
+        if self.async_mode:
+            markcoroutinefunction(self)
+
+    def _guards(self, request: HttpRequest) -> bool:
+        return bool(self.paths) and request.path.startswith(self.paths)
 
     def __call__(self, request: HttpRequest):
-        if self.paths and request.path.startswith(self.paths):
-            verdict = check_request(request, self.client)
-            if not verdict.allowed:
-                return deny_response(verdict)
+        if self.async_mode:
+            return self.__acall__(request)
+        if self._guards(request):
+            denied = self.guard.check(request)
+            if denied is not None:
+                return denied
         return self.get_response(request)
+
+    async def __acall__(self, request: HttpRequest):
+        if self._guards(request):
+            denied = await self.guard.acheck(request)
+            if denied is not None:
+                return denied
+        return await self.get_response(request)

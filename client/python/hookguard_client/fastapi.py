@@ -8,36 +8,72 @@ runs.
         event = await request.json()       # the body is cached: readable again
         handle(event, owner_id=verdict.owner_id)
 
-It reads `await request.body()` (the raw bytes) before anything parses it. On
-deny it raises HTTPException with the verdict's HTTP status (the endpoint does
-not run); when hookguard cannot be asked, 503. On ALLOW it also sets
-`request.state.hookguard_owner_id`.
+It reads the raw body (up to `max_body_bytes`, default 4 MiB as the server;
+a larger body is answered 413) before anything parses it. On deny it raises
+HTTPException with the verdict's HTTP status, the reason as detail and the
+decision id in the `Hookguard-Decision-Id` header (the endpoint does not
+run); when hookguard cannot be asked, 503 "hookguard unavailable". On ALLOW
+it also sets `request.state.hookguard_owner_id`. A profile in shadow mode is
+let through (its would-be deny is logged on the "hookguard_client" logger).
 """
 from __future__ import annotations
 
-from typing import Callable, Optional
+from typing import Any, Callable, Optional
 
 from fastapi import HTTPException, Request
 
-from ._core import Verdict
-from .client import AsyncHookguardClient
+from ._core import DEFAULT_MAX_BODY_BYTES, Verdict
+from ._framework import (OnDeny, authorize_async, body_too_large_text, call_on_deny,
+                         deny_headers, deny_text, note_allowed)
+
+
+async def read_body(request: Request, limit: int) -> Optional[bytes]:
+    """The raw body, or None when it is longer than `limit` bytes. Kept where
+    `request.body()` caches it, so the endpoint can read it again."""
+    try:
+        if int(request.headers.get("content-length") or 0) > limit:
+            return None
+    except ValueError:
+        pass
+    if hasattr(request, "_body"):  # read before (FastAPI does for body parameters)
+        body = request._body
+    else:
+        chunks, size = [], 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                return None
+            chunks.append(chunk)
+        body = request._body = b"".join(chunks)
+    return body if len(body) <= limit else None
 
 
 class HookguardDependency:
-    def __init__(self, client: AsyncHookguardClient, *, profile: str = "",
-                 expected_owner_id: Optional[Callable[[Request], str]] = None) -> None:
+    """`client` is an AsyncHookguardClient (or a test double). `on_deny(request,
+    verdict)` is called for every webhook not let through."""
+
+    def __init__(self, client: Any, *, profile: str = "",
+                 expected_owner_id: Optional[Callable[[Request], str]] = None,
+                 on_deny: Optional[OnDeny] = None,
+                 max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> None:
         self.client = client
         self.profile = profile
         self.expected_owner_id = expected_owner_id
+        self.on_deny = on_deny
+        self.max_body_bytes = max_body_bytes
 
     async def __call__(self, request: Request) -> Verdict:
-        body = await request.body()
-        verdict = await self.client.authorize_webhook(
-            body, request.headers.items(), profile=self.profile,
+        body = await read_body(request, self.max_body_bytes)
+        if body is None:
+            raise HTTPException(status_code=413, detail=body_too_large_text(self.max_body_bytes))
+        verdict = await authorize_async(
+            self.client, body, request.headers.items(), profile=self.profile,
             expected_owner_id=self.expected_owner_id(request) if self.expected_owner_id else "",
             method=request.method)
         if not verdict.allowed:
-            raise HTTPException(status_code=verdict.http_status,
-                                detail="hookguard unavailable" if verdict.error else verdict.reason)
+            call_on_deny(self.on_deny, request, verdict)
+            raise HTTPException(status_code=verdict.http_status, detail=deny_text(verdict),
+                                headers=deny_headers(verdict) or None)
+        note_allowed(verdict)
         request.state.hookguard_owner_id = verdict.owner_id
         return verdict

@@ -64,6 +64,26 @@ def test_authorization_allowed_passes_request_through(fake):
     assert (service.seen.profile, service.seen.expected_owner_id) == ("vapi", "1")
 
 
+def test_shadow_and_resolution_fields_are_passed_on(fake):
+    _, target = fake(lambda r: pb.AuthorizeWebhookResponse(
+        decision=pb.DECISION_ALLOW, http_status=200, decision_id="d-1",
+        resolved_by=pb.OWNER_SOURCE_PHONE_NUMBER, delivery_key="k-1",
+        shadow_decision=pb.DECISION_DENY, shadow_reason=pb.DENY_REASON_OWNER_CONFLICT))
+    with HookguardClient(target) as client:
+        v = client.authorize_webhook(b"{}", {})
+    assert (v.allowed, v.http_status, v.resolved_by, v.delivery_key) == (
+        True, 200, "OWNER_SOURCE_PHONE_NUMBER", "k-1")
+    assert (v.shadow_decision, v.shadow_reason, v.shadow_deny) == (
+        "DECISION_DENY", "DENY_REASON_OWNER_CONFLICT", True)
+
+
+def test_enforce_mode_is_no_shadow_deny(fake):
+    service, target = fake(allow)
+    with HookguardClient(target) as client:
+        v = client.authorize_webhook(b"{}", {})
+    assert (v.shadow_decision, v.shadow_deny) == ("DECISION_UNSPECIFIED", False)
+
+
 def test_authorization_denied_mirrors_http_status(fake):
     _, target = fake(lambda r: pb.AuthorizeWebhookResponse(
         decision=pb.DECISION_DENY, reason=pb.DENY_REASON_CALL_NOT_FOUND, http_status=404, owner_id="2"))

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import os
 import sys
 from pathlib import Path
@@ -32,6 +34,22 @@ def vector():
         body = base64.b64decode(v["body_base64"]) if "body_base64" in v else v["body"].encode()
         return body, dict(v["headers"]), v["expect"]
     return get
+
+
+@pytest.fixture(scope="session")
+def signed_report():
+    """An end-of-call report for alice's call (allowed) of exactly `size`
+    bytes, signed with the contract's secret for the default profile."""
+    secret = live.vectors()["secrets_env"]["HOOKGUARD_CONTRACT_SECRET"].encode()
+
+    def make(size: int):
+        head = (b'{"message":{"type":"end-of-call-report","call":{"id":"call_alice_1",'
+                b'"assistantId":"asst_alice"},"transcript":"')
+        tail = b'"}}'
+        body = head + b"a" * (size - len(head) - len(tail)) + tail
+        return body, {"x-vapi-signature": hmac.new(secret, body, hashlib.sha256).hexdigest(),
+                      "content-type": "application/json"}
+    return make
 
 
 @pytest.fixture

@@ -11,21 +11,38 @@ settings.configure(
     SECRET_KEY="test-only",
     ALLOWED_HOSTS=["*"],
     ROOT_URLCONF=__name__,
-    MIDDLEWARE=["hookguard_client.django.HookguardMiddleware"],
+    DATABASES={"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}},
+    # What `django-admin startproject` writes (CSRF included), plus hookguard.
+    INSTALLED_APPS=["django.contrib.admin", "django.contrib.auth", "django.contrib.contenttypes",
+                    "django.contrib.sessions", "django.contrib.messages",
+                    "django.contrib.staticfiles"],
+    MIDDLEWARE=[
+        "django.middleware.security.SecurityMiddleware",
+        "django.contrib.sessions.middleware.SessionMiddleware",
+        "django.middleware.common.CommonMiddleware",
+        "django.middleware.csrf.CsrfViewMiddleware",
+        "django.contrib.auth.middleware.AuthenticationMiddleware",
+        "django.contrib.messages.middleware.MessageMiddleware",
+        "django.middleware.clickjacking.XFrameOptionsMiddleware",
+        "hookguard_client.django.HookguardMiddleware",
+    ],
     HOOKGUARD_TARGET="set-by-the-fixture:0",
+    HOOKGUARD_TIMEOUT=5,
     HOOKGUARD_PATHS=["/mw/"],
 )
 django.setup()
 
+import asyncio  # noqa: E402
 import json  # noqa: E402
 
 import pytest  # noqa: E402
 from django.http import JsonResponse  # noqa: E402
-from django.test import Client  # noqa: E402
+from django.test import AsyncClient, Client  # noqa: E402
 from django.urls import path  # noqa: E402
+from django.views.decorators.csrf import csrf_exempt  # noqa: E402
 
 import hookguard_client.django as hg_django  # noqa: E402
-from hookguard_client import HookguardClient  # noqa: E402
+from hookguard_client import DEFAULT_MAX_BODY_BYTES, HookguardClient  # noqa: E402
 from hookguard_client.django import hookguard_webhook  # noqa: E402
 
 handled: list = []
@@ -40,6 +57,15 @@ def vapi_webhook(request):
 # --- end -----------------------------------------------------------------------
 
 
+# --- docs/clients.md: Django async ---------------------------------------------
+@hookguard_webhook
+async def vapi_webhook_async(request):
+    event = json.loads(request.body)            # runs only for an allowed webhook
+    handled.append((request.hookguard_owner_id, event["message"]["type"]))
+    return JsonResponse({"ok": True})
+# --- end -----------------------------------------------------------------------
+
+
 def plain_view(request):
     handled.append((getattr(request, "hookguard_owner_id", None), "mw"))
     return JsonResponse({"ok": True})
@@ -48,12 +74,14 @@ def plain_view(request):
 UNREACHABLE: dict = {}
 
 
+@csrf_exempt  # the decorator inside exempts only the view it makes
 def unreachable_view(request):
     return hookguard_webhook(client=UNREACHABLE["client"])(plain_view)(request)
 
 
 urlpatterns = [
     path("webhooks/vapi", vapi_webhook),
+    path("webhooks/vapi-async", vapi_webhook_async),
     path("mw/webhook", plain_view),
     path("down/webhook", unreachable_view),
 ]
@@ -62,36 +90,61 @@ urlpatterns = [
 @pytest.fixture(autouse=True)
 def live(hookguard_target, unreachable_target):
     settings.HOOKGUARD_TARGET = hookguard_target
-    hg_django._default_client = None
+    hg_django._default_client = hg_django._default_async_client = None
     UNREACHABLE["client"] = HookguardClient(unreachable_target, timeout=0.3)
     handled.clear()
     yield
     UNREACHABLE["client"].close()
 
 
-def post(url, body, headers):
+def post(url, body, headers, asgi=False):
+    """As the platform posts: no CSRF cookie or token; CSRF enforced."""
     headers = {k: v for k, v in headers.items() if k.lower() != "content-type"}
-    return Client().post(url, data=body, content_type="application/json", headers=headers)
+    if asgi:
+        return asyncio.run(AsyncClient(enforce_csrf_checks=True).post(
+            url, data=body, content_type="application/json", headers=headers))
+    return Client(enforce_csrf_checks=True).post(url, data=body, content_type="application/json",
+                                                 headers=headers)
 
 
-def test_allowed_webhook_runs_view_with_owner(vector):
+ROUTES = ["/webhooks/vapi", "/webhooks/vapi-async", "/mw/webhook"]
+
+
+@pytest.mark.parametrize("asgi", [False, True], ids=["wsgi", "asgi"])
+@pytest.mark.parametrize("route", ROUTES)
+def test_allowed_webhook_runs_view_with_owner(vector, route, asgi):
     body, headers, _ = vector("allow_message_shape")
-    resp = post("/webhooks/vapi", body, headers)
+    resp = post(route, body, headers, asgi)
     assert resp.status_code == 200, resp.content
-    assert handled == [("1", "status-update")]
+    assert handled == [("1", "mw" if route.startswith("/mw/") else "status-update")]
 
 
-def test_cross_user_attack_is_403_and_view_not_run(vector):
+@pytest.mark.parametrize("asgi", [False, True], ids=["wsgi", "asgi"])
+@pytest.mark.parametrize("route", ROUTES)
+def test_cross_user_attack_is_403_with_decision_id_and_view_not_run(vector, route, asgi):
     body, headers, expect = vector("threat1_cross_user_assistant")
-    resp = post("/webhooks/vapi", body, headers)
+    resp = post(route, body, headers, asgi)
     assert resp.status_code == expect["http_status"] == 403
+    assert resp.content == b"DENY_REASON_ASSISTANT_MISMATCH"
+    assert len(resp["Hookguard-Decision-Id"]) > 8
     assert handled == []
 
 
-def test_forged_signature_is_401(vector):
+@pytest.mark.parametrize("route", ROUTES)
+def test_forged_signature_is_401(vector, route):
     body, headers, _ = vector("threat5_other_secret")
-    assert post("/webhooks/vapi", body, headers).status_code == 401
+    assert post(route, body, headers).status_code == 401
     assert handled == []
+
+
+@pytest.mark.parametrize("asgi", [False, True], ids=["wsgi", "asgi"])
+@pytest.mark.parametrize("route", ROUTES)
+def test_body_limit_boundary_matches_the_server(signed_report, route, asgi):
+    body, headers = signed_report(DEFAULT_MAX_BODY_BYTES)
+    assert post(route, body, headers, asgi).status_code == 200
+    body, headers = signed_report(DEFAULT_MAX_BODY_BYTES + 1)
+    assert post(route, body, headers, asgi).status_code == 413
+    assert len(handled) == 1
 
 
 def test_middleware_guards_configured_paths(vector):
@@ -105,5 +158,5 @@ def test_middleware_guards_configured_paths(vector):
 def test_unreachable_server_is_503(vector):
     body, headers, _ = vector("allow_message_shape")
     resp = post("/down/webhook", body, headers)
-    assert resp.status_code == 503
+    assert (resp.status_code, resp.content) == (503, b"hookguard unavailable")
     assert handled == []

@@ -6,7 +6,7 @@ import pytest
 from fastapi import Depends, FastAPI, Request
 from fastapi.testclient import TestClient
 
-from hookguard_client import AsyncHookguardClient, Verdict
+from hookguard_client import DEFAULT_MAX_BODY_BYTES, AsyncHookguardClient, Verdict
 from hookguard_client.fastapi import HookguardDependency
 
 handled: list = []
@@ -52,6 +52,21 @@ def test_attacks_get_contract_status_and_endpoint_not_run(hookguard_target, vect
     assert handled == []
 
 
+def test_deny_carries_the_decision_id(hookguard_target, vector):
+    body, headers, _ = vector("threat8_assistant_owned_by_other_user")
+    with TestClient(make_app(hookguard_target)) as tc:
+        resp = post(tc, body, headers)
+    assert (resp.status_code, resp.json()) == (403, {"detail": "DENY_REASON_ASSISTANT_OWNER_MISMATCH"})
+    assert len(resp.headers["Hookguard-Decision-Id"]) > 8
+
+
+def test_body_limit_boundary_matches_the_server(hookguard_target, signed_report):
+    with TestClient(make_app(hookguard_target)) as tc:
+        assert post(tc, *signed_report(DEFAULT_MAX_BODY_BYTES)).status_code == 200
+        assert post(tc, *signed_report(DEFAULT_MAX_BODY_BYTES + 1)).status_code == 413
+    assert handled == [("1", "end-of-call-report")]
+
+
 def test_unreachable_server_is_503(unreachable_target, vector):
     body, headers, _ = vector("allow_message_shape")
     app = FastAPI()
@@ -63,5 +78,6 @@ def test_unreachable_server_is_503(unreachable_target, vector):
         return {"ok": True}
 
     with TestClient(app) as tc:
-        assert post(tc, body, headers).status_code == 503
+        resp = post(tc, body, headers)
+    assert (resp.status_code, resp.json()) == (503, {"detail": "hookguard unavailable"})
     assert handled == []
