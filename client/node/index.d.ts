@@ -11,7 +11,13 @@ export type DenyReason =
   | 'DENY_REASON_ASSISTANT_OWNER_MISMATCH'
   | 'DENY_REASON_PHONE_NUMBER_MISMATCH'
   | 'DENY_REASON_PHONE_NUMBER_OWNER_MISMATCH'
-  | 'DENY_REASON_OWNER_MISMATCH';
+  | 'DENY_REASON_OWNER_MISMATCH'
+  | 'DENY_REASON_OWNER_CONFLICT';
+export type OwnerSource =
+  | 'OWNER_SOURCE_UNSPECIFIED'
+  | 'OWNER_SOURCE_CALL'
+  | 'OWNER_SOURCE_PHONE_NUMBER'
+  | 'OWNER_SOURCE_ASSISTANT';
 export type SignatureResult =
   | 'SIGNATURE_RESULT_UNSPECIFIED'
   | 'SIGNATURE_RESULT_VALID'
@@ -36,6 +42,14 @@ export interface Verdict {
   detail: string;
   /** The gRPC status code's name (e.g. "UNAVAILABLE") when no decision was obtained, else null. */
   error: string | null;
+  /** Where ownerId came from: the call's row, or (no row yet) its phone number or assistant. */
+  resolvedBy: OwnerSource;
+  /** The same for every delivery of one event (retries included): deduplicate on it. */
+  deliveryKey: string;
+  /** Shadow mode: the decision enforcement would have given (DECISION_UNSPECIFIED when enforcing). */
+  shadowDecision: Decision;
+  /** Shadow mode: the reason enforcement would have denied with. */
+  shadowReason: DenyReason;
 }
 
 export interface TlsOptions {
@@ -77,6 +91,12 @@ export class HookguardClient {
   close(): void;
 }
 
+/** True for a shadow-mode ALLOW that enforcement would have denied. */
+export function isShadowDeny(verdict: Verdict): boolean;
+/** 'Hookguard-Decision-Id': the header that carries the decision id of a deny. */
+export const DECISION_ID_HEADER: string;
+/** 4 MiB: the server's default body limit, and the Express middleware's. */
+export const DEFAULT_MAX_BODY_BYTES: number;
 export const DEFAULT_TIMEOUT_MS: number;
 /** The default gRPC service config (JSON): round_robin, UNAVAILABLE retried within the deadline. */
 export const SERVICE_CONFIG: string;

@@ -12,6 +12,13 @@ const protoLoader = require('@grpc/proto-loader');
 const PROTO_ROOT = path.join(__dirname, 'proto');
 const DEFAULT_TIMEOUT_MS = 500;
 const UNAVAILABLE_HTTP_STATUS = 503;
+// The largest body the Express middleware passes on, in bytes: the server's
+// own default limit (hookguard-server --max_body_bytes, 4 MiB). A larger body
+// is answered 413 without asking hookguard.
+const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
+// The response header in which the middleware hands back the decision id of
+// a deny (the same id is in hookguard's audit log line).
+const DECISION_ID_HEADER = 'Hookguard-Decision-Id';
 
 // The gRPC service config every client uses unless channelOptions set
 // 'grpc.service_config': round_robin over every address the target resolves
@@ -84,6 +91,10 @@ function verdictFromResponse(resp) {
     decisionId: resp.decision_id,
     detail: resp.detail,
     error: null,
+    resolvedBy: resp.resolved_by,
+    deliveryKey: resp.delivery_key,
+    shadowDecision: resp.shadow_decision,
+    shadowReason: resp.shadow_reason,
   };
 }
 
@@ -103,7 +114,20 @@ function verdictFromError(err) {
     decisionId: '',
     detail: (err && err.details) || String(err && err.message ? err.message : err),
     error: name,
+    resolvedBy: 'OWNER_SOURCE_UNSPECIFIED',
+    deliveryKey: '',
+    shadowDecision: 'DECISION_UNSPECIFIED',
+    shadowReason: 'DENY_REASON_UNSPECIFIED',
   };
+}
+
+/**
+ * True for the ALLOW of a profile in shadow mode that enforcement would have
+ * denied (verdict.shadowReason says why): log it, do not block. ownerId is
+ * then set only if the checks really found an owner.
+ */
+function isShadowDeny(verdict) {
+  return verdict.allowed && verdict.shadowDecision === 'DECISION_DENY';
 }
 
 class HookguardClient {
@@ -172,6 +196,9 @@ class HookguardClient {
 
 module.exports = {
   HookguardClient,
+  isShadowDeny,
+  DECISION_ID_HEADER,
+  DEFAULT_MAX_BODY_BYTES,
   DEFAULT_TIMEOUT_MS,
   SERVICE_CONFIG,
   UNAVAILABLE_HTTP_STATUS,

@@ -4,7 +4,7 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const grpc = require('@grpc/grpc-js');
-const { HookguardClient, loadPackage, normalizeHeaders } = require('..');
+const { HookguardClient, isShadowDeny, loadPackage, normalizeHeaders } = require('..');
 
 async function fakeServer(impl) {
   let calls = 0;
@@ -60,6 +60,29 @@ test('AuthorizationDenied mirrors the server http_status and hides owner', async
   assert.equal(v.ownerId, '');
   client.close();
   server.forceShutdown();
+});
+
+test('Shadow and resolution fields are passed on', async () => {
+  const { server, target } = await fakeServer((call, cb) => cb(null, {
+    decision: 'DECISION_ALLOW', http_status: 200, decision_id: 'd-1', resolved_by: 'OWNER_SOURCE_ASSISTANT',
+    delivery_key: 'k-1', shadow_decision: 'DECISION_DENY', shadow_reason: 'DENY_REASON_OWNER_CONFLICT' }));
+  const client = new HookguardClient(target);
+  const v = await client.authorizeWebhook(Buffer.from('{}'), {});
+  assert.equal(v.allowed, true);
+  assert.equal(v.resolvedBy, 'OWNER_SOURCE_ASSISTANT');
+  assert.equal(v.deliveryKey, 'k-1');
+  assert.equal(v.shadowDecision, 'DECISION_DENY');
+  assert.equal(v.shadowReason, 'DENY_REASON_OWNER_CONFLICT');
+  assert.equal(isShadowDeny(v), true);
+  const enforced = await fakeServer(allow);
+  const client2 = new HookguardClient(enforced.target);
+  const v2 = await client2.authorizeWebhook(Buffer.from('{}'), {});
+  assert.equal(v2.shadowDecision, 'DECISION_UNSPECIFIED');
+  assert.equal(isShadowDeny(v2), false);
+  client.close();
+  client2.close();
+  server.forceShutdown();
+  enforced.server.forceShutdown();
 });
 
 test('UnspecifiedDecisionIsDeny even with a 200 status', async () => {

@@ -8,12 +8,14 @@ const net = require('node:net');
 const path = require('node:path');
 const { createRequire } = require('node:module');
 
+const crypto = require('node:crypto');
+
 const clientDir = path.join(__dirname, '..', '..', '..', 'client', 'node');
 const express = createRequire(path.join(clientDir, 'package.json'))('express');
-const { HookguardClient } = require(clientDir);
+const { HookguardClient, DEFAULT_MAX_BODY_BYTES } = require(clientDir);
 const { hookguardMiddleware } = require(path.join(clientDir, 'express'));
 
-const { vectors } = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'contract', 'vectors.json'), 'utf8'));
+const { vectors, secrets_env: secretsEnv } = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'contract', 'vectors.json'), 'utf8'));
 const byName = Object.fromEntries(vectors.map((v) => [v.name, v]));
 const target = process.env.HOOKGUARD_TARGET;
 
@@ -40,6 +42,21 @@ async function post(server, name) {
   const body = v.body_base64 !== undefined ? Buffer.from(v.body_base64, 'base64') : Buffer.from(v.body, 'utf8');
   const { port } = server.address();
   return fetch(`http://127.0.0.1:${port}/webhooks/vapi`, { method: 'POST', body, headers: v.headers });
+}
+
+// An end-of-call report for alice's call (allowed) of exactly `size` bytes,
+// signed with the contract's secret for the default profile.
+function signedReport(size) {
+  const head = '{"message":{"type":"end-of-call-report","call":{"id":"call_alice_1","assistantId":"asst_alice"},"transcript":"';
+  const tail = '"}}';
+  const body = Buffer.from(head + 'a'.repeat(size - head.length - tail.length) + tail);
+  const sig = crypto.createHmac('sha256', secretsEnv.HOOKGUARD_CONTRACT_SECRET).update(body).digest('hex');
+  return { body, headers: { 'x-vapi-signature': sig, 'content-type': 'application/json' } };
+}
+
+async function postRaw(server, { body, headers }) {
+  const { port } = server.address();
+  return fetch(`http://127.0.0.1:${port}/webhooks/vapi`, { method: 'POST', body, headers });
 }
 
 async function freePort() {
@@ -84,6 +101,34 @@ test('attacks get the contract status and the handler does not run', async () =>
   }
 });
 
+test('a deny carries the decision id', async () => {
+  const client = new HookguardClient(target);
+  const server = await listen(makeApp(client, []));
+  try {
+    const resp = await post(server, 'threat8_phone_owned_by_other_user');
+    assert.equal(resp.status, 403);
+    assert.equal(await resp.text(), 'DENY_REASON_PHONE_NUMBER_OWNER_MISMATCH');
+    assert.ok(resp.headers.get('hookguard-decision-id').length > 8);
+  } finally {
+    server.close();
+    client.close();
+  }
+});
+
+test('body limit boundary matches the server: 4 MiB passes, one byte more is 413', async () => {
+  const handled = [];
+  const client = new HookguardClient(target, { timeoutMs: 5000 });
+  const server = await listen(makeApp(client, handled));
+  try {
+    assert.equal((await postRaw(server, signedReport(DEFAULT_MAX_BODY_BYTES))).status, 200);
+    assert.equal((await postRaw(server, signedReport(DEFAULT_MAX_BODY_BYTES + 1))).status, 413);
+    assert.deepEqual(handled, [['1', 'end-of-call-report']]);
+  } finally {
+    server.close();
+    client.close();
+  }
+});
+
 test('unreachable hookguard answers 503', async () => {
   const handled = [];
   const client = new HookguardClient(`127.0.0.1:${await freePort()}`, { timeoutMs: 300 });
@@ -91,6 +136,7 @@ test('unreachable hookguard answers 503', async () => {
   try {
     const resp = await post(server, 'allow_message_shape');
     assert.equal(resp.status, 503);
+    assert.equal(await resp.text(), 'hookguard unavailable');
     assert.deepEqual(handled, []);
   } finally {
     server.close();
