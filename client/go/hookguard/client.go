@@ -78,6 +78,23 @@ type Verdict struct {
 	// Err is the RPC error when no decision was obtained (Allowed is then
 	// false and HTTPStatus 503); status.Code(Err) gives its gRPC code.
 	Err error
+	// ResolvedBy says where OwnerID came from: the call's row, or (the app
+	// has no row for the call yet) its phone number or assistant.
+	ResolvedBy pb.OwnerSource
+	// DeliveryKey is the same for every delivery of one event (retries
+	// included): deduplicate on it.
+	DeliveryKey string
+	// ShadowDecision and ShadowReason: in shadow mode, what enforcement
+	// would have decided (DECISION_UNSPECIFIED when enforcing).
+	ShadowDecision pb.Decision
+	ShadowReason   pb.DenyReason
+}
+
+// ShadowDeny is true for the ALLOW of a profile in shadow mode that
+// enforcement would have denied (ShadowReason says why): log it, do not
+// block. OwnerID is then set only if the checks really found an owner.
+func (v Verdict) ShadowDeny() bool {
+	return v.Allowed && v.ShadowDecision == pb.Decision_DECISION_DENY
 }
 
 // Authorizer decides on one webhook. *Client implements it; tests of code
@@ -192,6 +209,8 @@ func verdictFromResponse(resp *pb.AuthorizeWebhookResponse) Verdict {
 		OwnerID: owner, HTTPStatus: code, Signature: resp.GetSignature(),
 		KeyID: resp.GetKeyId(), MessageID: resp.GetMessageId(),
 		DecisionID: resp.GetDecisionId(), Detail: resp.GetDetail(),
+		ResolvedBy: resp.GetResolvedBy(), DeliveryKey: resp.GetDeliveryKey(),
+		ShadowDecision: resp.GetShadowDecision(), ShadowReason: resp.GetShadowReason(),
 	}
 }
 

@@ -1,7 +1,9 @@
 package hookguard
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -202,22 +204,51 @@ type fakeAuthorizer struct {
 
 func (f *fakeAuthorizer) Authorize(_ context.Context, r Request) Verdict { f.seen = r; return f.v }
 
+func TestShadowAndResolutionFieldsArePassedOn(t *testing.T) {
+	c := newFake(t, 0, func(*pb.AuthorizeWebhookRequest) (*pb.AuthorizeWebhookResponse, error) {
+		return &pb.AuthorizeWebhookResponse{Decision: pb.Decision_DECISION_ALLOW, HttpStatus: 200,
+			ResolvedBy: pb.OwnerSource_OWNER_SOURCE_PHONE_NUMBER, DeliveryKey: "k-1",
+			ShadowDecision: pb.Decision_DECISION_DENY, ShadowReason: pb.DenyReason_DENY_REASON_OWNER_CONFLICT}, nil
+	})
+	v := c.Authorize(context.Background(), Request{})
+	if !v.Allowed || v.ResolvedBy != pb.OwnerSource_OWNER_SOURCE_PHONE_NUMBER || v.DeliveryKey != "k-1" ||
+		v.ShadowReason != pb.DenyReason_DENY_REASON_OWNER_CONFLICT || !v.ShadowDeny() {
+		t.Fatalf("verdict %+v", v)
+	}
+	if (Verdict{Allowed: true}).ShadowDeny() {
+		t.Fatal("an enforced ALLOW is no shadow deny")
+	}
+}
+
 func TestMiddleware(t *testing.T) {
 	cases := []struct {
 		name       string
 		v          Verdict
 		wantStatus int
 		wantCalled bool
+		wantBody   string // the answer's text when the handler does not run
+		wantID     string // DecisionIDHeader
+		wantLog    string // in the shadow-mode log
 	}{
-		{"allowed", Verdict{Allowed: true, OwnerID: "7", HTTPStatus: 200}, 200, true},
-		{"denied", Verdict{Reason: pb.DenyReason_DENY_REASON_OWNER_MISMATCH, HTTPStatus: 403}, 403, false},
-		{"unavailable", verdictFromError(status.Error(codes.Unavailable, "x")), 503, false},
+		{name: "allowed", v: Verdict{Allowed: true, OwnerID: "7", HTTPStatus: 200, DecisionID: "d-1"},
+			wantStatus: 200, wantCalled: true},
+		{name: "denied", v: Verdict{Reason: pb.DenyReason_DENY_REASON_OWNER_MISMATCH, HTTPStatus: 403, DecisionID: "d-2"},
+			wantStatus: 403, wantBody: "DENY_REASON_OWNER_MISMATCH", wantID: "d-2"},
+		{name: "unavailable", v: verdictFromError(status.Error(codes.Unavailable, "x")),
+			wantStatus: 503, wantBody: "hookguard unavailable"},
+		{name: "shadow deny", v: Verdict{Allowed: true, OwnerID: "7", HTTPStatus: 200, DecisionID: "d-3",
+			ShadowDecision: pb.Decision_DECISION_DENY, ShadowReason: pb.DenyReason_DENY_REASON_CALL_NOT_FOUND},
+			wantStatus: 200, wantCalled: true, wantLog: "shadow_reason=DENY_REASON_CALL_NOT_FOUND decision_id=d-3"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			fa := &fakeAuthorizer{v: tc.v}
 			called := false
-			h := Middleware(fa, MiddlewareOptions{Profile: "p"})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			var denied []Verdict
+			var logged bytes.Buffer
+			opts := MiddlewareOptions{Profile: "p", OnDeny: func(_ *http.Request, v Verdict) { denied = append(denied, v) },
+				Logger: slog.New(slog.NewTextHandler(&logged, nil))}
+			h := Middleware(fa, opts)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				called = true
 				owner, _ := OwnerID(r.Context())
 				buf := make([]byte, 64)
@@ -234,9 +265,40 @@ func TestMiddleware(t *testing.T) {
 			if string(fa.seen.Body) != `{"a":1}` || fa.seen.Headers["X-Vapi-Signature"] != "sig" || fa.seen.Profile != "p" {
 				t.Fatalf("seen %+v", fa.seen)
 			}
-			if tc.wantCalled && rec.Body.String() != `7:{"a":1}` {
+			if tc.wantCalled && (rec.Body.String() != `7:{"a":1}` || len(denied) != 0) {
 				t.Fatalf("handler saw %q", rec.Body.String())
 			}
+			if !tc.wantCalled && (strings.TrimSpace(rec.Body.String()) != tc.wantBody || len(denied) != 1) {
+				t.Fatalf("answer %q, OnDeny saw %v", rec.Body.String(), denied)
+			}
+			if got := rec.Header().Get(DecisionIDHeader); got != tc.wantID {
+				t.Fatalf("%s %q", DecisionIDHeader, got)
+			}
+			if !strings.Contains(logged.String(), tc.wantLog) || (tc.wantLog == "" && logged.Len() > 0) {
+				t.Fatalf("logged %q", logged.String())
+			}
 		})
+	}
+}
+
+func TestMiddlewareBodyLimit(t *testing.T) {
+	for _, limit := range []int64{DefaultMaxBodyBytes, 10} {
+		fa := &fakeAuthorizer{v: Verdict{Allowed: true, HTTPStatus: 200}}
+		opts := MiddlewareOptions{}
+		if limit != DefaultMaxBodyBytes {
+			opts.MaxBodyBytes = limit
+		}
+		h := Middleware(fa, opts)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+		for _, size := range []int64{limit, limit + 1} {
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, httptest.NewRequest("POST", "/webhook", bytes.NewReader(make([]byte, size))))
+			want := http.StatusOK
+			if size > limit {
+				want = http.StatusRequestEntityTooLarge
+			}
+			if rec.Code != want || (size == limit && int64(len(fa.seen.Body)) != limit) {
+				t.Fatalf("limit %d, body %d: status %d", limit, size, rec.Code)
+			}
+		}
 	}
 }

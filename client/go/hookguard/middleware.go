@@ -3,9 +3,20 @@ package hookguard
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 )
+
+// DefaultMaxBodyBytes is the body limit of Middleware when
+// MiddlewareOptions.MaxBodyBytes is zero: the server's own default
+// (hookguard-server --max_body_bytes, 4 MiB).
+const DefaultMaxBodyBytes = 4 << 20
+
+// DecisionIDHeader is the response header in which Middleware hands back
+// the decision id of a deny (the same id is in hookguard's audit log line).
+const DecisionIDHeader = "Hookguard-Decision-Id"
 
 type ownerKey struct{}
 
@@ -21,23 +32,36 @@ type MiddlewareOptions struct {
 	Profile string
 	// ExpectedOwnerID, if set, names the user the route acts for.
 	ExpectedOwnerID func(*http.Request) string
-	// MaxBodyBytes bounds the body read (default 4 MiB); larger bodies get 413.
+	// MaxBodyBytes bounds the body read (default DefaultMaxBodyBytes); larger
+	// bodies get 413.
 	MaxBodyBytes int64
+	// OnDeny, if set, is called for every webhook not let through (a deny, or
+	// 503 when there was no decision) before the answer is written.
+	OnDeny func(*http.Request, Verdict)
+	// Logger receives the shadow-mode lines (default slog.Default()).
+	Logger *slog.Logger
 }
 
 // Middleware reads the raw body, asks a, and either calls next with the
 // owner id in the context (OwnerID) and the body readable again, or answers
-// the verdict's HTTP status without calling next (503 when no decision).
+// the verdict's HTTP status without calling next: the reason as text and the
+// decision id in DecisionIDHeader, or 503 "hookguard unavailable" when there
+// was no decision. A profile in shadow mode is let through and its would-be
+// deny logged.
 func Middleware(a Authorizer, opts MiddlewareOptions) func(http.Handler) http.Handler {
 	limit := opts.MaxBodyBytes
 	if limit <= 0 {
-		limit = 4 << 20
+		limit = DefaultMaxBodyBytes
+	}
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.Default()
 	}
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 			if err != nil {
-				http.Error(w, "request body unreadable or too large", http.StatusRequestEntityTooLarge)
+				http.Error(w, fmt.Sprintf("request body over %d bytes", limit), http.StatusRequestEntityTooLarge)
 				return
 			}
 			req := Request{Body: body, Headers: HeadersFromHTTP(r.Header), Profile: opts.Profile,
@@ -47,12 +71,22 @@ func Middleware(a Authorizer, opts MiddlewareOptions) func(http.Handler) http.Ha
 			}
 			v := a.Authorize(r.Context(), req)
 			if !v.Allowed {
+				if opts.OnDeny != nil {
+					opts.OnDeny(r, v)
+				}
 				msg := v.Reason.String()
 				if v.Err != nil {
 					msg = "hookguard unavailable"
 				}
+				if v.DecisionID != "" {
+					w.Header().Set(DecisionIDHeader, v.DecisionID)
+				}
 				http.Error(w, msg, v.HTTPStatus)
 				return
+			}
+			if v.ShadowDeny() {
+				logger.Warn("hookguard shadow mode: let through a webhook that enforcement would deny",
+					"shadow_reason", v.ShadowReason.String(), "decision_id", v.DecisionID)
 			}
 			r.Body = io.NopCloser(bytes.NewReader(body))
 			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ownerKey{}, v.OwnerID)))
