@@ -3,6 +3,7 @@ package dev.hookguard.client;
 import dev.hookguard.v1.AuthorizeWebhookResponse;
 import dev.hookguard.v1.Decision;
 import dev.hookguard.v1.DenyReason;
+import dev.hookguard.v1.OwnerSource;
 import dev.hookguard.v1.SignatureResult;
 import io.grpc.Status;
 
@@ -25,10 +26,15 @@ public final class Verdict {
   private final String decisionId;
   private final String detail;
   private final Status.Code error;
+  private final OwnerSource resolvedBy;
+  private final String deliveryKey;
+  private final Decision shadowDecision;
+  private final DenyReason shadowReason;
 
   private Verdict(boolean allowed, Decision decision, DenyReason reason, String ownerId,
       int httpStatus, SignatureResult signature, String keyId, String decisionId, String detail,
-      Status.Code error) {
+      Status.Code error, OwnerSource resolvedBy, String deliveryKey, Decision shadowDecision,
+      DenyReason shadowReason) {
     this.allowed = allowed;
     this.decision = decision;
     this.reason = reason;
@@ -39,6 +45,10 @@ public final class Verdict {
     this.decisionId = decisionId;
     this.detail = detail;
     this.error = error;
+    this.resolvedBy = resolvedBy;
+    this.deliveryKey = deliveryKey;
+    this.shadowDecision = shadowDecision;
+    this.shadowReason = shadowReason;
   }
 
   static Verdict fromResponse(AuthorizeWebhookResponse r) {
@@ -52,14 +62,17 @@ public final class Verdict {
       status = 200;
     }
     return new Verdict(allowed, r.getDecision(), r.getReason(), allowed ? r.getOwnerId() : "",
-        status, r.getSignature(), r.getKeyId(), r.getDecisionId(), r.getDetail(), null);
+        status, r.getSignature(), r.getKeyId(), r.getDecisionId(), r.getDetail(), null,
+        r.getResolvedBy(), r.getDeliveryKey(), r.getShadowDecision(), r.getShadowReason());
   }
 
   static Verdict fromError(Throwable t) {
     Status s = Status.fromThrowable(t);
     return new Verdict(false, Decision.DECISION_UNSPECIFIED, DenyReason.DENY_REASON_UNSPECIFIED,
         "", UNAVAILABLE_HTTP_STATUS, SignatureResult.SIGNATURE_RESULT_UNSPECIFIED, "", "",
-        s.getDescription() == null ? "" : s.getDescription(), s.getCode());
+        s.getDescription() == null ? "" : s.getDescription(), s.getCode(),
+        OwnerSource.OWNER_SOURCE_UNSPECIFIED, "", Decision.DECISION_UNSPECIFIED,
+        DenyReason.DENY_REASON_UNSPECIFIED);
   }
 
   public boolean allowed() { return allowed; }
@@ -74,11 +87,29 @@ public final class Verdict {
   public String detail() { return detail; }
   /** The gRPC status code when no decision was obtained, else null. */
   public Status.Code error() { return error; }
+  /** Where ownerId came from: the call's row, or (no row yet) its phone number or assistant. */
+  public OwnerSource resolvedBy() { return resolvedBy; }
+  /** The same for every delivery of one event (retries included): deduplicate on it. */
+  public String deliveryKey() { return deliveryKey; }
+  /** Shadow mode: the decision enforcement would have given (UNSPECIFIED when enforcing). */
+  public Decision shadowDecision() { return shadowDecision; }
+  /** Shadow mode: the reason enforcement would have denied with. */
+  public DenyReason shadowReason() { return shadowReason; }
+
+  /**
+   * True for the ALLOW of a profile in shadow mode that enforcement would have denied ({@link
+   * #shadowReason()} says why): log it, do not block. {@link #ownerId()} is then set only if the
+   * checks really found an owner.
+   */
+  public boolean shadowDeny() {
+    return allowed && shadowDecision == Decision.DECISION_DENY;
+  }
 
   @Override
   public String toString() {
     return "Verdict{allowed=" + allowed + ", decision=" + decision + ", reason=" + reason
         + ", ownerId=" + ownerId + ", httpStatus=" + httpStatus + ", error=" + error
-        + ", detail=" + detail + "}";
+        + ", decisionId=" + decisionId + ", shadowDecision=" + shadowDecision
+        + ", shadowReason=" + shadowReason + ", detail=" + detail + "}";
   }
 }

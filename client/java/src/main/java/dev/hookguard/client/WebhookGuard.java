@@ -28,11 +28,15 @@ import java.util.concurrent.TimeUnit;
  * }</pre>
  *
  * <p>Fail closed: an RPC error never throws and never allows; it returns a {@link Verdict} with
- * {@code allowed() == false} and {@code httpStatus() == 503}. Thread-safe: share one instance.
+ * {@code allowed() == false} and {@code httpStatus() == 503}. A profile in shadow mode answers
+ * ALLOW; when enforcement would have denied, a warning with the decision id and the shadow reason
+ * goes to the System.Logger "dev.hookguard.client". Thread-safe: share one instance.
  */
 public final class WebhookGuard implements AutoCloseable {
   /** Deadline of one call unless the builder sets another. */
   public static final Duration DEFAULT_TIMEOUT = Duration.ofMillis(500);
+
+  private static final System.Logger LOG = System.getLogger("dev.hookguard.client");
 
   /**
    * The gRPC service config of a channel the builder makes: round_robin over every address the
@@ -94,14 +98,20 @@ public final class WebhookGuard implements AutoCloseable {
             .setBody(ByteString.copyFrom(body == null ? new byte[0] : body))
             .putAllHeaders(headers == null ? Map.of() : headers))
         .build();
+    Verdict v;
     try {
-      return Verdict.fromResponse(
+      v = Verdict.fromResponse(
           stub.withDeadlineAfter(timeout.toNanos(), TimeUnit.NANOSECONDS).authorizeWebhook(request));
     } catch (StatusRuntimeException e) {
       return Verdict.fromError(e);
     } catch (RuntimeException e) {
       return Verdict.fromError(e);
     }
+    if (v.shadowDeny()) {
+      LOG.log(System.Logger.Level.WARNING, "hookguard shadow mode: let through a webhook that"
+          + " enforcement would deny ({0}, decision_id {1})", v.shadowReason(), v.decisionId());
+    }
+    return v;
   }
 
   @Override

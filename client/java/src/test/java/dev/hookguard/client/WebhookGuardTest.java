@@ -9,6 +9,7 @@ import dev.hookguard.v1.AuthorizeWebhookRequest;
 import dev.hookguard.v1.AuthorizeWebhookResponse;
 import dev.hookguard.v1.Decision;
 import dev.hookguard.v1.DenyReason;
+import dev.hookguard.v1.OwnerSource;
 import dev.hookguard.v1.WebhookAuthServiceGrpc;
 import io.grpc.EquivalentAddressGroup;
 import io.grpc.Grpc;
@@ -173,6 +174,49 @@ class WebhookGuardTest {
     assertEquals("1", seen.get().getExpectedOwnerId());
     assertEquals("ab", seen.get().getRequest().getHeadersOrThrow("X-Vapi-Signature"));
     assertEquals(4, seen.get().getRequest().getBody().size());
+  }
+
+  @Test
+  void shadowDenyIsAllowedAndLogged() throws Exception {
+    List<String> logged = new ArrayList<>();
+    java.util.logging.Handler capture = new java.util.logging.Handler() {
+      @Override
+      public void publish(java.util.logging.LogRecord r) {
+        logged.add(java.text.MessageFormat.format(r.getMessage(), r.getParameters()));
+      }
+      @Override
+      public void flush() {}
+      @Override
+      public void close() {}
+    };
+    java.util.logging.Logger.getLogger("dev.hookguard.client").addHandler(capture);
+    try {
+      WebhookGuard g = fake(Duration.ofSeconds(1), req -> AuthorizeWebhookResponse.newBuilder()
+          .setDecision(Decision.DECISION_ALLOW).setHttpStatus(200).setDecisionId("d-s")
+          .setResolvedBy(OwnerSource.OWNER_SOURCE_ASSISTANT).setDeliveryKey("k-1")
+          .setShadowDecision(Decision.DECISION_DENY)
+          .setShadowReason(DenyReason.DENY_REASON_OWNER_CONFLICT).build());
+      Verdict v = g.authorizeWebhook(new byte[0], Map.of());
+      assertTrue(v.allowed());
+      assertEquals(200, v.httpStatus());
+      assertTrue(v.shadowDeny());
+      assertEquals(OwnerSource.OWNER_SOURCE_ASSISTANT, v.resolvedBy());
+      assertEquals("k-1", v.deliveryKey());
+      assertEquals(1, logged.size());
+      assertTrue(logged.get(0).contains("DENY_REASON_OWNER_CONFLICT"), logged.get(0));
+      assertTrue(logged.get(0).contains("d-s"), logged.get(0));
+    } finally {
+      java.util.logging.Logger.getLogger("dev.hookguard.client").removeHandler(capture);
+    }
+  }
+
+  @Test
+  void enforcedAllowIsNoShadowDeny() throws Exception {
+    WebhookGuard g = fake(Duration.ofSeconds(1), req -> AuthorizeWebhookResponse.newBuilder()
+        .setDecision(Decision.DECISION_ALLOW).setHttpStatus(200).build());
+    Verdict v = g.authorizeWebhook(new byte[0], Map.of());
+    assertTrue(v.allowed());
+    assertFalse(v.shadowDeny());
   }
 
   @Test
