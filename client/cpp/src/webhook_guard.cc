@@ -4,6 +4,8 @@
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
 
+#include <iostream>
+
 namespace hookguard {
 
 std::unique_ptr<GrpcWebhookGuard> GrpcWebhookGuard::Create(const std::string& target,
@@ -21,12 +23,22 @@ std::unique_ptr<GrpcWebhookGuard> GrpcWebhookGuard::Create(const std::string& ta
   grpc::ChannelArguments args;
   if (!options.service_config.empty()) args.SetServiceConfigJSON(options.service_config);
   return std::make_unique<GrpcWebhookGuard>(grpc::CreateCustomChannel(target, creds, args),
-                                            options.timeout);
+                                            options.timeout, options.shadow_deny_log);
 }
 
 GrpcWebhookGuard::GrpcWebhookGuard(std::shared_ptr<grpc::ChannelInterface> channel,
-                                   std::chrono::milliseconds timeout)
-    : stub_(v1::WebhookAuthService::NewStub(std::move(channel))), timeout_(timeout) {}
+                                   std::chrono::milliseconds timeout, ShadowDenyLog shadow_deny_log)
+    : stub_(v1::WebhookAuthService::NewStub(std::move(channel))),
+      timeout_(timeout),
+      shadow_deny_log_(std::move(shadow_deny_log)) {}
+
+void LogShadowDeny(const Verdict& verdict) {
+  // One write of a whole line, so that lines of concurrent calls do not mix.
+  std::clog << ("hookguard shadow mode: let through a webhook that enforcement would deny (" +
+                v1::DenyReason_Name(verdict.shadow_reason) + ", decision_id " +
+                verdict.decision_id + ")\n")
+            << std::flush;
+}
 
 Verdict GrpcWebhookGuard::Authorize(const WebhookRequest& request) {
   grpc::ClientContext context;
@@ -34,7 +46,9 @@ Verdict GrpcWebhookGuard::Authorize(const WebhookRequest& request) {
   v1::AuthorizeWebhookResponse response;
   grpc::Status status = stub_->AuthorizeWebhook(&context, ToProto(request), &response);
   if (!status.ok()) return VerdictFromStatus(status);
-  return VerdictFromResponse(response);
+  Verdict verdict = VerdictFromResponse(response);
+  if (verdict.ShadowDeny() && shadow_deny_log_) shadow_deny_log_(verdict);
+  return verdict;
 }
 
 v1::AuthorizeWebhookRequest ToProto(const WebhookRequest& request) {
@@ -66,6 +80,10 @@ Verdict VerdictFromResponse(const v1::AuthorizeWebhookResponse& response) {
   v.message_id = response.message_id();
   v.decision_id = response.decision_id();
   v.detail = response.detail();
+  v.resolved_by = response.resolved_by();
+  v.delivery_key = response.delivery_key();
+  v.shadow_decision = response.shadow_decision();
+  v.shadow_reason = response.shadow_reason();
   return v;
 }
 

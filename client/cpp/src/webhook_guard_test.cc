@@ -10,7 +10,9 @@
 
 #include <atomic>
 #include <functional>
+#include <sstream>
 #include <thread>
+#include <vector>
 
 #include "hookguard/client/mock_webhook_guard.h"
 
@@ -94,6 +96,55 @@ TEST_F(GrpcWebhookGuardTest, AuthorizationDenied) {
   EXPECT_EQ(v.reason, v1::DENY_REASON_PHONE_NUMBER_MISMATCH);
   EXPECT_EQ(v.http_status, 403);
   EXPECT_EQ(v.owner_id, "");
+}
+
+TEST_F(GrpcWebhookGuardTest, ShadowDenyIsAllowedAndLogged) {
+  service_ = std::make_unique<FakeService>([](const auto&, v1::AuthorizeWebhookResponse* r) {
+    r->set_decision(v1::DECISION_ALLOW);
+    r->set_http_status(200);
+    r->set_decision_id("d-s");
+    r->set_resolved_by(v1::OWNER_SOURCE_PHONE_NUMBER);
+    r->set_delivery_key("k-1");
+    r->set_shadow_decision(v1::DECISION_DENY);
+    r->set_shadow_reason(v1::DENY_REASON_OWNER_CONFLICT);
+    return grpc::Status::OK;
+  });
+  int port = 0;
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+  builder.RegisterService(service_.get());
+  server_ = builder.BuildAndStart();
+  std::vector<Verdict> logged;
+  GrpcWebhookGuardOptions options;
+  options.shadow_deny_log = [&logged](const Verdict& v) { logged.push_back(v); };
+  Verdict v = GrpcWebhookGuard::Create("127.0.0.1:" + std::to_string(port), options)->Authorize({});
+  EXPECT_TRUE(v.allowed);
+  EXPECT_EQ(v.http_status, 200);
+  EXPECT_TRUE(v.ShadowDeny());
+  EXPECT_EQ(v.resolved_by, v1::OWNER_SOURCE_PHONE_NUMBER);
+  EXPECT_EQ(v.delivery_key, "k-1");
+  ASSERT_EQ(logged.size(), 1u);
+  EXPECT_EQ(logged[0].shadow_reason, v1::DENY_REASON_OWNER_CONFLICT);
+  EXPECT_EQ(logged[0].decision_id, "d-s");
+}
+
+TEST(LogShadowDeny, WritesReasonAndDecisionId) {
+  Verdict v;
+  v.allowed = true;
+  v.shadow_decision = v1::DECISION_DENY;
+  v.shadow_reason = v1::DENY_REASON_CALL_NOT_FOUND;
+  v.decision_id = "d-9";
+  std::ostringstream out;
+  std::streambuf* old = std::clog.rdbuf(out.rdbuf());
+  LogShadowDeny(v);
+  std::clog.rdbuf(old);
+  EXPECT_THAT(out.str(), testing::HasSubstr("DENY_REASON_CALL_NOT_FOUND, decision_id d-9"));
+}
+
+TEST(Verdict, EnforcedAllowIsNoShadowDeny) {
+  Verdict v;
+  v.allowed = true;
+  EXPECT_FALSE(v.ShadowDeny());
 }
 
 TEST_F(GrpcWebhookGuardTest, UnspecifiedDecisionIsDeny) {

@@ -15,6 +15,7 @@
 #include <grpcpp/support/status.h>
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -49,7 +50,29 @@ struct Verdict {
   // OK when a decision was obtained; otherwise the RPC's status code (and
   // allowed == false, http_status == 503).
   grpc::StatusCode error = grpc::StatusCode::OK;
+  // Where owner_id came from: the call's row, or (the app has no row for the
+  // call yet) its phone number or assistant.
+  v1::OwnerSource resolved_by = v1::OWNER_SOURCE_UNSPECIFIED;
+  // The same for every delivery of one event (retries included): deduplicate
+  // on it.
+  std::string delivery_key;
+  // Shadow mode: what enforcement would have decided (UNSPECIFIED when
+  // enforcing), and why it would have denied.
+  v1::Decision shadow_decision = v1::DECISION_UNSPECIFIED;
+  v1::DenyReason shadow_reason = v1::DENY_REASON_UNSPECIFIED;
+
+  // True for the ALLOW of a profile in shadow mode that enforcement would
+  // have denied (shadow_reason says why): log it, do not block. owner_id is
+  // then set only if the checks really found an owner.
+  bool ShadowDeny() const { return allowed && shadow_decision == v1::DECISION_DENY; }
 };
+
+// Called by GrpcWebhookGuard with every shadow-mode ALLOW that enforcement
+// would have denied. Must be thread-safe.
+using ShadowDenyLog = std::function<void(const Verdict&)>;
+// The default ShadowDenyLog: one line on std::clog with the shadow reason and
+// the decision id (never the body, a header or a secret).
+void LogShadowDeny(const Verdict& verdict);
 
 // The status answered when no decision was obtained.
 inline constexpr int kUnavailableHttpStatus = 503;
@@ -93,6 +116,7 @@ struct GrpcWebhookGuardOptions {
   std::string ca_pem;    // CA of hookguard's certificate; empty: system roots
   std::string cert_pem;  // client certificate chain, for mTLS (with key_pem)
   std::string key_pem;   // client private key, for mTLS
+  ShadowDenyLog shadow_deny_log = LogShadowDeny;  // empty: not logged
 };
 
 // WebhookGuard over gRPC. Thread-safe; share one per process (one channel).
@@ -105,13 +129,17 @@ class GrpcWebhookGuard final : public WebhookGuard {
                                                   const GrpcWebhookGuardOptions& options = {});
   // Uses an existing channel (tests, custom channel arguments).
   GrpcWebhookGuard(std::shared_ptr<grpc::ChannelInterface> channel,
-                   std::chrono::milliseconds timeout = kDefaultTimeout);
+                   std::chrono::milliseconds timeout = kDefaultTimeout,
+                   ShadowDenyLog shadow_deny_log = LogShadowDeny);
 
+  // A shadow-mode ALLOW that enforcement would have denied is returned as the
+  // ALLOW it is, after shadow_deny_log saw it.
   Verdict Authorize(const WebhookRequest& request) override;
 
  private:
   std::unique_ptr<v1::WebhookAuthService::StubInterface> stub_;
   std::chrono::milliseconds timeout_;
+  ShadowDenyLog shadow_deny_log_;
 };
 
 // The request message for `request` (exposed for callers of the raw stub).
