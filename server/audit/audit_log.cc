@@ -122,6 +122,8 @@ std::string AuditLog::ToJson(const audit::v1::AuditRecord& r) {
   AppendField(&out, "grpc_code", r.grpc_code());
   AppendField(&out, "detail", r.detail());
   AppendField(&out, "message_id", r.message_id());
+  AppendField(&out, "resolved_by", r.resolved_by());
+  AppendField(&out, "mode", r.mode());
   out.push_back('}');
   return out;
 }

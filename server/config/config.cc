@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "google/protobuf/util/json_util.h"
+#include "server/ownership/resolve_policy.h"
 #include "server/signature/make_verifier.h"
 
 namespace hookguard {
@@ -127,6 +128,15 @@ absl::Status ValidateConfig(const Config& config) {
       }
     }
     if (absl::Status s = ValidateProfile(p); !s.ok()) return s;
+    if (!p.mode().empty() && p.mode() != kModeEnforce && p.mode() != kModeShadow) {
+      return absl::InvalidArgumentError(absl::StrCat(ProfileLabel(p), ": mode: \"", p.mode(),
+                                                     "\" is neither \"", kModeEnforce, "\" nor \"",
+                                                     kModeShadow, "\""));
+    }
+  }
+  if (absl::StatusOr<ResolvePolicy> policy = ResolvePolicy::Compile(config.ownership().resolve());
+      !policy.ok()) {
+    return policy.status();
   }
   if (config.default_profile().empty()) {
     if (config.profiles_size() > 1) {

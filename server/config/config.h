@@ -1,4 +1,4 @@
-// Loading and checking hookguard-server's --config file (CONTRACT.md s. 5).
+// Loading and checking hookguard-server's --config file (docs/operations.md).
 #ifndef HOOKGUARD_SERVER_CONFIG_CONFIG_H_
 #define HOOKGUARD_SERVER_CONFIG_CONFIG_H_
 
@@ -14,6 +14,10 @@ namespace hookguard {
 
 // The environment variable of the default profile's secret.
 inline constexpr char kDefaultSecretEnv[] = "VAPI_WEBHOOK_SECRET";
+// Profile modes: every check decides the answer, or every check runs and
+// the answer is ALLOW with the would-be decision beside it.
+inline constexpr char kModeEnforce[] = "enforce";
+inline constexpr char kModeShadow[] = "shadow";
 // The name of the profile DefaultConfig() holds.
 inline constexpr char kDefaultProfileName[] = "default";
 
@@ -37,8 +41,9 @@ absl::StatusOr<config::v1::Config> LoadConfigFile(const std::string& path);
 // non-empty and unique; default_profile names one of them (required with
 // more than one profile); every profile has at least one secret ("no webhook
 // secret configured: ..."), each with exactly one of env and file; every
-// profile's options are valid (ValidateProfile). The message names the
-// profile and the field.
+// profile's options are valid (ValidateProfile); mode is empty, "enforce"
+// or "shadow"; ownership.resolve compiles (ResolvePolicy::Compile). The
+// message names the profile and the field.
 absl::Status ValidateConfig(const config::v1::Config& config);
 
 // The secret files of every profile, sorted, without duplicates: the files

@@ -1,5 +1,6 @@
 #include "server/config/profile_set.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -35,11 +36,17 @@ absl::StatusOr<std::shared_ptr<const ProfileSet>> ProfileSet::Build(
         MakeVerifier(profile, std::move(keys));
     if (!verifier.ok()) return verifier.status();
     set->names_.push_back(profile.name());
+    if (profile.mode() == kModeShadow) set->shadow_.push_back(profile.name());
     set->verifiers_.emplace(profile.name(), *std::move(verifier));
   }
   set->default_profile_ =
       config.default_profile().empty() ? config.profiles(0).name() : config.default_profile();
   return std::shared_ptr<const ProfileSet>(std::move(set));
+}
+
+bool ProfileSet::IsShadow(absl::string_view name) const {
+  if (name.empty()) name = default_profile_;
+  return std::find(shadow_.begin(), shadow_.end(), name) != shadow_.end();
 }
 
 const Verifier* ProfileSet::Find(absl::string_view name) const {

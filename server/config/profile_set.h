@@ -35,6 +35,14 @@ class ProfileSet {
   // INVALID_ARGUMENT). Thread-safe.
   const Verifier* Find(absl::string_view name) const;
 
+  // Whether profile `name` (the default profile for an empty name) is in
+  // shadow mode ("mode": "shadow"): its answers are ALLOW with the decision
+  // enforcement would have given beside them. False for an unknown profile.
+  bool IsShadow(absl::string_view name) const;
+
+  // The profiles in shadow mode, in configuration order.
+  const std::vector<std::string>& shadow_profiles() const { return shadow_; }
+
   const std::string& default_profile() const { return default_profile_; }
 
   // The profile names, in configuration order.
@@ -45,6 +53,7 @@ class ProfileSet {
 
   std::string default_profile_;
   std::vector<std::string> names_;
+  std::vector<std::string> shadow_;
   std::map<std::string, std::unique_ptr<const Verifier>, std::less<>> verifiers_;
 };
 

@@ -5,16 +5,28 @@
 #include "absl/strings/str_cat.h"
 #include "server/common/http_status.h"
 #include "server/payload/call_event_parser.h"
+#include "server/signature/delivery_key.h"
 
 namespace hookguard {
 namespace {
 
 // The one place a decision becomes response fields (both response types).
+// In shadow mode the answer is ALLOW (HTTP 200) and the decision goes into
+// shadow_decision / shadow_reason; owner_id and resolved_by stay what the
+// checks found, which is nothing unless they allowed.
 template <typename Response>
-void FillDecision(OwnershipDecision decision, DecisionIdGenerator& ids, Response* response) {
+void FillDecision(OwnershipDecision decision, bool shadow, DecisionIdGenerator& ids,
+                  Response* response) {
+  if (shadow) {
+    response->set_shadow_decision(decision.decision);
+    response->set_shadow_reason(decision.reason);
+    decision.decision = v1::DECISION_ALLOW;
+    decision.reason = v1::DENY_REASON_UNSPECIFIED;
+  }
   response->set_decision(decision.decision);
   response->set_reason(decision.reason);
   response->set_owner_id(std::move(decision.owner_id));
+  response->set_resolved_by(decision.resolved_by);
   response->set_http_status(HttpStatusForDecision(decision.decision, decision.reason));
   response->set_decision_id(ids.Next());
   response->set_detail(std::move(decision.detail));
@@ -28,7 +40,7 @@ WebhookAuthorizer::WebhookAuthorizer(const ProfileHolder& profiles,
     : profiles_(profiles), authorizer_(authorizer), ids_(ids), options_(options) {}
 
 absl::Status WebhookAuthorizer::Verify(const std::string& profile, const v1::HttpRequest& request,
-                                       absl::Time now, VerifyOutcome* outcome) const {
+                                       absl::Time now, VerifyOutcome* outcome, bool* shadow) const {
   if (request.body().size() > options_.max_body_bytes) {
     return absl::ResourceExhaustedError(absl::StrCat("body of ", request.body().size(),
                                                      " bytes is over the limit of ",
@@ -41,6 +53,7 @@ absl::Status WebhookAuthorizer::Verify(const std::string& profile, const v1::Htt
     return absl::InvalidArgumentError(absl::StrCat("unknown profile \"", profile, "\""));
   }
   *outcome = verifier->Verify(request, now);
+  if (shadow != nullptr) *shadow = profiles->IsShadow(profile);
   return absl::OkStatus();
 }
 
@@ -48,9 +61,11 @@ absl::Status WebhookAuthorizer::VerifySignature(const v1::VerifySignatureRequest
                                                 absl::Time now,
                                                 v1::VerifySignatureResponse* response) const {
   VerifyOutcome outcome;
-  if (absl::Status s = Verify(request.profile(), request.request(), now, &outcome); !s.ok()) {
+  if (absl::Status s = Verify(request.profile(), request.request(), now, &outcome, nullptr);
+      !s.ok()) {
     return s;
   }
+  response->set_delivery_key(DeliveryKey(outcome, request.request().body()));
   response->set_result(outcome.result);
   response->set_key_id(std::move(outcome.key_id));
   response->set_message_id(std::move(outcome.message_id));
@@ -62,28 +77,37 @@ absl::Status WebhookAuthorizer::VerifySignature(const v1::VerifySignatureRequest
 
 absl::Status WebhookAuthorizer::AuthorizeCallEvent(const v1::AuthorizeCallEventRequest& request,
                                                    absl::Time deadline,
-                                                   v1::AuthorizeCallEventResponse* response) const {
+                                                   v1::AuthorizeCallEventResponse* response,
+                                                   std::vector<OwnershipStep>* trace) const {
+  // No profile is named: the default profile's mode applies (enforce when
+  // no profile set is held, as in `hookguard explain` of a call event).
+  const std::shared_ptr<const ProfileSet> profiles = profiles_.Get();
+  const bool shadow = profiles != nullptr && profiles->IsShadow("");
   // The caller extracted these ids itself: hold them to the parser's rules
   // before they reach the database.
   if (absl::Status invalid = ValidateCallEvent(request.event()); !invalid.ok()) {
     FillDecision(DenyDecision(v1::DENY_REASON_MALFORMED_EVENT, std::string(invalid.message())),
-                 ids_, response);
+                 shadow, ids_, response);
     return absl::OkStatus();
   }
   absl::StatusOr<OwnershipDecision> decision =
-      authorizer_.Authorize(request.event(), request.expected_owner_id(), deadline);
+      authorizer_.Authorize(request.event(), request.expected_owner_id(), deadline, trace);
   if (!decision.ok()) return decision.status();
-  FillDecision(*std::move(decision), ids_, response);
+  FillDecision(*std::move(decision), shadow, ids_, response);
   return absl::OkStatus();
 }
 
 absl::Status WebhookAuthorizer::AuthorizeWebhook(const v1::AuthorizeWebhookRequest& request,
                                                  absl::Time now, absl::Time deadline,
-                                                 v1::AuthorizeWebhookResponse* response) const {
+                                                 v1::AuthorizeWebhookResponse* response,
+                                                 std::vector<OwnershipStep>* trace) const {
   VerifyOutcome outcome;
-  if (absl::Status s = Verify(request.profile(), request.request(), now, &outcome); !s.ok()) {
+  bool shadow = false;
+  if (absl::Status s = Verify(request.profile(), request.request(), now, &outcome, &shadow);
+      !s.ok()) {
     return s;
   }
+  response->set_delivery_key(DeliveryKey(outcome, request.request().body()));
   response->set_signature(outcome.result);
   response->set_key_id(std::move(outcome.key_id));
   response->set_message_id(std::move(outcome.message_id));
@@ -93,23 +117,23 @@ absl::Status WebhookAuthorizer::AuthorizeWebhook(const v1::AuthorizeWebhookReque
     FillDecision(DenyDecision(v1::DENY_REASON_SIGNATURE_INVALID,
                               absl::StrCat("signature ", v1::SignatureResult_Name(outcome.result),
                                            ": ", outcome.detail)),
-                 ids_, response);
+                 shadow, ids_, response);
     return absl::OkStatus();
   }
 
   absl::StatusOr<v1::CallEvent> event = ParseCallEvent(request.request().body());
   if (!event.ok()) {
     FillDecision(
-        DenyDecision(v1::DENY_REASON_MALFORMED_EVENT, std::string(event.status().message())), ids_,
-        response);
+        DenyDecision(v1::DENY_REASON_MALFORMED_EVENT, std::string(event.status().message())),
+        shadow, ids_, response);
     return absl::OkStatus();
   }
   *response->mutable_event() = *std::move(event);
 
   absl::StatusOr<OwnershipDecision> decision =
-      authorizer_.Authorize(response->event(), request.expected_owner_id(), deadline);
+      authorizer_.Authorize(response->event(), request.expected_owner_id(), deadline, trace);
   if (!decision.ok()) return decision.status();
-  FillDecision(*std::move(decision), ids_, response);
+  FillDecision(*std::move(decision), shadow, ids_, response);
   return absl::OkStatus();
 }
 

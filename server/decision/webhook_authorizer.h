@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
@@ -21,7 +22,10 @@ struct WebhookAuthorizerOptions {
   size_t max_body_bytes = 4 << 20;
 };
 
-// Answers the three RPCs as values. Returned statuses are what is not a
+// Answers the three RPCs as values. A profile in shadow mode ("mode":
+// "shadow") answers every decision as ALLOW / HTTP 200 and puts the decision
+// enforcement would have given in shadow_decision and shadow_reason; errors
+// stay errors. Returned statuses are what is not a
 // decision (INVALID_ARGUMENT for an unknown profile, RESOURCE_EXHAUSTED for
 // an oversized body, and the ownership store's UNAVAILABLE or
 // DEADLINE_EXCEEDED); every decision, allow or deny, is OK with the response
@@ -38,17 +42,24 @@ class WebhookAuthorizer {
                                v1::VerifySignatureResponse* response) const;
 
   // Authorizes an already extracted event; the database is given until
-  // `deadline`.
+  // `deadline`. The default profile's mode applies (no profile is named).
+  // `trace`, when not null, receives the ownership steps of this run
+  // (CallEventAuthorizer::Authorize); left empty when no lookup ran.
   absl::Status AuthorizeCallEvent(const v1::AuthorizeCallEventRequest& request, absl::Time deadline,
-                                  v1::AuthorizeCallEventResponse* response) const;
+                                  v1::AuthorizeCallEventResponse* response,
+                                  std::vector<OwnershipStep>* trace = nullptr) const;
 
-  // Verifies, then (only when VALID) parses, then authorizes.
+  // Verifies, then (only when VALID) parses, then authorizes. `trace` as in
+  // AuthorizeCallEvent.
   absl::Status AuthorizeWebhook(const v1::AuthorizeWebhookRequest& request, absl::Time now,
-                                absl::Time deadline, v1::AuthorizeWebhookResponse* response) const;
+                                absl::Time deadline, v1::AuthorizeWebhookResponse* response,
+                                std::vector<OwnershipStep>* trace = nullptr) const;
 
  private:
+  // Finds the profile and verifies; `*shadow` (when not null) tells whether
+  // the profile is in shadow mode.
   absl::Status Verify(const std::string& profile, const v1::HttpRequest& request, absl::Time now,
-                      VerifyOutcome* outcome) const;
+                      VerifyOutcome* outcome, bool* shadow) const;
 
   const ProfileHolder& profiles_;
   const CallEventAuthorizer& authorizer_;

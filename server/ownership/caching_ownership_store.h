@@ -56,6 +56,13 @@ class CachingOwnershipStore final : public OwnershipStore {
   absl::StatusOr<std::optional<CallOwnership>> FindCall(absl::string_view call_id,
                                                         absl::Time deadline) override;
 
+  // Always the inner store: these lookups run only for events without a
+  // call row (early events), which are rare and must see new rows at once.
+  absl::StatusOr<std::optional<std::string>> FindOwner(OwnerLookup what, absl::string_view id,
+                                                       absl::Time deadline) override {
+    return inner_.FindOwner(what, id, deadline);
+  }
+
   // Always the inner store: health must reflect the database, not the cache.
   absl::Status Ping(absl::Time deadline) override { return inner_.Ping(deadline); }
 

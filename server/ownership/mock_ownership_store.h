@@ -14,6 +14,8 @@ class MockOwnershipStore : public OwnershipStore {
  public:
   MOCK_METHOD(absl::StatusOr<std::optional<CallOwnership>>, FindCall,
               (absl::string_view call_id, absl::Time deadline), (override));
+  MOCK_METHOD(absl::StatusOr<std::optional<std::string>>, FindOwner,
+              (OwnerLookup what, absl::string_view id, absl::Time deadline), (override));
   MOCK_METHOD(absl::Status, Ping, (absl::Time deadline), (override));
 };
 

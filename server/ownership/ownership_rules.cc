@@ -15,30 +15,33 @@ std::string Show(const std::optional<std::string>& value) {
   return value.has_value() ? absl::StrCat("'", *value, "'") : "NULL";
 }
 
-// Records the steps of one ApplyOwnershipRules run, in the order of
-// OwnershipStepNames(). Details are built (by the callables) only when a
-// trace was asked for, so the service's path does no extra work.
+// Records the steps of one run. Details are built (by the callables) only
+// when a trace was asked for, so the service's path does no extra work.
 class Tracer {
  public:
-  explicit Tracer(std::vector<OwnershipStep>* trace) : trace_(trace) {
-    if (trace_ != nullptr) trace_->clear();
-  }
+  // Appends to `trace` (nullptr: records nothing).
+  explicit Tracer(std::vector<OwnershipStep>* trace) : trace_(trace) {}
 
   template <typename DetailFn>
-  void Pass(DetailFn detail) {
-    Add(OwnershipStep::Outcome::kPass, v1::DENY_REASON_UNSPECIFIED, detail);
+  void Pass(const char* name, DetailFn detail) {
+    Add(name, OwnershipStep::Outcome::kPass, v1::DENY_REASON_UNSPECIFIED, detail);
   }
   template <typename DetailFn>
-  void Skip(DetailFn detail) {
-    Add(OwnershipStep::Outcome::kSkipped, v1::DENY_REASON_UNSPECIFIED, detail);
+  void Skip(const char* name, DetailFn detail) {
+    Add(name, OwnershipStep::Outcome::kSkipped, v1::DENY_REASON_UNSPECIFIED, detail);
   }
-  // Records the deciding step (its detail is the decision's) and the ones
-  // it leaves unreached.
-  OwnershipDecision Fail(v1::DenyReason reason, std::string detail) {
+  template <typename DetailFn>
+  void Miss(const char* name, DetailFn detail) {
+    Add(name, OwnershipStep::Outcome::kMiss, v1::DENY_REASON_UNSPECIFIED, detail);
+  }
+  // Records the deciding step `name` (its detail is the decision's) and the
+  // steps `unreached` after it.
+  OwnershipDecision Fail(const char* name, v1::DenyReason reason, std::string detail,
+                         std::initializer_list<const char*> unreached) {
     if (trace_ != nullptr) {
-      Add(OwnershipStep::Outcome::kFail, reason, [&] { return detail; });
-      while (trace_->size() < OwnershipStepNames().size()) {
-        Skip([] { return std::string("not reached: an earlier step decided"); });
+      Add(name, OwnershipStep::Outcome::kFail, reason, [&] { return detail; });
+      for (const char* later : unreached) {
+        Skip(later, [] { return std::string("not reached: an earlier step decided"); });
       }
     }
     return DenyDecision(reason, std::move(detail));
@@ -46,10 +49,11 @@ class Tracer {
 
  private:
   template <typename DetailFn>
-  void Add(OwnershipStep::Outcome outcome, v1::DenyReason reason, DetailFn detail) {
+  void Add(const char* name, OwnershipStep::Outcome outcome, v1::DenyReason reason,
+           DetailFn detail) {
     if (trace_ == nullptr) return;
     OwnershipStep step;
-    step.name = OwnershipStepNames()[trace_->size()];
+    step.name = name;
     step.outcome = outcome;
     step.reason = reason;
     step.detail = detail();
@@ -58,6 +62,15 @@ class Tracer {
 
   std::vector<OwnershipStep>* const trace_;
 };
+
+OwnershipDecision Allow(std::string owner_id, v1::OwnerSource source) {
+  OwnershipDecision allow;
+  allow.decision = v1::DECISION_ALLOW;
+  allow.reason = v1::DENY_REASON_UNSPECIFIED;
+  allow.owner_id = std::move(owner_id);
+  allow.resolved_by = source;
+  return allow;
+}
 
 }  // namespace
 
@@ -76,8 +89,22 @@ const std::vector<std::string>& OwnershipStepNames() {
   return *names;
 }
 
+const std::vector<std::string>& ResolutionStepNames() {
+  static const auto* names =
+      new std::vector<std::string>{"call_id",          "call_lookup",       "phone_number_lookup",
+                                   "assistant_lookup", "owner_consistency", "expected_owner",
+                                   "resolve"};
+  return *names;
+}
+
+const char* OwnerLookupName(OwnerLookup what) {
+  return what == OwnerLookup::kPhoneNumber ? "phone number" : "assistant";
+}
+
 const char* OutcomeName(OwnershipStep::Outcome outcome) {
   switch (outcome) {
+    case OwnershipStep::Outcome::kMiss:
+      return "miss";
     case OwnershipStep::Outcome::kPass:
       return "pass";
     case OwnershipStep::Outcome::kFail:
@@ -92,98 +119,229 @@ OwnershipDecision ApplyOwnershipRules(const v1::CallEvent& event,
                                       const std::optional<CallOwnership>& call,
                                       absl::string_view expected_owner_id,
                                       std::vector<OwnershipStep>* trace) {
+  if (trace != nullptr) trace->clear();
   Tracer t(trace);
   // Rule 1.
   if (event.call_id().empty()) {
-    return t.Fail(v1::DENY_REASON_MALFORMED_EVENT, "event has no call id");
+    return t.Fail("call_id", v1::DENY_REASON_MALFORMED_EVENT, "event has no call id",
+                  {"call_lookup", "assistant", "assistant_owner", "phone_number",
+                   "phone_number_owner", "expected_owner"});
   }
-  t.Pass([&] { return absl::StrCat("call id '", event.call_id(), "'"); });
+  t.Pass("call_id", [&] { return absl::StrCat("call id '", event.call_id(), "'"); });
   // Rule 2.
   if (!call.has_value()) {
-    return t.Fail(v1::DENY_REASON_CALL_NOT_FOUND,
-                  absl::StrCat("no call with id ", event.call_id()));
+    return t.Fail(
+        "call_lookup", v1::DENY_REASON_CALL_NOT_FOUND,
+        absl::StrCat("no call with id ", event.call_id()),
+        {"assistant", "assistant_owner", "phone_number", "phone_number_owner", "expected_owner"});
   }
   // Not a contract rule: a row without an owner can be trusted by no rule.
   if (call->owner_id.empty()) {
-    return t.Fail(v1::DENY_REASON_OWNER_MISMATCH, "the call has no owner in the database");
+    return t.Fail(
+        "call_lookup", v1::DENY_REASON_OWNER_MISMATCH, "the call has no owner in the database",
+        {"assistant", "assistant_owner", "phone_number", "phone_number_owner", "expected_owner"});
   }
-  t.Pass([&] { return absl::StrCat("found; call owner '", call->owner_id, "'"); });
+  t.Pass("call_lookup", [&] { return absl::StrCat("found; call owner '", call->owner_id, "'"); });
   // Rule 3: only when the event names an assistant.
   if (event.assistant_id().empty()) {
-    t.Skip([] { return std::string("the event names no assistant"); });
+    t.Skip("assistant", [] { return std::string("the event names no assistant"); });
   } else if (!call->assistant_id.has_value() || *call->assistant_id != event.assistant_id()) {
-    return t.Fail(v1::DENY_REASON_ASSISTANT_MISMATCH,
+    return t.Fail("assistant", v1::DENY_REASON_ASSISTANT_MISMATCH,
                   absl::StrCat("assistant ", event.assistant_id(), " is not the assistant of call ",
-                               event.call_id()));
+                               event.call_id()),
+                  {"assistant_owner", "phone_number", "phone_number_owner", "expected_owner"});
   } else {
-    t.Pass([&] {
+    t.Pass("assistant", [&] {
       return absl::StrCat("the event's assistant '", event.assistant_id(),
                           "' is the call's assistant");
     });
   }
   // Rule 4: always; a NULL owner (dangling assistant) is a mismatch.
   if (!SameOwner(call->assistant_owner_id, call->owner_id)) {
-    return t.Fail(v1::DENY_REASON_ASSISTANT_OWNER_MISMATCH,
+    return t.Fail("assistant_owner", v1::DENY_REASON_ASSISTANT_OWNER_MISMATCH,
                   absl::StrCat("the assistant of call ", event.call_id(),
-                               " belongs to another user than the call, or to none"));
+                               " belongs to another user than the call, or to none"),
+                  {"phone_number", "phone_number_owner", "expected_owner"});
   }
-  t.Pass([&] {
+  t.Pass("assistant_owner", [&] {
     return absl::StrCat("the call's assistant ", Show(call->assistant_id), " is owned by '",
                         *call->assistant_owner_id, "', the call's owner");
   });
   // Rule 5: only when the event names a phone number.
   if (event.phone_number_id().empty()) {
-    t.Skip([] { return std::string("the event names no phone number"); });
+    t.Skip("phone_number", [] { return std::string("the event names no phone number"); });
   } else if (!call->phone_number_id.has_value() ||
              *call->phone_number_id != event.phone_number_id()) {
-    return t.Fail(v1::DENY_REASON_PHONE_NUMBER_MISMATCH,
+    return t.Fail("phone_number", v1::DENY_REASON_PHONE_NUMBER_MISMATCH,
                   absl::StrCat("phone number ", event.phone_number_id(),
-                               " is not the phone number of call ", event.call_id()));
+                               " is not the phone number of call ", event.call_id()),
+                  {"phone_number_owner", "expected_owner"});
   } else {
-    t.Pass([&] {
+    t.Pass("phone_number", [&] {
       return absl::StrCat("the event's phone number '", event.phone_number_id(),
                           "' is the call's phone number");
     });
   }
   // Rule 6: whenever the call has a phone number.
   if (!call->phone_number_id.has_value()) {
-    t.Skip([] { return std::string("the call has no phone number"); });
+    t.Skip("phone_number_owner", [] { return std::string("the call has no phone number"); });
   } else if (!SameOwner(call->phone_number_owner_id, call->owner_id)) {
-    return t.Fail(v1::DENY_REASON_PHONE_NUMBER_OWNER_MISMATCH,
+    return t.Fail("phone_number_owner", v1::DENY_REASON_PHONE_NUMBER_OWNER_MISMATCH,
                   absl::StrCat("the phone number of call ", event.call_id(),
-                               " belongs to another user than the call, or to none"));
+                               " belongs to another user than the call, or to none"),
+                  {"expected_owner"});
   } else {
-    t.Pass([&] {
+    t.Pass("phone_number_owner", [&] {
       return absl::StrCat("the call's phone number ", Show(call->phone_number_id), " is owned by '",
                           *call->phone_number_owner_id, "', the call's owner");
     });
   }
   // Rule 7.
   if (expected_owner_id.empty()) {
-    t.Skip([] { return std::string("no expected owner given"); });
+    t.Skip("expected_owner", [] { return std::string("no expected owner given"); });
   } else if (expected_owner_id != call->owner_id) {
-    return t.Fail(v1::DENY_REASON_OWNER_MISMATCH,
-                  absl::StrCat("call ", event.call_id(), " is not owned by the expected user"));
+    return t.Fail("expected_owner", v1::DENY_REASON_OWNER_MISMATCH,
+                  absl::StrCat("call ", event.call_id(), " is not owned by the expected user"), {});
   } else {
-    t.Pass(
-        [&] { return absl::StrCat("the expected owner '", expected_owner_id, "' owns the call"); });
+    t.Pass("expected_owner", [&] {
+      return absl::StrCat("the expected owner '", expected_owner_id, "' owns the call");
+    });
   }
   // Rule 8.
-  OwnershipDecision allow;
-  allow.decision = v1::DECISION_ALLOW;
-  allow.reason = v1::DENY_REASON_UNSPECIFIED;
-  allow.owner_id = call->owner_id;
-  return allow;
+  return Allow(call->owner_id, v1::OWNER_SOURCE_CALL);
+}
+
+OwnershipDecision ApplyResolvedOwnerRules(
+    const v1::CallEvent& event, v1::OwnerSource source, const std::string& owner,
+    const std::optional<std::optional<std::string>>& other_owner,
+    absl::string_view expected_owner_id, std::vector<OwnershipStep>* trace) {
+  Tracer t(trace);
+  const bool by_phone = source == v1::OWNER_SOURCE_PHONE_NUMBER;
+  const char* found_kind = by_phone ? "phone number" : "assistant";
+  const char* other_kind = by_phone ? "assistant" : "phone number";
+  // Rule 1: fail closed on a row that names nobody.
+  if (owner.empty()) {
+    return t.Fail("owner_consistency", v1::DENY_REASON_OWNER_MISMATCH,
+                  absl::StrCat("the ", found_kind, " has no owner in the database"),
+                  {"expected_owner"});
+  }
+  // Rules 2 and 3: every other id the event names must be the same user's.
+  if (!other_owner.has_value()) {
+    t.Skip("owner_consistency",
+           [&] { return absl::StrCat("the event names no ", other_kind, " to compare"); });
+  } else if (!other_owner->has_value()) {
+    return t.Fail(
+        "owner_consistency",
+        by_phone ? v1::DENY_REASON_ASSISTANT_MISMATCH : v1::DENY_REASON_PHONE_NUMBER_MISMATCH,
+        absl::StrCat("the event's ", other_kind, " is not known"), {"expected_owner"});
+  } else if (**other_owner != owner) {
+    return t.Fail(
+        "owner_consistency", v1::DENY_REASON_OWNER_CONFLICT,
+        absl::StrCat("the event's ", found_kind, " and ", other_kind, " belong to different users"),
+        {"expected_owner"});
+  } else {
+    t.Pass("owner_consistency", [&] {
+      return absl::StrCat("the event's ", other_kind, " is owned by '", owner, "' too");
+    });
+  }
+  // Rule 4.
+  if (expected_owner_id.empty()) {
+    t.Skip("expected_owner", [] { return std::string("no expected owner given"); });
+  } else if (expected_owner_id != owner) {
+    return t.Fail("expected_owner", v1::DENY_REASON_OWNER_MISMATCH,
+                  absl::StrCat("the event's ", found_kind, " is not owned by the expected user"),
+                  {});
+  } else {
+    t.Pass("expected_owner", [&] {
+      return absl::StrCat("the expected owner '", expected_owner_id, "' owns the ", found_kind);
+    });
+  }
+  // Rule 5.
+  return Allow(owner, source);
 }
 
 absl::StatusOr<OwnershipDecision> CallEventAuthorizer::Authorize(
-    const v1::CallEvent& event, absl::string_view expected_owner_id, absl::Time deadline) const {
-  if (event.call_id().empty()) {
-    return ApplyOwnershipRules(event, std::nullopt, expected_owner_id);
+    const v1::CallEvent& event, absl::string_view expected_owner_id, absl::Time deadline,
+    std::vector<OwnershipStep>* trace) const {
+  if (trace != nullptr) trace->clear();
+  // The sources after the call, in the rule's order.
+  std::vector<v1::OwnerSource> fallbacks;
+  if (const ResolveRule* rule = policy_.RuleFor(event.type()); rule != nullptr) {
+    for (v1::OwnerSource source : rule->by) {
+      if (source != v1::OWNER_SOURCE_CALL) fallbacks.push_back(source);
+    }
   }
-  absl::StatusOr<std::optional<CallOwnership>> call = store_.FindCall(event.call_id(), deadline);
-  if (!call.ok()) return call.status();
-  return ApplyOwnershipRules(event, *call, expected_owner_id);
+  // The call's row, whenever the event names a call: a known call is always
+  // decided by its row.
+  std::optional<CallOwnership> row;
+  if (!event.call_id().empty()) {
+    absl::StatusOr<std::optional<CallOwnership>> found = store_.FindCall(event.call_id(), deadline);
+    if (!found.ok()) return found.status();
+    row = *std::move(found);
+  }
+  if (row.has_value() || fallbacks.empty()) {
+    return ApplyOwnershipRules(event, row, expected_owner_id, trace);
+  }
+
+  Tracer t(trace);
+  if (event.call_id().empty()) {
+    t.Skip("call_id", [] { return std::string("the event names no call"); });
+    t.Skip("call_lookup", [] { return std::string("the event names no call"); });
+  } else {
+    t.Pass("call_id", [&] { return absl::StrCat("call id '", event.call_id(), "'"); });
+    t.Miss("call_lookup", [&] {
+      return absl::StrCat("no row for call '", event.call_id(), "'; the rule for type '",
+                          event.type(), "' goes on");
+    });
+  }
+  // Each id is looked up at most once, for the owner and for consistency.
+  std::optional<std::optional<std::string>> phone_owner, assistant_owner;
+  auto lookup = [&](OwnerLookup what) -> absl::StatusOr<std::optional<std::optional<std::string>>> {
+    const std::string& id =
+        what == OwnerLookup::kPhoneNumber ? event.phone_number_id() : event.assistant_id();
+    std::optional<std::optional<std::string>>& memo =
+        what == OwnerLookup::kPhoneNumber ? phone_owner : assistant_owner;
+    if (id.empty()) return std::optional<std::optional<std::string>>();
+    if (!memo.has_value()) {
+      absl::StatusOr<std::optional<std::string>> owner = store_.FindOwner(what, id, deadline);
+      if (!owner.ok()) return owner.status();
+      memo = *std::move(owner);
+    }
+    return memo;
+  };
+
+  bool named_any = !event.call_id().empty();
+  for (v1::OwnerSource source : fallbacks) {
+    const bool by_phone = source == v1::OWNER_SOURCE_PHONE_NUMBER;
+    const OwnerLookup what = by_phone ? OwnerLookup::kPhoneNumber : OwnerLookup::kAssistant;
+    const char* step = by_phone ? "phone_number_lookup" : "assistant_lookup";
+    absl::StatusOr<std::optional<std::optional<std::string>>> owner = lookup(what);
+    if (!owner.ok()) return owner.status();
+    if (!owner->has_value()) {
+      t.Skip(step, [&] { return absl::StrCat("the event names no ", OwnerLookupName(what)); });
+      continue;
+    }
+    named_any = true;
+    if (!owner->value().has_value()) {
+      t.Miss(step, [&] { return absl::StrCat("no row for the event's ", OwnerLookupName(what)); });
+      continue;
+    }
+    t.Pass(step, [&] {
+      return absl::StrCat("the event's ", OwnerLookupName(what), " is owned by '", *owner->value(),
+                          "'");
+    });
+    absl::StatusOr<std::optional<std::optional<std::string>>> other =
+        lookup(by_phone ? OwnerLookup::kAssistant : OwnerLookup::kPhoneNumber);
+    if (!other.ok()) return other.status();
+    return ApplyResolvedOwnerRules(event, source, *owner->value(), *other, expected_owner_id,
+                                   trace);
+  }
+  if (!named_any) {
+    return t.Fail("resolve", v1::DENY_REASON_MALFORMED_EVENT,
+                  "the event names no call, and no id its resolution rule may use", {});
+  }
+  return t.Fail("resolve", v1::DENY_REASON_CALL_NOT_FOUND,
+                "no call row, and no owner through the sources of the event's resolution rule", {});
 }
 
 }  // namespace hookguard

@@ -1,5 +1,6 @@
-// The ownership rules of CONTRACT.md section 3, as a pure function, and the
-// authorizer that feeds them from an OwnershipStore.
+// The ownership rules (docs/ownership.md), as pure functions, and the
+// authorizer that feeds them from an OwnershipStore through the resolution
+// chain.
 #ifndef HOOKGUARD_SERVER_OWNERSHIP_OWNERSHIP_RULES_H_
 #define HOOKGUARD_SERVER_OWNERSHIP_OWNERSHIP_RULES_H_
 
@@ -12,16 +13,19 @@
 #include "absl/time/time.h"
 #include "hookguard/v1/hookguard.pb.h"
 #include "server/ownership/ownership_store.h"
+#include "server/ownership/resolve_policy.h"
 
 namespace hookguard {
 
-// What the rules decided. `owner_id` is set only with DECISION_ALLOW (a deny
-// never tells the caller who owns someone else's call). `detail` is short,
-// may name the event's ids, and never holds body content or a secret.
+// What the rules decided. `owner_id` and `resolved_by` are set only with
+// DECISION_ALLOW (a deny never tells the caller who owns someone else's
+// call). `detail` is short, may name the event's ids, and never holds body
+// content or a secret.
 struct OwnershipDecision {
   v1::Decision decision = v1::DECISION_DENY;
   v1::DenyReason reason = v1::DENY_REASON_UNSPECIFIED;
   std::string owner_id;
+  v1::OwnerSource resolved_by = v1::OWNER_SOURCE_UNSPECIFIED;
   std::string detail;
 };
 
@@ -32,8 +36,10 @@ OwnershipDecision DenyDecision(v1::DenyReason reason, std::string detail);
 // (`hookguard explain`). `detail` may name ids (event ids, owner ids), never
 // body content or a secret.
 struct OwnershipStep {
-  enum class Outcome { kPass, kFail, kSkipped };
-  std::string name;  // one of OwnershipStepNames()
+  // kMiss: a lookup of the resolution chain found no row, and the chain
+  // went on to its next source.
+  enum class Outcome { kPass, kFail, kSkipped, kMiss };
+  std::string name;  // one of OwnershipStepNames() or ResolutionStepNames()
   Outcome outcome = Outcome::kSkipped;
   v1::DenyReason reason = v1::DENY_REASON_UNSPECIFIED;  // set with kFail only
   std::string detail;
@@ -45,7 +51,13 @@ struct OwnershipStep {
 // "expected_owner" (7).
 const std::vector<std::string>& OwnershipStepNames();
 
-// "pass", "fail" or "skipped".
+// The steps of an event decided without a call row (the resolution chain
+// went past the call): "call_id", "call_lookup", "phone_number_lookup",
+// "assistant_lookup", "owner_consistency", "expected_owner", and "resolve"
+// (the chain's end when no source found an owner).
+const std::vector<std::string>& ResolutionStepNames();
+
+// "pass", "fail", "skipped" or "miss".
 const char* OutcomeName(OwnershipStep::Outcome outcome);
 
 // Applies rules 1 to 8 in order; the first that fails decides:
@@ -60,7 +72,7 @@ const char* OutcomeName(OwnershipStep::Outcome outcome);
 //   6 the call has a phone number whose owner != the call owner, NULL
 //     included                              -> PHONE_NUMBER_OWNER_MISMATCH
 //   7 expected_owner_id set and != the call owner -> OWNER_MISMATCH
-//   8 ALLOW with owner_id = the call owner.
+//   8 ALLOW with owner_id = the call owner, resolved_by OWNER_SOURCE_CALL.
 // A row with an empty owner id cannot be trusted and is denied
 // OWNER_MISMATCH (fail closed). Pure; thread-safe.
 //
@@ -75,22 +87,60 @@ OwnershipDecision ApplyOwnershipRules(const v1::CallEvent& event,
                                       absl::string_view expected_owner_id,
                                       std::vector<OwnershipStep>* trace = nullptr);
 
-// Looks the event's call up and applies the rules. Thread-safe if the store
-// is (SociOwnershipStore is).
+// Decides an event for which the app has no call row, once the resolution
+// chain found `owner` through `source` (OWNER_SOURCE_PHONE_NUMBER or
+// OWNER_SOURCE_ASSISTANT). `other_owner` is the lookup of the other id the
+// event names (its assistant when found by phone number, and the reverse):
+// nullopt when the event names none, an empty optional inside when no row
+// has it. The first that fails decides:
+//   1 `owner` is empty (no owner to trust)   -> OWNER_MISMATCH
+//   2 the other id is unknown                -> ASSISTANT_MISMATCH or
+//                                               PHONE_NUMBER_MISMATCH
+//   3 the other id's owner is not `owner`    -> OWNER_CONFLICT
+//   4 expected_owner_id set and != owner     -> OWNER_MISMATCH
+//   5 ALLOW with owner_id = owner, resolved_by = source.
+// Pure; thread-safe. `trace`, when not null, receives the steps
+// "owner_consistency" and "expected_owner" (appended, not cleared).
+OwnershipDecision ApplyResolvedOwnerRules(
+    const v1::CallEvent& event, v1::OwnerSource source, const std::string& owner,
+    const std::optional<std::optional<std::string>>& other_owner,
+    absl::string_view expected_owner_id, std::vector<OwnershipStep>* trace = nullptr);
+
+// Finds the event's owner through the resolution chain and applies the
+// rules. Thread-safe if the store is (SociOwnershipStore is).
+//
+// The chain: when the event names a call id, its row is looked up first,
+// whatever the rule says; a row that exists decides, by
+// ApplyOwnershipRules, exactly as without a chain. Otherwise the sources of
+// the rule for the event's type (ResolvePolicy::RuleFor) are tried in order:
+// the phone number's owner, the assistant's owner, each only when the event
+// names that id. The first that knows its id gives the owner, checked by
+// ApplyResolvedOwnerRules. When none does: CALL_NOT_FOUND if the event
+// named any id a source could look up, else MALFORMED_EVENT (no call id).
+// A rule whose only source is the call gives exactly the answers (and the
+// trace) of ApplyOwnershipRules.
 class CallEventAuthorizer {
  public:
   // `store` is not owned and must outlive the authorizer.
-  explicit CallEventAuthorizer(OwnershipStore& store) : store_(store) {}
+  explicit CallEventAuthorizer(OwnershipStore& store, ResolvePolicy policy = ResolvePolicy())
+      : store_(store), policy_(std::move(policy)) {}
 
-  // Rule 1 is checked before the store is touched. A store error
-  // (UNAVAILABLE, DEADLINE_EXCEEDED, FAILED_PRECONDITION, ...) is returned as
-  // the status, never turned into a decision: the caller must fail closed.
+  // A store error (UNAVAILABLE, DEADLINE_EXCEEDED, FAILED_PRECONDITION, ...)
+  // is returned as the status, never turned into a decision: the caller
+  // must fail closed. No lookup runs for an event with no id to look up.
+  // `trace`, when not null, is cleared and receives the steps of this run
+  // (OwnershipStepNames() when the call row decided, or when the rule
+  // allows only the call; ResolutionStepNames() otherwise).
   absl::StatusOr<OwnershipDecision> Authorize(const v1::CallEvent& event,
                                               absl::string_view expected_owner_id,
-                                              absl::Time deadline) const;
+                                              absl::Time deadline,
+                                              std::vector<OwnershipStep>* trace = nullptr) const;
+
+  const ResolvePolicy& policy() const { return policy_; }
 
  private:
   OwnershipStore& store_;
+  const ResolvePolicy policy_;
 };
 
 }  // namespace hookguard

@@ -5,8 +5,10 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "server/ownership/mock_ownership_store.h"
 
 namespace hookguard {
 namespace {
@@ -180,13 +182,6 @@ TEST(OwnershipRules, FirstFailingRuleDecides) {
   });
 }
 
-class MockOwnershipStore : public OwnershipStore {
- public:
-  MOCK_METHOD((absl::StatusOr<std::optional<CallOwnership>>), FindCall,
-              (absl::string_view call_id, absl::Time deadline), (override));
-  MOCK_METHOD(absl::Status, Ping, (absl::Time deadline), (override));
-};
-
 const absl::Time kDeadline = absl::FromUnixSeconds(2000000000);
 
 TEST(CallEventAuthorizer, MalformedEventNeverTouchesTheStore) {
@@ -324,6 +319,219 @@ TEST(OwnershipRulesTrace, TheFailingStepIsTheDecidingRule) {
       }
     }
     EXPECT_EQ(failures, 1);
+  }
+}
+
+// ------------------------------------------------- the resolution chain
+
+v1::CallEvent TypedEvent(std::string type, std::string call_id, std::string assistant_id,
+                         std::string phone_number_id) {
+  v1::CallEvent event =
+      Event(std::move(call_id), std::move(assistant_id), std::move(phone_number_id));
+  event.set_type(std::move(type));
+  return event;
+}
+
+// A store holding the consistent fixture's rows: alice (1) owns asst_alice
+// and phone_alice, bob (2) asst_bob and phone_bob; call_alice_1 exists.
+class FixtureStore : public OwnershipStore {
+ public:
+  absl::StatusOr<std::optional<CallOwnership>> FindCall(absl::string_view call_id,
+                                                        absl::Time) override {
+    ++lookups;
+    if (call_id == "call_alice_1") return std::optional<CallOwnership>(AliceCall());
+    return std::optional<CallOwnership>();
+  }
+  absl::StatusOr<std::optional<std::string>> FindOwner(OwnerLookup what, absl::string_view id,
+                                                       absl::Time) override {
+    ++lookups;
+    if (!error.ok()) return error;
+    const bool phone = what == OwnerLookup::kPhoneNumber;
+    if (id == (phone ? "phone_alice" : "asst_alice")) return std::optional<std::string>("1");
+    if (id == (phone ? "phone_bob" : "asst_bob")) return std::optional<std::string>("2");
+    if (id == (phone ? "phone_nobody" : "asst_nobody")) return std::optional<std::string>("");
+    return std::optional<std::string>();
+  }
+  absl::Status Ping(absl::Time) override { return absl::OkStatus(); }
+
+  int lookups = 0;
+  absl::Status error = absl::OkStatus();
+};
+
+ResolvePolicy Policy(const std::string& json_rules) {
+  config::v1::Ownership ownership;
+  // {"types": [...], "by": [...]} rules as the config file writes them.
+  for (absl::string_view rule : absl::StrSplit(json_rules, ';', absl::SkipEmpty())) {
+    std::vector<absl::string_view> halves = absl::StrSplit(rule, '=');
+    config::v1::ResolveRule* r = ownership.add_resolve();
+    for (absl::string_view t : absl::StrSplit(halves[0], ',')) r->add_types(std::string(t));
+    for (absl::string_view b : absl::StrSplit(halves[1], ',')) r->add_by(std::string(b));
+  }
+  absl::StatusOr<ResolvePolicy> policy = ResolvePolicy::Compile(ownership.resolve());
+  EXPECT_TRUE(policy.ok()) << policy.status();
+  return policy.ok() ? *policy : ResolvePolicy();
+}
+
+struct ChainCase {
+  std::string name;
+  std::string policy;  // "types=by;..." or "" for the default
+  v1::CallEvent event;
+  std::string expected_owner_id;
+  v1::DenyReason reason;  // UNSPECIFIED: ALLOW
+  std::string owner_id;
+  v1::OwnerSource resolved_by;
+};
+
+TEST(CallEventAuthorizer, ResolutionChainTable) {
+  constexpr auto kNone = v1::DENY_REASON_UNSPECIFIED;
+  const std::string kEarly =
+      "assistant-request=call,phone_number;status-update=call,assistant;chat.*,session.*=assistant;"
+      "*=call";
+  const std::vector<ChainCase> cases = {
+      // The default chain.
+      {"default: inbound assistant-request by phone number", "",
+       TypedEvent("assistant-request", "call_new", "", "phone_alice"), "", kNone, "1",
+       v1::OWNER_SOURCE_PHONE_NUMBER},
+      {"default: a known call is decided by its row", "",
+       TypedEvent("assistant-request", "call_alice_1", "", "phone_alice"), "", kNone, "1",
+       v1::OWNER_SOURCE_CALL},
+      {"default: a known call's row wins over the phone number (hijack)", "",
+       TypedEvent("assistant-request", "call_alice_1", "", "phone_bob"), "",
+       v1::DENY_REASON_PHONE_NUMBER_MISMATCH, "", v1::OWNER_SOURCE_UNSPECIFIED},
+      {"default: status-update without a row stays not found", "",
+       TypedEvent("status-update", "call_new", "asst_alice", ""), "",
+       v1::DENY_REASON_CALL_NOT_FOUND, "", v1::OWNER_SOURCE_UNSPECIFIED},
+      {"default: chat event without call stays malformed", "",
+       TypedEvent("chat.created", "", "asst_alice", ""), "", v1::DENY_REASON_MALFORMED_EVENT, "",
+       v1::OWNER_SOURCE_UNSPECIFIED},
+      {"default: unknown phone number", "",
+       TypedEvent("assistant-request", "call_new", "", "phone_unknown"), "",
+       v1::DENY_REASON_CALL_NOT_FOUND, "", v1::OWNER_SOURCE_UNSPECIFIED},
+      {"default: assistant-request naming nothing", "", TypedEvent("assistant-request", "", "", ""),
+       "", v1::DENY_REASON_MALFORMED_EVENT, "", v1::OWNER_SOURCE_UNSPECIFIED},
+      {"default: conflicting assistant and phone number", "",
+       TypedEvent("assistant-request", "call_new", "asst_bob", "phone_alice"), "",
+       v1::DENY_REASON_OWNER_CONFLICT, "", v1::OWNER_SOURCE_UNSPECIFIED},
+      {"default: unknown assistant beside a known number", "",
+       TypedEvent("assistant-request", "call_new", "asst_spoofed", "phone_alice"), "",
+       v1::DENY_REASON_ASSISTANT_MISMATCH, "", v1::OWNER_SOURCE_UNSPECIFIED},
+      {"default: expected owner still applies", "",
+       TypedEvent("assistant-request", "call_new", "", "phone_alice"), "2",
+       v1::DENY_REASON_OWNER_MISMATCH, "", v1::OWNER_SOURCE_UNSPECIFIED},
+      {"default: expected owner matches", "",
+       TypedEvent("assistant-request", "call_new", "asst_alice", "phone_alice"), "1", kNone, "1",
+       v1::OWNER_SOURCE_PHONE_NUMBER},
+      {"a phone number row without owner fails closed", "",
+       TypedEvent("assistant-request", "call_new", "", "phone_nobody"), "",
+       v1::DENY_REASON_OWNER_MISMATCH, "", v1::OWNER_SOURCE_UNSPECIFIED},
+      // Configured chains.
+      {"outbound status-update by assistant", kEarly,
+       TypedEvent("status-update", "call_new", "asst_bob", ""), "", kNone, "2",
+       v1::OWNER_SOURCE_ASSISTANT},
+      {"outbound status-update: assistant and number of different users", kEarly,
+       TypedEvent("status-update", "call_new", "asst_bob", "phone_alice"), "",
+       v1::DENY_REASON_OWNER_CONFLICT, "", v1::OWNER_SOURCE_UNSPECIFIED},
+      {"outbound status-update: unknown phone number beside the assistant", kEarly,
+       TypedEvent("status-update", "call_new", "asst_bob", "phone_unknown"), "",
+       v1::DENY_REASON_PHONE_NUMBER_MISMATCH, "", v1::OWNER_SOURCE_UNSPECIFIED},
+      {"outbound status-update: a known call still decides", kEarly,
+       TypedEvent("status-update", "call_alice_1", "asst_bob", ""), "",
+       v1::DENY_REASON_ASSISTANT_MISMATCH, "", v1::OWNER_SOURCE_UNSPECIFIED},
+      {"chat event by assistant (prefix rule)", kEarly,
+       TypedEvent("chat.created", "", "asst_alice", ""), "", kNone, "1",
+       v1::OWNER_SOURCE_ASSISTANT},
+      {"session event by assistant", kEarly, TypedEvent("session.deleted", "", "asst_bob", ""), "",
+       kNone, "2", v1::OWNER_SOURCE_ASSISTANT},
+      {"chat event with an unknown assistant", kEarly,
+       TypedEvent("chat.created", "", "asst_unknown", ""), "", v1::DENY_REASON_CALL_NOT_FOUND, "",
+       v1::OWNER_SOURCE_UNSPECIFIED},
+      {"a type no early rule names stays call-only", kEarly,
+       TypedEvent("end-of-call-report", "call_new", "asst_alice", "phone_alice"), "",
+       v1::DENY_REASON_CALL_NOT_FOUND, "", v1::OWNER_SOURCE_UNSPECIFIED},
+      {"fallback order: assistant first, then phone", "x=call,assistant,phone_number",
+       TypedEvent("x", "call_new", "asst_unknown", "phone_bob"), "",
+       v1::DENY_REASON_ASSISTANT_MISMATCH, "", v1::OWNER_SOURCE_UNSPECIFIED},
+      {"no rule matches: call only", "x=call,assistant",
+       TypedEvent("y", "call_new", "asst_alice", ""), "", v1::DENY_REASON_CALL_NOT_FOUND, "",
+       v1::OWNER_SOURCE_UNSPECIFIED},
+  };
+  for (const ChainCase& c : cases) {
+    SCOPED_TRACE(c.name);
+    FixtureStore store;
+    CallEventAuthorizer authorizer(store, c.policy.empty() ? ResolvePolicy() : Policy(c.policy));
+    std::vector<OwnershipStep> trace;
+    absl::StatusOr<OwnershipDecision> got =
+        authorizer.Authorize(c.event, c.expected_owner_id, kDeadline, &trace);
+    ASSERT_TRUE(got.ok()) << got.status();
+    EXPECT_EQ(got->decision, c.reason == kNone ? kAllow : kDeny);
+    EXPECT_EQ(got->reason, c.reason) << v1::DenyReason_Name(got->reason) << ": " << got->detail;
+    EXPECT_EQ(got->owner_id, c.owner_id);
+    EXPECT_EQ(got->resolved_by, c.resolved_by);
+    // The trace decides as the run did: one failing step exactly on a deny.
+    int failed = 0;
+    for (const OwnershipStep& step : trace) {
+      if (step.outcome == OwnershipStep::Outcome::kFail) {
+        ++failed;
+        EXPECT_EQ(step.reason, c.reason) << step.name;
+      }
+    }
+    EXPECT_EQ(failed, c.reason == kNone ? 0 : 1);
+    // The trace never changes the decision.
+    FixtureStore again;
+    CallEventAuthorizer untraced(again, c.policy.empty() ? ResolvePolicy() : Policy(c.policy));
+    absl::StatusOr<OwnershipDecision> plain =
+        untraced.Authorize(c.event, c.expected_owner_id, kDeadline);
+    ASSERT_TRUE(plain.ok());
+    EXPECT_EQ(plain->reason, got->reason);
+  }
+}
+
+TEST(CallEventAuthorizer, ResolutionLookupErrorsAreNeverAllow) {
+  for (const absl::Status& error :
+       {absl::UnavailableError("down"), absl::DeadlineExceededError("slow"),
+        absl::FailedPreconditionError("two rows")}) {
+    SCOPED_TRACE(error.ToString());
+    FixtureStore store;
+    store.error = error;
+    CallEventAuthorizer authorizer(store);
+    absl::StatusOr<OwnershipDecision> got = authorizer.Authorize(
+        TypedEvent("assistant-request", "call_new", "", "phone_alice"), "", kDeadline);
+    ASSERT_FALSE(got.ok());
+    EXPECT_EQ(got.status().code(), error.code());
+  }
+}
+
+TEST(CallEventAuthorizer, LooksEachIdUpOnce) {
+  FixtureStore store;
+  CallEventAuthorizer authorizer(store, Policy("x=call,phone_number,assistant"));
+  // phone unknown (1 lookup), assistant found (1), consistency reuses the
+  // phone's answer: 1 call + 2 owner lookups.
+  absl::StatusOr<OwnershipDecision> got = authorizer.Authorize(
+      TypedEvent("x", "call_new", "asst_alice", "phone_unknown"), "", kDeadline);
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->reason, v1::DENY_REASON_PHONE_NUMBER_MISMATCH);
+  EXPECT_EQ(store.lookups, 3);
+}
+
+TEST(CallEventAuthorizer, ChainTraceNamesEachStep) {
+  FixtureStore store;
+  CallEventAuthorizer authorizer(store);
+  std::vector<OwnershipStep> trace;
+  ASSERT_TRUE(
+      authorizer
+          .Authorize(TypedEvent("assistant-request", "call_new", "asst_alice", "phone_alice"), "1",
+                     kDeadline, &trace)
+          .ok());
+  std::vector<std::string> names, outcomes;
+  for (const OwnershipStep& step : trace) {
+    names.push_back(step.name);
+    outcomes.push_back(OutcomeName(step.outcome));
+  }
+  EXPECT_EQ(names, (std::vector<std::string>{"call_id", "call_lookup", "phone_number_lookup",
+                                             "owner_consistency", "expected_owner"}));
+  EXPECT_EQ(outcomes, (std::vector<std::string>{"pass", "miss", "pass", "pass", "pass"}));
+  for (const std::string& name : names) {
+    EXPECT_THAT(ResolutionStepNames(), ::testing::Contains(name));
   }
 }
 

@@ -12,7 +12,7 @@
 
 namespace hookguard {
 
-// The one row the lookup query returns for a call (CONTRACT.md section 3).
+// The one row the lookup query returns for a call (docs/ownership.md).
 // Ids are text; provider ids are the platform's ids, owner ids the
 // application's user ids.
 struct CallOwnership {
@@ -22,6 +22,13 @@ struct CallOwnership {
   std::optional<std::string> phone_number_id;        // nullopt when the call has none
   std::optional<std::string> phone_number_owner_id;  // nullopt when the call has none
 };
+
+// What FindOwner looks up: the owner of a phone number or of an assistant,
+// by the platform's id. Used when the app has no row for a call yet.
+enum class OwnerLookup { kPhoneNumber, kAssistant };
+
+// "phone number" or "assistant", for messages.
+const char* OwnerLookupName(OwnerLookup what);
 
 class OwnershipStore {
  public:
@@ -36,6 +43,15 @@ class OwnershipStore {
   // Thread-safe.
   virtual absl::StatusOr<std::optional<CallOwnership>> FindCall(absl::string_view call_id,
                                                                 absl::Time deadline) = 0;
+
+  // Looks up the owner of the phone number or assistant with provider id
+  // `id` (ownership.phone_number_query / assistant_query), bound parameters
+  // only. nullopt when no row has that id. Errors as FindCall's: UNAVAILABLE,
+  // DEADLINE_EXCEEDED, and FAILED_PRECONDITION for several rows or a NULL
+  // owner. Thread-safe.
+  virtual absl::StatusOr<std::optional<std::string>> FindOwner(OwnerLookup what,
+                                                               absl::string_view id,
+                                                               absl::Time deadline) = 0;
 
   // Checks that the database answers (used by the health service). OK or
   // UNAVAILABLE / DEADLINE_EXCEEDED. Thread-safe.

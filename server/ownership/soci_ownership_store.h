@@ -18,11 +18,16 @@
 
 namespace hookguard {
 
-// The lookup query for the Django schema of CONTRACT.md section 3, valid on
+// The lookup query for the Django schema of docs/ownership.md, valid on
 // PostgreSQL and SQLite. The one place this SQL is written. A call whose
 // phone_number_id points at no row gets '' as its phone number id (and a NULL
 // owner), so that rules 5 and 6 deny it rather than treat it as "no phone".
 extern const char kDefaultCallQuery[];
+
+// The owner lookups for the same schema: bind :phone_number_id or
+// :assistant_id, return the owner's id as text.
+extern const char kDefaultPhoneNumberQuery[];
+extern const char kDefaultAssistantQuery[];
 
 struct SociStoreOptions {
   // What soci::session takes: "sqlite3://db=PATH" (other keys of SOCI's
@@ -36,8 +41,14 @@ struct SociStoreOptions {
   int pool_size = 4;
 
   // Empty: kDefaultCallQuery. Otherwise must bind :call_id and return at most
-  // one row of the five columns of CONTRACT.md section 3, as text.
+  // one row of the five columns of docs/ownership.md, as text.
   std::string call_query;
+
+  // Empty: kDefaultPhoneNumberQuery / kDefaultAssistantQuery. Otherwise must
+  // bind :phone_number_id / :assistant_id and return at most one row of one
+  // column, the owner's id, as text.
+  std::string phone_number_query;
+  std::string assistant_query;
 
   // Upper bound for one query (PostgreSQL statement_timeout) and for
   // connecting (libpq connect_timeout, rounded up to whole seconds, >= 2 s).
@@ -51,7 +62,8 @@ struct SociStoreOptions {
 class SociOwnershipStore final : public OwnershipStore {
  public:
   // Fails (InvalidArgument) for a connection string that cannot be parsed, an
-  // unknown backend, a pool size < 1, a custom query without :call_id, a
+  // unknown backend, a pool size < 1, a custom query without its parameter
+  // (:call_id, :phone_number_id, :assistant_id), a
   // missing or unreadable SQLite file (the message names the path), or a
   // query the reachable database rejects. Does NOT fail when PostgreSQL is
   // unreachable: connections are then opened on first use.
@@ -65,14 +77,29 @@ class SociOwnershipStore final : public OwnershipStore {
   absl::StatusOr<std::optional<CallOwnership>> FindCall(absl::string_view call_id,
                                                         absl::Time deadline) override;
 
+  // Several rows or a NULL owner: FAILED_PRECONDITION, as FindCall.
+  absl::StatusOr<std::optional<std::string>> FindOwner(OwnerLookup what, absl::string_view id,
+                                                       absl::Time deadline) override;
+
   // Runs SELECT 1 on a pooled connection.
   absl::Status Ping(absl::Time deadline) override;
 
   struct Backend;     // how to open a session (parsed connection string)
-  struct Connection;  // one pooled session and its prepared statement
+  struct Connection;  // one pooled session and its prepared statements
+  // The three queries' text, with defaults filled in.
+  struct Queries {
+    std::string call, phone_number, assistant;
+  };
 
  private:
-  SociOwnershipStore(std::shared_ptr<const Backend> backend, std::string call_query, int pool_size);
+  SociOwnershipStore(std::shared_ptr<const Backend> backend, Queries queries, int pool_size);
+
+  // Runs `query` on a connected pooled connection before `deadline`: the one
+  // place that acquires, checks the deadline on both sides, and turns a
+  // driver exception into UNAVAILABLE (dropping the connection).
+  template <typename QueryFn>
+  auto RunOnConnection(absl::Time deadline, QueryFn query)
+      -> decltype(query(std::declval<Connection&>()));
 
   // Takes a free connection, waiting until `deadline` at most.
   absl::StatusOr<Connection*> Acquire(absl::Time deadline);
@@ -83,7 +110,7 @@ class SociOwnershipStore final : public OwnershipStore {
   void Release(Connection* connection);
 
   const std::shared_ptr<const Backend> backend_;
-  const std::string call_query_;
+  const Queries queries_;
   std::vector<std::unique_ptr<Connection>> connections_;  // fixed after Open
 
   absl::Mutex mu_;

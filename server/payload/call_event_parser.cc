@@ -260,9 +260,9 @@ class Walker {
 
   // Walks an object that may be the event (the root at depth 1, or
   // root.message at depth 2). At the root, a "message" object is walked into
-  // `message` and `*message_is_object` set.
+  // `message`; `*has_message` is set for any non-null "message".
   absl::Status WalkEvent(od::object object, int depth, EventFields* fields, EventFields* message,
-                         bool* message_is_object) {
+                         bool* has_message) {
     KeySet keys(message != nullptr ? ReadKeys(kRootKeys) : ReadKeys(kMessageKeys));
     for (auto field : object) {
       std::string_view key;
@@ -274,10 +274,13 @@ class Walker {
       if (message != nullptr && key == "message") {
         od::json_type type;
         HG_JSON_TRY(value.type().get(type));
+        // A message that is not an object still makes the body ambiguous
+        // beside flat fields (a reader may take it for the event): only
+        // null counts as absent.
+        *has_message = *has_message || type != od::json_type::null;
         if (type == od::json_type::object) {
           od::object inner;
           HG_RETURN_IF_ERROR(OpenObject(value, depth, &inner));
-          *message_is_object = true;
           HG_RETURN_IF_ERROR(WalkEvent(inner, depth + 1, message, nullptr, nullptr));
           continue;
         }
@@ -457,19 +460,19 @@ absl::StatusOr<v1::CallEvent> ParseCallEvent(absl::string_view body) {
 
   EventFields root_fields;
   EventFields message_fields;
-  bool message_is_object = false;
+  bool has_message = false;  // a non-null root.message
   Walker walker;
-  HG_RETURN_IF_ERROR(walker.WalkEvent(root, 1, &root_fields, &message_fields, &message_is_object));
+  HG_RETURN_IF_ERROR(walker.WalkEvent(root, 1, &root_fields, &message_fields, &has_message));
   // Past the root object there must be nothing left to read.
   if (document.current_location().error() != simdjson::OUT_OF_BOUNDS) {
     return Malformed("trailing bytes after the JSON document");
   }
   // Both shapes in one body: readers that prefer the flat one would read
   // other ids than we do.
-  if (message_is_object && root_fields.has_flat_key) {
-    return Malformed("both a message object and flat event fields at the root");
+  if (has_message && root_fields.has_flat_key) {
+    return Malformed("both a message and flat event fields at the root");
   }
-  return Finish(message_is_object ? message_fields : root_fields);
+  return Finish(has_message ? message_fields : root_fields);
 }
 
 absl::Status CheckEventId(absl::string_view name, absl::string_view id) {

@@ -54,8 +54,17 @@ TEST(CallEventParser, ReadsFlatShape) {
                {"end-of-call-report", "call_2", "a", "", ""});
 }
 
-TEST(CallEventParser, UsesRootWhenMessageIsNotAnObject) {
-  ExpectParses(R"({"message": "hello", "call": {"id": "c"}})", {"", "c", "", "", ""});
+TEST(CallEventParser, UsesRootWhenMessageIsNull) {
+  ExpectParses(R"({"message": null, "call": {"id": "c"}})", {"", "c", "", "", ""});
+}
+
+// Go's encoding/json reads a non-object message as an empty event where we
+// would read the flat one: neither shape wins.
+TEST(CallEventParser, RejectsAMessageThatIsNotAnObjectBesideFlatFields) {
+  ExpectMalformed(R"({"message": "hello", "call": {"id": "c"}})", "both a message and flat");
+  ExpectMalformed(R"({"message": [{"call": {"id": "b"}}], "call": {"id": "a"}})",
+                  "both a message and flat");
+  ExpectMalformed(R"({"message": 5})", "no call object");
 }
 
 TEST(CallEventParser, ReadsMessageObjectBesideUnreadRootFields) {
@@ -74,7 +83,7 @@ TEST(CallEventParser, RejectsBothShapesInOneBody) {
            R"({"message": {"chat": {"assistantId": "a"}}, "chat": {"assistantId": "b"}})",
        }) {
     SCOPED_TRACE(body);
-    ExpectMalformed(body, "both a message object and flat event fields");
+    ExpectMalformed(body, "both a message and flat event fields");
   }
 }
 

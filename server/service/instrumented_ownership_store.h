@@ -20,17 +20,27 @@ class InstrumentedOwnershipStore final : public OwnershipStore {
 
   absl::StatusOr<std::optional<CallOwnership>> FindCall(absl::string_view call_id,
                                                         absl::Time deadline) override {
-    metrics_.SetDatabaseConnectionsInUse(in_flight_.fetch_add(1) + 1);
-    const absl::Time start = absl::Now();
-    absl::StatusOr<std::optional<CallOwnership>> found = inner_.FindCall(call_id, deadline);
-    metrics_.ObserveDatabaseQuery(absl::Now() - start, found.status());
-    metrics_.SetDatabaseConnectionsInUse(in_flight_.fetch_sub(1) - 1);
-    return found;
+    return Measure([&] { return inner_.FindCall(call_id, deadline); });
+  }
+
+  absl::StatusOr<std::optional<std::string>> FindOwner(OwnerLookup what, absl::string_view id,
+                                                       absl::Time deadline) override {
+    return Measure([&] { return inner_.FindOwner(what, id, deadline); });
   }
 
   absl::Status Ping(absl::Time deadline) override { return inner_.Ping(deadline); }
 
  private:
+  template <typename LookupFn>
+  auto Measure(LookupFn lookup) -> decltype(lookup()) {
+    metrics_.SetDatabaseConnectionsInUse(in_flight_.fetch_add(1) + 1);
+    const absl::Time start = absl::Now();
+    auto found = lookup();
+    metrics_.ObserveDatabaseQuery(absl::Now() - start, found.status());
+    metrics_.SetDatabaseConnectionsInUse(in_flight_.fetch_sub(1) - 1);
+    return found;
+  }
+
   OwnershipStore& inner_;
   Metrics& metrics_;
   std::atomic<int64_t> in_flight_{0};

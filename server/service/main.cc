@@ -130,6 +130,18 @@ std::shared_ptr<grpc::ServerCredentials> MakeCredentials(AuditLog& log) {
   return grpc::SslServerCredentials(options);
 }
 
+// Shadow mode must be loud: a warning per shadow profile, and the gauge.
+void WarnShadowProfiles(const ProfileSet& profiles, AuditLog& log, Metrics& metrics) {
+  metrics.SetShadowProfiles(static_cast<int64_t>(profiles.shadow_profiles().size()));
+  for (const std::string& name : profiles.shadow_profiles()) {
+    log.Server("warning",
+               absl::StrCat("profile \"", name,
+                            "\" is in shadow mode: every decision is answered ALLOW (HTTP 200), "
+                            "the decision enforcement would give is in shadow_decision; set "
+                            "\"mode\": \"enforce\" to enforce"));
+  }
+}
+
 // Blocks SIGTERM and SIGINT in every thread (call before any thread starts);
 // WaitForStopSignal() then receives them synchronously.
 void BlockStopSignals(sigset_t* set) {
@@ -149,6 +161,7 @@ int Run() {
   absl::StatusOr<std::shared_ptr<const ProfileSet>> initial = reloader.Load();
   if (!initial.ok()) Die(std::string(initial.status().message()));
   ProfileHolder profiles(*std::move(initial));
+  WarnShadowProfiles(*profiles.Get(), log, metrics);
 
   std::string db = absl::GetFlag(FLAGS_db);
   if (db.empty()) {
@@ -167,11 +180,18 @@ int Run() {
   store_options.connection_string = db;
   store_options.pool_size = pool_size;
   store_options.query_timeout = absl::Milliseconds(db_timeout_ms);
-  // The configured query, if any (validated again by the reloader's parse).
+  // The configured queries and resolution chain, if any (validated again by
+  // the reloader's parse).
+  ResolvePolicy policy;
   if (!absl::GetFlag(FLAGS_config).empty()) {
     absl::StatusOr<config::v1::Config> config = LoadConfigFile(absl::GetFlag(FLAGS_config));
     if (!config.ok()) Die(std::string(config.status().message()));
     store_options.call_query = config->ownership().call_query();
+    store_options.phone_number_query = config->ownership().phone_number_query();
+    store_options.assistant_query = config->ownership().assistant_query();
+    absl::StatusOr<ResolvePolicy> compiled = ResolvePolicy::Compile(config->ownership().resolve());
+    if (!compiled.ok()) Die(std::string(compiled.status().message()));
+    policy = *std::move(compiled);
   }
   absl::StatusOr<std::unique_ptr<SociOwnershipStore>> store =
       SociOwnershipStore::Open(store_options);
@@ -194,7 +214,7 @@ int Run() {
                             " ms without reading the database (", cache_entries, " rows at most)"));
   }
 
-  CallEventAuthorizer rules(cached_store);
+  CallEventAuthorizer rules(cached_store, std::move(policy));
   DecisionIdGenerator ids;
   WebhookAuthorizer authorizer(profiles, rules, ids,
                                WebhookAuthorizerOptions{static_cast<size_t>(max_body)});
@@ -262,6 +282,7 @@ int Run() {
         log.Server("error", absl::StrCat("reload failed, keeping the previous configuration: ",
                                          next.status().message()));
       } else if (*next != nullptr) {
+        WarnShadowProfiles(**next, log, metrics);
         profiles.Set(*std::move(next));
         metrics.ObserveReload(true);
         log.Server("info", "configuration and secrets reloaded");

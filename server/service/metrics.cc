@@ -50,6 +50,13 @@ void Metrics::ObserveRequest(const audit::v1::AuditRecord& record, absl::Duratio
     ++At(signatures_,
          std::array<absl::string_view, 3>{record.profile(), record.key_id(), record.signature()});
   }
+  if (!record.resolved_by().empty()) {
+    ++At(resolved_, std::array<absl::string_view, 2>{record.rpc(), record.resolved_by()});
+  }
+  if (record.mode() == "shadow" && !record.reason().empty()) {
+    ++At(shadow_denies_,
+         std::array<absl::string_view, 3>{record.rpc(), record.profile(), record.reason()});
+  }
   At(latency_, std::array<absl::string_view, 1>{record.rpc()})
       .Observe(absl::ToDoubleSeconds(latency));
 }
@@ -74,6 +81,11 @@ void Metrics::ObserveReload(bool ok) {
   absl::MutexLock lock(&mu_);
   ++reloads_[{ok ? "ok" : "error"}];
   last_reload_ok_ = ok ? 1 : 0;
+}
+
+void Metrics::SetShadowProfiles(int64_t count) {
+  absl::MutexLock lock(&mu_);
+  shadow_profiles_ = count;
 }
 
 void Metrics::SetWorkQueueDepth(int64_t depth) {
@@ -113,6 +125,20 @@ std::string Metrics::Render() const {
   Header(&out, "hookguard_signature_results_total", "counter",
          "Signature checks by profile, matching key id and result.");
   counters("hookguard_signature_results_total", {"profile", "key_id", "result"}, signatures_);
+
+  Header(&out, "hookguard_owner_resolved_total", "counter",
+         "Allowed events by rpc and how their owner was found (OWNER_SOURCE_CALL, or "
+         "_PHONE_NUMBER / _ASSISTANT when the app had no call row).");
+  counters("hookguard_owner_resolved_total", {"rpc", "resolved_by"}, resolved_);
+
+  Header(&out, "hookguard_shadow_profiles", "gauge",
+         "Profiles in shadow mode: their denies are answered ALLOW.");
+  absl::StrAppend(&out, "hookguard_shadow_profiles ", shadow_profiles_, "\n");
+
+  Header(&out, "hookguard_shadow_denies_total", "counter",
+         "Requests a shadow-mode profile answered ALLOW that enforcement would have denied, "
+         "by rpc, profile and reason.");
+  counters("hookguard_shadow_denies_total", {"rpc", "profile", "reason"}, shadow_denies_);
 
   Header(&out, "hookguard_request_duration_seconds", "histogram",
          "Time spent in the service per RPC.");

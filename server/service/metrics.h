@@ -29,7 +29,9 @@ class Metrics {
                                                       0.01,   0.025,   0.05,   0.1,   0.25,   1};
 
   // One answered RPC, from its audit record: requests by rpc, decision,
-  // reason and gRPC code; signature results by profile and key id; latency.
+  // reason and gRPC code; signature results by profile and key id; allowed
+  // events by how their owner was found; shadow-mode denies by profile and
+  // reason; latency.
   void ObserveRequest(const audit::v1::AuditRecord& record, absl::Duration latency);
 
   // One database lookup: its latency and, when it failed, its error code.
@@ -41,6 +43,9 @@ class Metrics {
   void ObserveReload(bool ok);
 
   void SetWorkQueueDepth(int64_t depth);
+
+  // The number of profiles in shadow mode (at start and after each reload).
+  void SetShadowProfiles(int64_t count);
 
   // The whole exposition, e.g. for GET /metrics.
   std::string Render() const;
@@ -80,8 +85,11 @@ class Metrics {
   Series<uint64_t> signatures_ ABSL_GUARDED_BY(mu_);  // profile, key_id, result
   Series<Histogram> latency_ ABSL_GUARDED_BY(mu_);    // rpc
   Histogram db_latency_ ABSL_GUARDED_BY(mu_);
-  Series<uint64_t> db_errors_ ABSL_GUARDED_BY(mu_);  // code
-  Series<uint64_t> reloads_ ABSL_GUARDED_BY(mu_);    // result
+  Series<uint64_t> db_errors_ ABSL_GUARDED_BY(mu_);      // code
+  Series<uint64_t> reloads_ ABSL_GUARDED_BY(mu_);        // result
+  Series<uint64_t> resolved_ ABSL_GUARDED_BY(mu_);       // rpc, resolved_by
+  Series<uint64_t> shadow_denies_ ABSL_GUARDED_BY(mu_);  // rpc, profile, reason
+  int64_t shadow_profiles_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t db_in_use_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t db_up_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t queue_depth_ ABSL_GUARDED_BY(mu_) = 0;

@@ -18,14 +18,21 @@ std::string CodeName(absl::StatusCode code) { return absl::StatusCodeToString(co
 constexpr size_t kMaxLoggedIdBytes = 256;
 
 // The decision fields both authorization responses share, into the record.
+// In shadow mode the record holds the decision enforcement would have given,
+// so that audit lines and metrics read exactly as in enforce mode.
 template <typename Response>
 void AddDecision(const Response& response, audit::v1::AuditRecord* record) {
+  const bool shadow = response.shadow_decision() != v1::DECISION_UNSPECIFIED;
+  const v1::DenyReason reason = shadow ? response.shadow_reason() : response.reason();
   record->set_decision_id(response.decision_id());
-  record->set_decision(v1::Decision_Name(response.decision()));
-  if (response.reason() != v1::DENY_REASON_UNSPECIFIED) {
-    record->set_reason(v1::DenyReason_Name(response.reason()));
-  }
+  record->set_decision(
+      v1::Decision_Name(shadow ? response.shadow_decision() : response.decision()));
+  if (reason != v1::DENY_REASON_UNSPECIFIED) record->set_reason(v1::DenyReason_Name(reason));
   record->set_owner_id(response.owner_id());
+  if (response.resolved_by() != v1::OWNER_SOURCE_UNSPECIFIED) {
+    record->set_resolved_by(v1::OwnerSource_Name(response.resolved_by()));
+  }
+  if (shadow) record->set_mode("shadow");
   record->set_detail(response.detail());
 }
 

@@ -211,6 +211,7 @@ VerifyOutcome HmacVerifier::Verify(const v1::HttpRequest& request, absl::Time no
                        "signature matches no secret of the profile");
   }
   out.key_id = matched->key_id;
+  out.message_id_signed = !message_id.empty() && payload_.Uses(Placeholder::kId);
   if (timestamp && !WithinTolerance(*timestamp, now, scheme_.tolerance)) {
     out.result = SIGNATURE_RESULT_STALE;
     out.detail = absl::StrCat(

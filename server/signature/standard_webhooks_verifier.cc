@@ -104,6 +104,7 @@ VerifyOutcome StandardWebhooksVerifier::Verify(const v1::HttpRequest& request,
                        "signature matches no secret of the profile");
   }
   out.key_id = matched->key_id;
+  out.message_id_signed = true;  // webhook-id is the first signed part
   if (!WithinTolerance(*timestamp, now, tolerance_)) {
     out.result = v1::SIGNATURE_RESULT_STALE;
     out.detail = absl::StrCat(

@@ -29,10 +29,11 @@ struct SecretKey {
 // contains a secret, a signature or any part of the body.
 struct VerifyOutcome {
   v1::SignatureResult result = v1::SIGNATURE_RESULT_UNSPECIFIED;
-  std::string key_id;          // set when VALID or STALE: the secret that matched
-  std::string message_id;      // the scheme's message id, when it has one (only
-                               // trustworthy when VALID)
-  int64_t timestamp_unix = 0;  // signed timestamp in seconds, when it has one
+  std::string key_id;              // set when VALID or STALE: the secret that matched
+  std::string message_id;          // the scheme's message id, when it has one (only
+                                   // trustworthy when VALID)
+  bool message_id_signed = false;  // the MAC covers message_id (set when VALID)
+  int64_t timestamp_unix = 0;      // signed timestamp in seconds, when it has one
   std::string detail;
 };
 

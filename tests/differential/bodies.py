@@ -220,6 +220,11 @@ def structural_cases() -> list[Case]:
         ("both shapes with types", obj(("type", s("end-of-call-report")), ("call", CALL_A),
                                        ("message", obj(("type", s("status-update")),
                                                        ("call", CALL_B))))),
+        # A message that is not an object, beside a flat call: Go's reader
+        # takes it for an empty event, others read the flat call.
+        ("string message beside flat call", obj(("message", s("x")), ("call", CALL_A))),
+        ("array message beside flat call", obj(("message", "[" + obj(("call", CALL_B)) + "]"),
+                                              ("call", CALL_A))),
     ]
     cases = [Case(n, b, MALFORMED) for n, b in dup + both]
     # Nesting: only root.message is an event; a message inside it is data.
