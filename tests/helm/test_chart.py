@@ -575,9 +575,10 @@ def test_prometheus_rule():
     rule = one(docs, "PrometheusRule")
     check("alerts: PrometheusRule labels", rule["metadata"]["labels"].get("release") == "kps")
     rules = {r["alert"]: r for g in rule["spec"]["groups"] for r in g["rules"]}
-    check("alerts: the five alerts", sorted(rules) == sorted([
+    check("alerts: the six alerts", sorted(rules) == sorted([
         "HookguardCrossUserDenies", "HookguardSignatureFailures", "HookguardDatabaseDown",
-        "HookguardDatabaseErrors", "HookguardOldSigningKeyInUse"]), f"{sorted(rules)}")
+        "HookguardDatabaseErrors", "HookguardOldSigningKeyInUse", "HookguardShadowDenies"]),
+          f"{sorted(rules)}")
     expected = {
         "HookguardCrossUserDenies":
             'sum(rate(hookguard_requests_total{namespace="hooks",decision="DECISION_DENY",'
@@ -592,6 +593,9 @@ def test_prometheus_rule():
         "HookguardOldSigningKeyInUse":
             'sum by (profile, key_id) (increase(hookguard_signature_results_total{namespace="hooks",'
             'result="SIGNATURE_RESULT_VALID",key_id=~"2026-10|v1\\\\.legacy"}[1h])) > 0',
+        "HookguardShadowDenies":
+            'sum by (profile, reason) (increase(hookguard_shadow_denies_total{namespace="hooks"}'
+            '[15m])) > 0',
     }
     for name, expr in expected.items():
         got = rules.get(name, {}).get("expr", "")
