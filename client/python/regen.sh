@@ -1,11 +1,17 @@
 #!/usr/bin/env bash
 # Regenerates the checked-in Python stubs from protos/hookguard/v1/hookguard.proto
-# with grpcio-tools (its bundled protoc). Run from anywhere; needs the repo .venv.
+# with grpcio-tools (its bundled protoc). Run from anywhere.
 # `regen.sh --check` fails when the checked-in stubs differ from a fresh run.
+#
+# The generator is pinned to grpcio-tools 1.62.3 (protobuf 4.25 gencode), in
+# its own venv .tools/pyregen (scripts/setup.sh makes it): newer generators
+# add runtime version checks to the stubs that would raise the package's
+# floors to the generator's own grpcio/protobuf. These stubs run on grpcio
+# >= 1.49.1 and protobuf >= 4.21.6 up to the newest (tests/packaging).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
-py="${HOOKGUARD_PYTHON:-$repo/.venv/bin/python}"
+py="${HOOKGUARD_REGEN_PYTHON:-$repo/.tools/pyregen/bin/python}"
 out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
 "$py" -m grpc_tools.protoc -I "$repo/protos" --python_out="$out" --pyi_out="$out" \

@@ -9,6 +9,8 @@
 Fail closed: an RPC error returns a Verdict with allowed=False and
 http_status=503 (the platform retries), never an allow.
 """
+__version__ = "0.1.0"
+
 from ._core import (DECISION_ID_HEADER, DEFAULT_MAX_BODY_BYTES, DEFAULT_TIMEOUT_S,
                     SERVICE_CONFIG, UNAVAILABLE_HTTP_STATUS, TlsOptions, Verdict, channel_options,
                     normalize_headers)
@@ -16,7 +18,7 @@ from ._gen import hookguard_pb2, hookguard_pb2_grpc
 from .client import AsyncHookguardClient, HookguardClient
 
 __all__ = [
-    "AsyncHookguardClient", "HookguardClient", "TlsOptions", "Verdict",
+    "__version__", "AsyncHookguardClient", "HookguardClient", "TlsOptions", "Verdict",
     "DECISION_ID_HEADER", "DEFAULT_MAX_BODY_BYTES", "DEFAULT_TIMEOUT_S", "SERVICE_CONFIG", "UNAVAILABLE_HTTP_STATUS", "channel_options",
     "normalize_headers",
     "hookguard_pb2", "hookguard_pb2_grpc",
