@@ -1,9 +1,9 @@
 """The README's demo: hookguard on a SQLite database of two tenants, fed
-legitimate webhooks and the attacks of THREATS.md, through the `hookguard`
-CLI, printed as a table of expected vs actual answers.
+legitimate webhooks and the attacks of the threat table (docs/security.md),
+through the `hookguard` CLI, printed as a table of expected vs actual answers.
 
 Run through scripts/demo.sh (which sets up and builds first). Exits 1 if any
-row differs from what CONTRACT.md requires.
+row differs from the answer the docs promise.
 """
 from __future__ import annotations
 
@@ -33,16 +33,25 @@ def vapi(call: dict, type_: str = "status-update", **extra) -> bytes:
     return json.dumps({"message": message}).encode()
 
 
-# (case, body, headers (None: correctly signed), expected http, expected reason)
+# (case, body, headers (None: correctly signed), expected http, expected reason
+#  [, how an allowed event's owner was found: resolved_by])
 LEGIT = vapi({"id": "call_alice_1", "assistantId": "asst_alice", "phoneNumberId": "phone_alice",
               "orgId": "org_1"}, "end-of-call-report",
              artifact={"transcript": "AI: Hello! User: Hi. " * 2000},
              phoneNumber={"id": "phone_alice", "twilioAuthToken": "tw-secret-token"})
+# An inbound call to a number without a fixed assistant: VAPI asks which
+# assistant to use while the call rings, before the app has a row for it.
+INBOUND = {"id": "call_inbound_new", "type": "inboundPhoneCall", "status": "ringing",
+           "assistantId": None, "phoneNumberId": "phone_alice", "orgId": "org_1"}
 CASES = [
-    ("legitimate webhook (alice's call)", LEGIT, None, 200, ""),
+    ("legitimate webhook (alice's call)", LEGIT, None, 200, "", "CALL"),
     ("legitimate webhook, flat shape (bob's)",
      json.dumps({"type": "call.ended", "call": {"id": "call_bob_1", "assistantId": "asst_bob"}}).encode(),
-     None, 200, ""),
+     None, 200, "", "CALL"),
+    ("inbound call to alice's number, no call row yet",
+     vapi(INBOUND, "assistant-request",
+          phoneNumber={"id": "phone_alice", "twilioAuthToken": "tw-secret-token"}),
+     None, 200, "", "PHONE_NUMBER"),
     ("1 cross-user: bob's call, alice's assistant",
      vapi({"id": "call_bob_1", "assistantId": "asst_alice"}), None, 403, "ASSISTANT_MISMATCH"),
     ("2 assistant spoofing: unknown assistant",
@@ -67,7 +76,15 @@ CASES = [
     ("8 inconsistent rows: call's assistant is bob's",
      vapi({"id": "call_alice_bobs_assistant"}), None, 403, "ASSISTANT_OWNER_MISMATCH"),
     ("10 SQL injection in call.id", vapi({"id": "x' OR '1'='1"}), None, 404, "CALL_NOT_FOUND"),
+    ("23 inbound: bob's number, alice's assistant",
+     vapi({**INBOUND, "phoneNumberId": "phone_bob", "assistantId": "asst_alice"}, "assistant-request"),
+     None, 403, "OWNER_CONFLICT"),
 ]
+
+
+def answer_text(http: int, reason: str, resolved_by: str) -> str:
+    """'200 ALLOW by CALL' or '403 OWNER_CONFLICT'."""
+    return f"{http} {reason or 'ALLOW'}" + (f" by {resolved_by}" if resolved_by else "")
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
@@ -106,7 +123,7 @@ def main() -> int:
 
         print("$ hookguard webhook --body=... --header=... for each case:\n")
         rows, failures = [], 0
-        for i, (name, body, headers, want_http, want_reason) in enumerate(CASES):
+        for i, (name, body, headers, want_http, want_reason, *want_by) in enumerate(CASES):
             path = work / f"case{i}.json"
             path.write_bytes(body)
             if headers is None:
@@ -118,11 +135,14 @@ def main() -> int:
                 answer = json.loads(result.stdout)
                 got_http = answer["http_status"]
                 got_reason = answer["reason"].removeprefix("DENY_REASON_").replace("UNSPECIFIED", "")
-                got = f"{got_http} {got_reason or 'ALLOW'}"
+                got_by = answer["resolved_by"].removeprefix("OWNER_SOURCE_").replace("UNSPECIFIED", "")
+                got = answer_text(got_http, got_reason, got_by)
             except (ValueError, KeyError):
-                got_http, got_reason, got = None, None, f"error: {result.stderr.strip()[:60]}"
-            want = f"{want_http} {want_reason or 'ALLOW'}"
-            ok = got_http == want_http and got_reason == want_reason
+                got_http, got_reason, got_by = None, None, None
+                got = f"error: {result.stderr.strip()[:60]}"
+            want_by = want_by[0] if want_by else ""
+            want = answer_text(want_http, want_reason, want_by)
+            ok = (got_http, got_reason, got_by) == (want_http, want_reason, want_by)
             failures += not ok
             rows.append((name, want, got, "ok" if ok else "WRONG"))
 
