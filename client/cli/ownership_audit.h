@@ -17,7 +17,7 @@
 
 namespace hookguard::cli {
 
-// The audit queries for the Django schema of CONTRACT.md section 3 (valid
+// The audit queries for the Django schema of docs/ownership.md (valid
 // on PostgreSQL and SQLite); the one place this SQL is written. Each takes
 // no parameter and returns, ordered by call id, four text columns: the
 // call's provider id, the call's owner id, the assistant's (phone number's)

@@ -1,5 +1,5 @@
 // The one place that maps a decision to the HTTP status the web tier answers
-// the platform with (CONTRACT.md section 1), so every language mirrors it.
+// the platform with (the proto's http_status comments), so every language mirrors it.
 #ifndef HOOKGUARD_SERVER_COMMON_HTTP_STATUS_H_
 #define HOOKGUARD_SERVER_COMMON_HTTP_STATUS_H_
 

@@ -11,7 +11,7 @@
 namespace hookguard {
 namespace {
 
-// The example of CONTRACT.md section 5 (with a real query string).
+// A complete example config (with a real query string).
 constexpr char kContractExample[] = R"({
   "profiles": [
     {"name": "vapi", "kind": "hmac", "algorithm": "sha256", "signature_header": "x-signature",

@@ -90,13 +90,13 @@ TEST(OwnershipRules, DeniesUnknownCallAsNotFound) {
                v1::DENY_REASON_CALL_NOT_FOUND, ""}});
 }
 
-// THREATS.md row 1.
+// threat-table row 1.
 TEST(OwnershipRules, DeniesCrossUserAssistant) {
   CheckCases({{"bob's call, alice's assistant", Event("call_bob_1", "asst_alice"), BobCall(), "",
                kDeny, v1::DENY_REASON_ASSISTANT_MISMATCH, ""}});
 }
 
-// THREATS.md row 2.
+// threat-table row 2.
 TEST(OwnershipRules, DeniesSpoofedAssistant) {
   CheckCases({
       {"nobody's assistant", Event("call_alice_1", "asst_nobody"), AliceCall(), "", kDeny,
@@ -106,7 +106,7 @@ TEST(OwnershipRules, DeniesSpoofedAssistant) {
   });
 }
 
-// THREATS.md row 3.
+// threat-table row 3.
 TEST(OwnershipRules, DeniesHijackedPhoneNumber) {
   CheckCases({
       {"bob's number on alice's call", Event("call_alice_1", "asst_alice", "phone_bob"),
@@ -118,7 +118,7 @@ TEST(OwnershipRules, DeniesHijackedPhoneNumber) {
   });
 }
 
-// THREATS.md row 8: inconsistent rows, even when the event names nothing but
+// threat-table row 8: inconsistent rows, even when the event names nothing but
 // the call.
 TEST(OwnershipRules, DeniesInconsistentRowsAsOwnerMismatch) {
   CheckCases({
@@ -140,7 +140,7 @@ TEST(OwnershipRules, DeniesInconsistentRowsAsOwnerMismatch) {
   });
 }
 
-// THREATS.md row 9.
+// threat-table row 9.
 TEST(OwnershipRules, DeniesCallerActingForAnotherTenant) {
   CheckCases({
       {"alice's call for bob", Event("call_alice_1", "asst_alice", "phone_alice"), AliceCall(), "2",

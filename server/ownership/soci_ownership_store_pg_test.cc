@@ -1,6 +1,6 @@
 // The SOCI store against a real PostgreSQL: lookups, the database going away
 // (UNAVAILABLE within the deadline, never a hang) and coming back (the store
-// recovers without being reopened). THREATS.md rows 10 and 11.
+// recovers without being reopened). threat-table rows 10 and 11.
 #include <chrono>
 #include <optional>
 #include <string>

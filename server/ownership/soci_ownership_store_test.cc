@@ -64,7 +64,7 @@ TEST_F(SociOwnershipStoreTest, ReadsEveryFixtureRowWithNulls) {
        CallOwnership{"1", std::nullopt, std::nullopt, std::nullopt, std::nullopt}},
       {"call_alice_missing_phone", CallOwnership{"1", "asst_alice", "1", "", std::nullopt}},
       {"no_such_call", std::nullopt},
-      // THREATS.md row 10: the id is bound, never spliced into the SQL.
+      // threat-table row 10: the id is bound, never spliced into the SQL.
       {"x' OR '1'='1", std::nullopt},
       {"call_alice_1' --", std::nullopt},
       {"", std::nullopt},

@@ -1,4 +1,4 @@
-// libFuzzer target: ParseConfigJson on arbitrary text (THREATS.md row 15:
+// libFuzzer target: ParseConfigJson on arbitrary text (threat-table row 15:
 // a broken configuration is refused with a message, never a crash).
 #include <cstddef>
 #include <cstdint>

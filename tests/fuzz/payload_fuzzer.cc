@@ -1,4 +1,4 @@
-// libFuzzer target: ParseCallEvent on arbitrary bytes (THREATS.md row 12).
+// libFuzzer target: ParseCallEvent on arbitrary bytes (threat-table row 12).
 // The parser must never crash, and what it accepts must keep its promises:
 // a non-empty call id and every id within kMaxIdBytes.
 #include <cstddef>

@@ -1,5 +1,5 @@
-"""THREATS.md rows 1-6, 8-10 and 12, each with the exact answer of
-CONTRACT.md, through a real server on real PostgreSQL and on SQLite."""
+"""Threat-table rows 1-6, 8-10 and 12, each with the exact answer the
+wire API documents, through a real server on real PostgreSQL and on SQLite."""
 from __future__ import annotations
 
 import json

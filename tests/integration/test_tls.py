@@ -1,4 +1,4 @@
-"""THREATS.md row 14: an unauthorised caller of the service. Mutual TLS
+"""threat-table row 14: an unauthorised caller of the service. Mutual TLS
 refuses a client without a certificate from the configured CA, and the
 allowlist refuses a certified client that is not on it."""
 from __future__ import annotations

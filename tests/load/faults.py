@@ -1,4 +1,4 @@
-"""Fault run: kill PostgreSQL under load (THREATS.md row 11).
+"""Fault run: kill PostgreSQL under load (threat-table row 11).
 
 Client threads send valid, allowed AuthorizeWebhook requests the whole time.
 After a steady phase, PostgreSQL is stopped with `pg_ctl -m immediate` (every

@@ -1,7 +1,7 @@
 """Soak: mixed traffic for a bounded time, with flat memory.
 
 Client threads send a weighted mix of AuthorizeWebhook requests, each with the
-answer CONTRACT.md requires:
+answer the wire API documents:
   allowed (2 KB and 300 KB)   ALLOW
   cross-user assistant        DENY ASSISTANT_MISMATCH
   wrong tenant                DENY OWNER_MISMATCH

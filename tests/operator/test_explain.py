@@ -1,4 +1,4 @@
-"""`hookguard explain`: every deny reason of CONTRACT.md and ALLOW, with the
+"""`hookguard explain`: every deny reason of the wire API and ALLOW, with the
 step that decided, and the same answer a real hookguard-server gives for the
 same input (run side by side on the same database and configuration)."""
 from __future__ import annotations

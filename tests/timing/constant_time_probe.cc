@@ -1,4 +1,4 @@
-// THREATS.md row 7: a probe for the constant-time test. It verifies one
+// threat-table row 7: a probe for the constant-time test. It verifies one
 // guess whose first N bytes are right and whose other bytes are wrong, for
 // the hmac and shared_secret kinds. Run under callgrind, whose instruction
 // counts are exact and repeatable, the count of ProbeVerify must not depend

@@ -1,4 +1,4 @@
-"""THREATS.md row 7, timing attacks on the MAC or the shared secret.
+"""threat-table row 7, timing attacks on the MAC or the shared secret.
 
 Wall-clock timing tests flake on a busy machine, so this one counts machine
 instructions with callgrind, which is exact and repeatable: verifying a guess
