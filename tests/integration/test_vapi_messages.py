@@ -152,6 +152,8 @@ def table() -> list[Row]:
         # Outbound calls the app just created, before its row is committed.
         Row("status-update", EARLY, "new-call-alices-assistant", CONFLICT,
             {"call.id": NEW_CALL, "call.assistantId": "asst_alice"}),
+        Row("status-update", EARLY, "new-call-unknown-number", Expect("PHONE_NUMBER_MISMATCH", 403),
+            {"call.id": NEW_CALL, "call.phoneNumberId": "phone_x", "phoneNumber.id": "phone_x"}),
         Row("status-update", EARLY, "new-call-transient-assistant", NOT_FOUND,
             {"call.id": NEW_CALL, "call.assistantId": None}),
         Row("status-update", EARLY, "new-web-call", allow("2", "ASSISTANT"),
