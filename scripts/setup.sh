@@ -146,4 +146,18 @@ if [ "${HOOKGUARD_SETUP_SKIP_CLIENTS:-0}" != 1 ]; then
     .tools/pyregen/bin/pip install -q --disable-pip-version-check grpcio-tools==1.62.3
   fi
   echo "setup: Python stub generator ok"
+
+  # Wheels for tests/packaging, which installs the Python client into fresh
+  # venvs as users do, with nothing downloaded at test time: the newest
+  # releases and exactly the client's declared floors.
+  wheelhouse_stamp=".tools/wheelhouse/.stamp-$(cat tests/packaging/requirements-*.txt | sha256sum | cut -c1-16)"
+  if [ ! -f "$wheelhouse_stamp" ]; then
+    echo "setup: downloading wheels for tests/packaging into .tools/wheelhouse"
+    for req in tests/packaging/requirements-newest.txt tests/packaging/requirements-lowest.txt; do
+      .venv/bin/pip download -q --disable-pip-version-check --only-binary=:all: \
+        -d .tools/wheelhouse -r "$req"
+    done
+    touch "$wheelhouse_stamp"
+  fi
+  echo "setup: wheelhouse ok"
 fi

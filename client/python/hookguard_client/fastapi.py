@@ -16,8 +16,9 @@ run); when hookguard cannot be asked, 503 "hookguard unavailable". On ALLOW
 it also sets `request.state.hookguard_owner_id`. A profile in shadow mode is
 let through (its would-be deny is logged on the "hookguard_client" logger).
 """
-from __future__ import annotations
-
+# No `from __future__ import annotations` here: older FastAPI (0.110) cannot
+# resolve string annotations of a callable object's __call__ and would take
+# `request` for a query parameter.
 from typing import Any, Callable, Optional
 
 from fastapi import HTTPException, Request
