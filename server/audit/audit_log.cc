@@ -124,6 +124,9 @@ std::string AuditLog::ToJson(const audit::v1::AuditRecord& r) {
   AppendField(&out, "message_id", r.message_id());
   AppendField(&out, "resolved_by", r.resolved_by());
   AppendField(&out, "mode", r.mode());
+  AppendField(&out, "event_type", r.event_type());
+  AppendField(&out, "assistant_id", r.assistant_id());
+  AppendField(&out, "phone_number_id", r.phone_number_id());
   out.push_back('}');
   return out;
 }

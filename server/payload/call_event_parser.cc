@@ -190,8 +190,8 @@ struct EventFields {
   // The `chat` and `session` objects of events that carry no call: their
   // assistantId and orgId.
   bool has_chat_or_session = false;
-  std::string chat_assistant_id, chat_org_id;
-  std::string session_assistant_id, session_org_id;
+  std::string chat_assistant_id, chat_org_id, chat_phone_number_id;
+  std::string session_assistant_id, session_org_id, session_phone_number_id;
   // A key of the flat shape (call, phoneNumber, chat, session, type) was
   // seen: at the root beside a `message` object, that is two shapes at once.
   bool has_flat_key = false;
@@ -288,16 +288,18 @@ class Walker {
         HG_RETURN_IF_ERROR(ReadId(value, "type", fields->event.mutable_type()));
         continue;
       } else if (key == "call") {
-        fields->has_call = true;
         od::json_type type;
         HG_JSON_TRY(value.type().get(type));
         if (type == od::json_type::object) {
+          fields->has_call = true;
           od::object call;
           HG_RETURN_IF_ERROR(OpenObject(value, depth, &call));
           HG_RETURN_IF_ERROR(WalkCall(call, depth + 1, fields));
           continue;
         }
-        return Malformed("call is not an object");
+        // null is absent, as for phoneNumber, chat and session (a chat
+        // event may say "call": null).
+        if (type != od::json_type::null) return Malformed("call is not an object");
       } else if (key == "phoneNumber") {
         od::json_type type;
         HG_JSON_TRY(value.type().get(type));
@@ -317,11 +319,13 @@ class Walker {
           HG_RETURN_IF_ERROR(OpenObject(value, depth, &inner));
           fields->has_chat_or_session = true;
           HG_RETURN_IF_ERROR(
-              WalkIds(inner, depth + 1, {"id", "assistantId", "orgId"},
+              WalkIds(inner, depth + 1, {"id", "assistantId", "orgId", "phoneNumberId"},
                       {{"assistantId", chat ? "chat.assistantId" : "session.assistantId",
                         chat ? &fields->chat_assistant_id : &fields->session_assistant_id},
                        {"orgId", chat ? "chat.orgId" : "session.orgId",
-                        chat ? &fields->chat_org_id : &fields->session_org_id}}));
+                        chat ? &fields->chat_org_id : &fields->session_org_id},
+                       {"phoneNumberId", chat ? "chat.phoneNumberId" : "session.phoneNumberId",
+                        chat ? &fields->chat_phone_number_id : &fields->session_phone_number_id}}));
           continue;
         }
         if (type != od::json_type::null) {
@@ -413,6 +417,12 @@ absl::StatusOr<v1::CallEvent> Finish(EventFields& fields) {
   }
   HG_RETURN_IF_ERROR(MergeId(fields.phone_number_object_id,
                              "call.phoneNumberId and phoneNumber.id differ",
+                             event.mutable_phone_number_id()));
+  HG_RETURN_IF_ERROR(MergeId(fields.chat_phone_number_id,
+                             "chat.phoneNumberId differs from another phone number id",
+                             event.mutable_phone_number_id()));
+  HG_RETURN_IF_ERROR(MergeId(fields.session_phone_number_id,
+                             "session.phoneNumberId differs from another phone number id",
                              event.mutable_phone_number_id()));
   HG_RETURN_IF_ERROR(MergeId(fields.chat_assistant_id,
                              "chat.assistantId differs from the call's assistant",

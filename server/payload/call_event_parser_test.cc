@@ -147,6 +147,17 @@ TEST(CallEventParser, ReadsChatAndSessionEvents) {
                {"x", "c", "a", "", ""});
 }
 
+TEST(CallEventParser, ReadsPhoneNumbersOfSessionsAndANullCall) {
+  ExpectParses(R"({"message":{"type":"chat.created","call":null,"chat":{"assistantId":"a"}}})",
+               {"chat.created", "", "a", "", ""});
+  ExpectParses(R"({"message":{"type":"session.created",
+      "session":{"id":"s","assistantId":"a","phoneNumberId":"p"}}})",
+               {"session.created", "", "a", "p", ""});
+  ExpectMalformed(R"({"message":{"session":{"assistantId":"a","phoneNumberId":"p"},
+      "phoneNumber":{"id":"q"}}})",
+                  "differs from another phone number id");
+}
+
 TEST(CallEventParser, RejectsDisagreeingOrEmptyChatAndSession) {
   ExpectMalformed(R"({"message":{"call":{"id":"c","assistantId":"a"},"chat":{"assistantId":"b"}}})",
                   "chat.assistantId differs");
@@ -212,7 +223,7 @@ TEST(CallEventParser, RejectsMalformedBodies) {
       {"no call", R"({"message": {"type": "x"}})", "no call object"},
       {"chat null and no call", R"({"message": {"chat": null}})", "no call object"},
       {"call is a number (THREATS row 4)", R"({"call": 5})", "call is not an object"},
-      {"call is null", R"({"call": null})", "call is not an object"},
+      {"call is null", R"({"call": null})", "no call object"},
       {"call is a string", R"({"message": {"call": "c"}})", "call is not an object"},
       {"call is an array", R"({"call": [{"id": "c"}]})", "call is not an object"},
       {"no call id", R"({"call": {"assistantId": "a"}})", "no call.id"},

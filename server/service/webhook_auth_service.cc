@@ -36,6 +36,14 @@ void AddDecision(const Response& response, audit::v1::AuditRecord* record) {
   record->set_detail(response.detail());
 }
 
+// The event's ids, capped: an AuthorizeCallEvent caller supplies them.
+void AddEvent(const v1::CallEvent& event, audit::v1::AuditRecord* record) {
+  record->set_call_id(event.call_id().substr(0, kMaxLoggedIdBytes));
+  record->set_event_type(event.type().substr(0, kMaxLoggedIdBytes));
+  record->set_assistant_id(event.assistant_id().substr(0, kMaxLoggedIdBytes));
+  record->set_phone_number_id(event.phone_number_id().substr(0, kMaxLoggedIdBytes));
+}
+
 }  // namespace
 
 WebhookAuthServiceImpl::WebhookAuthServiceImpl(const WebhookAuthorizer& authorizer,
@@ -140,7 +148,7 @@ grpc::ServerUnaryReactor* WebhookAuthServiceImpl::AuthorizeCallEvent(
     }
     audit::v1::AuditRecord record;
     record.set_rpc("AuthorizeCallEvent");
-    record.set_call_id(request->event().call_id().substr(0, kMaxLoggedIdBytes));
+    AddEvent(request->event(), &record);
     if (status.ok()) AddDecision(*response, &record);
     Finish(context, reactor, status, std::move(record), start);
   });
@@ -166,7 +174,7 @@ grpc::ServerUnaryReactor* WebhookAuthServiceImpl::AuthorizeWebhook(
       record.set_signature(v1::SignatureResult_Name(response->signature()));
       record.set_key_id(response->key_id());
       record.set_message_id(response->message_id());
-      record.set_call_id(response->event().call_id());
+      AddEvent(response->event(), &record);
       AddDecision(*response, &record);
     }
     Finish(context, reactor, status, std::move(record), start);

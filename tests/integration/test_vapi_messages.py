@@ -196,7 +196,8 @@ def extract(pb, body: bytes):
     m = json.loads(body)["message"]
     call = m.get("call") or {}
     holder = call or m.get("chat") or m.get("session") or {}
-    phone = call.get("phoneNumberId") or (m.get("phoneNumber") or {}).get("id")
+    phone = (call.get("phoneNumberId") or (m.get("phoneNumber") or {}).get("id")
+             or holder.get("phoneNumberId"))
     return pb.m.CallEvent(type=m["type"], call_id=call.get("id") or "",
                           assistant_id=holder.get("assistantId") or "",
                           phone_number_id=phone or "", org_id=holder.get("orgId") or "")
