@@ -213,3 +213,40 @@ def test_usage_errors(inconsistent_db, tmp_path):
                    f"--db={inconsistent_db}").returncode == 2
     assert run_cli("explain", "--call_id=x", "--bogus=1", f"--db={inconsistent_db}").returncode == 2
     assert run_cli("explain", "--call_id=x").returncode == 2  # no database
+
+
+# The resolution chain of an inbound assistant-request (default config: by
+# the call row, else the phone number): (assistant, phone, reason, failing
+# step, steps with their results, resolved_by).
+CHAIN_CASES = [
+    ("", "phone_alice", "DENY_REASON_UNSPECIFIED", None,
+     [("call_id", "pass"), ("call_lookup", "miss"), ("phone_number_lookup", "pass"),
+      ("owner_consistency", "skipped"), ("expected_owner", "skipped")],
+     "OWNER_SOURCE_PHONE_NUMBER"),
+    ("asst_bob", "phone_alice", "DENY_REASON_OWNER_CONFLICT", "owner_consistency",
+     [("call_id", "pass"), ("call_lookup", "miss"), ("phone_number_lookup", "pass"),
+      ("owner_consistency", "fail"), ("expected_owner", "skipped")],
+     "OWNER_SOURCE_UNSPECIFIED"),
+    ("", "phone_nobody_999", "DENY_REASON_CALL_NOT_FOUND", "resolve",
+     [("call_id", "pass"), ("call_lookup", "miss"), ("phone_number_lookup", "miss"),
+      ("resolve", "fail")],
+     "OWNER_SOURCE_UNSPECIFIED"),
+]
+
+
+@pytest.mark.parametrize("assistant,phone,reason,failing,steps,resolved_by", CHAIN_CASES,
+                         ids=[c[2] for c in CHAIN_CASES])
+def test_explain_prints_each_step_of_the_resolution_chain(server, inconsistent_db, assistant,
+                                                           phone, reason, failing, steps,
+                                                           resolved_by):
+    args = ["--call_id=call_inbound_not_stored_yet", "--type=assistant-request",
+            f"--phone_number_id={phone}"]
+    args += [f"--assistant_id={assistant}"] if assistant else []
+    explained = run_cli("explain", *args, f"--db={inconsistent_db}", "--format=json")
+    served = run_cli("authorize", *args, f"--target={server.target}", "--format=json")
+    e, answer = json.loads(explained.stdout), json.loads(served.stdout)
+    assert e["reason"] == reason == answer["reason"]
+    assert (e["decision"], e["owner_id"]) == (answer["decision"], answer["owner_id"])
+    assert e["failed_step"] == failing
+    assert e["resolved_by"] == resolved_by
+    assert [(s["step"], s["result"]) for s in e["steps"][2:]] == steps
