@@ -160,4 +160,17 @@ if [ "${HOOKGUARD_SETUP_SKIP_CLIENTS:-0}" != 1 ]; then
     touch "$wheelhouse_stamp"
   fi
   echo "setup: wheelhouse ok"
+
+  # tests/packaging's fresh Maven project: the Java client installed as users
+  # do (mvn install), and what that project resolves (grpc-java's runtime
+  # dependencies) fetched once, so that the test runs Maven offline.
+  java_stamp=".tools/stamps/java-app-$(cat client/java/pom.xml tests/packaging/java_app/pom.xml | sha256sum | cut -c1-16)"
+  if [ ! -f "$java_stamp" ]; then
+    echo "setup: resolving the fresh Maven project of tests/packaging"
+    (cd client/java && mvn -q -B install -DskipTests >/dev/null)
+    mvn -q -B -f tests/packaging/java_app/pom.xml \
+      org.apache.maven.plugins:maven-dependency-plugin:3.8.1:build-classpath -Dmdep.outputFile=/dev/null >/dev/null
+    mkdir -p .tools/stamps && touch "$java_stamp"
+  fi
+  echo "setup: Maven packaging test ok"
 fi

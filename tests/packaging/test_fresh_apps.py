@@ -12,6 +12,9 @@ repository, in fresh apps against a real hookguard-server.
   test`, test double), then served against the live server.
 - The Python client's unit tests against the installed package, on exactly
   the declared floors (installed from the sdist) and on the newest releases.
+- A fresh Go module built on the client module's floors (minimal version
+  selection) serving net/http, and a fresh Maven project on the installed jar
+  (`mvn install`), both against the live server.
 
 Live: a signed allowed webhook is 200 for owner 1, a cross-user one 403 (with
 its decision id), a forged one 401. hookguard-server runs on a SQLite copy of
@@ -208,6 +211,55 @@ def test_express_against_the_live_server(express_app, hookguard):
     env = dict(APP_ENV, HOOKGUARD_TARGET=hookguard, PORT=str(port))
     with serving(["node", "server.js"], express_app, port, env) as base:
         check_live(base, ["/webhooks/vapi"])
+
+
+@pytest.fixture(scope="session")
+def go_app(work):
+    """A fresh module using a copy of client/go (as `go get` would fetch it;
+    a replace line until the module path is published), built offline."""
+    shutil.copytree(REPO / "client" / "go", work / "go-module")
+    app = work / "go-app"
+    app.mkdir()
+    shutil.copy(HERE / "go_app" / "main.go", app)
+    env = dict(APP_ENV, GOPROXY="off", GOFLAGS="-mod=mod", GOTOOLCHAIN="local")
+    run(["go", "mod", "init", "example.com/webhookapp"], cwd=app, env=env)
+    run(["go", "mod", "edit", "-require=github.com/hookguard/hookguard/client/go@v0.1.0",
+         "-replace=github.com/hookguard/hookguard/client/go=../go-module"], cwd=app, env=env)
+    run(["go", "mod", "tidy"], cwd=app, env=env)
+    run(["go", "build", "-o", "webhookapp", "."], cwd=app, env=env)
+    return app, env
+
+
+def test_go_module_in_a_fresh_module_on_its_floors(go_app, hookguard):
+    app, env = go_app
+    # Minimal version selection: a fresh module builds on the client's floors.
+    floors = run(["go", "list", "-m", "google.golang.org/grpc", "google.golang.org/protobuf"],
+                 cwd=app, env=env).split()
+    declared = json.loads(run(["go", "mod", "edit", "-json"], cwd=REPO / "client" / "go", env=env))
+    declared = {r["Path"]: r["Version"] for r in declared["Require"]}
+    for module in ("google.golang.org/grpc", "google.golang.org/protobuf"):
+        assert floors[floors.index(module) + 1] == declared[module], (floors, declared)
+    port = free_port()
+    with serving([app / "webhookapp"], app, port,
+                 dict(APP_ENV, HOOKGUARD_TARGET=hookguard, PORT=str(port))) as base:
+        check_live(base, ["/webhooks/vapi"])
+
+
+def test_maven_jar_in_a_fresh_project(work, hookguard):
+    run(["mvn", "-q", "-o", "-B", "install", "-DskipTests"], cwd=REPO / "client" / "java")
+    app = work / "java-app"
+    shutil.copytree(HERE / "java_app", app)
+    run(["mvn", "-q", "-o", "-B", "compile"], cwd=app)
+    run(["mvn", "-q", "-o", "-B", "org.apache.maven.plugins:maven-dependency-plugin:3.8.1:"
+         "build-classpath", "-Dmdep.outputFile=cp.txt"], cwd=app)
+    args = []
+    for vector, _ in CASES:
+        v = next(v for v in VECTORS["vectors"] if v["name"] == vector)
+        args += [v["body"], v["headers"]["x-vapi-signature"]]
+    out = run(["java", "-cp", f"target/classes:{(app / 'cp.txt').read_text().strip()}",
+               "example.Main", hookguard, *args], cwd=app)
+    assert out.split("\n")[:3] == ["200 owner=1 decision_id=true", "403 owner= decision_id=true",
+                                   "401 owner= decision_id=true"], out
 
 
 # The declared floors (client/python/pyproject.toml), exactly.
