@@ -6,6 +6,7 @@
 #   Go      go vet, go test, regen.sh --check of the checked-in stubs
 #   Java    mvn -o test (surefire, in-process gRPC)
 #   vectors make_vectors.py --check
+#   versions tests/packaging/check_versions.py (every package = CMakeLists.txt's)
 # The C++ client's unit test (webhook_guard_test) is registered with ctest
 # (label unit) and runs with the C++ build. Last line: "N passed, M failed"
 # (steps, not cases).
@@ -25,5 +26,6 @@ step "go test modules vet" bash -c 'cd tests/contract/go && go vet ./... && cd .
 step "java client" bash -c 'cd client/java && mvn -q -o -B test'
 step "contract vectors up to date" python3 tests/contract/make_vectors.py --check
 step "docs/clients.md snippets match the tests" python3 tests/contract/check_docs.py
+step "package versions match the release" python3 tests/packaging/check_versions.py
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]
