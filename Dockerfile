@@ -4,39 +4,53 @@
 #
 #   docker build -t hookguard:0.1.0 .
 #
-# The runtime package list lives in scripts/image-runtime-packages.txt; the
-# same list is checked by tests/image/test_runtime_rootfs.sh without Docker.
+# Both stages install Debian packages from a list file: the build stage
+# scripts/build-packages.txt (compiler, CMake, -dev libraries; scripts/setup.sh
+# reads the same file), the runtime stage scripts/image-runtime-packages.txt
+# (the shared libraries only). RUN --mount=type=cache keeps apt's downloads
+# and ccache's objects between builds (BuildKit and podman/buildah).
+# tests/image/test_image.py builds this file with podman and runs the image
+# as the chart does.
+
+# The base images. Build arguments so that a machine that cannot pull can
+# build from a base it imported (docs/deploy.md, section 13).
+ARG BUILD_IMAGE=debian:12
+ARG RUNTIME_IMAGE=debian:12-slim
 
 ############################ build ############################
-FROM debian:12 AS build
+FROM ${BUILD_IMAGE} AS build
 ENV DEBIAN_FRONTEND=noninteractive
-# The same Debian packages as scripts/setup.sh (its APT_PACKAGES array is the
-# single source; the rest of that script sets up test tooling not needed here).
-COPY scripts/setup.sh /src/scripts/setup.sh
-RUN bash -euo pipefail -c ' \
-      eval "$(sed -n "/^APT_PACKAGES=(/,/^)/p" /src/scripts/setup.sh)"; \
-      apt-get update -qq; \
-      apt-get install -y -qq --no-install-recommends "${APT_PACKAGES[@]}"; \
-      rm -rf /var/lib/apt/lists/*'
+COPY scripts/build-packages.txt /tmp/build-packages.txt
+# docker-clean (in Debian's official images) deletes downloaded packages;
+# without it they stay in the cache mount for the next build.
+RUN --mount=type=cache,target=/var/cache/apt \
+    --mount=type=cache,target=/var/lib/apt/lists \
+    rm -f /etc/apt/apt.conf.d/docker-clean \
+ && apt-get update -qq \
+ && apt-get install -y -qq --no-install-recommends $(sed -e 's/#.*//' /tmp/build-packages.txt)
 COPY . /src
 WORKDIR /src
-RUN cmake -S . -B /build -G Ninja \
+# Only the two binaries of the image (tests off); ccache's cache survives
+# between builds in a cache mount.
+RUN --mount=type=cache,target=/root/.cache/ccache \
+    cmake -S . -B /build -G Ninja \
       -DCMAKE_BUILD_TYPE=Release \
       -DHOOKGUARD_BUILD_TESTS=OFF \
-      -DCMAKE_INSTALL_PREFIX=/opt/hookguard \
- && cmake --build /build \
- && cmake --install /build \
- && strip --strip-unneeded /opt/hookguard/bin/hookguard-server /opt/hookguard/bin/hookguard
+ && cmake --build /build --target hookguard-server hookguard \
+ && install -D -s -m 0755 -t /opt/hookguard/bin \
+      /build/server/service/hookguard-server /build/client/cli/hookguard
 
 ############################ runtime ############################
-FROM debian:12-slim AS runtime
+FROM ${RUNTIME_IMAGE} AS runtime
 ENV DEBIAN_FRONTEND=noninteractive
 COPY scripts/image-runtime-packages.txt /tmp/runtime-packages.txt
 # Only the runtime libraries, and the `hookguard` user with the UID/GID of the
 # chart's securityContext (10001).
-RUN apt-get update -qq \
+RUN --mount=type=cache,target=/var/cache/apt \
+    --mount=type=cache,target=/var/lib/apt/lists \
+    apt-get update -qq \
  && apt-get install -y -qq --no-install-recommends $(sed -e 's/#.*//' /tmp/runtime-packages.txt) \
- && rm -rf /var/lib/apt/lists/* /tmp/runtime-packages.txt \
+ && rm /tmp/runtime-packages.txt \
  && groupadd --system --gid 10001 hookguard \
  && useradd --system --uid 10001 --gid 10001 --no-create-home \
       --home-dir /nonexistent --shell /usr/sbin/nologin hookguard

