@@ -3,6 +3,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
@@ -73,6 +74,11 @@ ABSL_FLAG(std::string, allowed_clients, "",
 ABSL_FLAG(int, reload_interval_seconds, 5,
           "How often the configuration and secret files are checked for changes; 0: never.");
 ABSL_FLAG(int, health_interval_ms, 1000, "How often the database is pinged for health.");
+ABSL_FLAG(bool, check_config, false,
+          "Check the configuration as a start would (--config, or without it the default "
+          "profile and VAPI_WEBHOOK_SECRET: profiles, secrets readable, ownership queries as far "
+          "as can be told without the database), print what is wrong or what the start would "
+          "warn about, and exit: 0 when the server would start, 1 otherwise. Needs no --db.");
 ABSL_FLAG(int, drain_seconds, 20,
           "On SIGTERM: health turns NOT_SERVING, then in-flight calls get this long to finish.");
 
@@ -130,6 +136,47 @@ std::shared_ptr<grpc::ServerCredentials> MakeCredentials(AuditLog& log) {
   return grpc::SslServerCredentials(options);
 }
 
+// Logs what a newly loaded set of profiles leaves unprotected and the
+// secrets it left out (key id and file, never a value), and sets the
+// missing-secrets gauge.
+void ReportProfiles(const ProfileSet& profiles, AuditLog& log, Metrics& metrics) {
+  for (const std::string& warning : profiles.warnings()) log.Server("warning", warning);
+  std::map<std::string, int64_t> missing;
+  for (const std::string& name : profiles.names()) missing[name] = 0;
+  for (const ProfileSet::MissingSecret& secret : profiles.missing_secrets()) {
+    ++missing[secret.profile];
+    log.Server("error", absl::StrCat("profile \"", secret.profile, "\": secret \"", secret.key_id,
+                                     "\" removed, it verifies nothing now: ", secret.why));
+  }
+  for (const std::string& name : profiles.profiles_without_secret()) {
+    log.Server("error", absl::StrCat("profile \"", name,
+                                     "\" has no secret left: every signature is refused "
+                                     "(MISMATCH) until one of its secret files is back"));
+  }
+  metrics.SetMissingSecrets(missing);
+}
+
+// --check_config: the configuration part of a start, without the start.
+int CheckConfig() {
+  const std::string path = absl::GetFlag(FLAGS_config);
+  EnvAndFileSecretSource secrets;
+  ProfileReloader reloader(path, secrets);
+  absl::StatusOr<std::shared_ptr<const ProfileSet>> profiles = reloader.Load();
+  if (!profiles.ok()) {
+    std::fprintf(stderr, "hookguard-server: %s\n",
+                 std::string(profiles.status().message()).c_str());
+    return 1;
+  }
+  for (const std::string& warning : (*profiles)->warnings()) {
+    std::printf("warning: %s\n", warning.c_str());
+  }
+  std::printf("%s: OK, the server would start with profiles %s (default %s)\n",
+              path.empty() ? "default configuration" : path.c_str(),
+              absl::StrJoin((*profiles)->names(), ", ").c_str(),
+              (*profiles)->default_profile().c_str());
+  return 0;
+}
+
 // Blocks SIGTERM and SIGINT in every thread (call before any thread starts);
 // WaitForStopSignal() then receives them synchronously.
 void BlockStopSignals(sigset_t* set) {
@@ -148,6 +195,7 @@ int Run() {
   ProfileReloader reloader(absl::GetFlag(FLAGS_config), secrets);
   absl::StatusOr<std::shared_ptr<const ProfileSet>> initial = reloader.Load();
   if (!initial.ok()) Die(std::string(initial.status().message()));
+  ReportProfiles(**initial, log, metrics);
   ProfileHolder profiles(*std::move(initial));
 
   std::string db = absl::GetFlag(FLAGS_db);
@@ -262,6 +310,7 @@ int Run() {
         log.Server("error", absl::StrCat("reload failed, keeping the previous configuration: ",
                                          next.status().message()));
       } else if (*next != nullptr) {
+        ReportProfiles(**next, log, metrics);
         profiles.Set(*std::move(next));
         metrics.ObserveReload(true);
         log.Server("info", "configuration and secrets reloaded");
@@ -339,6 +388,7 @@ int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "decides whether a webhook may be processed.\n"
       "Usage: hookguard-server --db=CONN [--listen=ADDR] [--config=FILE] [flags]\n"
+      "       hookguard-server --check_config [--config=FILE]\n"
       "Exits 2 with a message naming the problem when the configuration, a secret or a flag "
       "is wrong.");
   std::vector<char*> rest = absl::ParseCommandLine(argc, argv);
@@ -347,5 +397,6 @@ int main(int argc, char** argv) {
                  rest[1]);
     return 2;
   }
+  if (absl::GetFlag(FLAGS_check_config)) return hookguard::CheckConfig();
   return hookguard::Run();
 }

@@ -81,6 +81,12 @@ void Metrics::SetWorkQueueDepth(int64_t depth) {
   queue_depth_ = depth;
 }
 
+void Metrics::SetMissingSecrets(const std::map<std::string, int64_t>& by_profile) {
+  absl::MutexLock lock(&mu_);
+  missing_secrets_.clear();
+  for (const auto& [profile, count] : by_profile) missing_secrets_[{profile}] = count;
+}
+
 std::string Metrics::Render() const {
   std::string out;
   auto histogram = [&out](const char* name, const std::vector<const char*>& names,
@@ -96,7 +102,7 @@ std::string Metrics::Render() const {
     absl::StrAppend(&out, name, "_count", LabelSet(names, values), " ", h.count, "\n");
   };
   auto counters = [&out](const char* name, const std::vector<const char*>& names,
-                         const Series<uint64_t>& series) {
+                         const auto& series) {
     for (const auto& [labels, value] : series) {
       absl::StrAppend(&out, name, LabelSet(names, labels), " ", value, "\n");
     }
@@ -143,6 +149,11 @@ std::string Metrics::Render() const {
   Header(&out, "hookguard_config_last_reload_success", "gauge",
          "0 after a failed reload (the previous configuration stays in force).");
   absl::StrAppend(&out, "hookguard_config_last_reload_success ", last_reload_ok_, "\n");
+
+  Header(&out, "hookguard_secrets_missing", "gauge",
+         "Configured secret files of a profile that could not be read at the last reload; "
+         "those secrets verify nothing.");
+  counters("hookguard_secrets_missing", {"profile"}, missing_secrets_);
   return out;
 }
 

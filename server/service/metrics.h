@@ -42,6 +42,11 @@ class Metrics {
 
   void SetWorkQueueDepth(int64_t depth);
 
+  // Per profile, how many of its configured secret files could not be read
+  // at the last reload (those secrets are left out: they verify nothing).
+  // Replaces the previous values; give every profile, 0 included.
+  void SetMissingSecrets(const std::map<std::string, int64_t>& by_profile);
+
   // The whole exposition, e.g. for GET /metrics.
   std::string Render() const;
 
@@ -80,8 +85,9 @@ class Metrics {
   Series<uint64_t> signatures_ ABSL_GUARDED_BY(mu_);  // profile, key_id, result
   Series<Histogram> latency_ ABSL_GUARDED_BY(mu_);    // rpc
   Histogram db_latency_ ABSL_GUARDED_BY(mu_);
-  Series<uint64_t> db_errors_ ABSL_GUARDED_BY(mu_);  // code
-  Series<uint64_t> reloads_ ABSL_GUARDED_BY(mu_);    // result
+  Series<uint64_t> db_errors_ ABSL_GUARDED_BY(mu_);       // code
+  Series<uint64_t> reloads_ ABSL_GUARDED_BY(mu_);         // result
+  Series<int64_t> missing_secrets_ ABSL_GUARDED_BY(mu_);  // profile
   int64_t db_in_use_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t db_up_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t queue_depth_ ABSL_GUARDED_BY(mu_) = 0;

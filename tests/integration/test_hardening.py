@@ -1,0 +1,154 @@
+"""Rows 18-22 of the threat table and the smaller findings of the attack
+round: profiles that sign too little, revoking a secret by deleting its file,
+echo and log flooding, internals in statuses, the app's own SQLite writes,
+unparseable requests; and `hookguard-server --check_config`."""
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+import urllib.request
+
+import grpc
+import servers
+from conftest import BINARY, SECRET_NEW, hmac_hex, start_fails, vapi_body, wait_serving
+
+
+def _profile_config(path, *profiles, default=None):
+    config = {"profiles": list(profiles)}
+    if default:
+        config["default_profile"] = default
+    path.write_text(json.dumps(config))
+    return path
+
+
+def _webhook(pb, body, secret=SECRET_NEW, profile=""):
+    return pb.m.AuthorizeWebhookRequest(profile=profile, request=pb.m.HttpRequest(
+        body=body, headers={"x-vapi-signature": hmac_hex(secret, body)}))
+
+
+def _check_config(*args, env=None):
+    return subprocess.run([str(BINARY), "--check_config", *args],
+                          env={"PATH": "/usr/bin:/bin", **(env or {})},
+                          capture_output=True, text=True, timeout=20)
+
+
+# Row 18: a profile that signs too little never starts.
+SIGNS_TOO_LITTLE = [
+    ({"name": "ts", "kind": "hmac", "timestamp_header": "x-ts", "payload_format": "{body}"},
+     ['profile "ts"', 'timestamp_header "x-ts"', "does not sign it",
+      "add {timestamp} to payload_format"]),
+    ({"name": "nobody", "kind": "hmac", "timestamp_header": "x-ts",
+      "payload_format": "{timestamp}"},
+     ['profile "nobody"', "does not sign the body", "add {body}"]),
+    ({"name": "stripe", "preset": "stripe", "payload_format": "{body}"},
+     ['profile "stripe"', 'signature_timestamp_key "t"', "add {timestamp}"]),
+]
+
+
+def test_row18_a_profile_that_signs_too_little_refuses_to_start(sqlite_db, tmp_path):
+    for profile, says in SIGNS_TOO_LITTLE:
+        cfg = _profile_config(tmp_path / "c.json",
+                              {**profile, "secrets": [{"key_id": "k", "env": "S"}]})
+        err = start_fails([f"--db={sqlite_db}", f"--config={cfg}"], env={"S": "x"})
+        for part in [str(cfg), *says]:
+            assert part in err, f"{part!r} not in: {err}"
+        checked = _check_config(f"--config={cfg}", env={"S": "x"})
+        assert checked.returncode == 1 and says[1] in checked.stderr, checked
+
+
+def test_row18_start_warns_about_what_a_profile_leaves_unprotected(sqlite_db, tmp_path):
+    secret = tmp_path / "gh"
+    secret.write_text("github-secret")
+    cfg = _profile_config(
+        tmp_path / "c.json",
+        {"name": "github", "preset": "github", "secrets": [{"key_id": "g", "file": str(secret)}]},
+        {"name": "old", "kind": "hmac", "algorithm": "sha1", "timestamp_header": "x-ts",
+         "payload_format": "{timestamp}.{body}", "secrets": [{"key_id": "o", "env": "S"}]},
+        {"name": "sw", "kind": "standard_webhooks",
+         "secrets": [{"key_id": "w", "env": "SW"}]},
+        default="github")
+    with servers.HookguardServer(sqlite_db, config=cfg,
+                                 env={"S": "x", "SW": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}) as s:
+        wait_serving(s.target)
+        lines = [json.loads(line) for line in s.output().splitlines() if line.startswith("{")]
+    warnings = [l["detail"] for l in lines if l.get("kind") == "server" and l["level"] == "warning"]
+    assert any('profile "github": no signed timestamp' in w for w in warnings), warnings
+    assert any('profile "github": message id header x-github-delivery is not signed' in w
+               for w in warnings), warnings
+    assert any('profile "old": algorithm sha1' in w for w in warnings), warnings
+    assert not any('profile "sw"' in w for w in warnings), warnings
+
+
+# Row 19: deleting a leaked secret's file revokes that secret.
+def test_row19_deleted_secret_file_stops_verifying_and_the_others_keep_working(
+        pb, sqlite_db, tmp_path):
+    leaked, current = tmp_path / "leaked", tmp_path / "current"
+    leaked.write_text("leaked-secret-VALUE")
+    current.write_text("current-secret-VALUE")
+    cfg = _profile_config(tmp_path / "c.json", {"name": "vapi", "kind": "hmac", "secrets": [
+        {"key_id": "leaked", "file": str(leaked)}, {"key_id": "current", "file": str(current)}]})
+    body = vapi_body({"id": "call_alice_1"})
+    port = servers.free_port()
+    with servers.HookguardServer(sqlite_db, config=cfg,
+                                 args=["--reload_interval_seconds=1",
+                                       f"--metrics_listen=127.0.0.1:{port}"]) as s:
+        wait_serving(s.target)
+        with grpc.insecure_channel(s.target) as ch:
+            stub = pb.grpc.WebhookAuthServiceStub(ch)
+            assert stub.AuthorizeWebhook(_webhook(pb, body, "leaked-secret-VALUE"),
+                                         timeout=5).key_id == "leaked"
+            leaked.unlink()
+            deadline = time.monotonic() + 10
+            while stub.AuthorizeWebhook(_webhook(pb, body, "leaked-secret-VALUE"),
+                                        timeout=5).decision == 1:
+                assert time.monotonic() < deadline, "the deleted secret still verifies"
+                time.sleep(0.2)
+            r = stub.AuthorizeWebhook(_webhook(pb, body, "current-secret-VALUE"), timeout=5)
+            assert (r.decision, r.key_id) == (1, "current")
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as m:
+                assert 'hookguard_secrets_missing{profile="vapi"} 1' in m.read().decode()
+            # Emptying the last file leaves a profile that verifies nothing.
+            current.write_text("")
+            deadline = time.monotonic() + 10
+            while stub.AuthorizeWebhook(_webhook(pb, body, "current-secret-VALUE"),
+                                        timeout=5).decision == 1:
+                assert time.monotonic() < deadline, "the emptied secret still verifies"
+                time.sleep(0.2)
+            r = stub.AuthorizeWebhook(_webhook(pb, body, "current-secret-VALUE"), timeout=5)
+            assert (r.signature, r.http_status) == (pb.m.SIGNATURE_RESULT_MISMATCH, 401)
+        log = s.output()
+        assert s.proc.poll() is None
+    assert 'secret \\"leaked\\" removed' in log and str(leaked) in log
+    assert 'profile \\"vapi\\" has no secret left' in log
+    assert "secret-VALUE" not in log
+
+
+# hookguard-server --check_config
+def test_check_config_says_whether_the_server_would_start(tmp_path):
+    secret = tmp_path / "s"
+    secret.write_text("a-secret")
+    good = _profile_config(tmp_path / "good.json", {
+        "name": "slack", "preset": "slack", "secrets": [{"key_id": "k", "file": str(secret)}]})
+    ok = _check_config(f"--config={good}")
+    assert ok.returncode == 0, ok
+    assert "OK" in ok.stdout and "slack" in ok.stdout
+
+    missing = _profile_config(tmp_path / "missing.json", {
+        "name": "v", "kind": "hmac", "secrets": [{"key_id": "k", "file": str(tmp_path / "none")}]})
+    bad_query = tmp_path / "query.json"
+    bad_query.write_text(json.dumps({
+        "profiles": [{"name": "v", "kind": "hmac", "secrets": [{"key_id": "k", "env": "S"}]}],
+        "ownership": {"call_query": "SELECT a, b, c, d, e FROM calls WHERE id = 'x'"}}))
+    typo = tmp_path / "typo.json"
+    typo.write_text('{"profiles": [{"name": "v", "kind": "hmac", "secretz": []}]}')
+    for cfg, says in ((missing, str(tmp_path / "none")), (bad_query, ":call_id"),
+                      (typo, "secretz")):
+        r = _check_config(f"--config={cfg}", env={"S": "x"})
+        assert r.returncode == 1, r
+        assert str(cfg) in r.stderr or cfg is missing, r.stderr
+        assert says in r.stderr, r.stderr
+    # Without --config: the default profile and its environment variable.
+    assert _check_config().returncode == 1
+    default = _check_config(env={"VAPI_WEBHOOK_SECRET": "x"})
+    assert default.returncode == 0 and "no signed timestamp" in default.stdout, default
