@@ -53,6 +53,9 @@ namespace {
 
 enum class ConnectStage { kConnect, kPrepare };
 
+constexpr char kLockedUntilDeadline[] =
+    "ownership database stayed locked by another connection's write until the deadline";
+
 struct ConnectError {
   ConnectStage stage;
   absl::Status status;
@@ -63,15 +66,17 @@ std::optional<std::string> Optional(const std::string& value, soci::indicator in
   return value;
 }
 
-// Opens the session and prepares the statement of `connection`. On failure
+// Opens the session and prepares the statement of `connection`; preparing
+// waits for a writer's lock (SQLite) until `deadline` at most. On failure
 // the connection is left dropped.
 std::optional<ConnectError> Connect(const SociOwnershipStore::Backend& backend,
-                                    const std::string& query,
+                                    const std::string& query, absl::Time deadline,
                                     SociOwnershipStore::Connection& connection) {
   connection.Drop();
   absl::StatusOr<std::unique_ptr<soci::session>> session = backend.Open();
   if (!session.ok()) return ConnectError{ConnectStage::kConnect, session.status()};
   connection.session = *std::move(session);
+  backend.SetLockWait(*connection.session, deadline - absl::Now());
   try {
     connection.statement = std::make_unique<soci::statement>(
         (connection.session->prepare << query, soci::use(connection.call_id, "call_id"),
@@ -82,6 +87,10 @@ std::optional<ConnectError> Connect(const SociOwnershipStore::Backend& backend,
          soci::into(connection.phone_number_owner_id, connection.phone_owner_ind)));
   } catch (const std::exception& e) {
     connection.Drop();
+    if (backend.IsLockTimeout(e)) {
+      return ConnectError{ConnectStage::kConnect,
+                          absl::DeadlineExceededError(kLockedUntilDeadline)};
+    }
     return ConnectError{ConnectStage::kPrepare,
                         absl::UnavailableError(absl::StrCat("cannot prepare the ownership query: ",
                                                             backend.Scrub(e.what())))};
@@ -112,7 +121,8 @@ absl::StatusOr<std::unique_ptr<SociOwnershipStore>> SociOwnershipStore::Open(
   // Connect one connection now, so that a bad file or query fails at start.
   // An unreachable PostgreSQL does not: the store connects on first use.
   std::optional<ConnectError> error =
-      Connect(*store->backend_, store->call_query_, *store->connections_.front());
+      Connect(*store->backend_, store->call_query_, absl::Now() + options.query_timeout,
+              *store->connections_.front());
   if (error.has_value()) {
     const bool is_sqlite = store->backend_->kind == SociDatabase::Kind::kSqlite;
     if (error->stage == ConnectStage::kPrepare || is_sqlite) {
@@ -155,7 +165,7 @@ absl::StatusOr<SociOwnershipStore::Connection*> SociOwnershipStore::AcquireConne
   if (!acquired.ok()) return acquired.status();
   Connection* connection = *acquired;
   if (connection->session == nullptr) {
-    std::optional<ConnectError> error = Connect(*backend_, call_query_, *connection);
+    std::optional<ConnectError> error = Connect(*backend_, call_query_, deadline, *connection);
     if (error.has_value()) {
       Release(connection);
       return error->status;
@@ -195,6 +205,9 @@ absl::StatusOr<std::optional<CallOwnership>> SociOwnershipStore::FindCall(absl::
   }
   std::optional<CallOwnership> found;
   try {
+    // While the app holds a write lock (SQLite), wait for it, but not past
+    // the deadline.
+    backend_->SetLockWait(*connection.session, deadline - absl::Now());
     connection.call_id.assign(call_id.data(), call_id.size());
     if (connection.statement->execute(true)) {
       if (connection.owner_ind == soci::i_null) {
@@ -218,6 +231,7 @@ absl::StatusOr<std::optional<CallOwnership>> SociOwnershipStore::FindCall(absl::
     }
   } catch (const std::exception& e) {
     connection.Drop();  // reconnect on next use
+    if (backend_->IsLockTimeout(e)) return absl::DeadlineExceededError(kLockedUntilDeadline);
     return absl::UnavailableError(
         absl::StrCat("ownership query failed: ", backend_->Scrub(e.what())));
   }

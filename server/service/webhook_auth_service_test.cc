@@ -4,6 +4,9 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include <cstdio>
+#include <string>
+
 #include "absl/strings/escaping.h"
 #include "gmock/gmock.h"
 #include "grpcpp/grpcpp.h"
@@ -54,6 +57,19 @@ class WebhookAuthServiceTest : public ::testing::Test {
   }
   void TearDown() override {
     if (server_) server_->Shutdown();
+    std::fclose(log_file_);
+  }
+
+  // Everything the audit log has written so far.
+  std::string LogText() {
+    audit_.Flush();
+    std::fflush(log_file_);
+    std::rewind(log_file_);
+    std::string text;
+    char buf[4096];
+    size_t n;
+    while ((n = std::fread(buf, 1, sizeof(buf), log_file_)) > 0) text.append(buf, n);
+    return text;
   }
 
   v1::AuthorizeWebhookRequest Webhook(const std::string& body) {
@@ -66,7 +82,8 @@ class WebhookAuthServiceTest : public ::testing::Test {
   NiceMock<MockOwnershipStore> store_;
   DecisionIdGenerator ids_;
   WorkerPool workers_{2};
-  AuditLog audit_{nullptr};
+  std::FILE* log_file_ = std::tmpfile();
+  AuditLog audit_{log_file_};
   Metrics metrics_;
   std::unique_ptr<ProfileHolder> profiles_;
   std::unique_ptr<CallEventAuthorizer> rules_;
@@ -130,6 +147,30 @@ TEST_F(WebhookAuthServiceTest, DatabaseUnavailableIsUnavailable) {
   EXPECT_EQ(stub_->AuthorizeCallEvent(&context, request, &response).error_code(),
             grpc::StatusCode::UNAVAILABLE);
   EXPECT_NE(response.decision(), v1::DECISION_ALLOW);
+}
+
+// A driver's message names the SQL and the bound id: the caller gets a
+// short message, the server log the whole one.
+TEST_F(WebhookAuthServiceTest, DatabaseErrorTextGoesToTheLogNotToTheCaller) {
+  Start();
+  const std::string driver_message =
+      "ownership query failed: no such table: api_assistant while executing \"SELECT "
+      "a.user_id FROM api_assistant a WHERE x = :call_id\" with :call_id=\"c1-secret-id\".";
+  EXPECT_CALL(store_, FindCall(_, _))
+      .WillOnce(Return(absl::UnavailableError(driver_message)))
+      .WillOnce(Return(absl::FailedPreconditionError(driver_message)));
+  for (grpc::StatusCode code :
+       {grpc::StatusCode::UNAVAILABLE, grpc::StatusCode::FAILED_PRECONDITION}) {
+    v1::AuthorizeWebhookResponse response;
+    grpc::ClientContext context;
+    const grpc::Status status =
+        stub_->AuthorizeWebhook(&context, Webhook(R"({"call":{"id":"c1-secret-id"}})"), &response);
+    EXPECT_EQ(status.error_code(), code);
+    EXPECT_EQ(status.error_message().find("SELECT"), std::string::npos) << status.error_message();
+    EXPECT_EQ(status.error_message().find("c1-secret-id"), std::string::npos)
+        << status.error_message();
+  }
+  EXPECT_NE(LogText().find("no such table: api_assistant while executing"), std::string::npos);
 }
 
 TEST_F(WebhookAuthServiceTest, DatabaseTimeoutIsDeadlineExceeded) {

@@ -152,3 +152,63 @@ def test_check_config_says_whether_the_server_would_start(tmp_path):
     assert _check_config().returncode == 1
     default = _check_config(env={"VAPI_WEBHOOK_SECRET": "x"})
     assert default.returncode == 0 and "no signed timestamp" in default.stdout, default
+
+
+# Row 21: a database error's text (SQL, bound ids) stays in the server log.
+def test_row21_database_errors_reach_callers_without_sql_or_ids(pb, tmp_path):
+    import sqlite3
+
+    path = tmp_path / "app.db"
+    db = servers.sqlite_db(path, *servers.django_fixtures(inconsistent=False))
+    with servers.HookguardServer(db, env={"VAPI_WEBHOOK_SECRET": SECRET_NEW}) as s:
+        wait_serving(s.target)
+        with sqlite3.connect(path) as conn:  # the app migrates under the server's feet
+            conn.execute("ALTER TABLE api_assistant RENAME TO api_assistant_old")
+        with grpc.insecure_channel(s.target) as ch:
+            stub = pb.grpc.WebhookAuthServiceStub(ch)
+            try:
+                stub.AuthorizeWebhook(_webhook(pb, vapi_body({"id": "call_alice_1"})), timeout=5)
+                raise AssertionError("a lookup on a broken schema answered")
+            except grpc.RpcError as e:
+                assert e.code() == grpc.StatusCode.UNAVAILABLE, e
+                message = e.details()
+        time.sleep(0.2)
+        log = s.output()
+    for internal in ("SELECT", "call_alice_1", "api_assistant", "while executing"):
+        assert internal not in message, f"{internal!r} in the caller's message: {message}"
+    assert "no such table: api_assistant" in log, "the full error must reach the server log"
+
+
+# Row 22: the app's own write transaction on the SQLite file (Django).
+def test_row22_a_lookup_waits_for_the_apps_sqlite_write_lock(pb, tmp_path):
+    import sqlite3
+    import threading
+
+    path = tmp_path / "app.db"
+    db = servers.sqlite_db(path, *servers.django_fixtures(inconsistent=False))
+    with servers.HookguardServer(db, env={"VAPI_WEBHOOK_SECRET": SECRET_NEW},
+                                 args=["--db_timeout_ms=2000"]) as s:
+        wait_serving(s.target)
+        locked, done = threading.Event(), threading.Event()
+
+        def app_writes():
+            conn = sqlite3.connect(path, isolation_level=None)
+            conn.execute("BEGIN EXCLUSIVE")
+            conn.execute("UPDATE api_assistant SET user_id = user_id")
+            locked.set()
+            time.sleep(0.4)
+            conn.execute("COMMIT")
+            conn.close()
+            done.set()
+
+        writer = threading.Thread(target=app_writes)
+        writer.start()
+        assert locked.wait(5)
+        with grpc.insecure_channel(s.target) as ch:
+            stub = pb.grpc.WebhookAuthServiceStub(ch)
+            started = time.monotonic()
+            r = stub.AuthorizeWebhook(_webhook(pb, vapi_body({"id": "call_alice_1"})), timeout=5)
+            waited = time.monotonic() - started
+        writer.join()
+    assert (r.decision, r.owner_id, r.http_status) == (1, "1", 200)
+    assert waited >= 0.3, f"answered in {waited:.3f}s: the lock was not in the way"
