@@ -73,7 +73,12 @@ ABSL_FLAG(std::string, allowed_clients, "",
           "allows every client the CA accepts. Needs --client_ca.");
 ABSL_FLAG(int, reload_interval_seconds, 5,
           "How often the configuration and secret files are checked for changes; 0: never.");
-ABSL_FLAG(int, health_interval_ms, 1000, "How often the database is pinged for health.");
+ABSL_FLAG(int, health_interval_ms, 1000,
+          "How often the database is pinged, and the audit log checked, for health.");
+ABSL_FLAG(int, log_stall_ms, 5000,
+          "Readiness health turns NOT_SERVING while one write of the audit log to stdout has "
+          "been blocked this long (a full pipe, a stuck log collector: answers wait for the "
+          "log); SERVING again once it completes. Liveness is not affected.");
 ABSL_FLAG(bool, check_config, false,
           "Check the configuration as a start would (--config, or without it the default "
           "profile and VAPI_WEBHOOK_SECRET: profiles, secrets readable, ownership queries as far "
@@ -208,6 +213,8 @@ int Run() {
   if (pool_size < 1 || pool_size > 1024) Die("--pool_size must be between 1 and 1024");
   const int db_timeout_ms = absl::GetFlag(FLAGS_db_timeout_ms);
   if (db_timeout_ms < 1) Die("--db_timeout_ms must be positive");
+  if (absl::GetFlag(FLAGS_health_interval_ms) < 1) Die("--health_interval_ms must be positive");
+  if (absl::GetFlag(FLAGS_log_stall_ms) < 1) Die("--log_stall_ms must be positive");
   const int64_t max_body = absl::GetFlag(FLAGS_max_body_bytes);
   if (max_body < 1 || max_body > (1 << 30)) Die("--max_body_bytes must be between 1 and 1 GiB");
 
@@ -277,26 +284,46 @@ int Run() {
   health->SetServingStatus(kLivenessName, true);
 
   absl::Notification stopping;
-  // Health: SERVING only while the database answers. The same loop flushes
-  // the audit log.
+  const absl::Duration health_interval =
+      absl::Milliseconds(absl::GetFlag(FLAGS_health_interval_ms));
+  // Audit lines batched under load wait at most one interval. Its own
+  // thread: a write to a stalled stdout blocks it, never the health loop.
+  std::thread flush_loop([&] {
+    while (!stopping.WaitForNotificationWithTimeout(health_interval)) log.Flush();
+  });
+  // Health: SERVING only while the database answers and the audit log is
+  // not stuck. Its lines are only queued: it never waits for the log.
   std::thread health_loop([&] {
-    const absl::Duration interval = absl::Milliseconds(absl::GetFlag(FLAGS_health_interval_ms));
+    const absl::Duration log_stall_bound = absl::Milliseconds(absl::GetFlag(FLAGS_log_stall_ms));
     bool was_up = false;
+    bool was_stalled = false;
     do {
-      log.Flush();  // audit lines batched under load wait at most one interval
       const absl::Status ping = measured_store.Ping(
           absl::Now() + std::max(absl::Seconds(1), absl::Milliseconds(db_timeout_ms)));
       if (stopping.HasBeenNotified()) break;
-      set_serving(ping.ok());
+      const absl::Duration stalled = log.StalledFor();
+      const bool log_stalled = stalled >= log_stall_bound;
+      set_serving(ping.ok() && !log_stalled);
       metrics.SetDatabaseUp(ping.ok());
+      metrics.SetAuditLogStalled(stalled);
       metrics.SetWorkQueueDepth(static_cast<int64_t>(workers->queued()));
       if (ping.ok() != was_up) {
         log.Server(ping.ok() ? "info" : "error",
                    ping.ok() ? "database answers: SERVING"
-                             : absl::StrCat("database unavailable: NOT_SERVING: ", ping.message()));
+                             : absl::StrCat("database unavailable: NOT_SERVING: ", ping.message()),
+                   /*queue_only=*/true);
         was_up = ping.ok();
       }
-    } while (!stopping.WaitForNotificationWithTimeout(interval));
+      if (log_stalled != was_stalled) {
+        log.Server(log_stalled ? "error" : "info",
+                   log_stalled
+                       ? absl::StrCat("audit log write blocked for ", absl::FormatDuration(stalled),
+                                      " (stdout not read): NOT_SERVING")
+                       : "audit log writes again",
+                   /*queue_only=*/true);
+        was_stalled = log_stalled;
+      }
+    } while (!stopping.WaitForNotificationWithTimeout(health_interval));
   });
 
   // Rotation: reload changed configuration and secret files.
@@ -359,6 +386,7 @@ int Run() {
   server->Wait();
   workers.reset();  // runs what was already scheduled
   health_loop.join();
+  flush_loop.join();
   reload_loop.join();
   if (metrics_loop.joinable()) {
     metrics_http.stop();

@@ -81,6 +81,11 @@ void Metrics::SetWorkQueueDepth(int64_t depth) {
   queue_depth_ = depth;
 }
 
+void Metrics::SetAuditLogStalled(absl::Duration stalled) {
+  absl::MutexLock lock(&mu_);
+  log_stalled_seconds_ = absl::ToDoubleSeconds(stalled);
+}
+
 void Metrics::SetMissingSecrets(const std::map<std::string, int64_t>& by_profile) {
   absl::MutexLock lock(&mu_);
   missing_secrets_.clear();
@@ -141,6 +146,10 @@ std::string Metrics::Render() const {
 
   Header(&out, "hookguard_work_queue_depth", "gauge", "Requests waiting for a worker thread.");
   absl::StrAppend(&out, "hookguard_work_queue_depth ", queue_depth_, "\n");
+
+  Header(&out, "hookguard_audit_log_stalled_seconds", "gauge",
+         "How long the audit log's write to stdout has been blocked; 0 when it is not.");
+  absl::StrAppend(&out, "hookguard_audit_log_stalled_seconds ", log_stalled_seconds_, "\n");
 
   Header(&out, "hookguard_config_reloads_total", "counter",
          "Reloads of the configuration and secret files, by result.");

@@ -42,6 +42,9 @@ class Metrics {
 
   void SetWorkQueueDepth(int64_t depth);
 
+  // How long the audit log's write in progress has been blocked (0: none).
+  void SetAuditLogStalled(absl::Duration stalled);
+
   // Per profile, how many of its configured secret files could not be read
   // at the last reload (those secrets are left out: they verify nothing).
   // Replaces the previous values; give every profile, 0 included.
@@ -91,6 +94,7 @@ class Metrics {
   int64_t db_in_use_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t db_up_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t queue_depth_ ABSL_GUARDED_BY(mu_) = 0;
+  double log_stalled_seconds_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t last_reload_ok_ ABSL_GUARDED_BY(mu_) = 1;
 };
 

@@ -6,16 +6,13 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
+#include "server/common/echo.h"
 #include "server/service/grpc_status.h"
 
 namespace hookguard {
 namespace {
 
 std::string CodeName(absl::StatusCode code) { return absl::StatusCodeToString(code); }
-
-// A caller-given id is logged only up to this many bytes (longer ones are
-// denied MALFORMED_EVENT anyway): a hostile id must not flood the log.
-constexpr size_t kMaxLoggedIdBytes = 256;
 
 // The decision fields both authorization responses share, into the record.
 template <typename Response>
@@ -78,7 +75,7 @@ void WebhookAuthServiceImpl::Finish(grpc::CallbackServerContext* context,
                                     grpc::ServerUnaryReactor* reactor, const absl::Status& status,
                                     audit::v1::AuditRecord record, absl::Time start) {
   const absl::Duration latency = absl::Now() - start;
-  record.set_caller(CallerOf(context));
+  record.set_caller(CapEcho(CallerOf(context)));
   record.set_latency_us(absl::ToInt64Microseconds(latency));
   if (!status.ok()) {
     record.set_grpc_code(CodeName(status.code()));
@@ -108,11 +105,11 @@ grpc::ServerUnaryReactor* WebhookAuthServiceImpl::VerifySignature(
     if (status.ok()) status = authorizer_.VerifySignature(*request, absl::Now(), response);
     audit::v1::AuditRecord record;
     record.set_rpc("VerifySignature");
-    record.set_profile(request->profile());
+    record.set_profile(CapEcho(request->profile()));
     if (status.ok()) {
       record.set_signature(v1::SignatureResult_Name(response->result()));
       record.set_key_id(response->key_id());
-      record.set_message_id(response->message_id());
+      record.set_message_id(CapEcho(response->message_id()));
       record.set_detail(response->detail());
     }
     Finish(context, reactor, status, std::move(record), start);
@@ -133,7 +130,7 @@ grpc::ServerUnaryReactor* WebhookAuthServiceImpl::AuthorizeCallEvent(
     }
     audit::v1::AuditRecord record;
     record.set_rpc("AuthorizeCallEvent");
-    record.set_call_id(request->event().call_id().substr(0, kMaxLoggedIdBytes));
+    record.set_call_id(CapEcho(request->event().call_id()));
     if (status.ok()) AddDecision(*response, &record);
     Finish(context, reactor, status, std::move(record), start);
   });
@@ -154,12 +151,12 @@ grpc::ServerUnaryReactor* WebhookAuthServiceImpl::AuthorizeWebhook(
     }
     audit::v1::AuditRecord record;
     record.set_rpc("AuthorizeWebhook");
-    record.set_profile(request->profile());
+    record.set_profile(CapEcho(request->profile()));
     if (status.ok()) {
       record.set_signature(v1::SignatureResult_Name(response->signature()));
       record.set_key_id(response->key_id());
-      record.set_message_id(response->message_id());
-      record.set_call_id(response->event().call_id());
+      record.set_message_id(CapEcho(response->message_id()));
+      record.set_call_id(CapEcho(response->event().call_id()));
       AddDecision(*response, &record);
     }
     Finish(context, reactor, status, std::move(record), start);

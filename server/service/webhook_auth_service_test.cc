@@ -8,10 +8,12 @@
 #include <string>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "gtest/gtest.h"
+#include "server/common/echo.h"
 #include "server/config/config.h"
 #include "server/ownership/mock_ownership_store.h"
 
@@ -193,6 +195,29 @@ TEST_F(WebhookAuthServiceTest, UnknownProfileIsInvalidArgument) {
   grpc::ClientContext context;
   EXPECT_EQ(stub_->AuthorizeWebhook(&context, request, &response).error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+TEST_F(WebhookAuthServiceTest, RequestStringsAreCappedInTheStatusAndTheLog) {
+  Start();
+  const std::string huge(100 * 1024, 'p');
+  auto request = Webhook("{}");
+  request.set_profile(huge);
+  v1::AuthorizeWebhookResponse response;
+  grpc::ClientContext context;
+  const grpc::Status status = stub_->AuthorizeWebhook(&context, request, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_LT(status.error_message().size(), 2 * kMaxEchoBytes) << status.error_message().size();
+  v1::AuthorizeCallEventRequest event;
+  event.mutable_event()->set_call_id(huge);
+  v1::AuthorizeCallEventResponse event_response;
+  grpc::ClientContext event_context;
+  ASSERT_TRUE(stub_->AuthorizeCallEvent(&event_context, event, &event_response).ok());
+  EXPECT_EQ(event_response.reason(), v1::DENY_REASON_MALFORMED_EVENT);
+  const std::string log = LogText();
+  EXPECT_GT(log.size(), 0u);
+  for (absl::string_view line : absl::StrSplit(log, '\n')) {
+    EXPECT_LT(line.size(), 4 * kMaxEchoBytes + 512) << line.substr(0, 200);
+  }
 }
 
 TEST_F(WebhookAuthServiceTest, AllowlistRefusesCallersWithoutCertificate) {

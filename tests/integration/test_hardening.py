@@ -212,3 +212,104 @@ def test_row22_a_lookup_waits_for_the_apps_sqlite_write_lock(pb, tmp_path):
         writer.join()
     assert (r.decision, r.owner_id, r.http_status) == (1, "1", 200)
     assert waited >= 0.3, f"answered in {waited:.3f}s: the lock was not in the way"
+
+
+# Row 20: request-supplied strings are capped wherever they are repeated.
+def test_row20_hundred_kilobyte_strings_are_capped_in_statuses_and_log_lines(pb, sqlite_db):
+    huge = "p" * (100 * 1024)
+    with servers.HookguardServer(sqlite_db, env={"VAPI_WEBHOOK_SECRET": SECRET_NEW}) as s:
+        wait_serving(s.target)
+        with grpc.insecure_channel(s.target) as ch:
+            stub = pb.grpc.WebhookAuthServiceStub(ch)
+            try:
+                stub.AuthorizeWebhook(_webhook(pb, vapi_body({"id": "call_alice_1"}),
+                                               profile=huge), timeout=5)
+                raise AssertionError("an unknown profile was answered")
+            except grpc.RpcError as e:
+                assert e.code() == grpc.StatusCode.INVALID_ARGUMENT
+                assert len(e.details()) < 400 and "102400 bytes" in e.details(), e.details()
+            r = stub.AuthorizeWebhook(pb.m.AuthorizeWebhookRequest(
+                expected_owner_id=huge,
+                request=_webhook(pb, vapi_body({"id": "call_alice_1"})).request), timeout=5)
+            assert r.reason == pb.m.DENY_REASON_OWNER_MISMATCH and len(r.detail) < 400
+            r = stub.AuthorizeCallEvent(pb.m.AuthorizeCallEventRequest(
+                event=pb.m.CallEvent(call_id=huge, assistant_id=huge), expected_owner_id=huge),
+                timeout=5)
+            assert r.reason == pb.m.DENY_REASON_MALFORMED_EVENT and len(r.detail) < 400
+        time.sleep(0.2)
+        lines = s.output().splitlines()
+    assert len(lines) > 5
+    longest = max(len(line) for line in lines)
+    assert longest < 2048, f"a log line of {longest} bytes"
+
+
+def _health(target, service=""):
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+    with grpc.insecure_channel(target) as ch:
+        try:
+            return health_pb2_grpc.HealthStub(ch).Check(
+                health_pb2.HealthCheckRequest(service=service), timeout=2).status
+        except grpc.RpcError as e:
+            return e.code()
+
+
+def test_row20_health_reports_an_audit_log_nobody_reads(pb, sqlite_db):
+    import fcntl
+    import os
+    import threading
+
+    from grpc_health.v1 import health_pb2
+
+    serving, not_serving = (health_pb2.HealthCheckResponse.SERVING,
+                            health_pb2.HealthCheckResponse.NOT_SERVING)
+    read_end, write_end = os.pipe()
+    fcntl.fcntl(write_end, fcntl.F_SETPIPE_SZ, 4096)  # full after a few lines
+    drained = []
+    try:
+        with servers.HookguardServer(sqlite_db, env={"VAPI_WEBHOOK_SECRET": SECRET_NEW},
+                                     stdout=write_end,
+                                     args=["--log_stall_ms=500", "--health_interval_ms=100"]) as s:
+            wait_serving(s.target)
+            with grpc.insecure_channel(s.target) as ch:
+                stub = pb.grpc.WebhookAuthServiceStub(ch)
+                forged = _webhook(pb, vapi_body({"id": "call_bob_1"}), secret="attacker")
+                # Denies, two lines each: far more than 4 KiB. The call whose
+                # thread is writing when the pipe fills waits with the log.
+                calls = [stub.AuthorizeWebhook.future(forged, timeout=3) for _ in range(40)]
+                for call in calls:
+                    try:
+                        call.result()
+                    except grpc.RpcError as e:
+                        assert e.code() == grpc.StatusCode.DEADLINE_EXCEEDED, e
+            deadline = time.monotonic() + 10
+            while _health(s.target) != not_serving:
+                assert time.monotonic() < deadline, "health SERVING with the log stuck"
+                time.sleep(0.1)
+            assert _health(s.target, "hookguard.liveness") == serving
+            reader = threading.Thread(target=lambda: drained.append(_read_all(read_end)),
+                                      daemon=True)
+            reader.start()
+            deadline = time.monotonic() + 10
+            while _health(s.target) != serving:
+                assert time.monotonic() < deadline, "health stayed NOT_SERVING once read"
+                time.sleep(0.1)
+            s.terminate()
+            os.close(write_end)
+            write_end = -1
+            reader.join(10)
+    finally:
+        if write_end >= 0:
+            os.close(write_end)
+    log = drained[0].decode(errors="replace")
+    assert "audit log write blocked" in log and "audit log writes again" in log
+
+
+def _read_all(fd) -> bytes:
+    import os
+
+    chunks = []
+    while chunk := os.read(fd, 65536):
+        chunks.append(chunk)
+    os.close(fd)
+    return b"".join(chunks)
