@@ -37,6 +37,7 @@
 #include "server/service/instrumented_ownership_store.h"
 #include "server/service/metrics.h"
 #include "server/service/profile_reloader.h"
+#include "server/service/unparseable_request_interceptor.h"
 #include "server/service/webhook_auth_service.h"
 #include "server/service/worker_pool.h"
 
@@ -271,6 +272,10 @@ int Run() {
   // oversized body reaches us and gets our RESOURCE_EXHAUSTED with a reason.
   builder.SetMaxReceiveMessageSize(static_cast<int>(max_body + (1 << 20)));
   builder.RegisterService(&service);
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+  interceptors.push_back(
+      std::make_unique<UnparseableRequestInterceptorFactory>(log, metrics, *workers));
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0) {
     Die(absl::StrCat("cannot listen on ", absl::GetFlag(FLAGS_listen)));

@@ -37,13 +37,13 @@ WebhookAuthServiceImpl::WebhookAuthServiceImpl(const WebhookAuthorizer& authoriz
       metrics_(metrics),
       options_(std::move(options)) {}
 
-std::string WebhookAuthServiceImpl::CallerOf(grpc::CallbackServerContext* context) {
-  std::shared_ptr<const grpc::AuthContext> auth = context->auth_context();
+std::string CallerOf(const grpc::ServerContextBase& context) {
+  std::shared_ptr<const grpc::AuthContext> auth = context.auth_context();
   if (auth != nullptr && auth->IsPeerAuthenticated()) {
     std::vector<grpc::string_ref> identity = auth->GetPeerIdentity();
     if (!identity.empty()) return std::string(identity.front().data(), identity.front().size());
   }
-  return context->peer();
+  return context.peer();
 }
 
 absl::Status WebhookAuthServiceImpl::CheckCaller(grpc::CallbackServerContext* context) const {
@@ -75,7 +75,7 @@ void WebhookAuthServiceImpl::Finish(grpc::CallbackServerContext* context,
                                     grpc::ServerUnaryReactor* reactor, const absl::Status& status,
                                     audit::v1::AuditRecord record, absl::Time start) {
   const absl::Duration latency = absl::Now() - start;
-  record.set_caller(CapEcho(CallerOf(context)));
+  record.set_caller(CapEcho(CallerOf(*context)));
   record.set_latency_us(absl::ToInt64Microseconds(latency));
   if (!status.ok()) {
     record.set_grpc_code(CodeName(status.code()));

@@ -313,3 +313,59 @@ def _read_all(fd) -> bytes:
         chunks.append(chunk)
     os.close(fd)
     return b"".join(chunks)
+
+
+# Unparseable requests: answered INVALID_ARGUMENT, logged and counted.
+def test_unparseable_request_is_invalid_argument_and_logged(sqlite_db):
+    port = servers.free_port()
+    with servers.HookguardServer(sqlite_db, env={"VAPI_WEBHOOK_SECRET": SECRET_NEW},
+                                 args=[f"--metrics_listen=127.0.0.1:{port}"]) as s:
+        wait_serving(s.target)
+        with grpc.insecure_channel(s.target) as ch:
+            raw = ch.unary_unary("/hookguard.v1.WebhookAuthService/AuthorizeWebhook")
+            try:
+                # Field 1 (profile, a proto3 string) holding invalid UTF-8.
+                raw(b"\x0a\x02\xff\xfe", timeout=5)
+                raise AssertionError("an unparseable request was answered OK")
+            except grpc.RpcError as e:
+                assert e.code() == grpc.StatusCode.INVALID_ARGUMENT, e
+                assert "not a valid AuthorizeWebhook request" in e.details()
+        time.sleep(0.3)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as m:
+            metrics = m.read().decode()
+        log = s.output()
+    assert 'rpc="AuthorizeWebhook",decision="",reason="",code="INVALID_ARGUMENT"} 1' in metrics
+    events = [json.loads(line) for line in log.splitlines() if line.startswith("{")]
+    assert any(e.get("kind") == "security_event" and e.get("rpc") == "AuthorizeWebhook"
+               and e.get("grpc_code") == "INVALID_ARGUMENT" for e in events), log
+
+
+# Deny details: written by us; the only request text they repeat is the
+# event's (validated) ids, as docs/security.md says.
+def test_deny_details_repeat_nothing_of_the_request_but_the_event_ids(stub, pb):
+    def body(call):
+        return vapi_body(call, phoneNumber={"id": call.get("phoneNumberId", "phone_alice"),
+                                            "twilioAuthToken": "MARK-token"},
+                         transcript="MARK-transcript")
+
+    cases = [
+        (body({"id": "call_bob_1", "assistantId": "asst_alice"}), "", ["asst_alice"]),
+        (body({"id": "call_alice_1", "assistantId": "asst_alice", "phoneNumberId": "phone_bob"}),
+         "", ["phone_bob"]),
+        (body({"id": "call_nobody_MARKLESS"}), "", ["call_nobody_MARKLESS"]),
+        (body({"id": "call_alice_1"}), "owner-MARK-expected", []),
+        (b'{"call":{"id":"call_alice_1"},"call":{"id":"MARK-dup"}}', "", []),
+    ]
+    for raw, expected_owner, quoted in cases:
+        req = pb.m.AuthorizeWebhookRequest(expected_owner_id=expected_owner, request=pb.m.HttpRequest(
+            body=raw, headers={"x-vapi-signature": hmac_hex(SECRET_NEW, raw),
+                               "x-junk": "MARK-header"}))
+        r = stub.AuthorizeWebhook(req, timeout=5)
+        assert r.decision == 2, r
+        assert "MARK" not in r.detail.replace("MARKLESS", ""), r.detail
+        for q in quoted:
+            assert q in r.detail, r.detail
+    forged = pb.m.AuthorizeWebhookRequest(request=pb.m.HttpRequest(
+        body=body({"id": "call_alice_1"}), headers={"x-vapi-signature": "ab" * 32}))
+    r = stub.AuthorizeWebhook(forged, timeout=5)
+    assert r.reason == pb.m.DENY_REASON_SIGNATURE_INVALID and "ab" * 8 not in r.detail
