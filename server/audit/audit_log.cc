@@ -1,5 +1,7 @@
 #include "server/audit/audit_log.h"
 
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <ctime>
 #include <utility>
@@ -94,6 +96,12 @@ std::string FormatUtcMicros(absl::Time now) {
   return std::string(buf, sizeof(buf) - 1);
 }
 
+int64_t SteadyNanos() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
 }  // namespace
 
 // Written by hand: Protobuf's reflective JSON printer took a quarter of the
@@ -169,8 +177,10 @@ void AuditLog::WriteLines(const std::string& lines, bool more_coming) {
     std::string batch;
     batch.swap(pending_);
     mu_.Unlock();
+    write_started_ns_.store(std::max<int64_t>(1, SteadyNanos()), std::memory_order_relaxed);
     std::fwrite(batch.data(), 1, batch.size(), out_);
     std::fflush(out_);
+    write_started_ns_.store(0, std::memory_order_relaxed);
     mu_.Lock();
   }
   writing_ = false;
@@ -196,14 +206,26 @@ void AuditLog::Decision(audit::v1::AuditRecord record, bool more_coming) {
   WriteLines(lines, more_coming);
 }
 
-void AuditLog::Server(absl::string_view level, absl::string_view detail) {
+void AuditLog::Server(absl::string_view level, absl::string_view detail, bool queue_only) {
   audit::v1::AuditRecord record;
   record.set_kind("server");
   record.set_level(std::string(level));
   record.set_detail(std::string(detail));
   std::string line;
   AppendLine(record, &line);
+  if (queue_only) {
+    if (out_ == nullptr) return;
+    absl::MutexLock lock(&mu_);
+    pending_.append(line);
+    return;
+  }
   WriteLines(line, /*more_coming=*/false);
+}
+
+absl::Duration AuditLog::StalledFor() const {
+  const int64_t started = write_started_ns_.load(std::memory_order_relaxed);
+  if (started == 0) return absl::ZeroDuration();
+  return absl::Nanoseconds(std::max<int64_t>(0, SteadyNanos() - started));
 }
 
 }  // namespace hookguard

@@ -2,13 +2,16 @@
 #ifndef HOOKGUARD_SERVER_AUDIT_AUDIT_LOG_H_
 #define HOOKGUARD_SERVER_AUDIT_AUDIT_LOG_H_
 
+#include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <cstdio>
 #include <string>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "hookguard/audit/v1/audit.pb.h"
 
 namespace hookguard {
@@ -44,7 +47,16 @@ class AuditLog {
   static constexpr size_t kMaxQueuedBytes = size_t{1024} * 1024;
 
   // Writes a "server" line: start, stop, reloads and their failures.
-  void Server(absl::string_view level, absl::string_view detail);
+  // `queue_only`: the line is queued and written by the next write (a
+  // decision, Flush), and the call never waits, not even for a stalled
+  // output: for the health loop, which must keep answering while the log is
+  // stuck. Such lines may exceed kMaxQueuedBytes; keep them rare.
+  void Server(absl::string_view level, absl::string_view detail, bool queue_only = false);
+
+  // How long the write in progress has been blocked (a stalled stdout: a
+  // full pipe nobody reads, a stuck log collector); zero when no write is in
+  // progress. On a monotonic clock. Never waits; thread-safe.
+  absl::Duration StalledFor() const;
 
   // Formats `record` as the JSON line the log prints (no newline).
   static std::string ToJson(const audit::v1::AuditRecord& record);
@@ -59,6 +71,8 @@ class AuditLog {
   absl::Mutex mu_;
   std::string pending_ ABSL_GUARDED_BY(mu_);  // lines queued behind the write in progress
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  // steady_clock nanoseconds at which the write in progress began; 0: none.
+  std::atomic<int64_t> write_started_ns_{0};
 };
 
 }  // namespace hookguard

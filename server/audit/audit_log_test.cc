@@ -242,6 +242,45 @@ TEST(AuditLog, AStalledOutputStallsCallersInsteadOfQueueingWithoutBound) {
   }
 }
 
+// Health reads StalledFor() to report a log stuck behind a pipe nobody
+// reads; the health loop's own lines must not wait for that pipe.
+TEST(AuditLog, ReportsHowLongAWriteHasBeenBlockedAndQueuedLinesNeverWait) {
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  std::FILE* out = fdopen(fds[1], "w");
+  ASSERT_NE(out, nullptr);
+  {
+    AuditLog log(out);
+    EXPECT_EQ(log.StalledFor(), absl::ZeroDuration());
+    audit::v1::AuditRecord big;
+    big.set_decision("DECISION_ALLOW");
+    big.set_detail(std::string(200 * 1024, 'b'));
+    std::thread writer([&log, big] { log.Decision(big); });
+    for (int queued = 0; queued < 60 * 1024;) {
+      absl::SleepFor(absl::Milliseconds(5));
+      ASSERT_EQ(ioctl(fds[0], FIONREAD, &queued), 0);
+    }
+    absl::SleepFor(absl::Milliseconds(300));
+    EXPECT_GE(log.StalledFor(), absl::Milliseconds(250));
+    const absl::Time before = absl::Now();
+    log.Server("error", "audit log stalled", /*queue_only=*/true);
+    EXPECT_LT(absl::Now() - before, absl::Milliseconds(100)) << "a queued line waited";
+    std::string all;
+    std::thread reader([&all, fd = fds[0]] {
+      char buf[65536];
+      ssize_t n;
+      while ((n = read(fd, buf, sizeof(buf))) > 0) all.append(buf, static_cast<size_t>(n));
+    });
+    writer.join();
+    EXPECT_EQ(log.StalledFor(), absl::ZeroDuration());
+    std::fclose(out);
+    reader.join();
+    close(fds[0]);
+    EXPECT_NE(all.find("audit log stalled"), std::string::npos)
+        << "the queued line went out with the write after it";
+  }
+}
+
 TEST(AuditLog, LinesFromManyThreadsAreAllWrittenWhole) {
   // Group commit: lines queued while another thread writes must all come
   // out, each whole, none lost or cut.

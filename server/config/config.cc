@@ -138,6 +138,7 @@ absl::Status ValidateConfig(const Config& config) {
       !policy.ok()) {
     return policy.status();
   }
+  if (absl::Status s = ValidateOwnershipQueries(config.ownership()); !s.ok()) return s;
   if (config.default_profile().empty()) {
     if (config.profiles_size() > 1) {
       return absl::InvalidArgumentError("default_profile: required with more than one profile");
@@ -145,6 +146,27 @@ absl::Status ValidateConfig(const Config& config) {
   } else if (!names.contains(config.default_profile())) {
     return absl::InvalidArgumentError(
         absl::StrCat("default_profile: \"", config.default_profile(), "\" is not a profile"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateOwnershipQueries(const config::v1::Ownership& ownership) {
+  const struct {
+    const char* field;
+    const std::string& query;
+    const char* parameter;
+  } queries[] = {
+      {"call_query", ownership.call_query(), ":call_id"},
+      {"phone_number_query", ownership.phone_number_query(), ":phone_number_id"},
+      {"assistant_query", ownership.assistant_query(), ":assistant_id"},
+  };
+  for (const auto& q : queries) {
+    if (!q.query.empty() && !absl::StrContains(q.query, q.parameter)) {
+      return absl::InvalidArgumentError(absl::StrCat("ownership.", q.field, ": must bind ",
+                                                     q.parameter,
+                                                     " (a bound parameter, never "
+                                                     "text built from the request)"));
+    }
   }
   return absl::OkStatus();
 }

@@ -42,9 +42,15 @@ absl::StatusOr<config::v1::Config> LoadConfigFile(const std::string& path);
 // more than one profile); every profile has at least one secret ("no webhook
 // secret configured: ..."), each with exactly one of env and file; every
 // profile's options are valid (ValidateProfile); mode is empty, "enforce"
-// or "shadow"; ownership.resolve compiles (ResolvePolicy::Compile). The
-// message names the profile and the field.
+// or "shadow"; the ownership queries bind their parameters
+// (ValidateOwnershipQueries); ownership.resolve compiles
+// (ResolvePolicy::Compile). The message names the profile and the field.
 absl::Status ValidateConfig(const config::v1::Config& config);
+
+// The checks of the ownership queries that need no database: each query
+// that is set binds its parameter (call_query :call_id, phone_number_query
+// :phone_number_id, assistant_query :assistant_id). Part of ValidateConfig.
+absl::Status ValidateOwnershipQueries(const config::v1::Ownership& ownership);
 
 // The secret files of every profile, sorted, without duplicates: the files
 // to watch; when one changes, the server builds a new ProfileSet.

@@ -20,7 +20,7 @@ constexpr char kContractExample[] = R"({
     {"name": "legacy", "kind": "shared_secret", "header": "x-vapi-secret", "secrets": [{"key_id": "a", "env": "LEGACY_SECRET"}]}
   ],
   "default_profile": "vapi",
-  "ownership": {"call_query": "SELECT 1"}
+  "ownership": {"call_query": "SELECT 1 WHERE :call_id = :call_id"}
 })";
 
 TEST(DefaultConfig, IsOneHmacProfileWithTheEnvSecret) {
@@ -43,12 +43,12 @@ TEST(ParseConfigJson, ReadsTheContractExample) {
   EXPECT_EQ(c->profiles(0).timestamp_header(), "x-timestamp");
   EXPECT_EQ(c->profiles(0).secrets(1).file(), "/run/secrets/old");
   EXPECT_EQ(c->profiles(1).header(), "x-vapi-secret");
-  EXPECT_EQ(c->ownership().call_query(), "SELECT 1");
+  EXPECT_EQ(c->ownership().call_query(), "SELECT 1 WHERE :call_id = :call_id");
 }
 
 TEST(ParseConfigJson, CompletesWhatMayBeLeftOut) {
-  absl::StatusOr<config::v1::Config> only_ownership =
-      ParseConfigJson(R"({"ownership": {"call_query": "SELECT 1"}})", "o.json");
+  absl::StatusOr<config::v1::Config> only_ownership = ParseConfigJson(
+      R"({"ownership": {"call_query": "SELECT 1 WHERE :call_id = :call_id"}})", "o.json");
   ASSERT_TRUE(only_ownership.ok()) << only_ownership.status();
   EXPECT_EQ(only_ownership->profiles_size(), 1);
   EXPECT_EQ(only_ownership->profiles(0).secrets(0).env(), "VAPI_WEBHOOK_SECRET");
@@ -114,6 +114,24 @@ TEST(ParseConfigJson, NamesTheProblemAndTheFile) {
       {"timestamp placeholder without header",
        R"({"profiles": [{"name": "a", "kind": "hmac", "payload_format": "{timestamp}.{body}", "secrets": [{"key_id": "k", "env": "E"}]}]})",
        {"profile \"a\"", "payload_format", "timestamp_header"}},
+      // A profile that signs too little: the file, the profile, what is
+      // missing and the fix.
+      {"timestamp read but not signed",
+       R"({"profiles": [{"name": "a", "kind": "hmac", "timestamp_header": "x-ts", "payload_format": "{body}", "secrets": [{"key_id": "k", "env": "E"}]}]})",
+       {"c.json: profile \"a\"", "timestamp_header \"x-ts\"", "does not sign it",
+        "add {timestamp} to payload_format"}},
+      {"body not signed",
+       R"({"profiles": [{"name": "a", "kind": "hmac", "timestamp_header": "x-ts", "payload_format": "{timestamp}", "secrets": [{"key_id": "k", "env": "E"}]}]})",
+       {"c.json: profile \"a\"", "does not sign the body", "add {body}"}},
+      {"call query without its parameter",
+       R"({"profiles": [{"name": "a", "kind": "hmac", "secrets": [{"key_id": "k", "env": "E"}]}], "ownership": {"call_query": "SELECT a, b, c, d, e FROM calls WHERE id = ?"}})",
+       {"c.json", "ownership.call_query", ":call_id"}},
+      {"phone number query without its parameter",
+       R"({"profiles": [{"name": "a", "kind": "hmac", "secrets": [{"key_id": "k", "env": "E"}]}], "ownership": {"phone_number_query": "SELECT owner FROM phones"}})",
+       {"c.json", "ownership.phone_number_query", ":phone_number_id"}},
+      {"stripe preset made to sign the body only",
+       R"({"profiles": [{"name": "a", "preset": "stripe", "payload_format": "{body}", "secrets": [{"key_id": "k", "env": "E"}]}]})",
+       {"c.json: profile \"a\"", "signature_timestamp_key \"t\"", "add {timestamp}"}},
   };
   for (const ErrorCase& c : cases) {
     absl::StatusOr<config::v1::Config> parsed = ParseConfigJson(c.json, "c.json");

@@ -97,6 +97,60 @@ TEST(ProfileSet, FailsWhenAnySecretCannotBeRead) {
   EXPECT_NE(set.status().message().find("/run/old"), absl::string_view::npos);
 }
 
+TEST(ProfileSet, OnReloadAnUnreadableSecretFileIsLeftOutAndTheOthersKeepVerifying) {
+  // /run/old was deleted: its secret must stop verifying, NEW keeps working.
+  const TableSecretSource secrets({{"NEW", "test-secret"}, {"LEGACY", "shared"}});
+  absl::StatusOr<std::shared_ptr<const ProfileSet>> set =
+      ProfileSet::Build(TwoProfiles(), secrets, {/*drop_unreadable_secret_files=*/true});
+  ASSERT_TRUE(set.ok()) << set.status();
+  const Verifier* vapi = (*set)->Find("vapi");
+  EXPECT_EQ(vapi->Verify(Request("x-vapi-signature", kNewMac), kNow).result,
+            SIGNATURE_RESULT_VALID);
+  EXPECT_EQ(vapi->Verify(Request("x-vapi-signature", kOldMac), kNow).result,
+            SIGNATURE_RESULT_MISMATCH);
+  ASSERT_EQ((*set)->missing_secrets().size(), 1u);
+  const ProfileSet::MissingSecret& missing = (*set)->missing_secrets()[0];
+  EXPECT_EQ(missing.profile, "vapi");
+  EXPECT_EQ(missing.key_id, "2026-10");
+  EXPECT_EQ(missing.file, "/run/old");
+  EXPECT_NE(missing.why.find("/run/old"), std::string::npos);
+}
+
+TEST(ProfileSet, OnReloadAProfileWithoutAnySecretLeftVerifiesNothing) {
+  absl::StatusOr<config::v1::Config> c = ParseConfigJson(R"({"profiles": [
+      {"name": "vapi", "kind": "hmac", "secrets": [{"key_id": "only", "file": "/run/only"}]}]})",
+                                                         "test.json");
+  ASSERT_TRUE(c.ok()) << c.status();
+  const TableSecretSource none({});
+  absl::StatusOr<std::shared_ptr<const ProfileSet>> set =
+      ProfileSet::Build(*c, none, {/*drop_unreadable_secret_files=*/true});
+  ASSERT_TRUE(set.ok()) << set.status();
+  const VerifyOutcome out =
+      (*set)->Find("vapi")->Verify(Request("x-vapi-signature", kNewMac), kNow);
+  EXPECT_EQ(out.result, SIGNATURE_RESULT_MISMATCH);
+  EXPECT_TRUE(out.key_id.empty());
+  EXPECT_NE(out.detail.find("no secret"), std::string::npos) << out.detail;
+  EXPECT_EQ((*set)->profiles_without_secret(), std::vector<std::string>{"vapi"});
+  // At start the same files stop the server.
+  EXPECT_FALSE(ProfileSet::Build(*c, none).ok());
+}
+
+TEST(ProfileSet, EnvironmentSecretsAreNeverLeftOut) {
+  const TableSecretSource secrets({{"/run/old", "old-secret"}, {"LEGACY", "shared"}});
+  EXPECT_FALSE(
+      ProfileSet::Build(TwoProfiles(), secrets, {/*drop_unreadable_secret_files=*/true}).ok());
+}
+
+TEST(ProfileSet, CarriesTheWarningsOfItsProfiles) {
+  const TableSecretSource secrets(
+      {{"NEW", "test-secret"}, {"/run/old", "old-secret"}, {"LEGACY", "shared"}});
+  absl::StatusOr<std::shared_ptr<const ProfileSet>> set = ProfileSet::Build(TwoProfiles(), secrets);
+  ASSERT_TRUE(set.ok()) << set.status();
+  ASSERT_EQ((*set)->warnings().size(), 2u);
+  EXPECT_NE((*set)->warnings()[0].find("profile \"vapi\": no signed timestamp"), std::string::npos);
+  EXPECT_NE((*set)->warnings()[1].find("profile \"legacy\": shared_secret"), std::string::npos);
+}
+
 TEST(ProfileSet, RefusesToRunOpenWithoutTheDefaultSecret) {
   unsetenv("VAPI_WEBHOOK_SECRET");
   absl::StatusOr<std::shared_ptr<const ProfileSet>> set =

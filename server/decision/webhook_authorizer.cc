@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "server/common/echo.h"
 #include "server/common/http_status.h"
 #include "server/payload/call_event_parser.h"
 #include "server/signature/delivery_key.h"
@@ -50,7 +51,7 @@ absl::Status WebhookAuthorizer::Verify(const std::string& profile, const v1::Htt
   const std::shared_ptr<const ProfileSet> profiles = profiles_.Get();
   const Verifier* verifier = profiles->Find(profile);
   if (verifier == nullptr) {
-    return absl::InvalidArgumentError(absl::StrCat("unknown profile \"", profile, "\""));
+    return absl::InvalidArgumentError(absl::StrCat("unknown profile \"", CapEcho(profile), "\""));
   }
   *outcome = verifier->Verify(request, now);
   if (shadow != nullptr) *shadow = profiles->IsShadow(profile);

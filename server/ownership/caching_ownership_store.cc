@@ -1,11 +1,16 @@
 #include "server/ownership/caching_ownership_store.h"
 
+#include <chrono>
 #include <utility>
 
 namespace hookguard {
 
+absl::Duration MonotonicNow() {
+  return absl::FromChrono(std::chrono::steady_clock::now().time_since_epoch());
+}
+
 CachingOwnershipStore::CachingOwnershipStore(OwnershipStore& inner, OwnershipCacheOptions options,
-                                             std::function<absl::Time()> clock)
+                                             std::function<absl::Duration()> clock)
     : inner_(inner), options_(options), clock_(std::move(clock)) {}
 
 absl::StatusOr<std::optional<CallOwnership>> CachingOwnershipStore::FindCall(
@@ -14,10 +19,10 @@ absl::StatusOr<std::optional<CallOwnership>> CachingOwnershipStore::FindCall(
     return inner_.FindCall(call_id, deadline);
   }
   {
-    const absl::Time now = clock_();
+    const absl::Duration now = clock_();
     absl::MutexLock lock(&mu_);
     auto it = entries_.find(call_id);
-    if (it != entries_.end() && now - it->second.stored < options_.ttl) {
+    if (it != entries_.end() && Fresh(it->second.stored, now)) {
       ++hits_;
       return std::optional<CallOwnership>(it->second.row);
     }
@@ -26,7 +31,7 @@ absl::StatusOr<std::optional<CallOwnership>> CachingOwnershipStore::FindCall(
   absl::StatusOr<std::optional<CallOwnership>> found = inner_.FindCall(call_id, deadline);
   // Errors and not-found are never cached.
   if (found.ok() && found->has_value()) {
-    const absl::Time now = clock_();
+    const absl::Duration now = clock_();
     absl::MutexLock lock(&mu_);
     Insert(call_id, **found, now);
   }
@@ -34,10 +39,10 @@ absl::StatusOr<std::optional<CallOwnership>> CachingOwnershipStore::FindCall(
 }
 
 void CachingOwnershipStore::Insert(absl::string_view call_id, const CallOwnership& row,
-                                   absl::Time now) {
+                                   absl::Duration now) {
   // Expired rows leave first (order_ is sorted by age), so that order_ never
   // grows beyond what the TTL window holds.
-  while (!order_.empty() && now - order_.front().stored >= options_.ttl) PopOldest();
+  while (!order_.empty() && !Fresh(order_.front().stored, now)) PopOldest();
   auto it = entries_.find(call_id);
   if (it == entries_.end()) {
     while (entries_.size() >= options_.max_entries && !order_.empty()) PopOldest();

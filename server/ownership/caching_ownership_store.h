@@ -26,7 +26,6 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
-#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "server/ownership/ownership_store.h"
 
@@ -40,19 +39,27 @@ struct OwnershipCacheOptions {
   size_t max_entries = 10000;
 };
 
+// The time since an arbitrary fixed point on a monotonic clock
+// (std::chrono::steady_clock): what the cache ages rows on, so that a step
+// of the wall clock (NTP, a VM resumed) neither keeps a row past its TTL nor
+// drops it early.
+absl::Duration MonotonicNow();
+
 // Decorates an OwnershipStore. `inner` is not owned and must outlive it.
-// `clock` returns the current time (tests pass a fake one). Thread-safe: one
-// mutex guards the map, held for a hash lookup or an insert only, never while
-// the inner store runs (concurrent misses for one call id may all query).
+// `clock` returns monotonic time as MonotonicNow() does (tests pass a fake
+// one). Thread-safe: one mutex guards the map, held for a hash lookup or an
+// insert only, never while the inner store runs (concurrent misses for one
+// call id may all query).
 class CachingOwnershipStore final : public OwnershipStore {
  public:
-  CachingOwnershipStore(
-      OwnershipStore& inner, OwnershipCacheOptions options,
-      std::function<absl::Time()> clock = [] { return absl::Now(); });
+  CachingOwnershipStore(OwnershipStore& inner, OwnershipCacheOptions options,
+                        std::function<absl::Duration()> clock = MonotonicNow);
 
   // A found row younger than the TTL comes from the cache (the deadline is
   // then not consulted); anything else asks the inner store, and a found row
-  // it returns is cached.
+  // it returns is cached. A row whose stored time is ahead of the clock (a
+  // clock that went back, which a monotonic one never does) counts as
+  // expired.
   absl::StatusOr<std::optional<CallOwnership>> FindCall(absl::string_view call_id,
                                                         absl::Time deadline) override;
 
@@ -73,24 +80,30 @@ class CachingOwnershipStore final : public OwnershipStore {
  private:
   struct Entry {
     CallOwnership row;
-    absl::Time stored;
-    uint64_t generation;  // matches the Order entry that inserted it
+    absl::Duration stored;  // on the clock
+    uint64_t generation;    // matches the Order entry that inserted it
   };
   struct Order {
     std::string call_id;
-    absl::Time stored;
+    absl::Duration stored;
     uint64_t generation;
   };
 
-  void Insert(absl::string_view call_id, const CallOwnership& row, absl::Time now)
+  void Insert(absl::string_view call_id, const CallOwnership& row, absl::Duration now)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Drops the front of order_ (the oldest insert), and its map entry when it
   // is still the one that insert made.
   void PopOldest() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Whether a row stored at `stored` may still be served at `now`: younger
+  // than the TTL, and not from the future.
+  bool Fresh(absl::Duration stored, absl::Duration now) const {
+    const absl::Duration age = now - stored;
+    return age >= absl::ZeroDuration() && age < options_.ttl;
+  }
 
   OwnershipStore& inner_;
   const OwnershipCacheOptions options_;
-  const std::function<absl::Time()> clock_;
+  const std::function<absl::Duration()> clock_;
 
   mutable absl::Mutex mu_;
   absl::flat_hash_map<std::string, Entry> entries_ ABSL_GUARDED_BY(mu_);

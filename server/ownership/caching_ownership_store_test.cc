@@ -13,8 +13,10 @@ namespace {
 using ::testing::_;
 using ::testing::Return;
 
-const absl::Time kStart = absl::FromUnixSeconds(1700000000);
-const absl::Time kDeadline = kStart + absl::Seconds(1);
+// The fake monotonic clock starts here; the deadline is wall time and is
+// not what the cache ages rows on.
+constexpr absl::Duration kStart = absl::Hours(1);
+const absl::Time kDeadline = absl::FromUnixSeconds(1700000001);
 
 CallOwnership Row(const std::string& owner) {
   CallOwnership row;
@@ -38,7 +40,7 @@ class CachingOwnershipStoreTest : public ::testing::Test {
   }
 
   MockOwnershipStore inner_;
-  absl::Time now_ = kStart;
+  absl::Duration now_ = kStart;
 };
 
 TEST_F(CachingOwnershipStoreTest, ServesAFoundRowFromTheCacheWithinTheTtl) {
@@ -65,6 +67,27 @@ TEST_F(CachingOwnershipStoreTest, AsksTheDatabaseAgainOnceTheTtlHasPassed) {
   ASSERT_EQ((*cache.FindCall("call-1", kDeadline))->owner_id, "1");
   now_ += absl::Milliseconds(500);
   ASSERT_EQ((*cache.FindCall("call-1", kDeadline))->owner_id, "2");
+}
+
+// The wall clock stepped back (NTP, a resumed VM) used to keep rows for
+// the TTL plus the step: a row must never be served from "the future".
+TEST_F(CachingOwnershipStoreTest, ARowIsNotServedWhenTheClockRunsBackwards) {
+  CachingOwnershipStore cache = Make(absl::Milliseconds(500));
+  EXPECT_CALL(inner_, FindCall(absl::string_view("call-1"), _))
+      .WillOnce(Return(Found("1")))
+      .WillOnce(Return(Found("2")));  // reassigned meanwhile
+  ASSERT_EQ((*cache.FindCall("call-1", kDeadline))->owner_id, "1");
+  now_ -= absl::Hours(1) / 2;
+  ASSERT_EQ((*cache.FindCall("call-1", kDeadline))->owner_id, "2");
+}
+
+TEST(MonotonicNow, NeverGoesBack) {
+  absl::Duration last = MonotonicNow();
+  for (int i = 0; i < 1000; ++i) {
+    const absl::Duration now = MonotonicNow();
+    EXPECT_GE(now, last);
+    last = now;
+  }
 }
 
 TEST_F(CachingOwnershipStoreTest, NeverCachesNotFound) {

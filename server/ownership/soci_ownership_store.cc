@@ -75,6 +75,9 @@ namespace {
 
 enum class ConnectStage { kConnect, kPrepare };
 
+constexpr char kLockedUntilDeadline[] =
+    "ownership database stayed locked by another connection's write until the deadline";
+
 struct ConnectError {
   ConnectStage stage;
   absl::Status status;
@@ -92,15 +95,17 @@ void PrepareOwner(soci::session& session, const std::string& query, const char* 
                                          soci::into(owner.owner, owner.owner_ind)));
 }
 
-// Opens the session and prepares the statements of `connection`. On failure
+// Opens the session and prepares the statements of `connection`; preparing
+// waits for a writer's lock (SQLite) until `deadline` at most. On failure
 // the connection is left dropped.
 std::optional<ConnectError> Connect(const SociOwnershipStore::Backend& backend,
-                                    const SociOwnershipStore::Queries& queries,
+                                    const SociOwnershipStore::Queries& queries, absl::Time deadline,
                                     SociOwnershipStore::Connection& connection) {
   connection.Drop();
   absl::StatusOr<std::unique_ptr<soci::session>> session = backend.Open();
   if (!session.ok()) return ConnectError{ConnectStage::kConnect, session.status()};
   connection.session = *std::move(session);
+  backend.SetLockWait(*connection.session, deadline - absl::Now());
   try {
     PrepareOwner(*connection.session, queries.phone_number, "phone_number_id",
                  connection.phone_number);
@@ -114,6 +119,10 @@ std::optional<ConnectError> Connect(const SociOwnershipStore::Backend& backend,
          soci::into(connection.phone_number_owner_id, connection.phone_owner_ind)));
   } catch (const std::exception& e) {
     connection.Drop();
+    if (backend.IsLockTimeout(e)) {
+      return ConnectError{ConnectStage::kConnect,
+                          absl::DeadlineExceededError(kLockedUntilDeadline)};
+    }
     return ConnectError{ConnectStage::kPrepare,
                         absl::UnavailableError(absl::StrCat(
                             "cannot prepare the ownership queries: ", backend.Scrub(e.what())))};
@@ -162,7 +171,8 @@ absl::StatusOr<std::unique_ptr<SociOwnershipStore>> SociOwnershipStore::Open(
   // Connect one connection now, so that a bad file or query fails at start.
   // An unreachable PostgreSQL does not: the store connects on first use.
   std::optional<ConnectError> error =
-      Connect(*store->backend_, store->queries_, *store->connections_.front());
+      Connect(*store->backend_, store->queries_, absl::Now() + options.query_timeout,
+              *store->connections_.front());
   if (error.has_value()) {
     const bool is_sqlite = store->backend_->kind == SociDatabase::Kind::kSqlite;
     if (error->stage == ConnectStage::kPrepare || is_sqlite) {
@@ -205,7 +215,7 @@ absl::StatusOr<SociOwnershipStore::Connection*> SociOwnershipStore::AcquireConne
   if (!acquired.ok()) return acquired.status();
   Connection* connection = *acquired;
   if (connection->session == nullptr) {
-    std::optional<ConnectError> error = Connect(*backend_, queries_, *connection);
+    std::optional<ConnectError> error = Connect(*backend_, queries_, deadline, *connection);
     if (error.has_value()) {
       Release(connection);
       return error->status;
@@ -246,9 +256,13 @@ auto SociOwnershipStore::RunOnConnection(absl::Time deadline, QueryFn query)
   }
   decltype(query(connection)) found = absl::UnknownError("ownership query did not run");
   try {
+    // While the app holds a write lock (SQLite), wait for it, but not past
+    // the deadline.
+    backend_->SetLockWait(*connection.session, deadline - absl::Now());
     found = query(connection);
   } catch (const std::exception& e) {
     connection.Drop();  // reconnect on next use
+    if (backend_->IsLockTimeout(e)) return absl::DeadlineExceededError(kLockedUntilDeadline);
     return absl::UnavailableError(
         absl::StrCat("ownership query failed: ", backend_->Scrub(e.what())));
   }

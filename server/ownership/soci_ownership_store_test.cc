@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "server/ownership/ownership_rules.h"
@@ -205,6 +206,54 @@ TEST_F(SociOwnershipStoreTest, WaitsForAFreeConnectionOnlyUntilTheDeadline) {
   ASSERT_NE(store, nullptr);
   auto got = store->FindCall("call_alice_1", absl::Now() - absl::Seconds(1));
   EXPECT_EQ(got.status().code(), absl::StatusCode::kDeadlineExceeded);
+}
+
+// The embedded setup: the app (Django) writes to the same SQLite file. While
+// its write transaction holds the lock, a lookup waits for it within its
+// deadline and answers right, instead of failing with "database is locked".
+TEST_F(SociOwnershipStoreTest, WaitsForTheAppsWriteLockWithinTheDeadline) {
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  absl::Notification locked;
+  std::thread app([this, &locked] {
+    EXPECT_TRUE(testing::HoldSqliteWriteLock(path_, absl::Milliseconds(400), [&locked] {
+                  locked.Notify();
+                }).ok());
+  });
+  locked.WaitForNotification();
+  const absl::Time start = absl::Now();
+  absl::StatusOr<std::optional<CallOwnership>> got =
+      store->FindCall("call_alice_1", absl::Now() + absl::Seconds(2));
+  const absl::Duration waited = absl::Now() - start;
+  app.join();
+  ASSERT_TRUE(got.ok()) << got.status();
+  ASSERT_TRUE(got->has_value());
+  EXPECT_EQ((*got)->owner_id, "1");
+  EXPECT_GE(waited, absl::Milliseconds(300)) << "the lock was not held while the lookup ran";
+}
+
+TEST_F(SociOwnershipStoreTest, ALockHeldPastTheDeadlineIsDeadlineExceededAtTheDeadline) {
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  absl::Notification locked;
+  std::thread app([this, &locked] {
+    EXPECT_TRUE(testing::HoldSqliteWriteLock(path_, absl::Milliseconds(1500), [&locked] {
+                  locked.Notify();
+                }).ok());
+  });
+  locked.WaitForNotification();
+  const absl::Time start = absl::Now();
+  absl::StatusOr<std::optional<CallOwnership>> got =
+      store->FindCall("call_alice_1", absl::Now() + absl::Milliseconds(300));
+  const absl::Duration waited = absl::Now() - start;
+  EXPECT_EQ(got.status().code(), absl::StatusCode::kDeadlineExceeded) << got.status();
+  EXPECT_GE(waited, absl::Milliseconds(250));
+  EXPECT_LT(waited, absl::Milliseconds(1200)) << "waited past the deadline";
+  app.join();
+  // The store answers again once the lock is gone.
+  got = store->FindCall("call_alice_1", Soon());
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_TRUE(got->has_value());
 }
 
 struct OpenErrorCase {

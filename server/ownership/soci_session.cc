@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <climits>
 #include <cmath>
 #include <exception>
 #include <optional>
@@ -144,10 +145,26 @@ std::string SociDatabase::Scrub(absl::string_view message) const {
   return std::string(absl::StripAsciiWhitespace(text));
 }
 
+void SociDatabase::SetLockWait(soci::session& session, absl::Duration wait) const {
+  if (kind != Kind::kSqlite) return;
+  auto* backend = static_cast<soci::sqlite3_session_backend*>(session.get_backend());
+  if (backend == nullptr || backend->conn_ == nullptr) return;
+  const int64_t ms = std::clamp<int64_t>(absl::ToInt64Milliseconds(wait), 1, INT32_MAX);
+  sqlite_api::sqlite3_busy_timeout(backend->conn_, static_cast<int>(ms));
+}
+
+bool SociDatabase::IsLockTimeout(const std::exception& error) const {
+  const auto* sqlite = dynamic_cast<const soci::sqlite3_soci_error*>(&error);
+  if (sqlite == nullptr) return false;
+  const int primary = sqlite->result() & 0xff;  // extended codes keep the primary in the low byte
+  return primary == SQLITE_BUSY || primary == SQLITE_LOCKED;
+}
+
 absl::StatusOr<std::unique_ptr<soci::session>> SociDatabase::Open() const {
   try {
     auto session = std::make_unique<soci::session>();
     session->open(factory(), params);
+    SetLockWait(*session, query_timeout);
     if (kind == Kind::kPostgresql) {
       const int64_t ms = absl::ToInt64Milliseconds(query_timeout);
       *session << absl::StrCat("SET statement_timeout = ", ms > 0 ? ms : 1);

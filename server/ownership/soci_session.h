@@ -6,6 +6,7 @@
 #ifndef HOOKGUARD_SERVER_OWNERSHIP_SOCI_SESSION_H_
 #define HOOKGUARD_SERVER_OWNERSHIP_SOCI_SESSION_H_
 
+#include <exception>
 #include <memory>
 #include <string>
 
@@ -38,6 +39,17 @@ struct SociDatabase {
   // `query_timeout`, so a slow query is an error, not a hang. Errors are
   // UNAVAILABLE: "cannot connect to <Where()>: <driver message, scrubbed>".
   absl::StatusOr<std::unique_ptr<soci::session>> Open() const;
+
+  // SQLite: how long a statement of `session` waits for another
+  // connection's lock (the app's own write transaction) before it fails
+  // with "database is locked" (sqlite3_busy_timeout; at least 1 ms). Open()
+  // sets `query_timeout`; a lookup narrows it to what is left of its
+  // deadline. PostgreSQL: nothing to do (statement_timeout bounds lock waits).
+  void SetLockWait(soci::session& session, absl::Duration wait) const;
+
+  // Whether `error`, thrown by a statement, says the wait of SetLockWait ran
+  // out (SQLite's "database is locked").
+  bool IsLockTimeout(const std::exception& error) const;
 
   // "SQLite database PATH" or "PostgreSQL": for messages.
   std::string Where() const;

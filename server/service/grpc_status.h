@@ -7,7 +7,14 @@
 
 namespace hookguard {
 
-// Same code, same message. The canonical codes are numbered alike in both.
+// Same code (the canonical codes are numbered alike in both). The message is
+// kept for the codes whose messages we write ourselves from what the caller
+// sent (INVALID_ARGUMENT, RESOURCE_EXHAUSTED, DEADLINE_EXCEEDED,
+// PERMISSION_DENIED, ...). For UNAVAILABLE, FAILED_PRECONDITION, INTERNAL,
+// UNKNOWN and DATA_LOSS the message comes from a database driver or a broken
+// row and may hold SQL text, bound ids or server internals: the caller gets a
+// short fixed message instead, and the full one goes to the server log only
+// (the audit line's `detail`).
 grpc::Status ToGrpcStatus(const absl::Status& status);
 
 }  // namespace hookguard

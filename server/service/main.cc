@@ -3,6 +3,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
@@ -36,6 +37,7 @@
 #include "server/service/instrumented_ownership_store.h"
 #include "server/service/metrics.h"
 #include "server/service/profile_reloader.h"
+#include "server/service/unparseable_request_interceptor.h"
 #include "server/service/webhook_auth_service.h"
 #include "server/service/worker_pool.h"
 
@@ -72,7 +74,17 @@ ABSL_FLAG(std::string, allowed_clients, "",
           "allows every client the CA accepts. Needs --client_ca.");
 ABSL_FLAG(int, reload_interval_seconds, 5,
           "How often the configuration and secret files are checked for changes; 0: never.");
-ABSL_FLAG(int, health_interval_ms, 1000, "How often the database is pinged for health.");
+ABSL_FLAG(int, health_interval_ms, 1000,
+          "How often the database is pinged, and the audit log checked, for health.");
+ABSL_FLAG(int, log_stall_ms, 5000,
+          "Readiness health turns NOT_SERVING while one write of the audit log to stdout has "
+          "been blocked this long (a full pipe, a stuck log collector: answers wait for the "
+          "log); SERVING again once it completes. Liveness is not affected.");
+ABSL_FLAG(bool, check_config, false,
+          "Check the configuration as a start would (--config, or without it the default "
+          "profile and VAPI_WEBHOOK_SECRET: profiles, secrets readable, ownership queries as far "
+          "as can be told without the database), print what is wrong or what the start would "
+          "warn about, and exit: 0 when the server would start, 1 otherwise. Needs no --db.");
 ABSL_FLAG(int, drain_seconds, 20,
           "On SIGTERM: health turns NOT_SERVING, then in-flight calls get this long to finish.");
 
@@ -130,16 +142,60 @@ std::shared_ptr<grpc::ServerCredentials> MakeCredentials(AuditLog& log) {
   return grpc::SslServerCredentials(options);
 }
 
-// Shadow mode must be loud: a warning per shadow profile, and the gauge.
-void WarnShadowProfiles(const ProfileSet& profiles, AuditLog& log, Metrics& metrics) {
-  metrics.SetShadowProfiles(static_cast<int64_t>(profiles.shadow_profiles().size()));
+// The warning of a profile in shadow mode: shadow mode must be loud.
+std::string ShadowWarning(const std::string& profile) {
+  return absl::StrCat("profile \"", profile,
+                      "\" is in shadow mode: every decision is answered ALLOW (HTTP 200), the "
+                      "decision enforcement would give is in shadow_decision; set \"mode\": "
+                      "\"enforce\" to enforce");
+}
+
+// Logs what a newly loaded set of profiles leaves unprotected, the profiles
+// in shadow mode and the secrets it left out (key id and file, never a
+// value), and sets the shadow-profiles and missing-secrets gauges.
+void ReportProfiles(const ProfileSet& profiles, AuditLog& log, Metrics& metrics) {
+  for (const std::string& warning : profiles.warnings()) log.Server("warning", warning);
   for (const std::string& name : profiles.shadow_profiles()) {
-    log.Server("warning",
-               absl::StrCat("profile \"", name,
-                            "\" is in shadow mode: every decision is answered ALLOW (HTTP 200), "
-                            "the decision enforcement would give is in shadow_decision; set "
-                            "\"mode\": \"enforce\" to enforce"));
+    log.Server("warning", ShadowWarning(name));
   }
+  metrics.SetShadowProfiles(static_cast<int64_t>(profiles.shadow_profiles().size()));
+  std::map<std::string, int64_t> missing;
+  for (const std::string& name : profiles.names()) missing[name] = 0;
+  for (const ProfileSet::MissingSecret& secret : profiles.missing_secrets()) {
+    ++missing[secret.profile];
+    log.Server("error", absl::StrCat("profile \"", secret.profile, "\": secret \"", secret.key_id,
+                                     "\" removed, it verifies nothing now: ", secret.why));
+  }
+  for (const std::string& name : profiles.profiles_without_secret()) {
+    log.Server("error", absl::StrCat("profile \"", name,
+                                     "\" has no secret left: every signature is refused "
+                                     "(MISMATCH) until one of its secret files is back"));
+  }
+  metrics.SetMissingSecrets(missing);
+}
+
+// --check_config: the configuration part of a start, without the start.
+int CheckConfig() {
+  const std::string path = absl::GetFlag(FLAGS_config);
+  EnvAndFileSecretSource secrets;
+  ProfileReloader reloader(path, secrets);
+  absl::StatusOr<std::shared_ptr<const ProfileSet>> profiles = reloader.Load();
+  if (!profiles.ok()) {
+    std::fprintf(stderr, "hookguard-server: %s\n",
+                 std::string(profiles.status().message()).c_str());
+    return 1;
+  }
+  for (const std::string& warning : (*profiles)->warnings()) {
+    std::printf("warning: %s\n", warning.c_str());
+  }
+  for (const std::string& name : (*profiles)->shadow_profiles()) {
+    std::printf("warning: %s\n", ShadowWarning(name).c_str());
+  }
+  std::printf("%s: OK, the server would start with profiles %s (default %s)\n",
+              path.empty() ? "default configuration" : path.c_str(),
+              absl::StrJoin((*profiles)->names(), ", ").c_str(),
+              (*profiles)->default_profile().c_str());
+  return 0;
 }
 
 // Blocks SIGTERM and SIGINT in every thread (call before any thread starts);
@@ -160,8 +216,8 @@ int Run() {
   ProfileReloader reloader(absl::GetFlag(FLAGS_config), secrets);
   absl::StatusOr<std::shared_ptr<const ProfileSet>> initial = reloader.Load();
   if (!initial.ok()) Die(std::string(initial.status().message()));
+  ReportProfiles(**initial, log, metrics);
   ProfileHolder profiles(*std::move(initial));
-  WarnShadowProfiles(*profiles.Get(), log, metrics);
 
   std::string db = absl::GetFlag(FLAGS_db);
   if (db.empty()) {
@@ -173,6 +229,8 @@ int Run() {
   if (pool_size < 1 || pool_size > 1024) Die("--pool_size must be between 1 and 1024");
   const int db_timeout_ms = absl::GetFlag(FLAGS_db_timeout_ms);
   if (db_timeout_ms < 1) Die("--db_timeout_ms must be positive");
+  if (absl::GetFlag(FLAGS_health_interval_ms) < 1) Die("--health_interval_ms must be positive");
+  if (absl::GetFlag(FLAGS_log_stall_ms) < 1) Die("--log_stall_ms must be positive");
   const int64_t max_body = absl::GetFlag(FLAGS_max_body_bytes);
   if (max_body < 1 || max_body > (1 << 30)) Die("--max_body_bytes must be between 1 and 1 GiB");
 
@@ -236,6 +294,10 @@ int Run() {
   // oversized body reaches us and gets our RESOURCE_EXHAUSTED with a reason.
   builder.SetMaxReceiveMessageSize(static_cast<int>(max_body + (1 << 20)));
   builder.RegisterService(&service);
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+  interceptors.push_back(
+      std::make_unique<UnparseableRequestInterceptorFactory>(log, metrics, *workers));
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0) {
     Die(absl::StrCat("cannot listen on ", absl::GetFlag(FLAGS_listen)));
@@ -249,26 +311,46 @@ int Run() {
   health->SetServingStatus(kLivenessName, true);
 
   absl::Notification stopping;
-  // Health: SERVING only while the database answers. The same loop flushes
-  // the audit log.
+  const absl::Duration health_interval =
+      absl::Milliseconds(absl::GetFlag(FLAGS_health_interval_ms));
+  // Audit lines batched under load wait at most one interval. Its own
+  // thread: a write to a stalled stdout blocks it, never the health loop.
+  std::thread flush_loop([&] {
+    while (!stopping.WaitForNotificationWithTimeout(health_interval)) log.Flush();
+  });
+  // Health: SERVING only while the database answers and the audit log is
+  // not stuck. Its lines are only queued: it never waits for the log.
   std::thread health_loop([&] {
-    const absl::Duration interval = absl::Milliseconds(absl::GetFlag(FLAGS_health_interval_ms));
+    const absl::Duration log_stall_bound = absl::Milliseconds(absl::GetFlag(FLAGS_log_stall_ms));
     bool was_up = false;
+    bool was_stalled = false;
     do {
-      log.Flush();  // audit lines batched under load wait at most one interval
       const absl::Status ping = measured_store.Ping(
           absl::Now() + std::max(absl::Seconds(1), absl::Milliseconds(db_timeout_ms)));
       if (stopping.HasBeenNotified()) break;
-      set_serving(ping.ok());
+      const absl::Duration stalled = log.StalledFor();
+      const bool log_stalled = stalled >= log_stall_bound;
+      set_serving(ping.ok() && !log_stalled);
       metrics.SetDatabaseUp(ping.ok());
+      metrics.SetAuditLogStalled(stalled);
       metrics.SetWorkQueueDepth(static_cast<int64_t>(workers->queued()));
       if (ping.ok() != was_up) {
         log.Server(ping.ok() ? "info" : "error",
                    ping.ok() ? "database answers: SERVING"
-                             : absl::StrCat("database unavailable: NOT_SERVING: ", ping.message()));
+                             : absl::StrCat("database unavailable: NOT_SERVING: ", ping.message()),
+                   /*queue_only=*/true);
         was_up = ping.ok();
       }
-    } while (!stopping.WaitForNotificationWithTimeout(interval));
+      if (log_stalled != was_stalled) {
+        log.Server(log_stalled ? "error" : "info",
+                   log_stalled
+                       ? absl::StrCat("audit log write blocked for ", absl::FormatDuration(stalled),
+                                      " (stdout not read): NOT_SERVING")
+                       : "audit log writes again",
+                   /*queue_only=*/true);
+        was_stalled = log_stalled;
+      }
+    } while (!stopping.WaitForNotificationWithTimeout(health_interval));
   });
 
   // Rotation: reload changed configuration and secret files.
@@ -282,7 +364,7 @@ int Run() {
         log.Server("error", absl::StrCat("reload failed, keeping the previous configuration: ",
                                          next.status().message()));
       } else if (*next != nullptr) {
-        WarnShadowProfiles(**next, log, metrics);
+        ReportProfiles(**next, log, metrics);
         profiles.Set(*std::move(next));
         metrics.ObserveReload(true);
         log.Server("info", "configuration and secrets reloaded");
@@ -331,6 +413,7 @@ int Run() {
   server->Wait();
   workers.reset();  // runs what was already scheduled
   health_loop.join();
+  flush_loop.join();
   reload_loop.join();
   if (metrics_loop.joinable()) {
     metrics_http.stop();
@@ -360,6 +443,7 @@ int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "decides whether a webhook may be processed.\n"
       "Usage: hookguard-server --db=CONN [--listen=ADDR] [--config=FILE] [flags]\n"
+      "       hookguard-server --check_config [--config=FILE]\n"
       "Exits 2 with a message naming the problem when the configuration, a secret or a flag "
       "is wrong.");
   std::vector<char*> rest = absl::ParseCommandLine(argc, argv);
@@ -368,5 +452,6 @@ int main(int argc, char** argv) {
                  rest[1]);
     return 2;
   }
+  if (absl::GetFlag(FLAGS_check_config)) return hookguard::CheckConfig();
   return hookguard::Run();
 }

@@ -93,6 +93,17 @@ void Metrics::SetWorkQueueDepth(int64_t depth) {
   queue_depth_ = depth;
 }
 
+void Metrics::SetAuditLogStalled(absl::Duration stalled) {
+  absl::MutexLock lock(&mu_);
+  log_stalled_seconds_ = absl::ToDoubleSeconds(stalled);
+}
+
+void Metrics::SetMissingSecrets(const std::map<std::string, int64_t>& by_profile) {
+  absl::MutexLock lock(&mu_);
+  missing_secrets_.clear();
+  for (const auto& [profile, count] : by_profile) missing_secrets_[{profile}] = count;
+}
+
 std::string Metrics::Render() const {
   std::string out;
   auto histogram = [&out](const char* name, const std::vector<const char*>& names,
@@ -108,7 +119,7 @@ std::string Metrics::Render() const {
     absl::StrAppend(&out, name, "_count", LabelSet(names, values), " ", h.count, "\n");
   };
   auto counters = [&out](const char* name, const std::vector<const char*>& names,
-                         const Series<uint64_t>& series) {
+                         const auto& series) {
     for (const auto& [labels, value] : series) {
       absl::StrAppend(&out, name, LabelSet(names, labels), " ", value, "\n");
     }
@@ -162,6 +173,10 @@ std::string Metrics::Render() const {
   Header(&out, "hookguard_work_queue_depth", "gauge", "Requests waiting for a worker thread.");
   absl::StrAppend(&out, "hookguard_work_queue_depth ", queue_depth_, "\n");
 
+  Header(&out, "hookguard_audit_log_stalled_seconds", "gauge",
+         "How long the audit log's write to stdout has been blocked; 0 when it is not.");
+  absl::StrAppend(&out, "hookguard_audit_log_stalled_seconds ", log_stalled_seconds_, "\n");
+
   Header(&out, "hookguard_config_reloads_total", "counter",
          "Reloads of the configuration and secret files, by result.");
   counters("hookguard_config_reloads_total", {"result"}, reloads_);
@@ -169,6 +184,11 @@ std::string Metrics::Render() const {
   Header(&out, "hookguard_config_last_reload_success", "gauge",
          "0 after a failed reload (the previous configuration stays in force).");
   absl::StrAppend(&out, "hookguard_config_last_reload_success ", last_reload_ok_, "\n");
+
+  Header(&out, "hookguard_secrets_missing", "gauge",
+         "Configured secret files of a profile that could not be read at the last reload; "
+         "those secrets verify nothing.");
+  counters("hookguard_secrets_missing", {"profile"}, missing_secrets_);
   return out;
 }
 

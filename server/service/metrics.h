@@ -47,6 +47,14 @@ class Metrics {
   // The number of profiles in shadow mode (at start and after each reload).
   void SetShadowProfiles(int64_t count);
 
+  // How long the audit log's write in progress has been blocked (0: none).
+  void SetAuditLogStalled(absl::Duration stalled);
+
+  // Per profile, how many of its configured secret files could not be read
+  // at the last reload (those secrets are left out: they verify nothing).
+  // Replaces the previous values; give every profile, 0 included.
+  void SetMissingSecrets(const std::map<std::string, int64_t>& by_profile);
+
   // The whole exposition, e.g. for GET /metrics.
   std::string Render() const;
 
@@ -85,14 +93,16 @@ class Metrics {
   Series<uint64_t> signatures_ ABSL_GUARDED_BY(mu_);  // profile, key_id, result
   Series<Histogram> latency_ ABSL_GUARDED_BY(mu_);    // rpc
   Histogram db_latency_ ABSL_GUARDED_BY(mu_);
-  Series<uint64_t> db_errors_ ABSL_GUARDED_BY(mu_);      // code
-  Series<uint64_t> reloads_ ABSL_GUARDED_BY(mu_);        // result
-  Series<uint64_t> resolved_ ABSL_GUARDED_BY(mu_);       // rpc, resolved_by
-  Series<uint64_t> shadow_denies_ ABSL_GUARDED_BY(mu_);  // rpc, profile, reason
+  Series<uint64_t> db_errors_ ABSL_GUARDED_BY(mu_);       // code
+  Series<uint64_t> reloads_ ABSL_GUARDED_BY(mu_);         // result
+  Series<int64_t> missing_secrets_ ABSL_GUARDED_BY(mu_);  // profile
+  Series<uint64_t> resolved_ ABSL_GUARDED_BY(mu_);        // rpc, resolved_by
+  Series<uint64_t> shadow_denies_ ABSL_GUARDED_BY(mu_);   // rpc, profile, reason
   int64_t shadow_profiles_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t db_in_use_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t db_up_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t queue_depth_ ABSL_GUARDED_BY(mu_) = 0;
+  double log_stalled_seconds_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t last_reload_ok_ ABSL_GUARDED_BY(mu_) = 1;
 };
 

@@ -65,6 +65,18 @@ TEST(Metrics, DatabaseErrorsAndReloadsAreCounted) {
   EXPECT_TRUE(absl::StrContains(text, "hookguard_config_last_reload_success 0"));
 }
 
+TEST(Metrics, MissingSecretsArePerProfileAndReplaced) {
+  Metrics metrics;
+  metrics.SetMissingSecrets({{"vapi", 1}, {"legacy", 0}});
+  std::string text = metrics.Render();
+  EXPECT_TRUE(absl::StrContains(text, "hookguard_secrets_missing{profile=\"vapi\"} 1")) << text;
+  EXPECT_TRUE(absl::StrContains(text, "hookguard_secrets_missing{profile=\"legacy\"} 0")) << text;
+  metrics.SetMissingSecrets({{"vapi", 0}});
+  text = metrics.Render();
+  EXPECT_TRUE(absl::StrContains(text, "hookguard_secrets_missing{profile=\"vapi\"} 0")) << text;
+  EXPECT_FALSE(absl::StrContains(text, "profile=\"legacy\"")) << text;
+}
+
 TEST(Metrics, EscapesLabelValues) {
   Metrics metrics;
   audit::v1::AuditRecord record;

@@ -43,12 +43,18 @@ absl::StatusOr<std::string> ProfileReloader::Fingerprint() const {
 }
 
 absl::StatusOr<std::shared_ptr<const ProfileSet>> ProfileReloader::Load() {
+  return Load(ProfileBuildOptions{});
+}
+
+absl::StatusOr<std::shared_ptr<const ProfileSet>> ProfileReloader::Load(
+    ProfileBuildOptions options) {
   absl::StatusOr<std::string> fingerprint = Fingerprint();
   if (!fingerprint.ok()) return fingerprint.status();
   absl::StatusOr<config::v1::Config> config =
       config_path_.empty() ? DefaultConfig() : LoadConfigFile(config_path_);
   if (!config.ok()) return config.status();
-  absl::StatusOr<std::shared_ptr<const ProfileSet>> profiles = ProfileSet::Build(*config, secrets_);
+  absl::StatusOr<std::shared_ptr<const ProfileSet>> profiles =
+      ProfileSet::Build(*config, secrets_, options);
   if (!profiles.ok()) return profiles.status();
   loaded_ = *std::move(fingerprint);
   last_failure_.clear();
@@ -60,7 +66,8 @@ absl::StatusOr<std::shared_ptr<const ProfileSet>> ProfileReloader::ReloadIfChang
   absl::StatusOr<std::string> fingerprint = Fingerprint();
   if (!fingerprint.ok()) return fingerprint.status();
   if (*fingerprint == loaded_ || *fingerprint == last_failure_) return nullptr;
-  absl::StatusOr<std::shared_ptr<const ProfileSet>> profiles = Load();
+  absl::StatusOr<std::shared_ptr<const ProfileSet>> profiles =
+      Load(ProfileBuildOptions{/*drop_unreadable_secret_files=*/true});
   if (!profiles.ok()) last_failure_ = *std::move(fingerprint);
   return profiles;
 }

@@ -28,10 +28,15 @@ class ProfileReloader {
   // Re-reads the configuration and the secret files. Returns nullptr when
   // nothing changed since the last successful load, a new set when something
   // did and it is valid, and an error when the new files are bad (the caller
-  // keeps the old set; the same bad files are reported only once).
+  // keeps the old set; the same bad files are reported only once). A secret
+  // file that was deleted, emptied or made unreadable is not an error here:
+  // that secret is left out of the new set (it stops verifying, see
+  // ProfileBuildOptions) and listed in its missing_secrets().
   absl::StatusOr<std::shared_ptr<const ProfileSet>> ReloadIfChanged();
 
  private:
+  absl::StatusOr<std::shared_ptr<const ProfileSet>> Load(ProfileBuildOptions options);
+
   // A digest of the configuration text and every secret file's bytes.
   absl::StatusOr<std::string> Fingerprint() const;
 

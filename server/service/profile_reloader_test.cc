@@ -74,11 +74,49 @@ TEST_F(ProfileReloaderTest, BadNewConfigKeepsTheOldOneAndIsReportedOnce) {
   EXPECT_EQ(*again, nullptr);
 }
 
-TEST_F(ProfileReloaderTest, EmptiedSecretFileIsAnErrorNotAnOpenProfile) {
+// Revoking a leaked secret: delete (or empty) its file. The next reload
+// drops that secret and keeps the others; a profile left without any
+// secret verifies nothing (never runs open).
+TEST_F(ProfileReloaderTest, DeletedSecretFileStopsThatSecretAndKeepsTheOthers) {
+  const std::string second = dir_ + "/second";
+  WriteFile(second, "second-secret");
+  WriteFile(config_, absl::StrCat(R"({"profiles":[{"name":"vapi","kind":"shared_secret",)",
+                                  R"("secrets":[{"key_id":"k1","file":")", secret_, R"("},)",
+                                  R"({"key_id":"k2","file":")", second, R"("}]}]})"));
+  ProfileReloader reloader(config_, secrets_);
+  auto first = reloader.Load();
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(Check(**first, "first-secret").result, v1::SIGNATURE_RESULT_VALID);
+  ASSERT_EQ(std::remove(secret_.c_str()), 0);
+  auto next = reloader.ReloadIfChanged();
+  ASSERT_TRUE(next.ok()) << next.status();
+  ASSERT_NE(*next, nullptr);
+  EXPECT_EQ(Check(**next, "first-secret").result, v1::SIGNATURE_RESULT_MISMATCH);
+  EXPECT_EQ(Check(**next, "second-secret").result, v1::SIGNATURE_RESULT_VALID);
+  ASSERT_EQ((*next)->missing_secrets().size(), 1u);
+  EXPECT_EQ((*next)->missing_secrets()[0].key_id, "k1");
+  EXPECT_EQ((*next)->missing_secrets()[0].file, secret_);
+  // The file comes back: so does its secret.
+  WriteFile(secret_, "first-secret\n");
+  auto back = reloader.ReloadIfChanged();
+  ASSERT_TRUE(back.ok()) << back.status();
+  ASSERT_NE(*back, nullptr);
+  EXPECT_EQ(Check(**back, "first-secret").result, v1::SIGNATURE_RESULT_VALID);
+  EXPECT_TRUE((*back)->missing_secrets().empty());
+  std::remove(second.c_str());
+}
+
+TEST_F(ProfileReloaderTest, EmptiedOnlySecretFileLeavesAProfileThatVerifiesNothing) {
   ProfileReloader reloader(config_, secrets_);
   ASSERT_TRUE(reloader.Load().ok());
   WriteFile(secret_, "");
-  EXPECT_FALSE(reloader.ReloadIfChanged().ok());
+  auto next = reloader.ReloadIfChanged();
+  ASSERT_TRUE(next.ok()) << next.status();
+  ASSERT_NE(*next, nullptr);
+  EXPECT_EQ(Check(**next, "first-secret").result, v1::SIGNATURE_RESULT_MISMATCH);
+  EXPECT_EQ(Check(**next, "").result, v1::SIGNATURE_RESULT_MISMATCH);
+  ASSERT_EQ((*next)->missing_secrets().size(), 1u);
+  EXPECT_NE((*next)->missing_secrets()[0].why.find("empty"), std::string::npos);
 }
 
 }  // namespace

@@ -6,16 +6,13 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
+#include "server/common/echo.h"
 #include "server/service/grpc_status.h"
 
 namespace hookguard {
 namespace {
 
 std::string CodeName(absl::StatusCode code) { return absl::StatusCodeToString(code); }
-
-// A caller-given id is logged only up to this many bytes (longer ones are
-// denied MALFORMED_EVENT anyway): a hostile id must not flood the log.
-constexpr size_t kMaxLoggedIdBytes = 256;
 
 // The decision fields both authorization responses share, into the record.
 // In shadow mode the record holds the decision enforcement would have given,
@@ -38,10 +35,10 @@ void AddDecision(const Response& response, audit::v1::AuditRecord* record) {
 
 // The event's ids, capped: an AuthorizeCallEvent caller supplies them.
 void AddEvent(const v1::CallEvent& event, audit::v1::AuditRecord* record) {
-  record->set_call_id(event.call_id().substr(0, kMaxLoggedIdBytes));
-  record->set_event_type(event.type().substr(0, kMaxLoggedIdBytes));
-  record->set_assistant_id(event.assistant_id().substr(0, kMaxLoggedIdBytes));
-  record->set_phone_number_id(event.phone_number_id().substr(0, kMaxLoggedIdBytes));
+  record->set_call_id(CapEcho(event.call_id()));
+  record->set_event_type(CapEcho(event.type()));
+  record->set_assistant_id(CapEcho(event.assistant_id()));
+  record->set_phone_number_id(CapEcho(event.phone_number_id()));
 }
 
 }  // namespace
@@ -55,13 +52,13 @@ WebhookAuthServiceImpl::WebhookAuthServiceImpl(const WebhookAuthorizer& authoriz
       metrics_(metrics),
       options_(std::move(options)) {}
 
-std::string WebhookAuthServiceImpl::CallerOf(grpc::CallbackServerContext* context) {
-  std::shared_ptr<const grpc::AuthContext> auth = context->auth_context();
+std::string CallerOf(const grpc::ServerContextBase& context) {
+  std::shared_ptr<const grpc::AuthContext> auth = context.auth_context();
   if (auth != nullptr && auth->IsPeerAuthenticated()) {
     std::vector<grpc::string_ref> identity = auth->GetPeerIdentity();
     if (!identity.empty()) return std::string(identity.front().data(), identity.front().size());
   }
-  return context->peer();
+  return context.peer();
 }
 
 absl::Status WebhookAuthServiceImpl::CheckCaller(grpc::CallbackServerContext* context) const {
@@ -93,7 +90,7 @@ void WebhookAuthServiceImpl::Finish(grpc::CallbackServerContext* context,
                                     grpc::ServerUnaryReactor* reactor, const absl::Status& status,
                                     audit::v1::AuditRecord record, absl::Time start) {
   const absl::Duration latency = absl::Now() - start;
-  record.set_caller(CallerOf(context));
+  record.set_caller(CapEcho(CallerOf(*context)));
   record.set_latency_us(absl::ToInt64Microseconds(latency));
   if (!status.ok()) {
     record.set_grpc_code(CodeName(status.code()));
@@ -123,11 +120,11 @@ grpc::ServerUnaryReactor* WebhookAuthServiceImpl::VerifySignature(
     if (status.ok()) status = authorizer_.VerifySignature(*request, absl::Now(), response);
     audit::v1::AuditRecord record;
     record.set_rpc("VerifySignature");
-    record.set_profile(request->profile());
+    record.set_profile(CapEcho(request->profile()));
     if (status.ok()) {
       record.set_signature(v1::SignatureResult_Name(response->result()));
       record.set_key_id(response->key_id());
-      record.set_message_id(response->message_id());
+      record.set_message_id(CapEcho(response->message_id()));
       record.set_detail(response->detail());
     }
     Finish(context, reactor, status, std::move(record), start);
@@ -169,11 +166,11 @@ grpc::ServerUnaryReactor* WebhookAuthServiceImpl::AuthorizeWebhook(
     }
     audit::v1::AuditRecord record;
     record.set_rpc("AuthorizeWebhook");
-    record.set_profile(request->profile());
+    record.set_profile(CapEcho(request->profile()));
     if (status.ok()) {
       record.set_signature(v1::SignatureResult_Name(response->signature()));
       record.set_key_id(response->key_id());
-      record.set_message_id(response->message_id());
+      record.set_message_id(CapEcho(response->message_id()));
       AddEvent(response->event(), &record);
       AddDecision(*response, &record);
     }

@@ -25,6 +25,10 @@ struct ServiceOptions {
   std::set<std::string, std::less<>> allowed_clients;
 };
 
+// The caller's identity, for the audit log: the client certificate's first
+// identity (SAN or CN) under mutual TLS, else the peer address.
+std::string CallerOf(const grpc::ServerContextBase& context);
+
 // All referenced objects are not owned and must outlive the service.
 class WebhookAuthServiceImpl final : public v1::WebhookAuthService::CallbackService {
  public:
@@ -44,8 +48,6 @@ class WebhookAuthServiceImpl final : public v1::WebhookAuthService::CallbackServ
                                              v1::AuthorizeWebhookResponse* response) override;
 
  private:
-  // The caller's identity: certificate SAN/CN under mTLS, else the peer.
-  static std::string CallerOf(grpc::CallbackServerContext* context);
   // PERMISSION_DENIED when an allowlist is set and the caller is not on it.
   absl::Status CheckCaller(grpc::CallbackServerContext* context) const;
   // min(call deadline, now + db_timeout).

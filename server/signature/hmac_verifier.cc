@@ -48,6 +48,27 @@ absl::Status HmacVerifier::CheckScheme(const HmacScheme& scheme) {
   if (payload->Uses(Placeholder::kId) && scheme.message_id_header.empty()) {
     return absl::InvalidArgumentError("payload_format: {id} needs message_id_header");
   }
+  // What is signed must cover what is trusted: a MAC without the body would
+  // make any body VALID, and a timestamp that is read but not signed makes
+  // the tolerance window cosmetic (a captured signature passes with any
+  // fresh timestamp).
+  if (!payload->Uses(Placeholder::kBody)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("payload_format: \"", scheme.payload_format,
+                     "\" does not sign the body, so any body would verify: add {body} "
+                     "(e.g. \"{timestamp}.{body}\")"));
+  }
+  if (has_timestamp && !payload->Uses(Placeholder::kTimestamp)) {
+    const std::string source =
+        key_value_mode
+            ? absl::StrCat("signature_timestamp_key \"", scheme.signature_timestamp_key, "\"")
+            : absl::StrCat("timestamp_header \"", scheme.timestamp_header, "\"");
+    return absl::InvalidArgumentError(absl::StrCat(
+        source, ": the timestamp is read but payload_format \"", scheme.payload_format,
+        "\" does not sign it, so a captured signature would pass with any fresh timestamp: add "
+        "{timestamp} to payload_format (e.g. \"{timestamp}.{body}\")",
+        key_value_mode ? "" : ", or remove timestamp_header"));
+  }
   if (scheme.tolerance <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError("tolerance_seconds: must be positive");
   }

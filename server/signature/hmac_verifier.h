@@ -50,9 +50,11 @@ class HmacVerifier final : public Verifier {
                                                                     std::vector<SecretKey> keys);
 
   // The option checks of Create, without keys: payload_format parses;
-  // {timestamp} has a timestamp source and {id} a message_id_header;
-  // signature_timestamp_key and signature_key come together and exclude
-  // timestamp_header; tolerance is positive; signature_header is set.
+  // {timestamp} has a timestamp source and {id} a message_id_header; the
+  // template signs {body}, and signs {timestamp} whenever a timestamp is read
+  // (timestamp_header or signature_timestamp_key); signature_timestamp_key
+  // and signature_key come together and exclude timestamp_header; tolerance
+  // is positive; signature_header is set.
   static absl::Status CheckScheme(const HmacScheme& scheme);
 
   VerifyOutcome Verify(const v1::HttpRequest& request, absl::Time now) const override;

@@ -365,6 +365,24 @@ TEST(HmacVerifier, RejectsInconsistentSchemes) {
   s.signature_key = "v1";
   s.timestamp_header = "x-ts";
   cases.push_back({"two timestamp sources", s, "timestamp_header"});
+  // Signing too little (any body VALID, or a timestamp read but not signed).
+  s = HmacScheme{};
+  s.timestamp_header = "x-ts";
+  s.payload_format = "{timestamp}";
+  cases.push_back({"body not signed", s, "does not sign the body"});
+  s = HmacScheme{};
+  s.message_id_header = "x-id";
+  s.payload_format = "{id}";
+  cases.push_back({"only the id signed", s, "add {body}"});
+  s = HmacScheme{};
+  s.timestamp_header = "x-ts";
+  s.payload_format = "{body}";
+  cases.push_back({"timestamp header read but not signed", s, "timestamp_header \"x-ts\""});
+  s = HmacScheme{};
+  s.signature_timestamp_key = "t";
+  s.signature_key = "v1";
+  s.payload_format = "{body}";
+  cases.push_back({"t= part read but not signed", s, "signature_timestamp_key \"t\""});
   for (const BadScheme& c : cases) {
     auto v = HmacVerifier::Create(c.scheme, {{"k1", "test-secret"}});
     ASSERT_FALSE(v.ok()) << c.name;

@@ -10,6 +10,7 @@
 #include "absl/strings/strip.h"
 #include "server/signature/codec.h"
 #include "server/signature/hmac_verifier.h"
+#include "server/signature/payload_template.h"
 #include "server/signature/shared_secret_verifier.h"
 #include "server/signature/standard_webhooks_verifier.h"
 
@@ -241,6 +242,42 @@ absl::Status ValidateProfile(const Profile& profile) {
   if (!resolved.ok()) return resolved.status();
   if (absl::Status s = CheckResolvedOptions(*resolved); !s.ok()) return s;
   return CheckSecretList(*resolved);
+}
+
+std::vector<std::string> ProfileWarnings(const Profile& profile) {
+  std::vector<std::string> warnings;
+  absl::StatusOr<Profile> resolved = ResolveProfile(profile);
+  if (!resolved.ok()) return warnings;
+  const Profile& p = *resolved;
+  const std::string label = ProfileLabel(p);
+  if (p.kind() == kSharedSecret) {
+    warnings.push_back(absl::StrCat(
+        label,
+        ": shared_secret signs neither the body nor a timestamp: whoever sees one request can "
+        "send any body with its header, at any time; use it only over TLS, and prefer an hmac "
+        "scheme when the platform offers one"));
+    return warnings;
+  }
+  if (p.kind() != kHmac) return warnings;  // standard_webhooks signs id, timestamp and body
+  const bool has_timestamp = !p.timestamp_header().empty() || !p.signature_timestamp_key().empty();
+  if (!has_timestamp) {
+    warnings.push_back(absl::StrCat(
+        label,
+        ": no signed timestamp, so no replay window: a captured webhook verifies again at any "
+        "later time; drop repeated deliveries in the web tier, and sign a timestamp "
+        "(timestamp_header and {timestamp}) if the platform sends one"));
+  }
+  absl::StatusOr<PayloadTemplate> payload = PayloadTemplate::Parse(p.payload_format());
+  if (!p.message_id_header().empty() && payload.ok() && !payload->Uses(Placeholder::kId)) {
+    warnings.push_back(absl::StrCat(label, ": message id header ", p.message_id_header(),
+                                    " is not signed: a replayed webhook may carry any id, so do "
+                                    "not deduplicate on message_id"));
+  }
+  if (p.algorithm() == "sha1") {
+    warnings.push_back(absl::StrCat(
+        label, ": algorithm sha1 is deprecated; use sha256 when the platform allows it"));
+  }
+  return warnings;
 }
 
 absl::StatusOr<std::unique_ptr<const Verifier>> MakeVerifier(const Profile& profile,

@@ -4,6 +4,7 @@
 #define HOOKGUARD_SERVER_SIGNATURE_MAKE_VERIFIER_H_
 
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -27,6 +28,14 @@ absl::StatusOr<config::v1::Profile> ResolveProfile(const config::v1::Profile& pr
 // and the secret list (at least one, key_id non-empty and unique). Used when a
 // configuration is loaded, before any secret is read.
 absl::Status ValidateProfile(const config::v1::Profile& profile);
+
+// What a valid profile leaves unprotected, one sentence each, for the server
+// log at start: no signed timestamp (a captured request verifies again at any
+// later time), a message id that is read but not signed (not fit for
+// deduplication), sha1, and shared_secret (nothing signed at all). Each
+// starts with `profile "<name>": `. Empty for a profile ResolveProfile
+// refuses.
+std::vector<std::string> ProfileWarnings(const config::v1::Profile& profile);
 
 // The Verifier for `profile`. `secrets` are the profile's secrets as read
 // from their sources (SecretSource), in the profile's order; they are decoded

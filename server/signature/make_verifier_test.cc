@@ -254,5 +254,34 @@ TEST(ValidateProfile, ChecksOptionsAndSecretListWithoutValues) {
           .ok());
 }
 
+TEST(ProfileWarnings, NameWhatAValidProfileLeavesUnprotected) {
+  struct Case {
+    const char* profile_json;
+    std::vector<std::string> says;  // one entry a warning, in order
+  };
+  const Case cases[] = {
+      {R"({"name":"p","preset":"vapi"})", {"profile \"p\": no signed timestamp"}},
+      {R"({"name":"p","kind":"hmac"})", {"profile \"p\": no signed timestamp"}},
+      {R"({"name":"p","preset":"github"})",
+       {"no signed timestamp", "message id header x-github-delivery is not signed"}},
+      {R"({"name":"p","kind":"hmac","algorithm":"sha1","timestamp_header":"x-ts","payload_format":"{timestamp}.{body}"})",
+       {"algorithm sha1"}},
+      {R"({"name":"p","kind":"shared_secret"})", {"shared_secret signs neither the body"}},
+      {R"({"name":"p","preset":"stripe"})", {}},
+      {R"({"name":"p","preset":"slack"})", {}},
+      {R"({"name":"p","kind":"standard_webhooks"})", {}},
+      {R"({"name":"p","kind":"hmac","message_id_header":"x-id","timestamp_header":"x-ts","payload_format":"{id}.{timestamp}.{body}"})",
+       {}},
+  };
+  for (const Case& c : cases) {
+    const std::vector<std::string> warnings = ProfileWarnings(ProfileFromJson(c.profile_json));
+    ASSERT_EQ(warnings.size(), c.says.size()) << c.profile_json;
+    for (size_t i = 0; i < warnings.size(); ++i) {
+      EXPECT_NE(warnings[i].find(c.says[i]), std::string::npos)
+          << c.profile_json << ": " << warnings[i];
+    }
+  }
+}
+
 }  // namespace
 }  // namespace hookguard

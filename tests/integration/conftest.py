@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import importlib
 import json
+import subprocess
 import sys
 from pathlib import Path
 
@@ -78,6 +79,23 @@ def write_config(path: Path, secrets_dir: Path) -> Path:
 
 
 SERVER_ENV = {"HG_TEST_TS_SECRET": TS_SECRET, "HG_TEST_LEGACY_SECRET": LEGACY_SECRET}
+BINARY = servers.build_dir() / "server" / "service" / "hookguard-server"
+
+
+def start_fails(args, env=None, timeout=20):
+    """Runs the server expecting it to refuse to start; returns its stderr."""
+    full_env = {"PATH": "/usr/bin:/bin", **(env or {})}
+    p = subprocess.run([str(BINARY), "--listen=127.0.0.1:0", *args], env=full_env,
+                       capture_output=True, text=True, timeout=timeout)
+    assert p.returncode == 2, f"expected exit 2, got {p.returncode}: {p.stderr}{p.stdout}"
+    return p.stderr
+
+
+@pytest.fixture(scope="session")
+def sqlite_db(tmp_path_factory):
+    """A read-only-for-the-server SQLite database with the consistent fixtures."""
+    return servers.sqlite_db(tmp_path_factory.mktemp("db") / "app.db",
+                             *servers.django_fixtures(inconsistent=False))
 
 
 @pytest.fixture(scope="session")

@@ -11,26 +11,9 @@ import time
 import urllib.request
 
 import grpc
-import pytest
 import servers
-from conftest import SECRET_NEW, SERVER_ENV, hmac_hex, vapi_body, wait_serving, write_config
-
-BINARY = servers.build_dir() / "server" / "service" / "hookguard-server"
-
-
-def start_fails(args, env=None, timeout=20):
-    """Runs the server expecting it to refuse to start; returns its stderr."""
-    full_env = {"PATH": "/usr/bin:/bin", **(env or {})}
-    p = subprocess.run([str(BINARY), "--listen=127.0.0.1:0", *args], env=full_env,
-                       capture_output=True, text=True, timeout=timeout)
-    assert p.returncode == 2, f"expected exit 2, got {p.returncode}: {p.stderr}{p.stdout}"
-    return p.stderr
-
-
-@pytest.fixture(scope="module")
-def sqlite_db(tmp_path_factory):
-    return servers.sqlite_db(tmp_path_factory.mktemp("db") / "app.db",
-                             *servers.django_fixtures(inconsistent=False))
+from conftest import (BINARY, SECRET_NEW, SERVER_ENV, hmac_hex, start_fails, vapi_body,
+                      wait_serving, write_config)
 
 
 def test_row15_no_secret_refuses_to_start(sqlite_db):

@@ -12,7 +12,7 @@ import grpc
 import pytest
 import servers
 from conftest import SECRET_NEW, hmac_hex, vapi_body, wait_serving
-from test_operations import start_fails
+from conftest import start_fails
 from test_threats import OWNERSHIP_CASES
 
 ALLOW, DENY = 1, 2

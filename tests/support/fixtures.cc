@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 
 namespace hookguard::testing {
 
@@ -81,6 +82,23 @@ absl::Status ExecuteSqlite(const std::string& path, const std::string& sql) {
     return absl::InternalError(absl::StrCat("cannot open ", path));
   }
   absl::Status status = Exec(db, sql, "sql");
+  sqlite3_close(db);
+  return status;
+}
+
+absl::Status HoldSqliteWriteLock(const std::string& path, absl::Duration hold,
+                                 const std::function<void()>& locked) {
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK) {
+    sqlite3_close(db);
+    return absl::InternalError(absl::StrCat("cannot open ", path));
+  }
+  absl::Status status = Exec(db, "BEGIN EXCLUSIVE", "lock");
+  if (status.ok()) {
+    locked();
+    absl::SleepFor(hold);
+    status = Exec(db, "COMMIT", "unlock");
+  }
   sqlite3_close(db);
   return status;
 }

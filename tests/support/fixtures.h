@@ -3,12 +3,14 @@
 #ifndef HOOKGUARD_TESTS_SUPPORT_FIXTURES_H_
 #define HOOKGUARD_TESTS_SUPPORT_FIXTURES_H_
 
+#include <functional>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 
 namespace hookguard::testing {
 
@@ -33,6 +35,12 @@ absl::Status CreateSqliteDatabase(const std::string& path,
 // Runs `sql` in the existing SQLite database `path` (for tests that change
 // rows while a store has it open).
 absl::Status ExecuteSqlite(const std::string& path, const std::string& sql);
+
+// Takes an exclusive write lock on the SQLite database `path` from a
+// connection of its own (as the app's own write transaction does), calls
+// `locked`, holds the lock for `hold`, then commits. Blocks the caller.
+absl::Status HoldSqliteWriteLock(const std::string& path, absl::Duration hold,
+                                 const std::function<void()>& locked);
 
 }  // namespace hookguard::testing
 

@@ -153,10 +153,16 @@ def django_fixtures(inconsistent: bool = True) -> list[Path]:
 
 
 class HookguardServer:
-    """The real hookguard-server on a free port; logs go to a file."""
+    """The real hookguard-server on a free port; logs go to a file.
+
+    `stdout`: a file descriptor for the server's stdout (the audit log)
+    instead of the log file, e.g. a pipe nobody reads; stderr still goes to
+    the log file.
+    """
 
     def __init__(self, db: str, *, config: Path | None = None, env: dict | None = None,
-                 args: list[str] | None = None, binary: Path | None = None):
+                 args: list[str] | None = None, binary: Path | None = None,
+                 stdout: int | None = None):
         self.port = free_port()
         self.target = f"127.0.0.1:{self.port}"
         self.binary = binary or build_dir() / "server" / "service" / "hookguard-server"
@@ -168,11 +174,14 @@ class HookguardServer:
         self.env.update(env or {})
         self.log = Path(tempfile.mkstemp(prefix="hookguard-server-", suffix=".log")[1])
         self.proc: subprocess.Popen | None = None
+        self._stdout = stdout
 
     def __enter__(self) -> "HookguardServer":
         self._log_file = open(self.log, "wb")
-        self.proc = subprocess.Popen(self.cmd, env=self.env, stdout=self._log_file,
-                                     stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(
+            self.cmd, env=self.env,
+            stdout=self._log_file if self._stdout is None else self._stdout,
+            stderr=subprocess.STDOUT if self._stdout is None else self._log_file)
         try:
             wait_for_port(self.port, 20, self.proc)
         except Exception:
