@@ -134,7 +134,8 @@ def work():
 def dist(work):
     before = source_state()
     out = work / "dist"
-    run([sys.executable, "-m", "build", "--no-isolation", "--outdir", out, REPO / "client" / "python"])
+    run([sys.executable, "-m", "build", "--no-isolation", "--outdir", out,
+         REPO / "client" / "python"])
     run(["npm", "pack", "--silent", "--pack-destination", out], cwd=REPO / "client" / "node")
     assert source_state() == before, "building wrote into the source tree"
     [wheel], [sdist], [tarball] = (list(out.glob(p)) for p in ("*.whl", "*.tar.gz", "*.tgz"))
@@ -182,8 +183,9 @@ def test_django_apps_own_tests_use_the_test_double(django_project):
 def test_django_against_the_live_server(django_project, hookguard, server):
     py, site = django_project
     port = free_port()
-    cmd = ([py, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"] if server == "runserver"
-           else [py, "-m", "uvicorn", "webhooksite.asgi:application", "--port", str(port)])
+    cmd = {"runserver": [py, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"],
+           "uvicorn": [py, "-m", "uvicorn", "webhooksite.asgi:application", "--port", str(port)],
+           }[server]
     with serving(cmd, site, port, dict(APP_ENV, HOOKGUARD_TARGET=hookguard)) as base:
         check_live(base, DJANGO_ROUTES)
 
@@ -272,9 +274,10 @@ def test_client_unit_tests_on_the_installed_package(work, dist, which):
     package = dist["sdist"] if which == "lowest" else dist["wheel"]
     py = new_venv(work / f"{which}-venv", "-r", HERE / f"requirements-{which}.txt",
                   f"{package}[django,fastapi]")
-    versions = json.loads(run([py, "-c", "import importlib, json, hookguard_client; print(json.dumps("
-                               "{m: importlib.import_module(m).__version__ for m in "
-                               f"{sorted(LOWEST)!r} + ['hookguard_client']}}))"], cwd=work))
+    modules = [*LOWEST, "hookguard_client"]
+    versions = json.loads(run([py, "-c", "import importlib, json, sys; print(json.dumps({m: "
+                               "importlib.import_module(m).__version__ for m in sys.argv[1:]}))",
+                               *modules], cwd=work))
     if which == "lowest":
         assert {m: versions[m] for m in LOWEST} == LOWEST
     print(which, versions)

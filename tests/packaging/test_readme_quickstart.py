@@ -47,7 +47,8 @@ def test_readme_quickstart(tmp_path):
 
         ok = ask(request)
         assert ok.returncode == 0, ok.stdout + ok.stderr
-        assert "DECISION_ALLOW (http 200)" in ok.stdout and re.search(r"owner_id\s+1$", ok.stdout, re.M)
+        assert "DECISION_ALLOW (http 200)" in ok.stdout, ok.stdout
+        assert re.search(r"owner_id\s+1$", ok.stdout, re.M), ok.stdout
         for change, status, reason in (
                 (("-hmac my-secret", "-hmac another-secret"), 401, "DENY_REASON_SIGNATURE_INVALID"),
                 (("call_alice_1", "call_nobody"), 404, "DENY_REASON_CALL_NOT_FOUND")):

@@ -19,7 +19,7 @@ from .client import AsyncHookguardClient, HookguardClient
 
 __all__ = [
     "__version__", "AsyncHookguardClient", "HookguardClient", "TlsOptions", "Verdict",
-    "DECISION_ID_HEADER", "DEFAULT_MAX_BODY_BYTES", "DEFAULT_TIMEOUT_S", "SERVICE_CONFIG", "UNAVAILABLE_HTTP_STATUS", "channel_options",
-    "normalize_headers",
+    "DECISION_ID_HEADER", "DEFAULT_MAX_BODY_BYTES", "DEFAULT_TIMEOUT_S", "SERVICE_CONFIG",
+    "UNAVAILABLE_HTTP_STATUS", "channel_options", "normalize_headers",
     "hookguard_pb2", "hookguard_pb2_grpc",
 ]

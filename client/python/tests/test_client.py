@@ -157,8 +157,8 @@ def test_default_service_config_spreads_calls_and_retries_unavailable(fake):
     down, down_target = fake(lambda r: grpc.StatusCode.UNAVAILABLE)
     up, up_target = fake(allow)
     calls = {"down": 0, "up": 0}
-    down.answer = lambda r: calls.__setitem__("down", calls["down"] + 1) or grpc.StatusCode.UNAVAILABLE
-    up.answer = lambda r: calls.__setitem__("up", calls["up"] + 1) or allow(r)
+    down.answer = lambda r: calls.update(down=calls["down"] + 1) or grpc.StatusCode.UNAVAILABLE
+    up.answer = lambda r: calls.update(up=calls["up"] + 1) or allow(r)
     target = f"ipv4:{down_target},{up_target}"
     n, deadline = 0, time.monotonic() + 2
     with HookguardClient(target, timeout=2) as client:
