@@ -70,7 +70,7 @@ PY="${HOOKGUARD_PYTHON:-python3}"
 if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
-if ! .venv/bin/python -c "import grpc, grpc_tools, grpc_health, pytest, yaml, matplotlib, kubernetes_validate" 2>/dev/null; then
+if ! .venv/bin/python -c "import grpc, grpc_tools, grpc_health, grpc_channelz, pytest, yaml, matplotlib, kubernetes_validate" 2>/dev/null; then
   echo "setup: installing Python packages into .venv"
   .venv/bin/pip install -q --disable-pip-version-check -r scripts/requirements-test.txt
 fi
@@ -117,7 +117,7 @@ if [ "${HOOKGUARD_SETUP_SKIP_CLIENTS:-0}" != 1 ]; then
     GOBIN="$GOBIN_DIR" go install google.golang.org/protobuf/cmd/protoc-gen-go@v1.36.12
     GOBIN="$GOBIN_DIR" go install google.golang.org/grpc/cmd/protoc-gen-go-grpc@v1.5.1
   fi
-  for d in client/go tests/contract/go tests/middleware/go; do (cd "$d" && go mod download); done
+  for d in client/go tests/contract/go tests/middleware/go tests/load/replicas_go; do (cd "$d" && go mod download); done
   echo "setup: Go client ok"
 
   # Java: resolve plugins and dependencies once so tests run with -o. `test`
