@@ -12,22 +12,17 @@
 
 namespace hookguard {
 
-// The default lookups in parts: the one-id queries and their batched forms
-// are built from the same text.
-#define HOOKGUARD_CALL_COLUMNS                      \
-  "CAST(c.user_id AS TEXT),"                        \
-  " a.vapi_assistant_id,"                           \
-  " CAST(a.user_id AS TEXT),"                       \
-  " CASE WHEN c.phone_number_id IS NULL THEN NULL"  \
-  " ELSE COALESCE(p.vapi_phone_number_id, '') END," \
-  " CAST(p.user_id AS TEXT)"
-#define HOOKGUARD_CALL_FROM                             \
-  "api_interviewcall c"                                 \
-  " LEFT JOIN api_assistant a ON a.id = c.assistant_id" \
-  " LEFT JOIN api_phonenumber p ON p.id = c.phone_number_id"
-
-const char kDefaultCallQuery[] = "SELECT " HOOKGUARD_CALL_COLUMNS " FROM " HOOKGUARD_CALL_FROM
-                                 " WHERE c.vapi_call_id = :call_id";
+const char kDefaultCallQuery[] =
+    "SELECT CAST(c.user_id AS TEXT),"
+    " a.vapi_assistant_id,"
+    " CAST(a.user_id AS TEXT),"
+    " CASE WHEN c.phone_number_id IS NULL THEN NULL"
+    " ELSE COALESCE(p.vapi_phone_number_id, '') END,"
+    " CAST(p.user_id AS TEXT)"
+    " FROM api_interviewcall c"
+    " LEFT JOIN api_assistant a ON a.id = c.assistant_id"
+    " LEFT JOIN api_phonenumber p ON p.id = c.phone_number_id"
+    " WHERE c.vapi_call_id = :call_id";
 
 const char kDefaultPhoneNumberQuery[] =
     "SELECT CAST(user_id AS TEXT) FROM api_phonenumber"
@@ -38,6 +33,12 @@ const char kDefaultAssistantQuery[] =
 
 namespace {
 
+// The batched forms look each id up on its own (see DefaultBatchQuery),
+// and reach the assistant and the phone number through correlated scalar
+// subqueries on their primary keys rather than joins: a join, even for one
+// call row, may be hashed against the whole table (PostgreSQL does so for a
+// table of one page). Same answers as the LEFT JOINs of kDefaultCallQuery,
+// NULLs included (soci_ownership_store_test compares them on every fixture).
 struct DefaultParts {
   const char* columns;
   const char* from;
@@ -45,12 +46,16 @@ struct DefaultParts {
 };
 // Indexed by LookupQuery.
 constexpr DefaultParts kDefaultParts[] = {
-    {HOOKGUARD_CALL_COLUMNS, HOOKGUARD_CALL_FROM, "c.vapi_call_id"},
+    {"CAST(c.user_id AS TEXT),"
+     " (SELECT a.vapi_assistant_id FROM api_assistant a WHERE a.id = c.assistant_id),"
+     " (SELECT CAST(a.user_id AS TEXT) FROM api_assistant a WHERE a.id = c.assistant_id),"
+     " CASE WHEN c.phone_number_id IS NULL THEN NULL ELSE COALESCE((SELECT"
+     " p.vapi_phone_number_id FROM api_phonenumber p WHERE p.id = c.phone_number_id), '') END,"
+     " (SELECT CAST(p.user_id AS TEXT) FROM api_phonenumber p WHERE p.id = c.phone_number_id)",
+     "api_interviewcall c", "c.vapi_call_id"},
     {"CAST(user_id AS TEXT)", "api_phonenumber", "vapi_phone_number_id"},
     {"CAST(user_id AS TEXT)", "api_assistant", "vapi_assistant_id"},
 };
-#undef HOOKGUARD_CALL_COLUMNS
-#undef HOOKGUARD_CALL_FROM
 
 // Columns a lookup's row has (after the slot, in a batch).
 constexpr int kColumns[] = {5, 1, 1};

@@ -111,6 +111,9 @@ class SociOwnershipStore final : public OwnershipStore {
   // Runs SELECT 1 on a pooled connection, in turn with the lookups.
   absl::Status Ping(absl::Time deadline) override;
 
+  // Lookups waiting for a connection now.
+  size_t lookups_waiting() const { return coalescer_.queued(); }
+
   // The largest max_batch accepted.
   static constexpr int kMaxBatch = 64;
 
