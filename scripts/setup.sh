@@ -101,6 +101,23 @@ if [ "${HOOKGUARD_SETUP_SKIP_CLIENTS:-0}" != 1 ]; then
   fi
   echo "setup: Node client ok"
 
+  # The Node client's lowest and newest supported dependencies, installed once
+  # into .tools/node-deps/{lowest,newest} (tests/packaging runs the client's
+  # tests on each, offline): the floors of client/node/package.json exactly,
+  # and the newest releases its ranges allow when this ran.
+  node_deps_stamp=".tools/node-deps/.stamp-$(sha256sum < client/node/package.json | cut -c1-16)"
+  if [ ! -f "$node_deps_stamp" ]; then
+    for which in lowest newest; do
+      echo "setup: installing the Node client's $which dependencies into .tools/node-deps/$which"
+      rm -rf ".tools/node-deps/$which" && mkdir -p ".tools/node-deps/$which"
+      mapfile -t specs < <("$PY" tests/packaging/node_deps.py "$which")
+      (cd ".tools/node-deps/$which" && npm init -y >/dev/null \
+        && npm install --silent --no-audit --no-fund "${specs[@]}")
+    done
+    touch "$node_deps_stamp"
+  fi
+  echo "setup: Node client dependencies, lowest and newest, ok"
+
   # buf (proto lint and breaking-change check) from npm, into .tools/buf.
   if [ ! -x .tools/buf/node_modules/.bin/buf ]; then
     echo "setup: installing @bufbuild/buf into .tools/buf"
@@ -120,14 +137,20 @@ if [ "${HOOKGUARD_SETUP_SKIP_CLIENTS:-0}" != 1 ]; then
   for d in client/go tests/contract/go tests/middleware/go tests/load/replicas_go; do (cd "$d" && go mod download); done
   echo "setup: Go client ok"
 
-  # Java: resolve plugins and dependencies once so tests run with -o. `test`
-  # (failures ignored here) also fetches surefire's JUnit provider.
+  # Java: resolve plugins and dependencies once so tests run with -o, for the
+  # declared runtime and for the floors (-Plowest, which tests/packaging runs).
+  # `test` (failures ignored here) also fetches surefire's JUnit provider.
   m2="${MAVEN_REPO_LOCAL:-$HOME/.m2/repository}"
+  pom_property() { sed -n "s:.*<$1>\([^$]*\)</$1>.*:\1:p" client/java/pom.xml | head -1; }
   if ! ls "$m2"/org/apache/maven/surefire/surefire-junit-platform/3.5.4/*.jar \
-       "$m2"/io/grpc/protoc-gen-grpc-java/1.83.1/*.exe "$m2"/io/grpc/grpc-netty-shaded/1.85.0/*.jar \
+       "$m2"/io/grpc/protoc-gen-grpc-java/"$(pom_property grpc.plugin.version)"/*.exe \
+       "$m2"/io/grpc/grpc-netty-shaded/"$(pom_property grpc.version)"/*.jar \
+       "$m2"/io/grpc/grpc-netty-shaded/"$(pom_property grpc.plugin.version)"/*.jar \
+       "$m2"/com/google/protobuf/protobuf-java/"$(pom_property protoc.version)"/*.jar \
        "$m2"/org/junit/jupiter/junit-jupiter-engine/5.14.1/*.jar >/dev/null 2>&1; then
-    echo "setup: resolving Maven dependencies for client/java"
-    (cd client/java && mvn -q -B -Dmaven.test.failure.ignore=true test >/dev/null)
+    echo "setup: resolving Maven dependencies for client/java (declared and lowest)"
+    (cd client/java && mvn -q -B -Dmaven.test.failure.ignore=true test >/dev/null \
+      && mvn -q -B -Plowest -Dmaven.test.failure.ignore=true test >/dev/null)
   fi
   echo "setup: Java client ok"
 

@@ -15,6 +15,12 @@ repository, in fresh apps against a real hookguard-server.
 - A fresh Go module built on the client module's floors (minimal version
   selection) serving net/http, and a fresh Maven project on the installed jar
   (`mvn install`), both against the live server.
+- The Node client (the npm tarball's code) on its lowest and on its newest
+  dependencies (.tools/node-deps), and the Java client on its floors
+  (`mvn -Plowest`): their unit tests, and their contract runners with every
+  vector of tests/contract/vectors.json against the live server and a second
+  one with mutual TLS. (Their newest, the Java client's declared runtime, run
+  in clients_unit and contract.)
 
 Live: a signed allowed webhook is 200 for owner 1, a cross-user one 403 (with
 its decision id), a forged one 401. hookguard-server runs on a SQLite copy of
@@ -31,9 +37,11 @@ import re
 import shutil
 import subprocess
 import sys
+import tarfile
 import tempfile
 import urllib.error
 import urllib.request
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
@@ -41,6 +49,9 @@ import pytest
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 sys.path.insert(0, str(REPO / "tests" / "support"))
+sys.path.insert(0, str(REPO / "tests" / "contract"))
+import live  # noqa: E402
+import node_deps  # noqa: E402
 from servers import (HookguardServer, django_fixtures, free_port, sqlite_db,  # noqa: E402
                      wait_for_port, wait_serving)
 
@@ -289,3 +300,81 @@ def test_client_unit_tests_on_the_installed_package(work, dist, which):
     # the stubs' drift check needs the source tree (clients_unit runs it).
     run([py, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-k", "not checked_in_stubs",
          REPO / "client" / "python" / "tests"], cwd=work)
+
+
+@pytest.fixture(scope="session")
+def tls_hookguard():
+    """HOOKGUARD_TLS_* of a second server with mutual TLS (the contract's)."""
+    with live.live_tls_hookguard() as env:
+        yield env
+
+
+def node_test_counts(out: str) -> tuple[int, int]:
+    """(passed, failed) from `node --test`'s summary."""
+    return tuple(int(re.findall(rf"^# {k} (\d+)$", out, re.M)[-1]) for k in ("pass", "fail"))
+
+
+@pytest.mark.parametrize("which", ["lowest", "newest"])
+def test_node_client_on_its_lowest_and_newest_dependencies(work, dist, hookguard, tls_hookguard,
+                                                           which):
+    """The tarball's code on the dependencies scripts/setup.sh installed into
+    .tools/node-deps: exactly the floors of package.json, or the newest
+    releases its ranges allowed then."""
+    modules = REPO / ".tools" / "node-deps" / which / "node_modules"
+    if not modules.is_dir():
+        pytest.fail(f"{modules} is missing: run scripts/setup.sh")
+    installed = [f"{name}@{json.loads((modules / name / 'package.json').read_text())['version']}"
+                 for name in node_deps.ranges()]
+    print(which, installed)
+    if which == "lowest":
+        assert installed == node_deps.specs("lowest")
+    # The repository's layout (the tests read ../../../protos and
+    # ../vectors.json), with the tarball's files as the package.
+    root = work / f"node-{which}"
+    with tarfile.open(dist["npm"]) as tar:
+        tar.extractall(root / "unpacked", filter="data")
+    package = root / "client" / "node"
+    package.parent.mkdir(parents=True)
+    (root / "unpacked" / "package").rename(package)
+    shutil.copytree(REPO / "client" / "node" / "test", package / "test")
+    (package / "node_modules").symlink_to(modules)
+    (root / "protos").symlink_to(REPO / "protos")
+    shutil.copytree(CONTRACT / "node", root / "tests" / "contract" / "node")
+    shutil.copy(CONTRACT / "vectors.json", root / "tests" / "contract")
+
+    passed, failed = node_test_counts(run(["node", "--test", "test/"], cwd=package))
+    assert failed == 0 and passed >= 20, (passed, failed)
+    env = dict(APP_ENV, HOOKGUARD_TARGET=hookguard, **tls_hookguard)
+    out = run(["node", "--test", "tests/contract/node/contract.test.js"], cwd=root, env=env)
+    # Every vector, both "is set" checks and the two TLS cases.
+    assert node_test_counts(out) == (len(VECTORS["vectors"]) + 4, 0), out[-2000:]
+
+
+def test_java_client_on_its_floors(hookguard, tls_hookguard):
+    """`mvn -Plowest`: compiled and run on the runtimes of its code
+    generators (the floors the pom declares), in target/lowest."""
+    java = REPO / "client" / "java"
+    classpath = run(["mvn", "-q", "-o", "-B", "-Plowest", "org.apache.maven.plugins:"
+                     "maven-dependency-plugin:3.8.1:build-classpath", "-Dmdep.outputFile=/dev/stdout"],
+                    cwd=java)
+    floors = {name: re.search(rf"<{name}>([\d.]+)</{name}>",
+                              (java / "pom.xml").read_text()).group(1)
+              for name in ("grpc.plugin.version", "protoc.version")}
+    for jar in (f"grpc-api-{floors['grpc.plugin.version']}.jar",
+                f"grpc-netty-shaded-{floors['grpc.plugin.version']}.jar",
+                f"protobuf-java-{floors['protoc.version']}.jar"):
+        assert f"/{jar}" in classpath, (jar, classpath)
+    reports = java / "target" / "lowest" / "surefire-reports"
+    shutil.rmtree(reports, ignore_errors=True)
+    run(["mvn", "-q", "-o", "-B", "-Plowest", "test"], cwd=java)
+    run(["mvn", "-q", "-o", "-B", "-Plowest,contract", "test"], cwd=java,
+        env=dict(APP_ENV, HOOKGUARD_TARGET=hookguard, **tls_hookguard))
+    counts = {}
+    for xml in reports.glob("TEST-*.xml"):
+        suite = ET.parse(xml).getroot()
+        counts[suite.get("name").rsplit(".", 1)[-1]] = tuple(
+            int(suite.get(k)) for k in ("tests", "failures", "errors", "skipped"))
+    # The first run wrote the unit tests' report, the second ContractTest's:
+    # every vector and the two TLS cases.
+    assert counts["ContractTest"] == (len(VECTORS["vectors"]) + 2, 0, 0, 0), counts
+    assert counts["WebhookGuardTest"][0] >= 10 and counts["WebhookGuardTest"][1:] == (0, 0, 0), counts
