@@ -12,6 +12,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export HOOKGUARD_BUILD_DIR="${HOOKGUARD_BUILD_DIR:-build-perf}"
+export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$PWD}"
 if [ "${BENCH_SKIP_SETUP:-0}" != 1 ]; then bash scripts/setup.sh >/dev/null; fi
 if [ ! -f "$HOOKGUARD_BUILD_DIR/build.ninja" ]; then
   cmake -S . -B "$HOOKGUARD_BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release
