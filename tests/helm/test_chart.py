@@ -5,7 +5,8 @@
    swallowed by lint mode).
 2. `helm template` with each ci values file, then assertions on the rendered
    manifests (probes, security context, resources, HPA/replicas, PDB,
-   NetworkPolicy selectors, ServiceMonitor, ConfigMap JSON, TLS, test Pod...).
+   NetworkPolicy selectors, ServiceMonitor, ConfigMap JSON, TLS, test Pod, the
+   headless Service and the name the docs give it...).
 3. Values that must be rejected (schema or template `fail`): each must FAIL to
    render, with a message naming the problem.
 4. Every manifest rendered from each ci values file validates with
@@ -112,6 +113,30 @@ def flag(container, name):
     return None
 
 
+def service(docs, name):
+    return one(docs, "Service", lambda d: d["metadata"]["name"] == name)
+
+
+def assert_headless(tag, docs, dep, svc):
+    """The headless Service (on by default): `<Service name>-headless`,
+    clusterIP None, ready pods only, the Service's selector and gRPC port."""
+    name = f"{svc['metadata']['name']}-headless"
+    hl = service(docs, name)
+    if not check(f"{tag}: headless Service {name} present (one of two Services)",
+                 hl is not None and len(kinds(docs, "Service")) == 2,
+                 str([d["metadata"]["name"] for d in kinds(docs, "Service")])):
+        return
+    spec = hl["spec"]
+    check(f"{tag}: headless Service clusterIP None, ready pods only",
+          spec.get("clusterIP") == "None" and spec.get("publishNotReadyAddresses") is False
+          and spec.get("type", "ClusterIP") == "ClusterIP", str(spec))
+    check(f"{tag}: headless Service selects the server pods as the Service does",
+          spec["selector"] == svc["spec"]["selector"] == dep["spec"]["selector"]["matchLabels"])
+    grpc = [p for p in svc["spec"]["ports"] if p["name"] == "grpc"]
+    check(f"{tag}: headless Service has exactly the Service's grpc port (no metrics port)",
+          spec["ports"] == grpc, str(spec["ports"]))
+
+
 def test_pod(docs):
     return one(docs, "Pod", lambda d: d["metadata"].get("annotations", {}).get("helm.sh/hook") == "test")
 
@@ -170,7 +195,7 @@ def assert_common(tag, docs, tls=False, metrics=True):
     check(f"{tag}: HOOKGUARD_DB from a Secret key",
           len(db) == 1 and db[0].get("valueFrom", {}).get("secretKeyRef", {}).get("name"), str(db))
     # Service.
-    svc = one(docs, "Service")
+    svc = service(docs, dep["metadata"]["name"])
     ports = {p["name"]: p for p in svc["spec"]["ports"]}
     check(f"{tag}: Service port grpc {GRPC_PORT} appProtocol grpc",
           ports.get("grpc", {}).get("port") == GRPC_PORT and ports["grpc"].get("appProtocol") == "grpc", str(ports))
@@ -180,6 +205,7 @@ def assert_common(tag, docs, tls=False, metrics=True):
     if metrics:
         check(f"{tag}: metrics port on Service and --metrics_listen",
               "metrics" in ports and flag(c, "metrics_listen") == f"0.0.0.0:{ports['metrics']['port']}")
+    assert_headless(tag, docs, dep, svc)
     # Spread.
     tsc = pod.get("topologySpreadConstraints", [])
     check(f"{tag}: topologySpreadConstraints across nodes",
@@ -239,9 +265,9 @@ def test_ci_files():
         p = subprocess.run([HELM, "install", "t", CHART, "-n", "hg", "-f", ci(name), "--dry-run=client"],
                            capture_output=True, text=True)
         notes = p.stdout.split("NOTES:", 1)[1] if "NOTES:" in p.stdout else ""
-        check(f"NOTES.txt {name}: service address and connection budget",
-              p.returncode == 0 and "t-hookguard.hg.svc:50051" in notes and "the database sees" in notes,
-              (p.stderr or notes)[-400:])
+        check(f"NOTES.txt {name}: service address, headless target and connection budget",
+              p.returncode == 0 and "t-hookguard.hg.svc:50051" in notes and "the database sees" in notes
+              and "dns:///t-hookguard-headless.hg.svc:50051" in notes, (p.stderr or notes)[-400:])
         if ok:
             rendered[name] = docs
     return rendered
@@ -355,7 +381,7 @@ def test_variants():
     ok, docs = render(base, values_file({"metrics": {"enabled": False}}))
     if check("variant metrics off renders", ok, "" if ok else docs[-500:]):
         _, _, c = server_pod(docs)
-        svc = one(docs, "Service")
+        svc = service(docs, "t-hookguard")
         check("variant metrics off: no metrics port, no --metrics_listen",
               flag(c, "metrics_listen") is None and all(p["name"] != "metrics" for p in svc["spec"]["ports"])
               and all(p["name"] != "metrics" for p in c["ports"]))
@@ -402,6 +428,39 @@ def test_variants():
     # Helm test can be turned off.
     ok, docs = render(base, values_file({"tests": {"enabled": False}}))
     check("variant tests.enabled false: no test Pod", ok and test_pod(docs) is None)
+    test_headless_variants(base)
+
+
+def test_headless_variants(base):
+    # Off: only the Service, and NOTES names no headless target.
+    off = values_file({"service": {"headless": {"enabled": False}}})
+    ok, docs = render(base, off)
+    check("variant service.headless.enabled false: one Service, no headless one",
+          ok and [d["metadata"]["name"] for d in kinds(docs, "Service")] == ["t-hookguard"])
+    p = subprocess.run([HELM, "install", "t", CHART, "-n", "hg", "-f", base, "-f", off, "--dry-run=client"],
+                       capture_output=True, text=True)
+    check("variant service.headless.enabled false: NOTES without the headless target",
+          p.returncode == 0 and "NOTES:" in p.stdout and "headless" not in p.stdout.split("NOTES:", 1)[1])
+    # Another port: the headless Service follows service.port.
+    ok, docs = render(base, values_file({"service": {"port": 6000}}))
+    hl = ok and service(docs, "t-hookguard-headless")
+    check("variant service.port 6000: headless Service port 6000 to targetPort grpc",
+          bool(hl) and hl["spec"]["ports"] == [{"name": "grpc", "port": 6000, "targetPort": "grpc",
+                                                "protocol": "TCP", "appProtocol": "grpc"}], str(hl))
+    # A full name of 63 characters: the headless name stays a DNS label.
+    long = "h" * 63
+    ok, docs = render(base, values_file({"fullnameOverride": long}))
+    names = ok and [d["metadata"]["name"] for d in kinds(docs, "Service")]
+    check("variant 63-character fullnameOverride: headless name is a 63-character DNS label",
+          bool(names) and sorted(names) == sorted([long, "h" * 54 + "-headless"]), str(names))
+    # The name the docs give: release "hookguard", as docs/deploy.md installs it.
+    ok, docs = render(base, release="hookguard", namespace="hookguard")
+    check("variant release hookguard: the headless Service is hookguard-headless",
+          ok and service(docs, "hookguard-headless") is not None)
+    for doc in ("clients.md", "deploy.md"):
+        text = open(os.path.join(REPO, "docs", doc)).read()
+        check(f"docs/{doc} gives the chart's headless target dns:///hookguard-headless.",
+              "dns:///hookguard-headless." in text)
 
 
 def test_values_commented():

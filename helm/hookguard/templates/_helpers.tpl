@@ -24,6 +24,14 @@ If release name contains chart name it will be used as a full name.
 {{- end }}
 
 {{/*
+The headless Service's name: the full name (cut so that the whole stays a
+63-character DNS label) and "-headless".
+*/}}
+{{- define "hookguard.headlessName" -}}
+{{- printf "%s-headless" (include "hookguard.fullname" . | trunc 54 | trimSuffix "-") }}
+{{- end }}
+
+{{/*
 Create chart name and version as used by the chart label.
 */}}
 {{- define "hookguard.chart" -}}
