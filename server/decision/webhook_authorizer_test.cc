@@ -9,6 +9,8 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "server/config/config.h"
+#include "server/config/fake_secret_source.h"
+#include "server/config/server_spec.h"
 #include "server/ownership/mock_ownership_store.h"
 
 namespace hookguard {
@@ -20,10 +22,12 @@ using ::testing::StrictMock;
 
 constexpr char kSecret[] = "test-secret";
 
-class FixedSecret final : public SecretSource {
- public:
-  absl::StatusOr<std::string> Read(const config::v1::Secret&) const override { return kSecret; }
-};
+// The default profile, its secret kSecret.
+std::shared_ptr<const ProfileSet> DefaultProfiles() {
+  return *ProfileSet::Build(
+      *Compile(DefaultConfig(),
+               FakeSecretSource(std::map<std::string, std::string>{{kDefaultSecretEnv, kSecret}})));
+}
 
 std::string HexHmacSha256(const std::string& body) {
   unsigned char mac[EVP_MAX_MD_SIZE];
@@ -51,7 +55,7 @@ CallOwnership AliceCall() {
 class WebhookAuthorizerTest : public ::testing::Test {
  protected:
   WebhookAuthorizerTest()
-      : profiles_(*ProfileSet::Build(DefaultConfig(), FixedSecret())),
+      : profiles_(DefaultProfiles()),
         rules_(store_),
         authorizer_(profiles_, rules_, ids_, WebhookAuthorizerOptions{1024}) {}
 

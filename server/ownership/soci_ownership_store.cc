@@ -11,25 +11,6 @@
 
 namespace hookguard {
 
-const char kDefaultCallQuery[] =
-    "SELECT CAST(c.user_id AS TEXT),"
-    " a.vapi_assistant_id,"
-    " CAST(a.user_id AS TEXT),"
-    " CASE WHEN c.phone_number_id IS NULL THEN NULL"
-    " ELSE COALESCE(p.vapi_phone_number_id, '') END,"
-    " CAST(p.user_id AS TEXT)"
-    " FROM api_interviewcall c"
-    " LEFT JOIN api_assistant a ON a.id = c.assistant_id"
-    " LEFT JOIN api_phonenumber p ON p.id = c.phone_number_id"
-    " WHERE c.vapi_call_id = :call_id";
-
-const char kDefaultPhoneNumberQuery[] =
-    "SELECT CAST(user_id AS TEXT) FROM api_phonenumber"
-    " WHERE vapi_phone_number_id = :phone_number_id";
-
-const char kDefaultAssistantQuery[] =
-    "SELECT CAST(user_id AS TEXT) FROM api_assistant WHERE vapi_assistant_id = :assistant_id";
-
 // How to open a session (the shared SociDatabase); immutable after Open,
 // shared by all connections.
 struct SociOwnershipStore::Backend : SociDatabase {

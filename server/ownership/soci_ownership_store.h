@@ -14,20 +14,10 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "server/ownership/ownership_queries.h"  // kDefaultCallQuery and the others
 #include "server/ownership/ownership_store.h"
 
 namespace hookguard {
-
-// The lookup query for the Django schema of docs/ownership.md, valid on
-// PostgreSQL and SQLite. The one place this SQL is written. A call whose
-// phone_number_id points at no row gets '' as its phone number id (and a NULL
-// owner), so that rules 5 and 6 deny it rather than treat it as "no phone".
-extern const char kDefaultCallQuery[];
-
-// The owner lookups for the same schema: bind :phone_number_id or
-// :assistant_id, return the owner's id as text.
-extern const char kDefaultPhoneNumberQuery[];
-extern const char kDefaultAssistantQuery[];
 
 struct SociStoreOptions {
   // What soci::session takes: "sqlite3://db=PATH" (other keys of SOCI's

@@ -27,7 +27,6 @@
 #include "httplib.h"
 #include "server/audit/audit_log.h"
 #include "server/audit/decision_id.h"
-#include "server/config/config.h"
 #include "server/config/secret_source.h"
 #include "server/decision/profile_holder.h"
 #include "server/decision/webhook_authorizer.h"
@@ -161,7 +160,7 @@ void ReportProfiles(const ProfileSet& profiles, AuditLog& log, Metrics& metrics)
   metrics.SetShadowProfiles(static_cast<int64_t>(profiles.shadow_profiles().size()));
   std::map<std::string, int64_t> missing;
   for (const std::string& name : profiles.names()) missing[name] = 0;
-  for (const ProfileSet::MissingSecret& secret : profiles.missing_secrets()) {
+  for (const MissingSecret& secret : profiles.missing_secrets()) {
     ++missing[secret.profile];
     log.Server("error", absl::StrCat("profile \"", secret.profile, "\": secret \"", secret.key_id,
                                      "\" removed, it verifies nothing now: ", secret.why));
@@ -238,19 +237,12 @@ int Run() {
   store_options.connection_string = db;
   store_options.pool_size = pool_size;
   store_options.query_timeout = absl::Milliseconds(db_timeout_ms);
-  // The configured queries and resolution chain, if any (validated again by
-  // the reloader's parse).
-  ResolvePolicy policy;
-  if (!absl::GetFlag(FLAGS_config).empty()) {
-    absl::StatusOr<config::v1::Config> config = LoadConfigFile(absl::GetFlag(FLAGS_config));
-    if (!config.ok()) Die(std::string(config.status().message()));
-    store_options.call_query = config->ownership().call_query();
-    store_options.phone_number_query = config->ownership().phone_number_query();
-    store_options.assistant_query = config->ownership().assistant_query();
-    absl::StatusOr<ResolvePolicy> compiled = ResolvePolicy::Compile(config->ownership().resolve());
-    if (!compiled.ok()) Die(std::string(compiled.status().message()));
-    policy = *std::move(compiled);
-  }
+  // The queries and resolution chain of the configuration loaded above.
+  const std::shared_ptr<const ProfileSet> loaded = profiles.Get();
+  const ServerSpec& spec = loaded->spec();
+  store_options.call_query = spec.queries.call;
+  store_options.phone_number_query = spec.queries.phone_number;
+  store_options.assistant_query = spec.queries.assistant;
   absl::StatusOr<std::unique_ptr<SociOwnershipStore>> store =
       SociOwnershipStore::Open(store_options);
   if (!store.ok()) Die(std::string(store.status().message()));
@@ -272,7 +264,7 @@ int Run() {
                             " ms without reading the database (", cache_entries, " rows at most)"));
   }
 
-  CallEventAuthorizer rules(cached_store, std::move(policy));
+  CallEventAuthorizer rules(cached_store, spec.resolve);
   DecisionIdGenerator ids;
   WebhookAuthorizer authorizer(profiles, rules, ids,
                                WebhookAuthorizerOptions{static_cast<size_t>(max_body)});

@@ -22,65 +22,10 @@ using v1::SIGNATURE_RESULT_VALID;
 
 }  // namespace
 
-absl::Status HmacVerifier::CheckScheme(const HmacScheme& scheme) {
-  absl::StatusOr<PayloadTemplate> payload = PayloadTemplate::Parse(scheme.payload_format);
-  if (!payload.ok()) return payload.status();
-  if (scheme.signature_header.empty()) {
-    return absl::InvalidArgumentError("signature_header: must not be empty");
-  }
-  const bool key_value_mode = !scheme.signature_timestamp_key.empty();
-  if (key_value_mode && scheme.signature_key.empty()) {
-    return absl::InvalidArgumentError("signature_key: required with signature_timestamp_key");
-  }
-  if (!key_value_mode && !scheme.signature_key.empty()) {
-    return absl::InvalidArgumentError("signature_timestamp_key: required with signature_key");
-  }
-  if (key_value_mode && !scheme.timestamp_header.empty()) {
-    return absl::InvalidArgumentError(
-        "timestamp_header: not used with signature_timestamp_key (the timestamp is a part of "
-        "the signature header)");
-  }
-  const bool has_timestamp = key_value_mode || !scheme.timestamp_header.empty();
-  if (payload->Uses(Placeholder::kTimestamp) && !has_timestamp) {
-    return absl::InvalidArgumentError(
-        "payload_format: {timestamp} needs timestamp_header (or signature_timestamp_key)");
-  }
-  if (payload->Uses(Placeholder::kId) && scheme.message_id_header.empty()) {
-    return absl::InvalidArgumentError("payload_format: {id} needs message_id_header");
-  }
-  // What is signed must cover what is trusted: a MAC without the body would
-  // make any body VALID, and a timestamp that is read but not signed makes
-  // the tolerance window cosmetic (a captured signature passes with any
-  // fresh timestamp).
-  if (!payload->Uses(Placeholder::kBody)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("payload_format: \"", scheme.payload_format,
-                     "\" does not sign the body, so any body would verify: add {body} "
-                     "(e.g. \"{timestamp}.{body}\")"));
-  }
-  if (has_timestamp && !payload->Uses(Placeholder::kTimestamp)) {
-    const std::string source =
-        key_value_mode
-            ? absl::StrCat("signature_timestamp_key \"", scheme.signature_timestamp_key, "\"")
-            : absl::StrCat("timestamp_header \"", scheme.timestamp_header, "\"");
-    return absl::InvalidArgumentError(absl::StrCat(
-        source, ": the timestamp is read but payload_format \"", scheme.payload_format,
-        "\" does not sign it, so a captured signature would pass with any fresh timestamp: add "
-        "{timestamp} to payload_format (e.g. \"{timestamp}.{body}\")",
-        key_value_mode ? "" : ", or remove timestamp_header"));
-  }
-  if (scheme.tolerance <= absl::ZeroDuration()) {
-    return absl::InvalidArgumentError("tolerance_seconds: must be positive");
-  }
-  return absl::OkStatus();
-}
-
 absl::StatusOr<std::unique_ptr<const HmacVerifier>> HmacVerifier::Create(
     HmacScheme scheme, std::vector<SecretKey> keys) {
-  if (absl::Status s = CheckScheme(scheme); !s.ok()) return s;
   absl::StatusOr<PayloadTemplate> payload = PayloadTemplate::Parse(scheme.payload_format);
   if (!payload.ok()) return payload.status();
-  if (absl::Status s = CheckSecretKeys(keys); !s.ok()) return s;
   std::vector<Key> prekeyed;
   prekeyed.reserve(keys.size());
   for (SecretKey& k : keys) {

@@ -21,11 +21,7 @@ constexpr absl::string_view kVersionPrefix = "v1,";
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<const StandardWebhooksVerifier>> StandardWebhooksVerifier::Create(
-    absl::Duration tolerance, std::vector<SecretKey> keys) {
-  if (tolerance <= absl::ZeroDuration()) {
-    return absl::InvalidArgumentError("tolerance_seconds: must be positive");
-  }
-  if (absl::Status s = CheckSecretKeys(keys); !s.ok()) return s;
+    StandardWebhooksScheme scheme, std::vector<SecretKey> keys) {
   std::vector<Key> prekeyed;
   prekeyed.reserve(keys.size());
   for (SecretKey& k : keys) {
@@ -37,7 +33,7 @@ absl::StatusOr<std::unique_ptr<const StandardWebhooksVerifier>> StandardWebhooks
     prekeyed.push_back(Key{std::move(k.key_id), *std::move(mac)});
   }
   return std::unique_ptr<const StandardWebhooksVerifier>(
-      new StandardWebhooksVerifier(tolerance, std::move(prekeyed)));
+      new StandardWebhooksVerifier(scheme.tolerance, std::move(prekeyed)));
 }
 
 StandardWebhooksVerifier::StandardWebhooksVerifier(absl::Duration tolerance, std::vector<Key> keys)

@@ -13,6 +13,12 @@
 
 namespace hookguard {
 
+// The options of a standard_webhooks profile (the member initializers are
+// the defaults).
+struct StandardWebhooksScheme {
+  absl::Duration tolerance = kDefaultTolerance;  // either way from `now`; positive
+};
+
 // Headers webhook-id, webhook-timestamp (Unix seconds; milliseconds are also
 // recognised), webhook-signature (space-separated "v1,<base64>" entries, any
 // of which may match; entries of other versions are ignored). The MAC is
@@ -21,9 +27,10 @@ namespace hookguard {
 // thread-safe.
 class StandardWebhooksVerifier final : public Verifier {
  public:
-  // `keys` hold the decoded key bytes (the base64 after "whsec_").
+  // `keys` hold the decoded key bytes (the base64 after "whsec_"),
+  // non-empty, key_ids unique. Internal if OpenSSL fails.
   static absl::StatusOr<std::unique_ptr<const StandardWebhooksVerifier>> Create(
-      absl::Duration tolerance, std::vector<SecretKey> keys);
+      StandardWebhooksScheme scheme, std::vector<SecretKey> keys);
 
   VerifyOutcome Verify(const v1::HttpRequest& request, absl::Time now) const override;
 

@@ -16,10 +16,13 @@
 
 namespace hookguard {
 
-// One secret of a profile. Given to a Verifier class, `key` holds the raw
-// key bytes (already decoded from base64 or "whsec_" when the profile says
-// so); given to MakeVerifier (make_verifier.h), it holds the secret as read
-// from its source, and MakeVerifier decodes it. Never logged.
+// How far a signed timestamp may be from the server's clock, either way,
+// when a profile does not say (config tolerance_seconds).
+inline constexpr absl::Duration kDefaultTolerance = absl::Seconds(300);
+
+// One secret of a profile: `key` holds the raw key bytes, already decoded
+// from base64 or "whsec_" when the profile says so (DecodeSecretKey in
+// signature_scheme.h). Never logged.
 struct SecretKey {
   std::string key_id;
   std::string key;
