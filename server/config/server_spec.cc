@@ -170,4 +170,20 @@ absl::StatusOr<ServerSpec> LoadServerSpec(const std::string& config_path,
   return spec;
 }
 
+std::vector<std::string> KeysNeedingRestart(const ServerSpec& running, const ServerSpec& next) {
+  const struct {
+    const char* key;
+    const std::string OwnershipQueries::*query;
+  } restart_only[] = {
+      {"ownership.call_query", &OwnershipQueries::call},
+      {"ownership.phone_number_query", &OwnershipQueries::phone_number},
+      {"ownership.assistant_query", &OwnershipQueries::assistant},
+  };
+  std::vector<std::string> keys;
+  for (const auto& k : restart_only) {
+    if (running.queries.*k.query != next.queries.*k.query) keys.push_back(k.key);
+  }
+  return keys;
+}
+
 }  // namespace hookguard

@@ -102,6 +102,14 @@ absl::StatusOr<ServerSpec> Compile(const config::v1::Config& config, const Secre
 absl::StatusOr<ServerSpec> LoadServerSpec(const std::string& config_path,
                                           const SecretSource* secrets);
 
+// The configuration keys whose values differ between `running` and `next`
+// and that the server applies only at start ("ownership.call_query",
+// "ownership.phone_number_query", "ownership.assistant_query": prepared once
+// per database connection), in that order. Empty when `next` can be applied
+// live (profiles, secrets, modes, default_profile, ownership.resolve, and the
+// audit queries, which only `hookguard audit-db` runs).
+std::vector<std::string> KeysNeedingRestart(const ServerSpec& running, const ServerSpec& next);
+
 }  // namespace hookguard
 
 #endif  // HOOKGUARD_SERVER_CONFIG_SERVER_SPEC_H_

@@ -233,6 +233,29 @@ TEST(Compile, NeverEchoesASecretThatIsNotBase64) {
   EXPECT_EQ(spec.status().message().find("test-secret"), absl::string_view::npos);
 }
 
+TEST(KeysNeedingRestart, NamesTheLookupQueriesThatChangedAndNothingElse) {
+  const ServerSpec running = *Compile(TwoProfiles());
+  EXPECT_TRUE(KeysNeedingRestart(running, running).empty());
+  // Profiles, modes, the resolution chain and the audit queries apply live.
+  config::v1::Config live = TwoProfiles();
+  live.mutable_profiles(1)->set_mode("enforce");
+  live.mutable_profiles(0)->set_tolerance_seconds(60);
+  live.mutable_ownership()->add_resolve()->add_types("chat.*");
+  live.mutable_ownership()->mutable_resolve(0)->add_by("assistant");
+  live.mutable_ownership()->set_audit_assistant_query("SELECT 1");
+  EXPECT_TRUE(KeysNeedingRestart(running, *Compile(live)).empty());
+  // The lookup queries do not.
+  config::v1::Config restart = TwoProfiles();
+  restart.mutable_ownership()->set_call_query("SELECT 1 WHERE :call_id = :call_id");
+  restart.mutable_ownership()->set_assistant_query("SELECT 1 WHERE :assistant_id = 1");
+  EXPECT_EQ(KeysNeedingRestart(running, *Compile(restart)),
+            (std::vector<std::string>{"ownership.call_query", "ownership.assistant_query"}));
+  config::v1::Config phone = TwoProfiles();
+  phone.mutable_ownership()->set_phone_number_query("SELECT 1 WHERE :phone_number_id = 1");
+  EXPECT_EQ(KeysNeedingRestart(running, *Compile(phone)),
+            std::vector<std::string>{"ownership.phone_number_query"});
+}
+
 TEST(LoadServerSpec, WithoutAPathCompilesTheDefaultConfig) {
   absl::StatusOr<ServerSpec> spec = LoadServerSpec("", nullptr);
   ASSERT_TRUE(spec.ok()) << spec.status();

@@ -357,6 +357,7 @@ int Run() {
                                          next.status().message()));
       } else if (*next != nullptr) {
         ReportProfiles(**next, log, metrics);
+        rules.SetPolicy((*next)->spec().resolve);
         profiles.Set(*std::move(next));
         metrics.ObserveReload(true);
         log.Server("info", "configuration and secrets reloaded");

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "server/config/config.h"
 #include "server/config/server_spec.h"
 
@@ -63,6 +64,7 @@ absl::StatusOr<std::shared_ptr<const ProfileSet>> ProfileReloader::Load() {
   if (!profiles.ok()) return profiles.status();
   loaded_ = snapshot.fingerprint;
   last_failure_.clear();
+  in_force_ = *profiles;
   return profiles;
 }
 
@@ -72,12 +74,24 @@ absl::StatusOr<std::shared_ptr<const ProfileSet>> ProfileReloader::ReloadIfChang
   if (snapshot.fingerprint == loaded_ || snapshot.fingerprint == last_failure_) return nullptr;
   absl::StatusOr<std::shared_ptr<const ProfileSet>> profiles =
       Build(snapshot, CompileOptions{/*drop_unreadable_secret_files=*/true});
-  if (profiles.ok()) {
-    loaded_ = snapshot.fingerprint;
-    last_failure_.clear();
-  } else {
-    last_failure_ = snapshot.fingerprint;
+  if (profiles.ok() && in_force_ != nullptr) {
+    const std::vector<std::string> keys =
+        KeysNeedingRestart(in_force_->spec(), (*profiles)->spec());
+    if (!keys.empty()) {
+      profiles = absl::FailedPreconditionError(absl::StrCat(
+          config_path_, ": ", absl::StrJoin(keys, ", "), " changed: hookguard-server applies ",
+          keys.size() == 1 ? "it" : "them",
+          " only at start, so the new configuration is not applied: restart the server to "
+          "apply it"));
+    }
   }
+  if (!profiles.ok()) {
+    last_failure_ = snapshot.fingerprint;
+    return profiles;
+  }
+  loaded_ = snapshot.fingerprint;
+  last_failure_.clear();
+  in_force_ = *profiles;
   return profiles;
 }
 

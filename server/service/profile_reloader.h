@@ -6,6 +6,7 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "absl/status/statusor.h"
 #include "hookguard/config/v1/config.pb.h"
@@ -30,8 +31,12 @@ class ProfileReloader {
 
   // Re-reads the configuration and the secret files. Returns nullptr when
   // nothing changed since the last successful load, a new set when something
-  // did and it is valid, and an error when the new files are bad (the caller
-  // keeps the old set; the same bad files are reported only once). A secret
+  // did and it is valid and can be applied live (the caller puts in force
+  // its profiles and its spec().resolve), and an error when the new files
+  // are bad or change a key that applies only at start (FailedPrecondition
+  // naming the key, e.g. ownership.call_query: KeysNeedingRestart). On an
+  // error the caller keeps the old set; the same files are reported only
+  // once. A secret
   // file that was deleted, emptied or made unreadable is not an error here:
   // that secret is left out of the new set (it stops verifying, see
   // CompileOptions) and listed in its missing_secrets().
@@ -50,8 +55,9 @@ class ProfileReloader {
 
   const std::string config_path_;
   const SecretSource& secrets_;
-  std::string loaded_;        // fingerprint of the set in force
-  std::string last_failure_;  // fingerprint of the last bad files
+  std::shared_ptr<const ProfileSet> in_force_;  // the last set returned
+  std::string loaded_;                          // fingerprint of the set in force
+  std::string last_failure_;                    // fingerprint of the last bad files
 };
 
 }  // namespace hookguard
