@@ -13,7 +13,8 @@ namespace {
 // nothing else to verify with).
 class NoSecretVerifier final : public Verifier {
  public:
-  VerifyOutcome Verify(const v1::HttpRequest& /*request*/, absl::Time /*now*/) const override {
+  absl::StatusOr<VerifyOutcome> Verify(const v1::HttpRequest& /*request*/,
+                                       absl::Time /*now*/) const override {
     VerifyOutcome out;
     return FailOutcome(out, v1::SIGNATURE_RESULT_MISMATCH,
                        "the profile has no secret: every secret file it names was removed or "

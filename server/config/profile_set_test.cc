@@ -70,14 +70,14 @@ TEST(ProfileSet, FindsProfilesByNameAndTheDefaultByEmptyName) {
   EXPECT_EQ((*set)->Find("VAPI"), nullptr);  // names are exact
 
   const Verifier* vapi = (*set)->Find("");
-  const VerifyOutcome by_new = vapi->Verify(Request("x-vapi-signature", kNewMac), kNow);
+  const VerifyOutcome by_new = vapi->Verify(Request("x-vapi-signature", kNewMac), kNow).value();
   EXPECT_EQ(by_new.result, SIGNATURE_RESULT_VALID);
   EXPECT_EQ(by_new.key_id, "2026-11");
-  const VerifyOutcome by_old = vapi->Verify(Request("x-vapi-signature", kOldMac), kNow);
+  const VerifyOutcome by_old = vapi->Verify(Request("x-vapi-signature", kOldMac), kNow).value();
   EXPECT_EQ(by_old.result, SIGNATURE_RESULT_VALID);
   EXPECT_EQ(by_old.key_id, "2026-10");
   const VerifyOutcome legacy =
-      (*set)->Find("legacy")->Verify(Request("x-vapi-secret", "shared"), kNow);
+      (*set)->Find("legacy")->Verify(Request("x-vapi-secret", "shared"), kNow).value();
   EXPECT_EQ(legacy.result, SIGNATURE_RESULT_VALID);
   EXPECT_EQ(legacy.key_id, "a");
 }
@@ -89,9 +89,9 @@ TEST(ProfileSet, OnReloadAnUnreadableSecretFileIsLeftOutAndTheOthersKeepVerifyin
       Build(TwoProfiles(), secrets, {/*drop_unreadable_secret_files=*/true});
   ASSERT_TRUE(set.ok()) << set.status();
   const Verifier* vapi = (*set)->Find("vapi");
-  EXPECT_EQ(vapi->Verify(Request("x-vapi-signature", kNewMac), kNow).result,
+  EXPECT_EQ(vapi->Verify(Request("x-vapi-signature", kNewMac), kNow)->result,
             SIGNATURE_RESULT_VALID);
-  EXPECT_EQ(vapi->Verify(Request("x-vapi-signature", kOldMac), kNow).result,
+  EXPECT_EQ(vapi->Verify(Request("x-vapi-signature", kOldMac), kNow)->result,
             SIGNATURE_RESULT_MISMATCH);
   ASSERT_EQ((*set)->missing_secrets().size(), 1u);
   const MissingSecret& missing = (*set)->missing_secrets()[0];
@@ -111,7 +111,7 @@ TEST(ProfileSet, OnReloadAProfileWithoutAnySecretLeftVerifiesNothing) {
       Build(*c, none, {/*drop_unreadable_secret_files=*/true});
   ASSERT_TRUE(set.ok()) << set.status();
   const VerifyOutcome out =
-      (*set)->Find("vapi")->Verify(Request("x-vapi-signature", kNewMac), kNow);
+      (*set)->Find("vapi")->Verify(Request("x-vapi-signature", kNewMac), kNow).value();
   EXPECT_EQ(out.result, SIGNATURE_RESULT_MISMATCH);
   EXPECT_TRUE(out.key_id.empty());
   EXPECT_NE(out.detail.find("no secret"), std::string::npos) << out.detail;
@@ -150,7 +150,8 @@ TEST(ProfileSet, RefusesToRunOpenWithoutTheDefaultSecret) {
   set = Build(DefaultConfig(), EnvAndFileSecretSource());
   unsetenv("VAPI_WEBHOOK_SECRET");
   ASSERT_TRUE(set.ok()) << set.status();
-  const VerifyOutcome out = (*set)->Find("")->Verify(Request("x-vapi-signature", kNewMac), kNow);
+  const VerifyOutcome out =
+      (*set)->Find("")->Verify(Request("x-vapi-signature", kNewMac), kNow).value();
   EXPECT_EQ(out.result, SIGNATURE_RESULT_VALID);
   EXPECT_EQ(out.key_id, "env");
 }
@@ -177,13 +178,13 @@ TEST(ProfileSet, PicksUpARotatedSecretFileWhenRebuilt) {
   auto after = Build(*c, EnvAndFileSecretSource());
   ASSERT_TRUE(after.ok()) << after.status();
 
-  EXPECT_EQ((*before)->Find("p")->Verify(Request("x-vapi-signature", kOldMac), kNow).result,
+  EXPECT_EQ((*before)->Find("p")->Verify(Request("x-vapi-signature", kOldMac), kNow)->result,
             SIGNATURE_RESULT_VALID);
-  EXPECT_EQ((*before)->Find("p")->Verify(Request("x-vapi-signature", kNewMac), kNow).result,
+  EXPECT_EQ((*before)->Find("p")->Verify(Request("x-vapi-signature", kNewMac), kNow)->result,
             SIGNATURE_RESULT_MISMATCH);
-  EXPECT_EQ((*after)->Find("p")->Verify(Request("x-vapi-signature", kNewMac), kNow).result,
+  EXPECT_EQ((*after)->Find("p")->Verify(Request("x-vapi-signature", kNewMac), kNow)->result,
             SIGNATURE_RESULT_VALID);
-  EXPECT_EQ((*after)->Find("p")->Verify(Request("x-vapi-signature", kOldMac), kNow).result,
+  EXPECT_EQ((*after)->Find("p")->Verify(Request("x-vapi-signature", kOldMac), kNow)->result,
             SIGNATURE_RESULT_MISMATCH);
   std::remove(path.c_str());
   rmdir(dir_template);
@@ -201,7 +202,7 @@ TEST(ProfileSet, IsSafeToShareBetweenThreads) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < 500; ++i) {
         const char* mac = (i % 2 == 0) ? kNewMac : kOldMac;
-        if (shared->Find("")->Verify(Request("x-vapi-signature", mac), kNow).result ==
+        if (shared->Find("")->Verify(Request("x-vapi-signature", mac), kNow)->result ==
             SIGNATURE_RESULT_VALID) {
           ++valid[t];
         }

@@ -53,7 +53,10 @@ absl::Status WebhookAuthorizer::Verify(const std::string& profile, const v1::Htt
   if (verifier == nullptr) {
     return absl::InvalidArgumentError(absl::StrCat("unknown profile \"", CapEcho(profile), "\""));
   }
-  *outcome = verifier->Verify(request, now);
+  // An OpenSSL failure is an error (INTERNAL, logged), never a decision.
+  absl::StatusOr<VerifyOutcome> verified = verifier->Verify(request, now);
+  if (!verified.ok()) return verified.status();
+  *outcome = *std::move(verified);
   if (shadow != nullptr) *shadow = profiles->IsShadow(profile);
   return absl::OkStatus();
 }

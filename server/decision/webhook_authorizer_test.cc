@@ -12,6 +12,7 @@
 #include "server/config/fake_secret_source.h"
 #include "server/config/server_spec.h"
 #include "server/ownership/mock_ownership_store.h"
+#include "server/signature/openssl_fault_for_test.h"
 
 namespace hookguard {
 namespace {
@@ -102,6 +103,23 @@ TEST_F(WebhookAuthorizerTest, OversizedBodyIsResourceExhausted) {
   v1::AuthorizeWebhookResponse response;
   EXPECT_EQ(authorizer_.AuthorizeWebhook(request, now_, deadline_, &response).code(),
             absl::StatusCode::kResourceExhausted);
+}
+
+// The MAC could not be computed: the call fails (INTERNAL, which the service
+// logs and the web tier answers with a 503, so the platform retries), and is
+// never decided, neither a 401 nor an ALLOW.
+TEST_F(WebhookAuthorizerTest, AnOpenSslFailureFailsTheCallInsteadOfDeciding) {
+  v1::AuthorizeWebhookRequest request;
+  *request.mutable_request() = Signed(R"({"call":{"id":"c1"}})");
+  v1::AuthorizeWebhookResponse response;
+  FailOpenSslMacs fail;
+  EXPECT_EQ(authorizer_.AuthorizeWebhook(request, now_, deadline_, &response).code(),
+            absl::StatusCode::kInternal);
+  v1::VerifySignatureRequest verify;
+  *verify.mutable_request() = Signed(R"({"call":{"id":"c1"}})");
+  v1::VerifySignatureResponse verified;
+  EXPECT_EQ(authorizer_.VerifySignature(verify, now_, &verified).code(),
+            absl::StatusCode::kInternal);
 }
 
 TEST_F(WebhookAuthorizerTest, ForgedWebhookIsDeniedBeforeParsingOrLookup) {

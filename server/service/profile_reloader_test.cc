@@ -34,7 +34,7 @@ class ProfileReloaderTest : public ::testing::Test {
   static VerifyOutcome Check(const ProfileSet& set, const std::string& secret) {
     v1::HttpRequest request;
     (*request.mutable_headers())["x-vapi-secret"] = secret;
-    return set.Find("")->Verify(request, absl::Now());
+    return set.Find("")->Verify(request, absl::Now()).value();
   }
 
   std::string dir_, config_, secret_;

@@ -26,24 +26,17 @@ absl::StatusOr<std::unique_ptr<const HmacVerifier>> HmacVerifier::Create(
     HmacScheme scheme, std::vector<SecretKey> keys) {
   absl::StatusOr<PayloadTemplate> payload = PayloadTemplate::Parse(scheme.payload_format);
   if (!payload.ok()) return payload.status();
-  std::vector<Key> prekeyed;
-  prekeyed.reserve(keys.size());
-  for (SecretKey& k : keys) {
-    absl::StatusOr<PrekeyedHmac> mac = PrekeyedHmac::Create(scheme.algorithm, k.key);
-    if (!mac.ok()) {
-      return absl::Status(mac.status().code(),
-                          absl::StrCat("secret \"", k.key_id, "\": ", mac.status().message()));
-    }
-    prekeyed.push_back(Key{std::move(k.key_id), *std::move(mac)});
-  }
+  absl::StatusOr<KeyRing> ring = KeyRing::Create(scheme.algorithm, std::move(keys));
+  if (!ring.ok()) return ring.status();
   return std::unique_ptr<const HmacVerifier>(
-      new HmacVerifier(std::move(scheme), *std::move(payload), std::move(prekeyed)));
+      new HmacVerifier(std::move(scheme), *std::move(payload), *std::move(ring)));
 }
 
-HmacVerifier::HmacVerifier(HmacScheme scheme, PayloadTemplate payload, std::vector<Key> keys)
+HmacVerifier::HmacVerifier(HmacScheme scheme, PayloadTemplate payload, KeyRing keys)
     : scheme_(std::move(scheme)), payload_(std::move(payload)), keys_(std::move(keys)) {}
 
-VerifyOutcome HmacVerifier::Verify(const v1::HttpRequest& request, absl::Time now) const {
+absl::StatusOr<VerifyOutcome> HmacVerifier::Verify(const v1::HttpRequest& request,
+                                                   absl::Time now) const {
   VerifyOutcome out;
   const auto& headers = request.headers();
 
@@ -159,24 +152,13 @@ VerifyOutcome HmacVerifier::Verify(const v1::HttpRequest& request, absl::Time no
 
   const PayloadTemplate::Parts parts = payload_.Expand(PayloadTemplate::Values{
       request.body(), timestamp_text, request.method(), request.url(), message_id});
-  const Key* matched = nullptr;
-  // Every key and every candidate is tried (no early exit), so the time
-  // does not tell which secret matched.
-  for (const Key& key : keys_) {
-    unsigned char mac[kMaxMacBytes];
-    if (!key.mac.Compute(parts, mac)) {
-      return FailOutcome(out, SIGNATURE_RESULT_MISMATCH, "MAC computation failed");
-    }
-    const absl::string_view computed(reinterpret_cast<const char*>(mac), key.mac.mac_size());
-    for (const std::string& candidate : candidates) {
-      if (ConstantTimeEquals(candidate, computed) && matched == nullptr) matched = &key;
-    }
-  }
-  if (matched == nullptr) {
+  absl::StatusOr<const std::string*> matched = keys_.Match(parts, candidates);
+  if (!matched.ok()) return matched.status();
+  if (*matched == nullptr) {
     return FailOutcome(out, SIGNATURE_RESULT_MISMATCH,
                        "signature matches no secret of the profile");
   }
-  out.key_id = matched->key_id;
+  out.key_id = **matched;
   out.message_id_signed = !message_id.empty() && payload_.Uses(Placeholder::kId);
   if (timestamp && !WithinTolerance(*timestamp, now, scheme_.tolerance)) {
     out.result = SIGNATURE_RESULT_STALE;

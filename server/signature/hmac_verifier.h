@@ -9,6 +9,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "server/signature/key_ring.h"
 #include "server/signature/mac.h"
 #include "server/signature/payload_template.h"
 #include "server/signature/verifier.h"
@@ -55,18 +56,15 @@ class HmacVerifier final : public Verifier {
   static absl::StatusOr<std::unique_ptr<const HmacVerifier>> Create(HmacScheme scheme,
                                                                     std::vector<SecretKey> keys);
 
-  VerifyOutcome Verify(const v1::HttpRequest& request, absl::Time now) const override;
+  absl::StatusOr<VerifyOutcome> Verify(const v1::HttpRequest& request,
+                                       absl::Time now) const override;
 
  private:
-  struct Key {
-    std::string key_id;
-    PrekeyedHmac mac;
-  };
-  HmacVerifier(HmacScheme scheme, PayloadTemplate payload, std::vector<Key> keys);
+  HmacVerifier(HmacScheme scheme, PayloadTemplate payload, KeyRing keys);
 
   const HmacScheme scheme_;
   const PayloadTemplate payload_;
-  const std::vector<Key> keys_;
+  const KeyRing keys_;
 };
 
 }  // namespace hookguard

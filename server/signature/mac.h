@@ -31,8 +31,8 @@ class PrekeyedHmac {
 
   // The MAC of the concatenation of `parts`, fed to OpenSSL one part at a
   // time (no concatenated copy of the body). Writes mac_size() bytes to
-  // `out`. Returns false only if OpenSSL fails (out of memory); callers then
-  // fail closed.
+  // `out`. Returns false only if OpenSSL fails (out of memory); KeyRing
+  // turns that into an Internal error, so the request fails closed.
   bool Compute(absl::Span<const absl::string_view> parts, unsigned char out[kMaxMacBytes]) const;
 
   size_t mac_size() const { return mac_size_; }

@@ -31,7 +31,8 @@ class SharedSecretVerifier final : public Verifier {
   static absl::StatusOr<std::unique_ptr<const SharedSecretVerifier>> Create(
       SharedSecretScheme scheme, std::vector<SecretKey> keys);
 
-  VerifyOutcome Verify(const v1::HttpRequest& request, absl::Time now) const override;
+  absl::StatusOr<VerifyOutcome> Verify(const v1::HttpRequest& request,
+                                       absl::Time now) const override;
 
  private:
   struct Key {

@@ -8,7 +8,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "server/signature/mac.h"
+#include "server/signature/key_ring.h"
 #include "server/signature/verifier.h"
 
 namespace hookguard {
@@ -32,17 +32,14 @@ class StandardWebhooksVerifier final : public Verifier {
   static absl::StatusOr<std::unique_ptr<const StandardWebhooksVerifier>> Create(
       StandardWebhooksScheme scheme, std::vector<SecretKey> keys);
 
-  VerifyOutcome Verify(const v1::HttpRequest& request, absl::Time now) const override;
+  absl::StatusOr<VerifyOutcome> Verify(const v1::HttpRequest& request,
+                                       absl::Time now) const override;
 
  private:
-  struct Key {
-    std::string key_id;
-    PrekeyedHmac mac;
-  };
-  StandardWebhooksVerifier(absl::Duration tolerance, std::vector<Key> keys);
+  StandardWebhooksVerifier(absl::Duration tolerance, KeyRing keys);
 
   const absl::Duration tolerance_;
-  const std::vector<Key> keys_;
+  const KeyRing keys_;
 };
 
 }  // namespace hookguard

@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "hookguard/v1/hookguard.pb.h"
 
@@ -55,8 +56,11 @@ class Verifier {
   virtual ~Verifier() = default;
 
   // Verifies `request` at time `now` (the tolerance window is measured from
-  // it). Every comparison of a MAC or secret is constant-time. Thread-safe.
-  virtual VerifyOutcome Verify(const v1::HttpRequest& request, absl::Time now) const = 0;
+  // it). Every comparison of a MAC or secret is constant-time. Internal when
+  // the check itself could not be made (OpenSSL failed): an error, never a
+  // result, so the caller fails closed with it. Thread-safe.
+  virtual absl::StatusOr<VerifyOutcome> Verify(const v1::HttpRequest& request,
+                                               absl::Time now) const = 0;
 };
 
 }  // namespace hookguard

@@ -79,7 +79,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   request.set_url(in.ConsumeRandomLengthString(64));
   request.set_body(in.ConsumeRemainingBytesAsString());
   const absl::Time now = absl::FromUnixSeconds(1700000000);
-  hookguard::VerifyOutcome outcome = (*verifiers)[which]->Verify(request, now);
+  hookguard::VerifyOutcome outcome = (*verifiers)[which]->Verify(request, now).value();
   if (outcome.result == hookguard::v1::SIGNATURE_RESULT_VALID) std::abort();
   if (outcome.result == hookguard::v1::SIGNATURE_RESULT_UNSPECIFIED) std::abort();
   return 0;

@@ -42,7 +42,7 @@ __attribute__((noinline)) int ProbeVerify(const hookguard::Verifier* verifier,
                                           const hookguard::v1::HttpRequest& request,
                                           const std::string& naive_a, const std::string& naive_b) {
   if (verifier == nullptr) return naive_a == naive_b ? 1 : 0;
-  return verifier->Verify(request, absl::Now()).result;
+  return verifier->Verify(request, absl::Now())->result;
 }
 
 }  // namespace
