@@ -40,25 +40,30 @@ void Metrics::Histogram::Observe(double seconds) {
   sum += seconds;
 }
 
-void Metrics::ObserveRequest(const audit::v1::AuditRecord& record, absl::Duration latency) {
-  const absl::string_view code =
-      record.grpc_code().empty() ? absl::string_view("OK") : absl::string_view(record.grpc_code());
+void Metrics::ObserveRequest(const RequestOutcome& o) {
+  const absl::string_view rpc = RpcName(o.rpc);
+  // Unset enums are empty labels, as they are empty in the audit line.
+  // (Decision_Name returns a reference to a static string.)
+  const absl::string_view decision = o.decision == v1::DECISION_UNSPECIFIED
+                                         ? absl::string_view()
+                                         : absl::string_view(v1::Decision_Name(o.decision));
+  const absl::string_view reason = o.reason == v1::DENY_REASON_UNSPECIFIED
+                                       ? absl::string_view()
+                                       : absl::string_view(v1::DenyReason_Name(o.reason));
+  const std::string code = absl::StatusCodeToString(o.code);
   absl::MutexLock lock(&mu_);
-  ++At(requests_,
-       std::array<absl::string_view, 4>{record.rpc(), record.decision(), record.reason(), code});
-  if (!record.signature().empty()) {
-    ++At(signatures_,
-         std::array<absl::string_view, 3>{record.profile(), record.key_id(), record.signature()});
+  ++At(requests_, std::array<absl::string_view, 4>{rpc, decision, reason, code});
+  if (o.signature != v1::SIGNATURE_RESULT_UNSPECIFIED) {
+    ++At(signatures_, std::array<absl::string_view, 3>{o.profile, o.key_id,
+                                                       v1::SignatureResult_Name(o.signature)});
   }
-  if (!record.resolved_by().empty()) {
-    ++At(resolved_, std::array<absl::string_view, 2>{record.rpc(), record.resolved_by()});
+  if (o.resolved_by != v1::OWNER_SOURCE_UNSPECIFIED) {
+    ++At(resolved_, std::array<absl::string_view, 2>{rpc, v1::OwnerSource_Name(o.resolved_by)});
   }
-  if (record.mode() == "shadow" && !record.reason().empty()) {
-    ++At(shadow_denies_,
-         std::array<absl::string_view, 3>{record.rpc(), record.profile(), record.reason()});
+  if (o.shadow && !reason.empty()) {
+    ++At(shadow_denies_, std::array<absl::string_view, 3>{rpc, o.profile, reason});
   }
-  At(latency_, std::array<absl::string_view, 1>{record.rpc()})
-      .Observe(absl::ToDoubleSeconds(latency));
+  At(latency_, std::array<absl::string_view, 1>{rpc}).Observe(absl::ToDoubleSeconds(o.latency));
 }
 
 void Metrics::ObserveDatabaseQuery(absl::Duration latency, const absl::Status& status) {

@@ -15,7 +15,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "hookguard/audit/v1/audit.pb.h"
+#include "server/audit/request_outcome.h"
 
 namespace hookguard {
 
@@ -28,11 +28,12 @@ class Metrics {
   static constexpr std::array<double, 12> kBuckets = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
                                                       0.01,   0.025,   0.05,   0.1,   0.25,   1};
 
-  // One answered RPC, from its audit record: requests by rpc, decision,
-  // reason and gRPC code; signature results by profile and key id; allowed
-  // events by how their owner was found; shadow-mode denies by profile and
-  // reason; latency.
-  void ObserveRequest(const audit::v1::AuditRecord& record, absl::Duration latency);
+  // One answered RPC: requests by rpc, decision, deny reason and gRPC code;
+  // signature results by profile and key id; allowed events by how their
+  // owner was found; shadow-mode denies by profile and reason; latency.
+  // Label values are the enums' proto names ("" when unset, "OK" for the
+  // code of a succeeded RPC).
+  void ObserveRequest(const RequestOutcome& outcome);
 
   // One database lookup: its latency and, when it failed, its error code.
   void ObserveDatabaseQuery(absl::Duration latency, const absl::Status& status);
