@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The load benchmark (docs/performance.md): builds the Release tree
 # build-perf, then measures on this machine, under h2load, the floor (a gRPC
-# server that only reads the request), VerifySignature, AuthorizeWebhook on
-# PostgreSQL, and AuthorizeWebhook with the ownership cache, with 2 KB and
-# 300 KB bodies, at 1 stream and at saturation; prints throughput,
+# server that only reads the request), the Python peer, VerifySignature,
+# AuthorizeWebhook on PostgreSQL (lookups coalesced, and one query per
+# lookup), and AuthorizeWebhook with the ownership cache, with 2 KB and
+# 300 KB bodies, at 1 stream and at saturation (8x16); prints throughput,
 # p50/p99/p99.9 latency and server RSS, and writes results.md, results.json
 # and bench.png into build-perf/bench/. Then the parser-vs-HMAC micro
 # benchmark. Extra arguments go to tests/load/bench.py (e.g. --rounds 3).

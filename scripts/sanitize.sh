@@ -9,6 +9,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD="${HOOKGUARD_ASAN_DIR:-build-asan}"
+# A fresh clone elsewhere (CI) shares the ccache entries of this tree:
+# paths are hashed relative to the checkout, and the debug info's working
+# directory is left out of the hash.
+export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$PWD}" CCACHE_NOHASHDIR="${CCACHE_NOHASHDIR:-true}"
 if [ "${SANITIZE_SKIP_SETUP:-0}" != 1 ]; then bash scripts/setup.sh >/dev/null; fi
 if [ ! -f "$BUILD/build.ninja" ]; then
   CC=clang CXX=clang++ cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \

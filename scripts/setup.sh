@@ -70,7 +70,7 @@ PY="${HOOKGUARD_PYTHON:-python3}"
 if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
-if ! .venv/bin/python -c "import grpc, grpc_tools, grpc_health, grpc_channelz, pytest, yaml, matplotlib, kubernetes_validate" 2>/dev/null; then
+if ! .venv/bin/python -c "import grpc, grpc_tools, grpc_health, grpc_channelz, pytest, yaml, matplotlib, kubernetes_validate, psycopg" 2>/dev/null; then
   echo "setup: installing Python packages into .venv"
   .venv/bin/pip install -q --disable-pip-version-check -r scripts/requirements-test.txt
 fi

@@ -3,6 +3,7 @@
 #include <soci/soci.h>
 
 #include <exception>
+#include <stdexcept>
 #include <utility>
 
 #include "absl/strings/match.h"
@@ -11,43 +12,85 @@
 
 namespace hookguard {
 
+namespace {
+
+// The batched forms look each id up on its own (see DefaultBatchQuery),
+// and reach the assistant and the phone number through correlated scalar
+// subqueries on their primary keys rather than joins: a join, even for one
+// call row, may be hashed against the whole table (PostgreSQL does so for a
+// table of one page). Same answers as the LEFT JOINs of kDefaultCallQuery,
+// NULLs included (soci_ownership_store_test compares them on every fixture).
+struct DefaultParts {
+  const char* columns;
+  const char* from;
+  const char* key;
+};
+// Indexed by LookupQuery.
+constexpr DefaultParts kDefaultParts[] = {
+    {"CAST(c.user_id AS TEXT),"
+     " (SELECT a.vapi_assistant_id FROM api_assistant a WHERE a.id = c.assistant_id),"
+     " (SELECT CAST(a.user_id AS TEXT) FROM api_assistant a WHERE a.id = c.assistant_id),"
+     " CASE WHEN c.phone_number_id IS NULL THEN NULL ELSE COALESCE((SELECT"
+     " p.vapi_phone_number_id FROM api_phonenumber p WHERE p.id = c.phone_number_id), '') END,"
+     " (SELECT CAST(p.user_id AS TEXT) FROM api_phonenumber p WHERE p.id = c.phone_number_id)",
+     "api_interviewcall c", "c.vapi_call_id"},
+    {"CAST(user_id AS TEXT)", "api_phonenumber", "vapi_phone_number_id"},
+    {"CAST(user_id AS TEXT)", "api_assistant", "vapi_assistant_id"},
+};
+
+// Columns a lookup's row has (after the slot, in a batch).
+constexpr int kColumns[] = {5, 1, 1};
+
+// Coalescer kinds: the three LookupQuery values, then the health ping.
+constexpr int kPingKind = 3;
+
+}  // namespace
+
+std::string DefaultBatchQuery(LookupQuery query, int n, bool postgresql) {
+  const DefaultParts& parts = kDefaultParts[static_cast<int>(query)];
+  // The ids as a relation (slot, id): portable, and each id a bound parameter.
+  std::string keys;
+  for (int i = 0; i < n; ++i) {
+    absl::StrAppend(&keys,
+                    i == 0 ? "SELECT 0 AS slot, CAST(:id0 AS TEXT) AS id"
+                           : absl::StrCat(" UNION ALL SELECT ", i, ", CAST(:id", i, " AS TEXT)"));
+  }
+  if (postgresql) {
+    // LATERAL ... OFFSET 0: a subquery planned per id (never flattened into
+    // a join the planner could hash), i.e. the one-id query's plan n times.
+    return absl::StrCat("SELECT k.slot, r.* FROM (", keys, ") k CROSS JOIN LATERAL (SELECT ",
+                        parts.columns, " FROM ", parts.from, " WHERE ", parts.key,
+                        " = k.id OFFSET 0) r");
+  }
+  // SQLite only loops: CROSS JOIN keeps the ids as the outer loop.
+  return absl::StrCat("SELECT k.slot, ", parts.columns, " FROM (", keys, ") k CROSS JOIN ",
+                      parts.from, " WHERE ", parts.key, " = k.id");
+}
+
 // How to open a session (the shared SociDatabase); immutable after Open,
 // shared by all connections.
 struct SociOwnershipStore::Backend : SociDatabase {
   explicit Backend(SociDatabase database) : SociDatabase(std::move(database)) {}
 };
 
-// A prepared owner lookup (phone number or assistant) and its bound values.
-struct OwnerStatement {
-  std::unique_ptr<soci::statement> statement;
-  std::string id;
-  std::string owner;
-  soci::indicator owner_ind = soci::i_null;
-};
-
 // One pooled session and its prepared statements. Used by one thread at a
-// time (whoever Acquire()d it). `session == nullptr` means "not connected":
-// the next use reconnects and re-prepares.
+// time (whoever the coalescer gave it to). `session == nullptr` means "not
+// connected": the next use reconnects and re-prepares.
 struct SociOwnershipStore::Connection {
   std::unique_ptr<soci::session> session;
-  std::unique_ptr<soci::statement> statement;
-  OwnerStatement phone_number, assistant;
+  // statements[query][n - 1]: the statement for n ids, prepared on first use.
+  std::vector<std::unique_ptr<soci::statement>> statements[3];
 
-  // Bound by reference into `statement`.
-  std::string call_id;
-  std::string owner_id, assistant_id, assistant_owner_id, phone_number_id, phone_number_owner_id;
-  soci::indicator owner_ind = soci::i_null, assistant_ind = soci::i_null,
-                  assistant_owner_ind = soci::i_null, phone_ind = soci::i_null,
-                  phone_owner_ind = soci::i_null;
-
-  OwnerStatement& owner_statement(OwnerLookup what) {
-    return what == OwnerLookup::kPhoneNumber ? phone_number : assistant;
-  }
+  // Bound by reference into the statements.
+  std::string ids[kMaxBatch];
+  int slot = 0;
+  soci::indicator slot_ind = soci::i_null;
+  std::string columns[5];
+  soci::indicator indicators[5] = {soci::i_null, soci::i_null, soci::i_null, soci::i_null,
+                                   soci::i_null};
 
   void Drop() {
-    statement.reset();
-    phone_number.statement.reset();
-    assistant.statement.reset();
+    for (auto& by_size : statements) by_size.clear();
     session.reset();
   }
 };
@@ -59,26 +102,48 @@ enum class ConnectStage { kConnect, kPrepare };
 constexpr char kLockedUntilDeadline[] =
     "ownership database stayed locked by another connection's write until the deadline";
 
+constexpr const char* kParameters[] = {"call_id", "phone_number_id", "assistant_id"};
+
 struct ConnectError {
   ConnectStage stage;
   absl::Status status;
 };
 
-std::optional<std::string> Optional(const std::string& value, soci::indicator ind) {
-  if (ind == soci::i_null) return std::nullopt;
-  return value;
+// The statement of `query` for `n` ids on `connection`, prepared on first
+// use. Throws what SOCI throws.
+soci::statement& Statement(const SociOwnershipStore::Backend& backend,
+                           const SociOwnershipStore::Queries& queries,
+                           SociOwnershipStore::Connection& connection, int query, int n) {
+  auto& by_size = connection.statements[query];
+  if (static_cast<int>(by_size.size()) < n) by_size.resize(n);
+  std::unique_ptr<soci::statement>& statement = by_size[n - 1];
+  if (statement != nullptr) return *statement;
+  const bool batched = queries.max_batch[query] > 1;
+  auto made = std::make_unique<soci::statement>(*connection.session);
+  if (batched) {
+    made->exchange(soci::into(connection.slot, connection.slot_ind));
+    for (int i = 0; i < n; ++i) {
+      made->exchange(soci::use(connection.ids[i], absl::StrCat("id", i)));
+    }
+  } else {
+    made->exchange(soci::use(connection.ids[0], kParameters[query]));
+  }
+  for (int c = 0; c < kColumns[query]; ++c) {
+    made->exchange(soci::into(connection.columns[c], connection.indicators[c]));
+  }
+  made->alloc();
+  made->prepare(batched ? DefaultBatchQuery(static_cast<LookupQuery>(query), n,
+                                            backend.kind == SociDatabase::Kind::kPostgresql)
+                        : queries.text[query]);
+  made->define_and_bind();
+  statement = std::move(made);
+  return *statement;
 }
 
-void PrepareOwner(soci::session& session, const std::string& query, const char* parameter,
-                  OwnerStatement& owner) {
-  owner.statement =
-      std::make_unique<soci::statement>((session.prepare << query, soci::use(owner.id, parameter),
-                                         soci::into(owner.owner, owner.owner_ind)));
-}
-
-// Opens the session and prepares the statements of `connection`; preparing
-// waits for a writer's lock (SQLite) until `deadline` at most. On failure
-// the connection is left dropped.
+// Opens the session and prepares the statements of `connection` (each
+// query for one id, and for a full batch); preparing waits for a writer's
+// lock (SQLite) until `deadline` at most. On failure the connection is left
+// dropped.
 std::optional<ConnectError> Connect(const SociOwnershipStore::Backend& backend,
                                     const SociOwnershipStore::Queries& queries, absl::Time deadline,
                                     SociOwnershipStore::Connection& connection) {
@@ -88,16 +153,10 @@ std::optional<ConnectError> Connect(const SociOwnershipStore::Backend& backend,
   connection.session = *std::move(session);
   backend.SetLockWait(*connection.session, deadline - absl::Now());
   try {
-    PrepareOwner(*connection.session, queries.phone_number, "phone_number_id",
-                 connection.phone_number);
-    PrepareOwner(*connection.session, queries.assistant, "assistant_id", connection.assistant);
-    connection.statement = std::make_unique<soci::statement>(
-        (connection.session->prepare << queries.call, soci::use(connection.call_id, "call_id"),
-         soci::into(connection.owner_id, connection.owner_ind),
-         soci::into(connection.assistant_id, connection.assistant_ind),
-         soci::into(connection.assistant_owner_id, connection.assistant_owner_ind),
-         soci::into(connection.phone_number_id, connection.phone_ind),
-         soci::into(connection.phone_number_owner_id, connection.phone_owner_ind)));
+    for (int query = 0; query < 3; ++query) {
+      Statement(backend, queries, connection, query, 1);
+      Statement(backend, queries, connection, query, queries.max_batch[query]);
+    }
   } catch (const std::exception& e) {
     connection.Drop();
     if (backend.IsLockTimeout(e)) {
@@ -111,12 +170,76 @@ std::optional<ConnectError> Connect(const SociOwnershipStore::Backend& backend,
   return std::nullopt;
 }
 
+// The current row's columns.
+LookupRow ReadRow(const SociOwnershipStore::Connection& connection, int query) {
+  LookupRow row(kColumns[query]);
+  for (int c = 0; c < kColumns[query]; ++c) {
+    if (connection.indicators[c] != soci::i_null) row[c] = connection.columns[c];
+  }
+  return row;
+}
+
+absl::Status TooManyRows(int query) {
+  return absl::FailedPreconditionError(
+      query == static_cast<int>(LookupQuery::kCall)
+          ? "the ownership query returned more than one row for one call id"
+          : absl::StrCat("the ", OwnerLookupName(static_cast<OwnerLookup>(query - 1)),
+                         " query returned more than one row for one id"));
+}
+
+absl::Status NullOwner(int query) {
+  return absl::FailedPreconditionError(
+      query == static_cast<int>(LookupQuery::kCall)
+          ? "the ownership query returned a NULL call owner"
+          : absl::StrCat("the ", OwnerLookupName(static_cast<OwnerLookup>(query - 1)),
+                         " query returned a NULL owner"));
+}
+
+// Runs `ids` through `query`'s statement and writes each id's answer. A row
+// whose first column (the owner) is NULL, or a second row for one id, fails
+// that id only. Throws what SOCI throws.
+void RunLookups(const SociOwnershipStore::Backend& backend,
+                const SociOwnershipStore::Queries& queries,
+                SociOwnershipStore::Connection& connection, int query,
+                absl::Span<const absl::string_view> ids, absl::Span<LookupResult> results) {
+  const int n = static_cast<int>(ids.size());
+  for (int i = 0; i < n; ++i) connection.ids[i].assign(ids[i].data(), ids[i].size());
+  for (LookupResult& result : results) result = std::optional<LookupRow>();
+  soci::statement& statement = Statement(backend, queries, connection, query, n);
+  const bool batched = queries.max_batch[query] > 1;
+  std::vector<int> rows(n, 0);
+  if (!statement.execute(true)) return;
+  do {
+    const int slot = batched ? connection.slot : 0;
+    if (slot < 0 || slot >= n) {
+      throw std::runtime_error("the batched ownership query returned an unknown slot");
+    }
+    if (++rows[slot] == 2) {
+      results[slot] = TooManyRows(query);
+      if (!batched) {
+        connection.Drop();  // ends a statement left mid-result
+        return;
+      }
+    } else if (rows[slot] == 1) {
+      if (connection.indicators[0] == soci::i_null) {
+        results[slot] = NullOwner(query);
+      } else {
+        results[slot] = std::optional<LookupRow>(ReadRow(connection, query));
+      }
+    }
+  } while (statement.fetch());
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<SociOwnershipStore>> SociOwnershipStore::Open(
     const SociStoreOptions& options) {
   if (options.pool_size < 1) {
     return absl::InvalidArgumentError("ownership pool size must be at least 1");
+  }
+  if (options.max_batch < 1 || options.max_batch > kMaxBatch) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("ownership batch size must be between 1 and ", kMaxBatch));
   }
   if (options.query_timeout <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError("ownership query timeout must be positive");
@@ -126,29 +249,27 @@ absl::StatusOr<std::unique_ptr<SociOwnershipStore>> SociOwnershipStore::Open(
     const std::string& configured;
     const char* fallback;
     const char* name;
-    const char* parameter;
-    std::string* out;
   } configured[] = {
-      {options.call_query, kDefaultCallQuery, "call_query", ":call_id", &queries.call},
-      {options.phone_number_query, kDefaultPhoneNumberQuery, "phone_number_query",
-       ":phone_number_id", &queries.phone_number},
-      {options.assistant_query, kDefaultAssistantQuery, "assistant_query", ":assistant_id",
-       &queries.assistant},
+      {options.call_query, kDefaultCallQuery, "call_query"},
+      {options.phone_number_query, kDefaultPhoneNumberQuery, "phone_number_query"},
+      {options.assistant_query, kDefaultAssistantQuery, "assistant_query"},
   };
-  for (const auto& q : configured) {
-    *q.out = q.configured.empty() ? q.fallback : q.configured;
-    if (!absl::StrContains(*q.out, q.parameter)) {
+  for (int query = 0; query < 3; ++query) {
+    const auto& q = configured[query];
+    queries.text[query] = q.configured.empty() ? q.fallback : q.configured;
+    // Only the default queries have a batched form.
+    queries.max_batch[query] = q.configured.empty() ? options.max_batch : 1;
+    if (!absl::StrContains(queries.text[query], absl::StrCat(":", kParameters[query]))) {
       return absl::InvalidArgumentError(
-          absl::StrCat("ownership.", q.name, " must bind ", q.parameter));
+          absl::StrCat("ownership.", q.name, " must bind :", kParameters[query]));
     }
   }
   absl::StatusOr<SociDatabase> database =
       SociDatabase::Parse(options.connection_string, options.query_timeout);
   if (!database.ok()) return database.status();
 
-  std::unique_ptr<SociOwnershipStore> store(
-      new SociOwnershipStore(std::make_shared<const Backend>(*std::move(database)),
-                             std::move(queries), options.pool_size));
+  std::unique_ptr<SociOwnershipStore> store(new SociOwnershipStore(
+      std::make_shared<const Backend>(*std::move(database)), std::move(queries), options));
   // Connect one connection now, so that a bad file or query fails at start.
   // An unreachable PostgreSQL does not: the store connects on first use.
   std::optional<ConnectError> error =
@@ -164,166 +285,94 @@ absl::StatusOr<std::unique_ptr<SociOwnershipStore>> SociOwnershipStore::Open(
 }
 
 SociOwnershipStore::SociOwnershipStore(std::shared_ptr<const Backend> backend, Queries queries,
-                                       int pool_size)
-    : backend_(std::move(backend)), queries_(std::move(queries)) {
-  connections_.reserve(pool_size);
-  absl::MutexLock lock(&mu_);
-  for (int i = 0; i < pool_size; ++i) {
+                                       const SociStoreOptions& options)
+    : backend_(std::move(backend)),
+      queries_(std::move(queries)),
+      coalescer_(
+          options.pool_size,
+          {queries_.max_batch[0], queries_.max_batch[1], queries_.max_batch[2], 1},
+          [this](int connection, int kind, absl::Span<const absl::string_view> ids,
+                 absl::Time deadline, absl::Span<LookupResult> results) {
+            RunBatch(connection, kind, ids, deadline, results);
+          },
+          [on_batch = options.on_batch](int kind, int size) {
+            if (on_batch && kind != kPingKind) on_batch(size);
+          }) {
+  connections_.reserve(options.pool_size);
+  for (int i = 0; i < options.pool_size; ++i) {
     connections_.push_back(std::make_unique<Connection>());
-    free_.push_back(connections_.back().get());
   }
 }
 
 SociOwnershipStore::~SociOwnershipStore() = default;
 
-absl::StatusOr<SociOwnershipStore::Connection*> SociOwnershipStore::Acquire(absl::Time deadline) {
-  absl::MutexLock lock(&mu_);
-  const bool has_free = mu_.AwaitWithDeadline(
-      absl::Condition(
-          +[](std::vector<Connection*>* free) { return !free->empty(); }, &free_),
-      deadline);
-  if (!has_free) {
-    return absl::DeadlineExceededError("no ownership database connection free before the deadline");
+void SociOwnershipStore::RunBatch(int index, int kind, absl::Span<const absl::string_view> ids,
+                                  absl::Time deadline, absl::Span<LookupResult> results) {
+  Connection& connection = *connections_[index];
+  auto answer_all = [&results](const absl::Status& status) {
+    for (LookupResult& result : results) result = status;
+  };
+  if (connection.session == nullptr) {
+    std::optional<ConnectError> error = Connect(*backend_, queries_, deadline, connection);
+    if (error.has_value()) return answer_all(error->status);
   }
-  Connection* connection = free_.back();
-  free_.pop_back();
-  return connection;
-}
-
-absl::StatusOr<SociOwnershipStore::Connection*> SociOwnershipStore::AcquireConnected(
-    absl::Time deadline) {
-  absl::StatusOr<Connection*> acquired = Acquire(deadline);
-  if (!acquired.ok()) return acquired.status();
-  Connection* connection = *acquired;
-  if (connection->session == nullptr) {
-    std::optional<ConnectError> error = Connect(*backend_, queries_, deadline, *connection);
-    if (error.has_value()) {
-      Release(connection);
-      return error->status;
-    }
-  }
-  return connection;
-}
-
-void SociOwnershipStore::Release(Connection* connection) {
-  absl::MutexLock lock(&mu_);
-  free_.push_back(connection);
-}
-
-namespace {
-
-// Returns the connection to the pool whatever path leaves the scope.
-template <typename ReleaseFn>
-class ReleaseOnExit {
- public:
-  ReleaseOnExit(ReleaseFn release) : release_(std::move(release)) {}
-  ~ReleaseOnExit() { release_(); }
-
- private:
-  ReleaseFn release_;
-};
-
-}  // namespace
-
-template <typename QueryFn>
-auto SociOwnershipStore::RunOnConnection(absl::Time deadline, QueryFn query)
-    -> decltype(query(std::declval<Connection&>())) {
-  absl::StatusOr<Connection*> acquired = AcquireConnected(deadline);
-  if (!acquired.ok()) return acquired.status();
-  Connection& connection = **acquired;
-  ReleaseOnExit release([this, &connection] { Release(&connection); });
-  if (absl::Now() > deadline) {
-    return absl::DeadlineExceededError("ownership lookup deadline passed");
-  }
-  decltype(query(connection)) found = absl::UnknownError("ownership query did not run");
   try {
     // While the app holds a write lock (SQLite), wait for it, but not past
     // the deadline.
     backend_->SetLockWait(*connection.session, deadline - absl::Now());
-    found = query(connection);
+    if (kind == kPingKind) {
+      int one = 0;
+      *connection.session << "SELECT 1", soci::into(one);
+      if (one != 1) {
+        connection.Drop();
+        return answer_all(
+            absl::UnavailableError("ownership database ping returned an unexpected value"));
+      }
+      results[0] = std::optional<LookupRow>();
+      return;
+    }
+    RunLookups(*backend_, queries_, connection, kind, ids, results);
   } catch (const std::exception& e) {
     connection.Drop();  // reconnect on next use
-    if (backend_->IsLockTimeout(e)) return absl::DeadlineExceededError(kLockedUntilDeadline);
-    return absl::UnavailableError(
-        absl::StrCat("ownership query failed: ", backend_->Scrub(e.what())));
+    if (backend_->IsLockTimeout(e))
+      return answer_all(absl::DeadlineExceededError(kLockedUntilDeadline));
+    answer_all(absl::UnavailableError(absl::StrCat(
+        kind == kPingKind ? "ownership database ping failed: " : "ownership query failed: ",
+        backend_->Scrub(e.what()))));
+  } catch (...) {
+    connection.Drop();
+    answer_all(absl::UnavailableError("ownership query failed"));
   }
-  if (!found.ok()) {
-    connection.Drop();  // also ends a statement left mid-result
-    return found;
-  }
-  if (absl::Now() > deadline) {
-    return absl::DeadlineExceededError("ownership database answered after the deadline");
-  }
-  return found;
 }
 
 absl::StatusOr<std::optional<CallOwnership>> SociOwnershipStore::FindCall(absl::string_view call_id,
                                                                           absl::Time deadline) {
-  return RunOnConnection(
-      deadline, [&](Connection& connection) -> absl::StatusOr<std::optional<CallOwnership>> {
-        connection.call_id.assign(call_id.data(), call_id.size());
-        if (!connection.statement->execute(true)) return std::optional<CallOwnership>();
-        if (connection.owner_ind == soci::i_null) {
-          return absl::FailedPreconditionError("the ownership query returned a NULL call owner");
-        }
-        CallOwnership row;
-        row.owner_id = connection.owner_id;
-        row.assistant_id = Optional(connection.assistant_id, connection.assistant_ind);
-        row.assistant_owner_id =
-            Optional(connection.assistant_owner_id, connection.assistant_owner_ind);
-        row.phone_number_id = Optional(connection.phone_number_id, connection.phone_ind);
-        row.phone_number_owner_id =
-            Optional(connection.phone_number_owner_id, connection.phone_owner_ind);
-        if (connection.statement->fetch()) {
-          return absl::FailedPreconditionError(
-              "the ownership query returned more than one row for one call id");
-        }
-        return std::optional<CallOwnership>(std::move(row));
-      });
+  LookupResult found = coalescer_.Lookup(static_cast<int>(LookupQuery::kCall), call_id, deadline);
+  if (!found.ok()) return found.status();
+  if (!found->has_value()) return std::optional<CallOwnership>();
+  LookupRow& row = **found;
+  CallOwnership call;
+  call.owner_id = *std::move(row[0]);
+  call.assistant_id = std::move(row[1]);
+  call.assistant_owner_id = std::move(row[2]);
+  call.phone_number_id = std::move(row[3]);
+  call.phone_number_owner_id = std::move(row[4]);
+  return std::optional<CallOwnership>(std::move(call));
 }
 
 absl::StatusOr<std::optional<std::string>> SociOwnershipStore::FindOwner(OwnerLookup what,
                                                                          absl::string_view id,
                                                                          absl::Time deadline) {
-  return RunOnConnection(
-      deadline, [&](Connection& connection) -> absl::StatusOr<std::optional<std::string>> {
-        OwnerStatement& lookup = connection.owner_statement(what);
-        lookup.id.assign(id.data(), id.size());
-        if (!lookup.statement->execute(true)) return std::optional<std::string>();
-        if (lookup.owner_ind == soci::i_null) {
-          return absl::FailedPreconditionError(
-              absl::StrCat("the ", OwnerLookupName(what), " query returned a NULL owner"));
-        }
-        std::string owner = lookup.owner;
-        if (lookup.statement->fetch()) {
-          return absl::FailedPreconditionError(absl::StrCat(
-              "the ", OwnerLookupName(what), " query returned more than one row for one id"));
-        }
-        return std::optional<std::string>(std::move(owner));
-      });
+  const LookupQuery query =
+      what == OwnerLookup::kPhoneNumber ? LookupQuery::kPhoneNumber : LookupQuery::kAssistant;
+  LookupResult found = coalescer_.Lookup(static_cast<int>(query), id, deadline);
+  if (!found.ok()) return found.status();
+  if (!found->has_value()) return std::optional<std::string>();
+  return std::optional<std::string>(*std::move((**found)[0]));
 }
 
 absl::Status SociOwnershipStore::Ping(absl::Time deadline) {
-  absl::StatusOr<Connection*> acquired = AcquireConnected(deadline);
-  if (!acquired.ok()) return acquired.status();
-  Connection& connection = **acquired;
-  ReleaseOnExit release([this, &connection] { Release(&connection); });
-  try {
-    int one = 0;
-    *connection.session << "SELECT 1", soci::into(one);
-    if (one != 1) {
-      connection.Drop();
-      return absl::UnavailableError("ownership database ping returned an unexpected value");
-    }
-  } catch (const std::exception& e) {
-    connection.Drop();
-    return absl::UnavailableError(
-        absl::StrCat("ownership database ping failed: ", backend_->Scrub(e.what())));
-  }
-  if (absl::Now() > deadline) {
-    return absl::DeadlineExceededError("ownership database answered after the deadline");
-  }
-  return absl::OkStatus();
+  return coalescer_.Lookup(kPingKind, "", deadline).status();
 }
 
 }  // namespace hookguard

@@ -3,21 +3,33 @@
 #ifndef HOOKGUARD_SERVER_OWNERSHIP_SOCI_OWNERSHIP_STORE_H_
 #define HOOKGUARD_SERVER_OWNERSHIP_SOCI_OWNERSHIP_STORE_H_
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "server/ownership/lookup_coalescer.h"
 #include "server/ownership/ownership_queries.h"  // kDefaultCallQuery and the others
 #include "server/ownership/ownership_store.h"
 
 namespace hookguard {
+
+// The store's three lookups.
+enum class LookupQuery { kCall = 0, kPhoneNumber = 1, kAssistant = 2 };
+
+// The batched form of a default lookup, for `n` ids bound as :id0 ..
+// :id<n-1>: each row is the slot of its id (0 .. n-1), then the default
+// query's columns, so that rows map back to their ids by position whatever
+// the ids (duplicates included). Each id is looked up on its own, as the
+// one-id query would (on PostgreSQL a LATERAL subquery per id, so that the
+// plan stays an index lookup per id and never hashes a whole table; SQLite
+// always loops). What the store prepares.
+std::string DefaultBatchQuery(LookupQuery query, int n, bool postgresql);
 
 struct SociStoreOptions {
   // What soci::session takes: "sqlite3://db=PATH" (other keys of SOCI's
@@ -27,8 +39,20 @@ struct SociStoreOptions {
   // it never appears in a message.
   std::string connection_string;
 
-  // Connections in the pool, each with its own prepared statement. >= 1.
+  // Connections in the pool, each with its own prepared statements. >= 1.
   int pool_size = 4;
+
+  // Most lookups of one kind sent in one query (1 to kMaxBatch; 1: one query
+  // per lookup). Natural batching: a lookup that finds a connection free is
+  // sent at once, alone; lookups wait only while every connection is busy,
+  // and the next free connection takes all of them, up to this many. Only
+  // the default queries are batched: a configured query runs one lookup per
+  // query (docs/performance.md).
+  int max_batch = 16;
+
+  // Told the size of every batch of lookups sent (1 for a lookup sent
+  // alone), e.g. for a histogram. May be empty. Called from lookup threads.
+  std::function<void(int size)> on_batch;
 
   // Empty: kDefaultCallQuery. Otherwise must bind :call_id and return at most
   // one row of the five columns of docs/ownership.md, as text.
@@ -45,10 +69,13 @@ struct SociStoreOptions {
   absl::Duration query_timeout = absl::Seconds(5);
 };
 
-// Thread-safe. Each call takes one pooled connection for the time of one
-// query; a caller waits for a free connection until its deadline at most.
-// A connection that fails is dropped and reopened on its next use, so the
-// store recovers by itself when the database comes back.
+// Thread-safe. Lookups go through a LookupCoalescer over the pooled
+// connections: a lookup runs at once on a free connection, or waits (until
+// its deadline at most) and goes out in the next batch. A connection that
+// fails is dropped and reopened on its next use, so the store recovers by
+// itself when the database comes back. Errors stay per lookup: a query that
+// fails answers its error to each lookup it carried; several rows or a NULL
+// owner for one id fail that id only (FAILED_PRECONDITION).
 class SociOwnershipStore final : public OwnershipStore {
  public:
   // Fails (InvalidArgument) for a connection string that cannot be parsed, an
@@ -71,40 +98,40 @@ class SociOwnershipStore final : public OwnershipStore {
   absl::StatusOr<std::optional<std::string>> FindOwner(OwnerLookup what, absl::string_view id,
                                                        absl::Time deadline) override;
 
-  // Runs SELECT 1 on a pooled connection.
+  // Runs SELECT 1 on a pooled connection, in turn with the lookups.
   absl::Status Ping(absl::Time deadline) override;
+
+  // Lookups waiting for a connection now.
+  size_t lookups_waiting() const { return coalescer_.queued(); }
+
+  // The largest max_batch accepted.
+  static constexpr int kMaxBatch = 64;
 
   struct Backend;     // how to open a session (parsed connection string)
   struct Connection;  // one pooled session and its prepared statements
-  // The three queries' text, with defaults filled in.
+  // The three lookups' queries, in the order of OwnerLookup after the call
+  // (call, phone number, assistant): the configured text or the default,
+  // and how many lookups one query carries (1: the text as given, one
+  // lookup per query; more: the default's batched form).
   struct Queries {
-    std::string call, phone_number, assistant;
+    std::string text[3];
+    int max_batch[3] = {1, 1, 1};
   };
 
  private:
-  SociOwnershipStore(std::shared_ptr<const Backend> backend, Queries queries, int pool_size);
+  SociOwnershipStore(std::shared_ptr<const Backend> backend, Queries queries,
+                     const SociStoreOptions& options);
 
-  // Runs `query` on a connected pooled connection before `deadline`: the one
-  // place that acquires, checks the deadline on both sides, and turns a
-  // driver exception into UNAVAILABLE (dropping the connection).
-  template <typename QueryFn>
-  auto RunOnConnection(absl::Time deadline, QueryFn query)
-      -> decltype(query(std::declval<Connection&>()));
-
-  // Takes a free connection, waiting until `deadline` at most.
-  absl::StatusOr<Connection*> Acquire(absl::Time deadline);
-  // Acquire(), then (re)connects the connection if it is not connected. On
-  // a connection error the connection goes back to the pool and the error
-  // (UNAVAILABLE, passwords scrubbed) is returned.
-  absl::StatusOr<Connection*> AcquireConnected(absl::Time deadline);
-  void Release(Connection* connection);
+  // The coalescer's BatchFn: (re)connects `connection` if needed, runs the
+  // lookups (or the ping) and turns a driver exception into UNAVAILABLE for
+  // each of them (dropping the connection).
+  void RunBatch(int connection, int kind, absl::Span<const absl::string_view> ids,
+                absl::Time deadline, absl::Span<LookupResult> results);
 
   const std::shared_ptr<const Backend> backend_;
   const Queries queries_;
   std::vector<std::unique_ptr<Connection>> connections_;  // fixed after Open
-
-  absl::Mutex mu_;
-  std::vector<Connection*> free_ ABSL_GUARDED_BY(mu_);
+  LookupCoalescer coalescer_;
 };
 
 }  // namespace hookguard

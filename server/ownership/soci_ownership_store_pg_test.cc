@@ -1,11 +1,21 @@
 // The SOCI store against a real PostgreSQL: lookups, the database going away
 // (UNAVAILABLE within the deadline, never a hang) and coming back (the store
 // recovers without being reopened). threat-table rows 10 and 11.
+#include <soci/postgresql/soci-postgresql.h>
+#include <soci/soci.h>
+
+#include <atomic>
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
+#include "absl/synchronization/mutex.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "server/ownership/soci_ownership_store.h"
@@ -14,6 +24,9 @@
 
 namespace hookguard {
 namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
 
 class SociOwnershipStorePgTest : public ::testing::Test {
  protected:
@@ -25,6 +38,29 @@ class SociOwnershipStorePgTest : public ::testing::Test {
     for (const std::string& file : testing::DjangoFixtureFiles()) {
       ASSERT_TRUE(server_->RunSqlFile(file).ok()) << file;
     }
+    // The same tables at other sizes, each in its own schema: calls,
+    // assistants and phone numbers (each of `owners` users has one).
+    for (const auto& [schema, calls, owners] : kSizes) {
+      ASSERT_TRUE(server_
+                      ->RunSql(absl::StrCat(
+                          "CREATE SCHEMA ", schema, "; SET search_path = ", schema, ";\n",
+                          *testing::ReadFile(testing::FixturePath("django_schema.sql")),
+                          "INSERT INTO api_assistant SELECT g, 'asst_' || g, g FROM "
+                          "generate_series(1, ",
+                          owners,
+                          ") g;"
+                          "INSERT INTO api_phonenumber SELECT g, 'phone_' || g, g FROM "
+                          "generate_series(1, ",
+                          owners,
+                          ") g;"
+                          "INSERT INTO api_interviewcall SELECT g, 'call_' || g, 1 + g % ",
+                          owners, ", 1 + g % ", owners,
+                          ", CASE WHEN g % 3 = 0 THEN NULL "
+                          "ELSE 1 + g % ",
+                          owners, " END FROM generate_series(1, ", calls, ") g; ANALYZE;"))
+                      .ok())
+          << schema;
+    }
   }
   static void TearDownTestSuite() {
     delete server_;
@@ -32,12 +68,29 @@ class SociOwnershipStorePgTest : public ::testing::Test {
   }
   void SetUp() override { ASSERT_NE(server_, nullptr); }
 
-  static std::unique_ptr<SociOwnershipStore> OpenStore(std::string query = "") {
+  struct Size {
+    const char* schema;
+    int calls, owners;
+  };
+  static constexpr Size kSizes[] = {
+      {"medium", 3000, 30}, {"mixed", 100000, 2}, {"large", 100000, 1000}};
+
+  // `schema`: the search path of the store's sessions (the tables of kSizes).
+  static std::unique_ptr<SociOwnershipStore> OpenStore(std::string query = "",
+                                                       std::string schema = "", int pool_size = 2,
+                                                       int max_batch = 16,
+                                                       std::function<void(int)> on_batch = nullptr,
+                                                       absl::Duration timeout = absl::Seconds(2)) {
     SociStoreOptions options;
     options.connection_string = server_->ConnectionString();
-    options.pool_size = 2;
+    if (!schema.empty()) {
+      absl::StrAppend(&options.connection_string, " options='-c search_path=", schema, "'");
+    }
+    options.pool_size = pool_size;
+    options.max_batch = max_batch;
+    options.on_batch = std::move(on_batch);
     options.call_query = std::move(query);
-    options.query_timeout = absl::Seconds(2);
+    options.query_timeout = timeout;
     auto store = SociOwnershipStore::Open(options);
     EXPECT_TRUE(store.ok()) << store.status();
     return store.ok() ? *std::move(store) : nullptr;
@@ -137,6 +190,164 @@ TEST_F(SociOwnershipStorePgTest, ConnectionErrorsDoNotLeakThePassword) {
   absl::Status status = (*store)->Ping(Soon());
   EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable);
   EXPECT_THAT(std::string(status.message()), ::testing::Not(::testing::HasSubstr("hunter2")));
+}
+
+// The plans of the batched default queries, as PostgreSQL makes them for
+// the store's prepared statements (generic and custom), on tables of every
+// size: one lookup per id, never a hash or merge join, and the index of
+// every table larger than a page. (The plain join of the ids with the call
+// table is hashed on small tables and then reads the whole table for every
+// batch; the one-id query per id is what keeps the plan a lookup.)
+TEST_F(SociOwnershipStorePgTest, BatchedPlansStayIndexLookupsOnTablesOfEverySize) {
+  soci::session sql(*soci::factory_postgresql(),
+                    server_->ConnectionString().substr(std::string("postgresql://").size()));
+  const struct {
+    LookupQuery query;
+    const char* table;
+    const char* key_index;
+  } lookups[] = {
+      {LookupQuery::kCall, "api_interviewcall", "api_interviewcall_vapi_call_id_key"},
+      {LookupQuery::kPhoneNumber, "api_phonenumber", "api_phonenumber_vapi_phone_number_id_key"},
+      {LookupQuery::kAssistant, "api_assistant", "api_assistant_vapi_assistant_id_key"},
+  };
+  int statement = 0;
+  for (const char* schema : {"public", "medium", "mixed", "large"}) {
+    sql << "SET search_path = " << schema;
+    const bool tiny = std::string(schema) == "public";
+    // Assistants and phone numbers fill more than a page only in "large".
+    const bool many_owners = std::string(schema) == "large";
+    for (const auto& lookup : lookups) {
+      for (int n : {1, 16}) {
+        // The store's SQL with PostgreSQL's own placeholders.
+        std::string text = DefaultBatchQuery(lookup.query, n, /*postgresql=*/true);
+        for (int i = n - 1; i >= 0; --i) {
+          text = absl::StrReplaceAll(text, {{absl::StrCat(":id", i), absl::StrCat("$", i + 1)}});
+        }
+        const std::string name = absl::StrCat("q", ++statement);
+        std::vector<std::string> types(n, "text"), args;
+        for (int i = 0; i < n; ++i) args.push_back(absl::StrCat("'call_", i * 7 + 1, "'"));
+        sql << "PREPARE " << name << "(" << absl::StrJoin(types, ",") << ") AS " << text;
+        for (const char* mode : {"force_generic_plan", "force_custom_plan"}) {
+          SCOPED_TRACE(absl::StrCat(schema, " ", lookup.table, " n=", n, " ", mode));
+          sql << "SET plan_cache_mode = " << mode;
+          soci::rowset<std::string> rows =
+              (sql.prepare << "EXPLAIN EXECUTE " << name << "(" << absl::StrJoin(args, ",") << ")");
+          std::string plan;
+          for (const std::string& line : rows) absl::StrAppend(&plan, line, "\n");
+          EXPECT_THAT(plan, Not(HasSubstr("Hash"))) << plan;
+          EXPECT_THAT(plan, Not(HasSubstr("Merge"))) << plan;
+          if (n > 1) EXPECT_THAT(plan, HasSubstr("Nested Loop")) << plan;
+          if (tiny) continue;  // one-page tables are read, not looked up
+          if (lookup.query == LookupQuery::kCall || many_owners) {
+            EXPECT_THAT(plan, HasSubstr(absl::StrCat("Index Scan using ", lookup.key_index)))
+                << plan;
+            EXPECT_THAT(plan, Not(HasSubstr(absl::StrCat("Seq Scan on ", lookup.table)))) << plan;
+          }
+          if (lookup.query == LookupQuery::kCall && many_owners) {
+            EXPECT_THAT(plan, HasSubstr("Index Scan using api_assistant_pkey")) << plan;
+            EXPECT_THAT(plan, HasSubstr("Index Scan using api_phonenumber_pkey")) << plan;
+          }
+        }
+      }
+    }
+  }
+}
+
+// Many threads, few connections: lookups of found and unknown ids (and the
+// same id at once) go out in batches, and every answer is the one the same
+// id gets alone.
+TEST_F(SociOwnershipStorePgTest, ConcurrentBatchedLookupsMatchOneByOne) {
+  std::atomic<int> batched{0}, largest{0};
+  auto store = OpenStore("", "large", 2, 16, [&](int size) {
+    if (size > 1) ++batched;
+    int seen = largest.load();
+    while (size > seen && !largest.compare_exchange_weak(seen, size)) {
+    }
+  });
+  auto alone = OpenStore("", "large", 1, 1);
+  ASSERT_NE(store, nullptr);
+  ASSERT_NE(alone, nullptr);
+  std::vector<std::string> ids;
+  for (int i = 0; i < 60; ++i) {
+    ids.push_back(absl::StrCat(i % 4 == 3 ? "missing_" : "call_", i * 1543 % 100000 + 1));
+  }
+  ids.push_back("x' OR '1'='1");
+  std::vector<std::string> want;
+  auto show = [](const absl::StatusOr<std::optional<CallOwnership>>& got) -> std::string {
+    if (!got.ok()) return got.status().ToString();
+    if (!got->has_value()) return "not found";
+    const CallOwnership& c = **got;
+    return absl::StrCat(c.owner_id, "|", c.assistant_id.value_or("NULL"), "|",
+                        c.assistant_owner_id.value_or("NULL"), "|",
+                        c.phone_number_id.value_or("NULL"), "|",
+                        c.phone_number_owner_id.value_or("NULL"));
+  };
+  int found = 0;
+  for (const std::string& id : ids) {
+    want.push_back(show(alone->FindCall(id, Soon())));
+    if (want.back() != "not found") ++found;
+  }
+  ASSERT_GT(found, 30);
+  std::atomic<int> wrong{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 16; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 150; ++i) {
+        const size_t k = (t * 7 + i * (t % 3 == 0 ? 1 : 13)) % ids.size();
+        const std::string got = show(store->FindCall(ids[k], Soon()));
+        if (got != want[k]) {
+          ++wrong;
+          ADD_FAILURE() << ids[k] << ": " << got << " != " << want[k];
+        }
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(wrong.load(), 0);
+  EXPECT_GT(batched.load(), 0) << "16 threads on 2 connections never formed a batch";
+  EXPECT_LE(largest.load(), 16);
+}
+
+// A batch whose query fails answers the error to each of its lookups, and
+// none of them is ever a row: here the table stays locked by another
+// session past the statement timeout, for the first lookup and then for the
+// batch queued behind it. Afterwards the store answers again.
+TEST_F(SociOwnershipStorePgTest, AFailedBatchFailsEachOfItsLookupsClosed) {
+  std::vector<int> sizes;
+  absl::Mutex mu;
+  auto store = OpenStore(
+      "", "large", 1, 16,
+      [&](int size) {
+        absl::MutexLock lock(&mu);
+        sizes.push_back(size);
+      },
+      absl::Seconds(1));
+  ASSERT_NE(store, nullptr);
+  soci::session locker(*soci::factory_postgresql(),
+                       server_->ConnectionString().substr(std::string("postgresql://").size()));
+  locker << "BEGIN";
+  locker << "LOCK TABLE large.api_interviewcall IN ACCESS EXCLUSIVE MODE";
+  std::vector<absl::StatusOr<std::optional<CallOwnership>>> got(6, absl::UnknownError("not run"));
+  std::vector<std::thread> threads;
+  threads.emplace_back([&] { got[0] = store->FindCall("call_1", Soon()); });
+  absl::SleepFor(absl::Milliseconds(100));
+  for (int i = 1; i < 6; ++i) {
+    threads.emplace_back([&, i] { got[i] = store->FindCall(absl::StrCat("call_", i), Soon()); });
+  }
+  absl::SleepFor(absl::Milliseconds(2500));  // both queries time out (1 s each)
+  locker << "ROLLBACK";
+  for (std::thread& t : threads) t.join();
+  for (size_t i = 0; i < got.size(); ++i) {
+    EXPECT_EQ(got[i].status().code(), absl::StatusCode::kUnavailable)
+        << i << ": " << got[i].status();
+  }
+  {
+    absl::MutexLock lock(&mu);
+    EXPECT_THAT(sizes, ::testing::ElementsAre(1, 5));
+  }
+  auto again = store->FindCall("call_1", Soon());
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_TRUE(again->has_value());
 }
 
 }  // namespace

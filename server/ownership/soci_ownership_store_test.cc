@@ -1,12 +1,14 @@
 #include "server/ownership/soci_ownership_store.h"
 
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -32,11 +34,15 @@ class SociOwnershipStoreTest : public ::testing::Test {
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
-  std::unique_ptr<SociOwnershipStore> OpenStore(std::string call_query = "", int pool_size = 2) {
+  std::unique_ptr<SociOwnershipStore> OpenStore(std::string call_query = "", int pool_size = 2,
+                                                int max_batch = 16,
+                                                std::function<void(int)> on_batch = nullptr) {
     SociStoreOptions options;
     options.connection_string = "sqlite3://db=" + path_;
     options.call_query = std::move(call_query);
     options.pool_size = pool_size;
+    options.max_batch = max_batch;
+    options.on_batch = std::move(on_batch);
     absl::StatusOr<std::unique_ptr<SociOwnershipStore>> store = SociOwnershipStore::Open(options);
     EXPECT_TRUE(store.ok()) << store.status();
     return store.ok() ? *std::move(store) : nullptr;
@@ -256,6 +262,165 @@ TEST_F(SociOwnershipStoreTest, ALockHeldPastTheDeadlineIsDeadlineExceededAtTheDe
   EXPECT_TRUE(got->has_value());
 }
 
+// Runs `lookup(i)` for i in [0, n) on threads so that they go out as one
+// batch: the store's only connection is held by a first lookup waiting for
+// the app's write lock while the n others queue behind it.
+void RunAsOneBatch(const std::string& path, SociOwnershipStore& store, int n,
+                   const std::function<void(int)>& lookup) {
+  absl::Notification locked, queued;
+  std::thread app([&] {
+    EXPECT_TRUE(testing::HoldSqliteWriteLock(path, absl::Milliseconds(300), [&] {
+                  locked.Notify();
+                  queued.WaitForNotification();
+                }).ok());
+  });
+  locked.WaitForNotification();
+  std::thread first([&] { EXPECT_TRUE(store.FindCall("call_alice_1", Soon()).ok()); });
+  // The first lookup holds the connection (waiting for the lock) at once.
+  absl::SleepFor(absl::Milliseconds(50));
+  std::vector<std::thread> threads;
+  for (int i = 0; i < n; ++i) threads.emplace_back([&lookup, i] { lookup(i); });
+  const absl::Time give_up = absl::Now() + absl::Seconds(10);
+  while (store.lookups_waiting() < static_cast<size_t>(n) && absl::Now() < give_up) {
+    absl::SleepFor(absl::Milliseconds(1));
+  }
+  EXPECT_EQ(store.lookups_waiting(), static_cast<size_t>(n));
+  queued.Notify();
+  app.join();
+  first.join();
+  for (std::thread& t : threads) t.join();
+}
+
+// Lookups that waited together go out in one query, and each gets exactly
+// what it gets alone: found rows with their NULLs, not found, duplicates,
+// ids that try SQL injection.
+TEST_F(SociOwnershipStoreTest, ABatchAnswersEachLookupAsOneByOne) {
+  std::vector<int> sizes;
+  absl::Mutex mu;
+  auto batched = OpenStore("", 1, 16, [&](int size) {
+    absl::MutexLock lock(&mu);
+    sizes.push_back(size);
+  });
+  auto alone = OpenStore("", 1, 1);
+  ASSERT_NE(batched, nullptr);
+  ASSERT_NE(alone, nullptr);
+  const std::vector<std::string> ids = {"call_alice_1",
+                                        "call_bob_1",
+                                        "no_such_call",
+                                        "call_alice_1",
+                                        "x' OR '1'='1",
+                                        "call_alice_web",
+                                        "",
+                                        "call_alice_missing_phone",
+                                        "call_alice_bobs_assistant",
+                                        "call_alice_missing_assistant",
+                                        "call_bob_1' --",
+                                        "call_alice_bobs_phone"};
+  std::vector<absl::StatusOr<std::optional<CallOwnership>>> got(ids.size(),
+                                                                absl::UnknownError("not run"));
+  RunAsOneBatch(path_, *batched, static_cast<int>(ids.size()),
+                [&](int i) { got[i] = batched->FindCall(ids[i], Soon()); });
+  {
+    absl::MutexLock lock(&mu);
+    EXPECT_THAT(sizes, ::testing::ElementsAre(1, static_cast<int>(ids.size())));
+  }
+  for (size_t i = 0; i < ids.size(); ++i) {
+    SCOPED_TRACE(ids[i]);
+    absl::StatusOr<std::optional<CallOwnership>> want = alone->FindCall(ids[i], Soon());
+    ASSERT_TRUE(want.ok()) << want.status();
+    ASSERT_TRUE(got[i].ok()) << got[i].status();
+    ASSERT_EQ(got[i]->has_value(), want->has_value());
+    if (!want->has_value()) continue;
+    EXPECT_EQ((*got[i])->owner_id, (*want)->owner_id);
+    EXPECT_EQ((*got[i])->assistant_id, (*want)->assistant_id);
+    EXPECT_EQ((*got[i])->assistant_owner_id, (*want)->assistant_owner_id);
+    EXPECT_EQ((*got[i])->phone_number_id, (*want)->phone_number_id);
+    EXPECT_EQ((*got[i])->phone_number_owner_id, (*want)->phone_number_owner_id);
+  }
+}
+
+// A schema whose ids are not unique and whose owners may be NULL: in one
+// batch, an id with two rows or a NULL owner fails alone
+// (FAILED_PRECONDITION); its neighbours get their rows.
+TEST_F(SociOwnershipStoreTest, OneBadIdNeverFailsItsNeighbours) {
+  std::filesystem::remove(path_);
+  ASSERT_TRUE(testing::CreateSqliteDatabase(path_, {}).ok());
+  ASSERT_TRUE(testing::ExecuteSqlite(
+                  path_,
+                  "CREATE TABLE api_assistant (id INTEGER PRIMARY KEY, vapi_assistant_id TEXT,"
+                  " user_id INTEGER);"
+                  "CREATE TABLE api_phonenumber (id INTEGER PRIMARY KEY, vapi_phone_number_id TEXT,"
+                  " user_id INTEGER);"
+                  "CREATE TABLE api_interviewcall (id INTEGER PRIMARY KEY, vapi_call_id TEXT,"
+                  " user_id INTEGER, assistant_id INTEGER, phone_number_id INTEGER);"
+                  "INSERT INTO api_assistant VALUES (1, 'asst_ok', 1), (2, 'asst_dup', 1),"
+                  " (3, 'asst_dup', 2), (4, 'asst_null', NULL);"
+                  "INSERT INTO api_phonenumber VALUES (1, 'phone_ok', 1);"
+                  "INSERT INTO api_interviewcall VALUES (1, 'call_alice_1', 1, 1, 1),"
+                  " (2, 'ok', 1, 1, 1), (3, 'dup', 1, 1, 1), (4, 'dup', 2, 1, 1),"
+                  " (5, 'null_owner', NULL, 1, 1);")
+                  .ok());
+  std::vector<int> sizes;
+  absl::Mutex mu;
+  auto store = OpenStore("", 1, 16, [&](int size) {
+    absl::MutexLock lock(&mu);
+    sizes.push_back(size);
+  });
+  ASSERT_NE(store, nullptr);
+  const std::vector<std::string> calls = {"ok", "dup", "null_owner", "unknown", "ok"};
+  std::vector<absl::StatusOr<std::optional<CallOwnership>>> got(calls.size(),
+                                                                absl::UnknownError("not run"));
+  RunAsOneBatch(path_, *store, static_cast<int>(calls.size()),
+                [&](int i) { got[i] = store->FindCall(calls[i], Soon()); });
+  EXPECT_THAT(sizes, ::testing::ElementsAre(1, 5));
+  for (int i : {0, 4}) {
+    ASSERT_TRUE(got[i].ok()) << got[i].status();
+    ASSERT_TRUE(got[i]->has_value());
+    EXPECT_EQ((*got[i])->owner_id, "1");
+  }
+  EXPECT_EQ(got[1].status().code(), absl::StatusCode::kFailedPrecondition) << got[1].status();
+  EXPECT_EQ(got[2].status().code(), absl::StatusCode::kFailedPrecondition) << got[2].status();
+  ASSERT_TRUE(got[3].ok()) << got[3].status();
+  EXPECT_FALSE(got[3]->has_value());
+
+  // The owner lookups are batched the same way.
+  sizes.clear();
+  const std::vector<std::string> assistants = {"asst_dup", "asst_ok", "asst_null", "asst_none"};
+  std::vector<absl::StatusOr<std::optional<std::string>>> owners(assistants.size(),
+                                                                 absl::UnknownError("not run"));
+  RunAsOneBatch(path_, *store, static_cast<int>(assistants.size()), [&](int i) {
+    owners[i] = store->FindOwner(OwnerLookup::kAssistant, assistants[i], Soon());
+  });
+  EXPECT_THAT(sizes, ::testing::ElementsAre(1, 4));
+  EXPECT_EQ(owners[0].status().code(), absl::StatusCode::kFailedPrecondition);
+  ASSERT_TRUE(owners[1].ok()) << owners[1].status();
+  EXPECT_EQ(owners[1]->value_or("none"), "1");
+  EXPECT_EQ(owners[2].status().code(), absl::StatusCode::kFailedPrecondition);
+  ASSERT_TRUE(owners[3].ok()) << owners[3].status();
+  EXPECT_FALSE(owners[3]->has_value());
+}
+
+// A configured query has no batched form: it runs one lookup per query.
+TEST_F(SociOwnershipStoreTest, AConfiguredQueryRunsOneLookupPerQuery) {
+  std::vector<int> sizes;
+  absl::Mutex mu;
+  auto store = OpenStore(
+      "SELECT CAST(user_id AS TEXT), NULL, NULL, NULL, NULL FROM api_interviewcall"
+      " WHERE vapi_call_id = :call_id",
+      1, 16, [&](int size) {
+        absl::MutexLock lock(&mu);
+        sizes.push_back(size);
+      });
+  ASSERT_NE(store, nullptr);
+  std::vector<std::string> owners(3);
+  RunAsOneBatch(path_, *store, 3, [&](int i) {
+    auto got = store->FindCall(i == 1 ? "call_bob_1" : "call_alice_1", Soon());
+    owners[i] = got.ok() && got->has_value() ? (*got)->owner_id : "error";
+  });
+  EXPECT_THAT(sizes, ::testing::ElementsAre(1, 1, 1, 1));
+  EXPECT_THAT(owners, ::testing::ElementsAre("1", "2", "1"));
+}
+
 struct OpenErrorCase {
   std::string name;
   SociStoreOptions options;
@@ -271,6 +436,11 @@ TEST_F(SociOwnershipStoreTest, OpenRejectsBadConfiguration) {
     o.pool_size = pool;
     return o;
   };
+  auto batch = [&](int size) {
+    SociStoreOptions o = options("sqlite3://db=" + path_);
+    o.max_batch = size;
+    return o;
+  };
   const std::vector<OpenErrorCase> cases = {
       {"missing file", options("sqlite3://db=" + missing), missing},
       {"no scheme", options(path_), "must start with"},
@@ -282,6 +452,8 @@ TEST_F(SociOwnershipStoreTest, OpenRejectsBadConfiguration) {
        options("sqlite3://db=" + path_, "SELECT * FROM nowhere WHERE x = :call_id"),
        "cannot prepare"},
       {"pool of zero", options("sqlite3://db=" + path_, "", 0), "pool size"},
+      {"batch of zero", batch(0), "batch size"},
+      {"batch too large", batch(SociOwnershipStore::kMaxBatch + 1), "batch size"},
       {"unparsable postgresql string", options("postgresql://host=127.0.0.1 password='secret-pw"),
        "cannot parse"},
   };

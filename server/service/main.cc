@@ -1,6 +1,7 @@
 // hookguard-server: flags, builder, health, reflection, Wait().
 #include <signal.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
@@ -48,7 +49,14 @@ ABSL_FLAG(std::string, db, "",
 ABSL_FLAG(std::string, config, "",
           "JSON configuration file (schema hookguard.config.v1.Config). Without it, one hmac "
           "profile reads its secret from VAPI_WEBHOOK_SECRET.");
-ABSL_FLAG(int, pool_size, 8, "Database connections (and worker threads for lookups).");
+ABSL_FLAG(int, pool_size, 8, "Database connections.");
+ABSL_FLAG(int, db_batch_size, 16,
+          "Most ownership lookups sent in one query: lookups that wait while every connection "
+          "is busy go out together on the next free one (a lone lookup is sent at once). 1: one "
+          "query per lookup. Only the default queries are batched.");
+ABSL_FLAG(int, worker_threads, 0,
+          "Threads that run requests (a lookup blocks its thread). 0: --pool_size x "
+          "--db_batch_size, enough for every connection to carry a full batch.");
 ABSL_FLAG(int, db_timeout_ms, 250,
           "Upper bound of one ownership lookup in milliseconds, including the wait for a free "
           "connection; the call's own deadline wins when sooner.");
@@ -226,6 +234,14 @@ int Run() {
   if (db.empty()) Die("no ownership database: set --db or HOOKGUARD_DB (a SOCI connection string)");
   const int pool_size = absl::GetFlag(FLAGS_pool_size);
   if (pool_size < 1 || pool_size > 1024) Die("--pool_size must be between 1 and 1024");
+  const int db_batch_size = absl::GetFlag(FLAGS_db_batch_size);
+  if (db_batch_size < 1 || db_batch_size > SociOwnershipStore::kMaxBatch) {
+    Die(absl::StrCat("--db_batch_size must be between 1 and ", SociOwnershipStore::kMaxBatch));
+  }
+  int worker_threads = absl::GetFlag(FLAGS_worker_threads);
+  if (worker_threads < 0 || worker_threads > 4096)
+    Die("--worker_threads must be between 0 and 4096");
+  if (worker_threads == 0) worker_threads = std::min(4096, pool_size * db_batch_size);
   const int db_timeout_ms = absl::GetFlag(FLAGS_db_timeout_ms);
   if (db_timeout_ms < 1) Die("--db_timeout_ms must be positive");
   if (absl::GetFlag(FLAGS_health_interval_ms) < 1) Die("--health_interval_ms must be positive");
@@ -236,6 +252,8 @@ int Run() {
   SociStoreOptions store_options;
   store_options.connection_string = db;
   store_options.pool_size = pool_size;
+  store_options.max_batch = db_batch_size;
+  store_options.on_batch = [&metrics](int size) { metrics.ObserveDatabaseBatch(size); };
   store_options.query_timeout = absl::Milliseconds(db_timeout_ms);
   // The queries and resolution chain of the configuration loaded above.
   const std::shared_ptr<const ProfileSet> loaded = profiles.Get();
@@ -274,7 +292,7 @@ int Run() {
        absl::StrSplit(absl::GetFlag(FLAGS_allowed_clients), ',', absl::SkipWhitespace())) {
     service_options.allowed_clients.emplace(absl::StripAsciiWhitespace(id));
   }
-  auto workers = std::make_unique<WorkerPool>(pool_size);
+  auto workers = std::make_unique<WorkerPool>(worker_threads);
   WebhookAuthServiceImpl service(authorizer, *workers, log, metrics, service_options);
 
   grpc::EnableDefaultHealthCheckService(true);

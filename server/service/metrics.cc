@@ -77,6 +77,15 @@ void Metrics::SetDatabaseConnectionsInUse(int64_t in_use) {
   db_in_use_ = in_use;
 }
 
+void Metrics::ObserveDatabaseBatch(int size) {
+  absl::MutexLock lock(&mu_);
+  for (size_t i = 0; i < kBatchBuckets.size(); ++i) {
+    if (size <= kBatchBuckets[i]) ++batch_counts_[i];
+  }
+  ++batches_;
+  batched_lookups_ += size;
+}
+
 void Metrics::SetDatabaseUp(bool up) {
   absl::MutexLock lock(&mu_);
   db_up_ = up ? 1 : 0;
@@ -163,13 +172,25 @@ std::string Metrics::Render() const {
   }
 
   Header(&out, "hookguard_db_query_duration_seconds", "histogram",
-         "Time of one ownership lookup, including the wait for a connection.");
+         "Time of one ownership lookup, including the wait for a connection or a batch.");
   histogram("hookguard_db_query_duration_seconds", {}, {}, db_latency_);
+
+  Header(&out, "hookguard_db_batch_size", "histogram",
+         "Ownership lookups per database query (1: a lookup sent alone; more: lookups that "
+         "waited while every connection was busy, sent together).");
+  for (size_t i = 0; i < kBatchBuckets.size(); ++i) {
+    absl::StrAppend(&out, "hookguard_db_batch_size_bucket{le=\"", kBatchBuckets[i], "\"} ",
+                    batch_counts_[i], "\n");
+  }
+  absl::StrAppend(&out, "hookguard_db_batch_size_bucket{le=\"+Inf\"} ", batches_, "\n");
+  absl::StrAppend(&out, "hookguard_db_batch_size_sum ", batched_lookups_, "\n");
+  absl::StrAppend(&out, "hookguard_db_batch_size_count ", batches_, "\n");
 
   Header(&out, "hookguard_db_errors_total", "counter", "Failed ownership lookups by code.");
   counters("hookguard_db_errors_total", {"code"}, db_errors_);
 
-  Header(&out, "hookguard_db_connections_in_use", "gauge", "Lookups holding a connection now.");
+  Header(&out, "hookguard_db_connections_in_use", "gauge",
+         "Ownership lookups in progress now: sent, or waiting for a connection.");
   absl::StrAppend(&out, "hookguard_db_connections_in_use ", db_in_use_, "\n");
 
   Header(&out, "hookguard_db_up", "gauge", "1 while the database answers the health ping.");

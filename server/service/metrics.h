@@ -38,6 +38,10 @@ class Metrics {
   // One database lookup: its latency and, when it failed, its error code.
   void ObserveDatabaseQuery(absl::Duration latency, const absl::Status& status);
   void SetDatabaseConnectionsInUse(int64_t in_use);
+  // One query sent for `size` lookups (1: a lookup sent alone).
+  void ObserveDatabaseBatch(int size);
+  // Upper bounds of the batch size buckets.
+  static constexpr std::array<int, 7> kBatchBuckets = {1, 2, 4, 8, 16, 32, 64};
   void SetDatabaseUp(bool up);
 
   // A reload of the configuration or secret files: "ok" or "error".
@@ -94,6 +98,9 @@ class Metrics {
   Series<uint64_t> signatures_ ABSL_GUARDED_BY(mu_);  // profile, key_id, result
   Series<Histogram> latency_ ABSL_GUARDED_BY(mu_);    // rpc
   Histogram db_latency_ ABSL_GUARDED_BY(mu_);
+  std::array<uint64_t, kBatchBuckets.size()> batch_counts_ ABSL_GUARDED_BY(mu_){};
+  uint64_t batches_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t batched_lookups_ ABSL_GUARDED_BY(mu_) = 0;
   Series<uint64_t> db_errors_ ABSL_GUARDED_BY(mu_);       // code
   Series<uint64_t> reloads_ ABSL_GUARDED_BY(mu_);         // result
   Series<int64_t> missing_secrets_ ABSL_GUARDED_BY(mu_);  // profile

@@ -108,6 +108,23 @@ TEST(Metrics, DatabaseErrorsAndReloadsAreCounted) {
   EXPECT_TRUE(absl::StrContains(text, "hookguard_config_last_reload_success 0"));
 }
 
+TEST(Metrics, BatchSizeHistogramIsCumulative) {
+  Metrics m;
+  for (int size : {1, 1, 3, 16, 40}) m.ObserveDatabaseBatch(size);
+  const std::string text = m.Render();
+  for (const char* line :
+       {"hookguard_db_batch_size_bucket{le=\"1\"} 2\n",
+        "hookguard_db_batch_size_bucket{le=\"2\"} 2\n",
+        "hookguard_db_batch_size_bucket{le=\"4\"} 3\n",
+        "hookguard_db_batch_size_bucket{le=\"16\"} 4\n",
+        "hookguard_db_batch_size_bucket{le=\"32\"} 4\n",
+        "hookguard_db_batch_size_bucket{le=\"64\"} 5\n",
+        "hookguard_db_batch_size_bucket{le=\"+Inf\"} 5\n", "hookguard_db_batch_size_sum 61\n",
+        "hookguard_db_batch_size_count 5\n"}) {
+    EXPECT_TRUE(absl::StrContains(text, line)) << line << text;
+  }
+}
+
 TEST(Metrics, MissingSecretsArePerProfileAndReplaced) {
   Metrics metrics;
   metrics.SetMissingSecrets({{"vapi", 1}, {"legacy", 0}});

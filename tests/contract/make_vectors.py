@@ -7,7 +7,8 @@ into the file, so each runner sends exactly these bytes and headers (no
 runner re-implements signing; byte-exactness is proven by the server's answer).
 `make_vectors.py --check` fails when vectors.json differs from a fresh run.
 
-Every expectation is CONTRACT.md's answer for the fixtures
+Every expectation is the answer protos/hookguard/v1/hookguard.proto and docs/
+specify for the fixtures
 tests/fixtures/{django_schema,consistent,inconsistent}.sql and the server
 configuration tests/contract/config.json.
 """
@@ -50,15 +51,29 @@ def flat(call, type_: str = "status-update") -> bytes:
     return json.dumps({"type": type_, "call": call}, separators=(",", ":")).encode()
 
 
-def allow(owner: str, key_id: str = "contract-new") -> dict:
+def allow(owner: str, key_id: str = "contract-new", source: str = "CALL") -> dict:
     return {"decision": "DECISION_ALLOW", "reason": "DENY_REASON_UNSPECIFIED",
             "http_status": 200, "owner_id": owner, "signature": "SIGNATURE_RESULT_VALID",
-            "key_id": key_id}
+            "key_id": key_id, "resolved_by": f"OWNER_SOURCE_{source}"}
 
 
 def deny(reason: str, status: int, signature: str = "SIGNATURE_RESULT_VALID") -> dict:
     return {"decision": "DECISION_DENY", "reason": f"DENY_REASON_{reason}",
-            "http_status": status, "owner_id": "", "signature": signature}
+            "http_status": status, "owner_id": "", "signature": signature,
+            "resolved_by": "OWNER_SOURCE_UNSPECIFIED"}
+
+
+def shadow(would: dict) -> dict:
+    """The answer of a profile in shadow mode for what enforcement would
+    answer `would`: ALLOW/200, the would-be decision and reason in
+    shadow_decision/shadow_reason, owner_id and resolved_by only when the
+    would-be decision is ALLOW."""
+    out = dict(would, decision="DECISION_ALLOW", reason="DENY_REASON_UNSPECIFIED",
+               http_status=200, shadow_decision=would["decision"],
+               shadow_reason=would["reason"])
+    if would["decision"] != "DECISION_ALLOW":
+        out.update(owner_id="", resolved_by="OWNER_SOURCE_UNSPECIFIED")
+    return out
 
 
 def vector(name: str, threat, body: bytes, expect: dict, *, headers: dict | None = None,
@@ -75,6 +90,11 @@ def vector(name: str, threat, body: bytes, expect: dict, *, headers: dict | None
             raise UnicodeError
     except UnicodeError:
         v["body_base64"] = base64.b64encode(body).decode()
+    if "signature" in expect:
+        # Set only with a valid signature: the hex SHA-256 of the body for
+        # these profiles (their schemes sign no message id).
+        valid = expect["signature"] == "SIGNATURE_RESULT_VALID"
+        expect = dict(expect, delivery_key=hashlib.sha256(body).hexdigest() if valid else "")
     v.update({"headers": h, "profile": profile, "expected_owner_id": expected_owner_id,
               "expect": expect})
     return v
@@ -116,7 +136,7 @@ def vectors() -> list[dict]:
     v.append(vector("allow_non_ascii_body", None, unicode_body, allow("1"),
                     description="non-ASCII UTF-8 is signed and sent byte for byte"))
 
-    # --- THREATS.md rows ---------------------------------------------------
+    # --- the threat table of docs/security.md (the `threat` number) --------
     v.append(vector("threat1_cross_user_assistant", 1,
                     message({"id": "call_bob_1", "assistantId": "asst_alice"}),
                     deny("ASSISTANT_MISMATCH", 403),
@@ -201,6 +221,43 @@ def vectors() -> list[dict]:
     v.append(vector("call_not_found", None, message({"id": "call_nobody"}),
                     deny("CALL_NOT_FOUND", 404), description="an unknown call id"))
 
+    # --- events before the call row: the default resolution chain ---------
+    # assistant-request is resolved by its call row, else its phone number
+    # (an inbound call still ringing); the app has no row for these calls.
+    def ringing(call_id: str, phone: str, assistant=None) -> bytes:
+        return message({"id": call_id, "assistantId": assistant, "phoneNumberId": phone,
+                        "orgId": "org_demo"}, "assistant-request", phoneNumber={"id": phone})
+    v.append(vector("inbound_assistant_request_by_phone_number", 23,
+                    ringing("call_inbound_new", "phone_alice"), allow("1", source="PHONE_NUMBER"),
+                    description="an inbound call still ringing, no call row: the owner of the "
+                                "number"))
+    v.append(vector("inbound_assistant_request_owner_conflict", 23,
+                    ringing("call_inbound_new", "phone_bob", "asst_alice"),
+                    deny("OWNER_CONFLICT", 403),
+                    description="no call row; bob's number with alice's assistant"))
+    v.append(vector("inbound_assistant_request_unknown_number", 23,
+                    ringing("call_inbound_new", "phone_nobody"), deny("CALL_NOT_FOUND", 404),
+                    description="no call row and no row for the number either"))
+    v.append(vector("status_update_before_call_row", 23,
+                    message({"id": "call_outbound_new", "assistantId": "asst_alice"}),
+                    deny("CALL_NOT_FOUND", 404),
+                    description="other types are decided by the call row only by default"))
+
+    # --- shadow mode (profile vapi-shadow): ALLOW/200, the would-be decision
+    # in shadow_decision/shadow_reason, the owner only when really found ----
+    v.append(vector("shadow_allowed_call", None, message(ALICE_CALL), shadow(allow("1")),
+                    profile="vapi-shadow",
+                    description="shadow mode, an allowed call: the owner and shadow ALLOW"))
+    v.append(vector("shadow_cross_user_assistant", 1,
+                    message({"id": "call_bob_1", "assistantId": "asst_alice"}),
+                    shadow(deny("ASSISTANT_MISMATCH", 403)), profile="vapi-shadow",
+                    description="shadow mode, threat 1: let through, no owner, would-be deny"))
+    v.append(vector("shadow_forged_signature", 5, message(ALICE_CALL),
+                    shadow(deny("SIGNATURE_INVALID", 401, "SIGNATURE_RESULT_MISMATCH")),
+                    secret=OTHER, profile="vapi-shadow",
+                    description="shadow mode, signed with another secret: let through, no "
+                                "owner, would-be 401"))
+
     # --- not a decision: the helpers fail closed with 503 ------------------
     v.append(vector("rpc_error_unknown_profile", None, message(ALICE_CALL),
                     {"error": "INVALID_ARGUMENT", "decision": "DECISION_UNSPECIFIED",
@@ -215,8 +272,9 @@ def render() -> str:
         "comment": ("Generated by tests/contract/make_vectors.py; do not edit. Run the server with "
                     "tests/contract/config.json, the secrets below in its environment, and the "
                     "fixtures django_schema.sql + consistent.sql + inconsistent.sql. A body is "
-                    "UTF-8 text in 'body' or bytes in 'body_base64'. 'expect' keys absent are not "
-                    "checked; 'error' means a gRPC status code instead of a decision."),
+                    "UTF-8 text in 'body' or bytes in 'body_base64'. Runners compare every 'expect' "
+                    "key (an unknown key is a failure) and no other; 'error' means a gRPC status "
+                    "code instead of a decision. Enum values are their proto names."),
         "secrets_env": SECRETS,
         "vectors": vectors(),
     }

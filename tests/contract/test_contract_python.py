@@ -23,13 +23,18 @@ def body_of(v: dict) -> bytes:
 
 
 def check(v: dict, got: Verdict) -> None:
+    """Every key of the vector's expectation, and only those, must match; a
+    key this runner cannot read fails rather than being skipped."""
     exp = v["expect"]
     actual = {"decision": got.decision, "reason": got.reason, "http_status": got.http_status,
               "owner_id": got.owner_id, "signature": got.signature, "key_id": got.key_id,
-              "error": got.error}
-    want = {k: exp[k] for k in actual if k in exp}
-    assert {k: actual[k] for k in want} == want, f"{v['name']}: {v['description']} ({got.detail})"
+              "error": got.error, "resolved_by": got.resolved_by,
+              "delivery_key": got.delivery_key, "shadow_decision": got.shadow_decision,
+              "shadow_reason": got.shadow_reason}
+    assert set(exp) <= set(actual), f"{v['name']}: unknown expect keys {set(exp) - set(actual)}"
+    assert {k: actual[k] for k in exp} == exp, f"{v['name']}: {v['description']} ({got.detail})"
     assert got.allowed == (exp.get("decision") == "DECISION_ALLOW")
+    assert got.shadow_deny == (exp.get("shadow_decision") == "DECISION_DENY")
 
 
 @pytest.fixture(scope="module")
@@ -73,4 +78,14 @@ def test_async_client_all_vectors(target):
 
 def test_vectors_cover_threats():
     covered = {v["threat"] for v in VECTORS}
-    assert {1, 2, 3, 4, 5, 6, 8, 9, 10} <= covered
+    assert {1, 2, 3, 4, 5, 6, 8, 9, 10, 23} <= covered
+
+
+def test_vectors_cover_owner_sources_and_shadow_answers():
+    """What every runner must read: each way an owner is found, and shadow
+    answers of both kinds, with a delivery key to compare."""
+    exps = [v["expect"] for v in VECTORS]
+    assert {"OWNER_SOURCE_CALL", "OWNER_SOURCE_PHONE_NUMBER", "OWNER_SOURCE_UNSPECIFIED"} <= {
+        e.get("resolved_by") for e in exps}
+    assert {"DECISION_ALLOW", "DECISION_DENY"} <= {e.get("shadow_decision") for e in exps}
+    assert any(len(e.get("delivery_key", "")) == 64 for e in exps)

@@ -92,7 +92,7 @@ def counter(text: str, name: str, **labels: str) -> float:
     """Sum of the series of `name` whose labels include `labels`."""
     total = 0.0
     for line in text.splitlines():
-        if not line.startswith(name + "{"):
+        if not (line.startswith(name + "{") or line.startswith(name + " ")):
             continue
         series, value = line.rsplit(" ", 1)
         if all(f'{k}="{v}"' in series for k, v in labels.items()):
@@ -125,21 +125,28 @@ def percentile(sorted_values: list[int], q: float) -> float:
 
 
 def cpu_seconds(pids: list[int]) -> float:
-    """User + system CPU time of processes so far, from /proc (gone ones count 0)."""
+    """User + system CPU time of processes so far, and of their children that
+    exited (and were waited for), from /proc (gone ones count 0)."""
     ticks = 0
     for pid in pids:
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except (FileNotFoundError, ProcessLookupError):
             continue
-        ticks += int(fields[11]) + int(fields[12])
+        ticks += sum(int(f) for f in fields[11:15])  # utime stime cutime cstime
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
-def postgres_pids() -> list[int]:
-    """Every process of the postgres user (the test servers run as postgres)."""
-    out = subprocess.run(["pgrep", "-u", "postgres"], capture_output=True, text=True).stdout
-    return [int(p) for p in out.split()]
+def postgres_pids(pg: servers.PostgresServer) -> Callable[[], list[int]]:
+    """The processes of one PostgreSQL cluster: its postmaster (whose children's
+    time, once they exit, counts in its own) and every live child (backends,
+    background workers). Other clusters on the machine are left out."""
+    def pids() -> list[int]:
+        postmaster = int((pg.data / "postmaster.pid").read_text().split()[0])
+        out = subprocess.run(["pgrep", "-P", str(postmaster)], capture_output=True,
+                             text=True).stdout
+        return [postmaster] + [int(p) for p in out.split()]
+    return pids
 
 
 def h2load(name: str, port: int, method: str, frame_file: Path, *, clients: int, streams: int,
@@ -210,6 +217,44 @@ def h2load(name: str, port: int, method: str, frame_file: Path, *, clients: int,
     return result
 
 
+# The benchmark's database: the fixtures plus 100,000 calls of 1,000 users,
+# each with an assistant and a phone number, so that PostgreSQL plans the
+# lookups as it would on a real table (index scans), not on three rows.
+BULK_SQL = """
+INSERT INTO api_assistant SELECT g, 'asst_' || g, g FROM generate_series(10, 1009) g;
+INSERT INTO api_phonenumber SELECT g, 'phone_' || g, g FROM generate_series(10, 1009) g;
+INSERT INTO api_interviewcall SELECT g, 'call_' || g, 10 + g % 1000, 10 + g % 1000,
+  CASE WHEN g % 3 = 0 THEN NULL ELSE 10 + g % 1000 END FROM generate_series(10, 100009) g;
+ANALYZE;
+"""
+
+
+def batch_sizes(metrics_text: str) -> dict[str, float]:
+    """hookguard_db_batch_size from a /metrics text: {le: cumulative count}."""
+    out = {}
+    for line in metrics_text.splitlines():
+        m = re.match(r'hookguard_db_batch_size_bucket\{le="([^"]+)"\} (\S+)', line)
+        if m:
+            out[m.group(1)] = float(m.group(2))
+    return out
+
+
+def batch_summary(before: str, after: str) -> dict:
+    """The batches sent between two /metrics texts: their count, the lookups
+    they carried, the mean size, and the share of batches per size bucket."""
+    b, a = batch_sizes(before), batch_sizes(after)
+    diff = {le: a.get(le, 0) - b.get(le, 0) for le in a}
+    total = diff.get("+Inf", 0)
+    lookups = (counter(after, "hookguard_db_batch_size_sum")
+               - counter(before, "hookguard_db_batch_size_sum"))
+    shares, previous = {}, 0.0
+    for le, cumulative in diff.items():
+        shares[le] = (cumulative - previous) / total if total else 0.0
+        previous = cumulative
+    return {"batches": total, "lookups": lookups, "mean": lookups / total if total else 0.0,
+            "share_by_le": shares}
+
+
 def start_postgres_with_fixtures(extra_sql: str = "") -> servers.PostgresServer:
     pg = servers.PostgresServer().__enter__()
     pg.load(*servers.django_fixtures(inconsistent=False))
@@ -237,6 +282,18 @@ def floor_server() -> tuple[subprocess.Popen, int]:
     proc = subprocess.Popen([str(binary), f"--listen=127.0.0.1:{port}"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     servers.wait_for_port(port, 20, proc)
+    return proc, port
+
+
+def python_peer(pg: servers.PostgresServer) -> tuple[subprocess.Popen, int]:
+    """tests/load/python_peer.py on a free port, on `pg`, with SECRET."""
+    port = servers.free_port()
+    db = f"host=127.0.0.1 port={pg.port} dbname={pg.dbname} user={pg.user}"
+    proc = subprocess.Popen([sys.executable, str(HERE / "python_peer.py"),
+                             f"--listen=127.0.0.1:{port}", f"--db={db}"],
+                            env={**os.environ, "VAPI_WEBHOOK_SECRET": SECRET},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    servers.wait_for_port(port, 30, proc)
     return proc, port
 
 

@@ -80,6 +80,11 @@ TEST_P(Contract, MatchesExpectation) {
       {"owner_id", got.owner_id},
       {"signature", v1::SignatureResult_Name(got.signature)},
       {"key_id", got.key_id},
+      {"error", ""},
+      {"resolved_by", v1::OwnerSource_Name(got.resolved_by)},
+      {"delivery_key", got.delivery_key},
+      {"shadow_decision", v1::Decision_Name(got.shadow_decision)},
+      {"shadow_reason", v1::DenyReason_Name(got.shadow_reason)},
   };
   static const std::map<grpc::StatusCode, std::string> kCodes = {
       {grpc::StatusCode::INVALID_ARGUMENT, "INVALID_ARGUMENT"},
@@ -93,13 +98,20 @@ TEST_P(Contract, MatchesExpectation) {
     auto it = kCodes.find(got.error);
     actual["error"] = it == kCodes.end() ? "code " + std::to_string(got.error) : it->second;
   }
+  // Every expect key, and only those; a key this runner cannot read fails.
   for (const auto& [key, want] : expect.fields()) {
     std::string w = want.kind_case() == Value::kNumberValue
                         ? std::to_string(static_cast<int>(want.number_value()))
                         : want.string_value();
-    EXPECT_EQ(actual[key], w) << key << ": " << Str(v, "description") << " (" << got.detail << ")";
+    auto it = actual.find(key);
+    if (it == actual.end()) {
+      ADD_FAILURE() << "unknown expect key " << key;
+      continue;
+    }
+    EXPECT_EQ(it->second, w) << key << ": " << Str(v, "description") << " (" << got.detail << ")";
   }
   EXPECT_EQ(got.allowed, Str(expect, "decision") == "DECISION_ALLOW");
+  EXPECT_EQ(got.ShadowDeny(), Str(expect, "shadow_decision") == "DECISION_DENY");
 }
 
 std::string ReadFile(const char* env_name) {

@@ -71,17 +71,25 @@ func TestContract(t *testing.T) {
 				"decision": got.Decision.String(), "reason": got.Reason.String(),
 				"http_status": float64(got.HTTPStatus), "owner_id": got.OwnerID,
 				"signature": got.Signature.String(), "key_id": got.KeyID, "error": errName,
+				"resolved_by": got.ResolvedBy.String(), "delivery_key": got.DeliveryKey,
+				"shadow_decision": got.ShadowDecision.String(), "shadow_reason": got.ShadowReason.String(),
 			}
+			// Every expect key, and only those; a key this runner cannot read fails.
 			for k, want := range v.Expect {
 				if k == "error" {
 					want = grpcCodeName(want.(string))
 				}
-				if actual[k] != want {
+				if _, known := actual[k]; !known {
+					t.Errorf("%s: unknown expect key %q", v.Name, k)
+				} else if actual[k] != want {
 					t.Errorf("%s: %s = %v, want %v (%s; detail %q)", v.Name, k, actual[k], want, v.Description, got.Detail)
 				}
 			}
 			if got.Allowed != (v.Expect["decision"] == "DECISION_ALLOW") {
 				t.Errorf("%s: allowed = %v", v.Name, got.Allowed)
+			}
+			if got.ShadowDeny() != (v.Expect["shadow_decision"] == "DECISION_DENY") {
+				t.Errorf("%s: ShadowDeny() = %v", v.Name, got.ShadowDeny())
 			}
 		})
 	}

@@ -5,7 +5,7 @@ const test = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
-const { HookguardClient } = require('../../../client/node');
+const { HookguardClient, isShadowDeny } = require('../../../client/node');
 
 const { vectors } = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'vectors.json'), 'utf8'));
 const target = process.env.HOOKGUARD_TARGET;
@@ -25,13 +25,18 @@ if (target) {
       });
       const actual = {
         decision: got.decision, reason: got.reason, http_status: got.httpStatus, owner_id: got.ownerId,
-        signature: got.signature, key_id: got.keyId, error: got.error,
+        signature: got.signature, key_id: got.keyId, error: got.error, resolved_by: got.resolvedBy,
+        delivery_key: got.deliveryKey, shadow_decision: got.shadowDecision, shadow_reason: got.shadowReason,
       };
-      const want = {};
+      // Every expect key, and only those; a key this runner cannot read fails.
       const seen = {};
-      for (const k of Object.keys(v.expect)) { want[k] = v.expect[k]; seen[k] = actual[k]; }
-      assert.deepEqual(seen, want, `${v.description} (detail: ${got.detail})`);
+      for (const k of Object.keys(v.expect)) {
+        assert.ok(k in actual, `unknown expect key ${k}`);
+        seen[k] = actual[k];
+      }
+      assert.deepEqual(seen, v.expect, `${v.description} (detail: ${got.detail})`);
       assert.equal(got.allowed, v.expect.decision === 'DECISION_ALLOW');
+      assert.equal(isShadowDeny(got), v.expect.shadow_decision === 'DECISION_DENY');
     });
   }
 }

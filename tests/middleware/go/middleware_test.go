@@ -7,10 +7,13 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"regexp"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -23,8 +26,12 @@ type vector struct {
 	Body       *string           `json:"body"`
 	BodyBase64 *string           `json:"body_base64"`
 	Headers    map[string]string `json:"headers"`
+	Profile    string            `json:"profile"`
 	Expect     struct {
-		HTTPStatus int `json:"http_status"`
+		HTTPStatus     int    `json:"http_status"`
+		OwnerID        string `json:"owner_id"`
+		ShadowDecision string `json:"shadow_decision"`
+		ShadowReason   string `json:"shadow_reason"`
 	} `json:"expect"`
 }
 
@@ -157,5 +164,47 @@ func TestUnreachableHookguardIs503(t *testing.T) {
 	}
 	if len(rec.handled) != 0 {
 		t.Fatalf("handler ran: %v", rec.handled)
+	}
+}
+
+// A profile in shadow mode: every webhook is let through (200) with the owner
+// only when the checks found one, and a would-be deny is logged with its
+// reason and decision id; an allowed call logs nothing.
+func TestShadowModeLetsThroughAndLogsWouldBeDenies(t *testing.T) {
+	vs := vectors(t)
+	rec := &recorder{}
+	var log bytes.Buffer
+	mux := http.NewServeMux()
+	guard := hookguard.Middleware(liveClient(t), hookguard.MiddlewareOptions{
+		Profile: vs["shadow_allowed_call"].Profile, Logger: slog.New(slog.NewTextHandler(&log, nil))})
+	mux.Handle("POST /webhooks/vapi", guard(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		owner, _ := hookguard.OwnerID(r.Context())
+		rec.add(owner)
+	})))
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	var want []string
+	for _, name := range []string{"shadow_allowed_call", "shadow_cross_user_assistant", "shadow_forged_signature"} {
+		v := vs[name]
+		want = append(want, v.Expect.OwnerID)
+		log.Reset()
+		if v.Profile != "vapi-shadow" || v.Expect.HTTPStatus != 200 {
+			t.Fatalf("%s: not a shadow vector: %+v", name, v)
+		}
+		if code := post(t, srv, v); code != 200 {
+			t.Errorf("%s: status %d, want 200", name, code)
+		}
+		line := log.String()
+		if v.Expect.ShadowDecision == "DECISION_DENY" {
+			if !strings.Contains(line, "shadow_reason="+v.Expect.ShadowReason) ||
+				!regexp.MustCompile(`decision_id=[0-9a-f]{16,}`).MatchString(line) {
+				t.Errorf("%s: would-be deny not logged with reason and decision id: %q", name, line)
+			}
+		} else if line != "" {
+			t.Errorf("%s: logged %q", name, line)
+		}
+	}
+	if strings.Join(rec.handled, ",") != strings.Join(want, ",") {
+		t.Fatalf("handled owners %q, want %q", rec.handled, want)
 	}
 }

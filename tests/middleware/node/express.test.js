@@ -143,3 +143,39 @@ test('unreachable hookguard answers 503', async () => {
     client.close();
   }
 });
+
+test('shadow mode lets every webhook through and logs the would-be denies', async () => {
+  const handled = [];
+  const warnings = [];
+  const client = new HookguardClient(target);
+  const app = express();
+  const profile = byName.shadow_allowed_call.profile;
+  app.post('/webhooks/vapi', ...hookguardMiddleware(client, { profile, logger: { warn: (m) => warnings.push(m) } }),
+    (req, res) => {
+      handled.push([req.hookguard.ownerId, req.hookguard.verdict.decisionId]);
+      res.json({ ok: true });
+    });
+  const server = await listen(app);
+  try {
+    for (const name of ['shadow_allowed_call', 'shadow_cross_user_assistant', 'shadow_forged_signature']) {
+      const { expect } = byName[name];
+      assert.equal(byName[name].profile, profile, name);
+      warnings.length = 0;
+      const resp = await post(server, name);
+      assert.equal(resp.status, 200, name);
+      const [ownerId, decisionId] = handled[handled.length - 1];
+      assert.equal(ownerId, expect.owner_id, name);
+      if (expect.shadow_decision === 'DECISION_DENY') {
+        assert.equal(warnings.length, 1, name);
+        assert.ok(warnings[0].includes(expect.shadow_reason) && warnings[0].includes(decisionId) &&
+          decisionId.length > 8, warnings[0]);
+      } else {
+        assert.deepEqual(warnings, [], name);
+      }
+    }
+    assert.equal(handled.length, 3);
+  } finally {
+    server.close();
+    client.close();
+  }
+});

@@ -2,6 +2,8 @@
 against the live server."""
 from __future__ import annotations
 
+import re
+
 import pytest
 from fastapi import Depends, FastAPI, Request
 from fastapi.testclient import TestClient
@@ -81,3 +83,31 @@ def test_unreachable_server_is_503(unreachable_target, vector):
         resp = post(tc, body, headers)
     assert (resp.status_code, resp.json()) == (503, {"detail": "hookguard unavailable"})
     assert handled == []
+
+
+def test_shadow_mode_lets_through_and_logs_would_be_denies(hookguard_target, vector, caplog):
+    """A profile in shadow mode (tests/contract/config.json): every webhook
+    reaches the endpoint (200), with the owner only when the checks found
+    one; a would-be deny is logged with its reason and decision id."""
+    app = FastAPI()
+    guard = HookguardDependency(AsyncHookguardClient(hookguard_target), profile="vapi-shadow")
+
+    @app.post("/webhooks/vapi")
+    async def vapi_webhook(verdict: Verdict = Depends(guard)):
+        handled.append(verdict.owner_id)
+        return {"ok": True}
+
+    names = ["shadow_allowed_call", "shadow_cross_user_assistant", "shadow_forged_signature"]
+    caplog.set_level("WARNING", logger="hookguard_client")
+    with TestClient(app) as tc:
+        for name in names:
+            body, headers, expect = vector(name)
+            caplog.clear()
+            assert post(tc, body, headers).status_code == expect["http_status"] == 200, name
+            lines = [r.getMessage() for r in caplog.records if r.name == "hookguard_client"]
+            if expect["shadow_decision"] == "DECISION_DENY":
+                assert len(lines) == 1 and expect["shadow_reason"] in lines[0], (name, lines)
+                assert re.search(r"decision_id [0-9a-f]{16,}", lines[0]), lines
+            else:
+                assert lines == [], (name, lines)
+    assert handled == [vector(n)[2]["owner_id"] for n in names]

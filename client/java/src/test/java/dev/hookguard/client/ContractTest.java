@@ -59,15 +59,22 @@ class ContractTest {
     actual.put("signature", got.signature().name());
     actual.put("key_id", got.keyId());
     actual.put("error", got.error() == null ? null : got.error().name());
+    actual.put("resolved_by", got.resolvedBy().name());
+    actual.put("delivery_key", got.deliveryKey());
+    actual.put("shadow_decision", got.shadowDecision().name());
+    actual.put("shadow_reason", got.shadowReason().name());
+    // Every expect key, and only those; a key this runner cannot read fails.
     Map<String, String> want = new HashMap<>();
     Map<String, String> seen = new HashMap<>();
     for (Map.Entry<String, JsonElement> x : v.getAsJsonObject("expect").entrySet()) {
+      assertTrue(actual.containsKey(x.getKey()), "unknown expect key " + x.getKey());
       want.put(x.getKey(), x.getValue().getAsString());
       seen.put(x.getKey(), actual.get(x.getKey()));
     }
     String what = v.get("description").getAsString() + " (" + got + ")";
     assertEquals(want, seen, what);
     assertEquals("DECISION_ALLOW".equals(want.get("decision")), got.allowed(), what);
+    assertEquals("DECISION_DENY".equals(want.get("shadow_decision")), got.shadowDeny(), what);
   }
 
   private static JsonObject allowVector() throws Exception {

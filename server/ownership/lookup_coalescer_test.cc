@@ -1,0 +1,267 @@
+#include "server/ownership/lookup_coalescer.h"
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace hookguard {
+namespace {
+
+using ::testing::_;
+using ::testing::ElementsAre;
+using ::testing::Invoke;
+using ::testing::MockFunction;
+
+absl::Time Soon() { return absl::Now() + absl::Seconds(10); }
+
+// The answer a test backend gives for `id`: a one-column row holding
+// "owner-of-<id>", or not found for ids starting with "unknown".
+LookupResult AnswerFor(absl::string_view id) {
+  if (absl::StartsWith(id, "unknown")) return std::optional<LookupRow>();
+  return std::optional<LookupRow>(LookupRow{absl::StrCat("owner-of-", id)});
+}
+
+std::string OwnerOf(const LookupResult& result) {
+  if (!result.ok()) return std::string(result.status().ToString());
+  if (!result->has_value()) return "not found";
+  return (**result)[0].value_or("NULL");
+}
+
+std::vector<std::string> Ids(absl::Span<const absl::string_view> ids) {
+  return std::vector<std::string>(ids.begin(), ids.end());
+}
+
+// Waits until `n` lookups are queued.
+void WaitQueued(const LookupCoalescer& coalescer, size_t n) {
+  const absl::Time give_up = absl::Now() + absl::Seconds(10);
+  while (coalescer.queued() < n && absl::Now() < give_up) absl::SleepFor(absl::Milliseconds(1));
+  ASSERT_EQ(coalescer.queued(), n);
+}
+
+// A backend whose first batch blocks until released, so that the test can
+// queue lookups behind it; records every batch.
+class BlockingBackend {
+ public:
+  LookupCoalescer::BatchFn Fn() {
+    return [this](int connection, int kind, absl::Span<const absl::string_view> ids, absl::Time,
+                  absl::Span<LookupResult> results) {
+      if (first_.exchange(false)) {
+        started_.Notify();
+        release_.WaitForNotification();
+      }
+      {
+        absl::MutexLock lock(&mu_);
+        batches_.push_back({kind, Ids(ids)});
+        connections_.push_back(connection);
+      }
+      for (size_t i = 0; i < ids.size(); ++i) results[i] = AnswerFor(ids[i]);
+    };
+  }
+  void WaitStarted() { started_.WaitForNotification(); }
+  void Release() { release_.Notify(); }
+  std::vector<std::pair<int, std::vector<std::string>>> batches() {
+    absl::MutexLock lock(&mu_);
+    return batches_;
+  }
+
+ private:
+  std::atomic<bool> first_{true};
+  absl::Notification started_, release_;
+  absl::Mutex mu_;
+  std::vector<std::pair<int, std::vector<std::string>>> batches_;
+  std::vector<int> connections_;
+};
+
+TEST(LookupCoalescerTest, ALoneLookupIsSentAtOnceAlone) {
+  MockFunction<void(int, int, absl::Span<const absl::string_view>, absl::Time,
+                    absl::Span<LookupResult>)>
+      run;
+  MockFunction<void(int, int)> observe;
+  EXPECT_CALL(run, Call(_, 0, _, _, _))
+      .WillOnce(Invoke([](int, int, absl::Span<const absl::string_view> ids, absl::Time,
+                          absl::Span<LookupResult> results) {
+        EXPECT_THAT(Ids(ids), ElementsAre("call_1"));
+        results[0] = AnswerFor(ids[0]);
+      }));
+  EXPECT_CALL(observe, Call(0, 1));
+  LookupCoalescer coalescer(2, {16}, run.AsStdFunction(), observe.AsStdFunction());
+  EXPECT_EQ(OwnerOf(coalescer.Lookup(0, "call_1", Soon())), "owner-of-call_1");
+}
+
+TEST(LookupCoalescerTest, LookupsQueuedWhileEveryConnectionIsBusyGoOutInOneBatch) {
+  BlockingBackend backend;
+  std::vector<int> sizes;
+  absl::Mutex sizes_mu;
+  LookupCoalescer coalescer(1, {16}, backend.Fn(), [&](int, int size) {
+    absl::MutexLock lock(&sizes_mu);
+    sizes.push_back(size);
+  });
+  std::vector<std::string> answers(6);
+  std::vector<std::thread> threads;
+  threads.emplace_back([&] { answers[0] = OwnerOf(coalescer.Lookup(0, "first", Soon())); });
+  backend.WaitStarted();
+  // Five lookups, two of them for the same id and one for an unknown id.
+  const std::vector<std::string> ids = {"a", "b", "a", "unknown-c", "d"};
+  for (size_t i = 0; i < ids.size(); ++i) {
+    threads.emplace_back([&, i] { answers[i + 1] = OwnerOf(coalescer.Lookup(0, ids[i], Soon())); });
+    WaitQueued(coalescer, i + 1);  // keeps the queue in this order
+  }
+  backend.Release();
+  for (std::thread& t : threads) t.join();
+  EXPECT_THAT(answers, ElementsAre("owner-of-first", "owner-of-a", "owner-of-b", "owner-of-a",
+                                   "not found", "owner-of-d"));
+  auto batches = backend.batches();
+  ASSERT_EQ(batches.size(), 2u);
+  EXPECT_THAT(batches[1].second, ElementsAre("a", "b", "a", "unknown-c", "d"));
+  EXPECT_THAT(sizes, ElementsAre(1, 5));
+  EXPECT_EQ(coalescer.queued(), 0u);
+}
+
+TEST(LookupCoalescerTest, BatchesStopAtTheKindsSizeAndNeverMixKinds) {
+  BlockingBackend backend;
+  // Kind 0 batches up to 2, kind 1 never batches.
+  LookupCoalescer coalescer(1, {2, 1}, backend.Fn());
+  std::vector<std::thread> threads;
+  threads.emplace_back([&] { coalescer.Lookup(0, "first", Soon()).IgnoreError(); });
+  backend.WaitStarted();
+  const std::vector<std::pair<int, std::string>> queued = {
+      {0, "x1"}, {1, "p1"}, {0, "x2"}, {0, "x3"}, {1, "p2"}, {0, "x4"}, {0, "x5"}};
+  std::vector<std::string> answers(queued.size());
+  for (size_t i = 0; i < queued.size(); ++i) {
+    threads.emplace_back([&, i] {
+      answers[i] = OwnerOf(coalescer.Lookup(queued[i].first, queued[i].second, Soon()));
+    });
+    WaitQueued(coalescer, i + 1);
+  }
+  backend.Release();
+  for (std::thread& t : threads) t.join();
+  for (size_t i = 0; i < queued.size(); ++i) {
+    EXPECT_EQ(answers[i], "owner-of-" + queued[i].second);
+  }
+  // Oldest first: the head's kind, then the other lookups of that kind.
+  using Batch = std::pair<int, std::vector<std::string>>;
+  EXPECT_THAT(backend.batches(),
+              ElementsAre(Batch{0, {"first"}}, Batch{0, {"x1", "x2"}}, Batch{1, {"p1"}},
+                          Batch{0, {"x3", "x4"}}, Batch{1, {"p2"}}, Batch{0, {"x5"}}));
+}
+
+TEST(LookupCoalescerTest, ErrorsStayWithTheirLookups) {
+  BlockingBackend blocker;
+  bool fail_batch = false;
+  LookupCoalescer::BatchFn blocking = blocker.Fn();
+  LookupCoalescer coalescer(1, {16},
+                            [&](int connection, int kind, absl::Span<const absl::string_view> ids,
+                                absl::Time deadline, absl::Span<LookupResult> results) {
+                              blocking(connection, kind, ids, deadline, results);
+                              for (size_t i = 0; i < ids.size(); ++i) {
+                                if (fail_batch) {
+                                  results[i] = absl::UnavailableError("database down");
+                                } else if (ids[i] == "two-rows") {
+                                  results[i] = absl::FailedPreconditionError("more than one row");
+                                }
+                              }
+                            });
+  std::vector<std::thread> threads;
+  threads.emplace_back([&] { coalescer.Lookup(0, "first", Soon()).IgnoreError(); });
+  blocker.WaitStarted();
+  const std::vector<std::string> ids = {"a", "two-rows", "unknown-b", "c"};
+  std::vector<LookupResult> answers(ids.size(), absl::UnknownError("not set"));
+  for (size_t i = 0; i < ids.size(); ++i) {
+    threads.emplace_back([&, i] { answers[i] = coalescer.Lookup(0, ids[i], Soon()); });
+    WaitQueued(coalescer, i + 1);
+  }
+  blocker.Release();
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(OwnerOf(answers[0]), "owner-of-a");
+  EXPECT_EQ(answers[1].status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(OwnerOf(answers[2]), "not found");
+  EXPECT_EQ(OwnerOf(answers[3]), "owner-of-c");
+
+  // A batch that fails as a whole: every lookup in it gets the error.
+  fail_batch = true;
+  for (const std::string id : {"x", "y"}) {
+    LookupResult got = coalescer.Lookup(0, id, Soon());
+    EXPECT_EQ(got.status().code(), absl::StatusCode::kUnavailable) << id;
+  }
+}
+
+TEST(LookupCoalescerTest, AQueuedLookupGivesUpAtItsDeadlineAndIsNeverSent) {
+  BlockingBackend backend;
+  LookupCoalescer coalescer(1, {16}, backend.Fn());
+  std::thread first([&] { coalescer.Lookup(0, "first", Soon()).IgnoreError(); });
+  backend.WaitStarted();
+  const absl::Time start = absl::Now();
+  LookupResult late = coalescer.Lookup(0, "late", absl::Now() + absl::Milliseconds(50));
+  EXPECT_EQ(late.status().code(), absl::StatusCode::kDeadlineExceeded) << late.status();
+  EXPECT_LT(absl::Now() - start, absl::Seconds(5));
+  EXPECT_EQ(coalescer.queued(), 0u);
+  backend.Release();
+  first.join();
+  // The connection is free again, and "late" was never sent.
+  EXPECT_EQ(OwnerOf(coalescer.Lookup(0, "next", Soon())), "owner-of-next");
+  for (const auto& batch : backend.batches()) {
+    EXPECT_THAT(batch.second, ::testing::Not(::testing::Contains("late")));
+  }
+}
+
+TEST(LookupCoalescerTest, AnAnswerAfterTheDeadlineIsDeadlineExceeded) {
+  LookupCoalescer coalescer(1, {16},
+                            [](int, int, absl::Span<const absl::string_view> ids, absl::Time,
+                               absl::Span<LookupResult> results) {
+                              absl::SleepFor(absl::Milliseconds(30));
+                              results[0] = AnswerFor(ids[0]);
+                            });
+  LookupResult got = coalescer.Lookup(0, "slow", absl::Now() + absl::Milliseconds(5));
+  EXPECT_EQ(got.status().code(), absl::StatusCode::kDeadlineExceeded) << got.status();
+}
+
+TEST(LookupCoalescerTest, ManyThreadsGetTheirOwnAnswersAndConnectionsAreNeverShared) {
+  constexpr int kConnections = 2;
+  std::atomic<int> in_use[kConnections] = {};
+  std::atomic<int> batched{0};
+  LookupCoalescer coalescer(kConnections, {8, 8},
+                            [&](int connection, int kind, absl::Span<const absl::string_view> ids,
+                                absl::Time, absl::Span<LookupResult> results) {
+                              EXPECT_EQ(in_use[connection].fetch_add(1), 0)
+                                  << "connection " << connection << " shared";
+                              if (ids.size() > 1) ++batched;
+                              absl::SleepFor(absl::Microseconds(200));  // a database round trip
+                              for (size_t i = 0; i < ids.size(); ++i) {
+                                results[i] = AnswerFor(ids[i]);
+                                if (kind == 1 && results[i]->has_value())
+                                  (*results[i])->at(0) = absl::StrCat("kind1-", ids[i]);
+                              }
+                              in_use[connection].fetch_sub(1);
+                            });
+  constexpr int kThreads = 16, kEach = 200;
+  std::atomic<int> wrong{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i) {
+        const int kind = (t + i) % 2;
+        const std::string id = absl::StrCat(i % 3 == 0 ? "unknown-" : "", t, "-", i);
+        const std::string got = OwnerOf(coalescer.Lookup(kind, id, Soon()));
+        const std::string want = absl::StartsWith(id, "unknown")
+                                     ? "not found"
+                                     : absl::StrCat(kind == 1 ? "kind1-" : "owner-of-", id);
+        if (got != want) ++wrong;
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(wrong.load(), 0);
+  EXPECT_GT(batched.load(), 0) << "16 threads on 2 connections never formed a batch";
+  EXPECT_EQ(coalescer.queued(), 0u);
+}
+
+}  // namespace
+}  // namespace hookguard
