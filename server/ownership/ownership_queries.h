@@ -11,7 +11,7 @@
 namespace hookguard {
 
 // The queries for the Django schema of docs/ownership.md, valid on
-// PostgreSQL and SQLite.
+// PostgreSQL and SQLite (and DefaultBatchQuery below).
 //
 // The call lookup binds :call_id. A call whose phone_number_id points at no
 // row gets '' as its phone number id (and a NULL owner), so that rules 5 and
@@ -28,6 +28,18 @@ extern const char kDefaultAssistantQuery[];
 // (phone number) is owned by another user than the call, or is missing.
 extern const char kDefaultAuditAssistantQuery[];
 extern const char kDefaultAuditPhoneNumberQuery[];
+
+// The store's three lookups.
+enum class LookupQuery { kCall = 0, kPhoneNumber = 1, kAssistant = 2 };
+
+// The batched form of a default lookup, for `n` ids bound as :id0 ..
+// :id<n-1>: each row is the slot of its id (0 .. n-1), then the default
+// query's columns, so that rows map back to their ids by position whatever
+// the ids (duplicates included). Each id is looked up on its own, as the
+// one-id query would (on PostgreSQL a LATERAL subquery per id, so that the
+// plan stays an index lookup per id and never hashes a whole table; SQLite
+// always loops). What the store prepares.
+std::string DefaultBatchQuery(LookupQuery query, int n, bool postgresql);
 
 // The five queries of config `ownership`, each the configured text or the
 // default schema's. Comparable: a change of a lookup query needs a restart
