@@ -94,9 +94,6 @@ absl::StatusOr<ServerOptions> OptionsFromFlags() {
     const char* env = std::getenv("HOOKGUARD_DB");
     if (env != nullptr) o.db = env;
   }
-  if (o.db.empty()) {
-    return invalid("no ownership database: set --db or HOOKGUARD_DB (a SOCI connection string)");
-  }
   o.pool_size = absl::GetFlag(FLAGS_pool_size);
   if (o.pool_size < 1 || o.pool_size > 1024)
     return invalid("--pool_size must be between 1 and 1024");

@@ -109,6 +109,10 @@ absl::Status Server::Start() {
   if (!loaded.ok()) return loaded.status();
   ReportProfiles(**loaded);
   const ServerSpec& spec = (*loaded)->spec();
+  if (options_.db.empty()) {
+    return absl::InvalidArgumentError(
+        "no ownership database: set --db or HOOKGUARD_DB (a SOCI connection string)");
+  }
 
   SociStoreOptions store_options;
   store_options.connection_string = options_.db;

@@ -79,7 +79,8 @@ class Server {
   Server& operator=(const Server&) = delete;
 
   // Loads the configuration and its secrets (once: the ownership queries
-  // and the profiles come from the same ServerSpec), opens the database,
+  // and the profiles come from the same ServerSpec), then (InvalidArgument
+  // without options.db) opens the database,
   // starts listening and the loops. Health is NOT_SERVING until the database
   // has answered once. An error names what is wrong (the file, key,
   // variable, path or address); nothing is left running then.

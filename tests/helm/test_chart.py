@@ -612,12 +612,12 @@ def test_rejections():
 
 # ---------------------------------------------------------------------------
 # Alerts (prometheusRule) and the audit CronJob's flags: a separate check,
-# owned with the operator tools (client/cli/operator_commands.cc).
+# owned with the operator tools (tools/hookguard/operator_commands.cc).
 
 def audit_db_flags_of_the_cli():
     """The flag names `hookguard audit-db` accepts, read from its registration
-    in client/cli/main.cc's Commands() table."""
-    src = open(os.path.join(REPO, "client", "cli", "main.cc")).read()
+    in tools/hookguard/main.cc's Commands() table."""
+    src = open(os.path.join(REPO, "tools", "hookguard", "main.cc")).read()
     m = re.search(r'\{"audit-db",.*?\{([^{}]*)\},\s*false,\s*RunAuditDb\}', src, re.S)
     if not m:
         return set()
@@ -626,7 +626,7 @@ def audit_db_flags_of_the_cli():
 
 def test_audit_cronjob_flags():
     flags = audit_db_flags_of_the_cli()
-    check("alerts: audit-db's flags found in client/cli/main.cc", {"db", "config", "format"} <= flags,
+    check("alerts: audit-db's flags found in tools/hookguard/main.cc", {"db", "config", "format"} <= flags,
           f"got {sorted(flags)}")
     for tag, extra in (("json", {}), ("table", {"auditCronJob": {"format": "table"}})):
         ok, docs = render(ci("minimal-values.yaml"), values_file(

@@ -1,13 +1,13 @@
 // The `hookguard` subcommands that call a running server.
-#ifndef HOOKGUARD_CLIENT_CLI_RPC_COMMANDS_H_
-#define HOOKGUARD_CLIENT_CLI_RPC_COMMANDS_H_
+#ifndef HOOKGUARD_TOOLS_HOOKGUARD_RPC_COMMANDS_H_
+#define HOOKGUARD_TOOLS_HOOKGUARD_RPC_COMMANDS_H_
 
 #include <set>
 #include <string>
 
 #include "absl/status/status.h"
-#include "client/cli/cli_args.h"
 #include "hookguard/v1/hookguard.pb.h"
+#include "tools/hookguard/cli_args.h"
 
 namespace hookguard::cli {
 
@@ -29,4 +29,4 @@ int RunHealth(const CliArgs& args);
 
 }  // namespace hookguard::cli
 
-#endif  // HOOKGUARD_CLIENT_CLI_RPC_COMMANDS_H_
+#endif  // HOOKGUARD_TOOLS_HOOKGUARD_RPC_COMMANDS_H_

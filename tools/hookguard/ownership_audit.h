@@ -2,8 +2,8 @@
 // the service deny a legitimate webhook (or that an attacker could exploit):
 // calls whose assistant or phone number belongs to another user, or points
 // at no row. Read-only; no gRPC in here.
-#ifndef HOOKGUARD_CLIENT_CLI_OWNERSHIP_AUDIT_H_
-#define HOOKGUARD_CLIENT_CLI_OWNERSHIP_AUDIT_H_
+#ifndef HOOKGUARD_TOOLS_HOOKGUARD_OWNERSHIP_AUDIT_H_
+#define HOOKGUARD_TOOLS_HOOKGUARD_OWNERSHIP_AUDIT_H_
 
 #include <array>
 #include <optional>
@@ -66,4 +66,4 @@ absl::StatusOr<AuditReport> RunOwnershipAudit(const SociDatabase& database,
 
 }  // namespace hookguard::cli
 
-#endif  // HOOKGUARD_CLIENT_CLI_OWNERSHIP_AUDIT_H_
+#endif  // HOOKGUARD_TOOLS_HOOKGUARD_OWNERSHIP_AUDIT_H_

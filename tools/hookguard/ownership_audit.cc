@@ -1,4 +1,4 @@
-#include "client/cli/ownership_audit.h"
+#include "tools/hookguard/ownership_audit.h"
 
 #include <soci/soci.h>
 

@@ -1,4 +1,4 @@
-#include "client/cli/rpc_commands.h"
+#include "tools/hookguard/rpc_commands.h"
 
 #include <chrono>
 #include <cstdio>

@@ -1,4 +1,4 @@
-#include "client/cli/operator_commands.h"
+#include "tools/hookguard/operator_commands.h"
 
 #include <cstdio>
 #include <cstdlib>
@@ -16,8 +16,6 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "client/cli/ownership_audit.h"
-#include "client/cli/rpc_commands.h"
 #include "hookguard/v1/hookguard.pb.h"
 #include "server/audit/decision_id.h"
 #include "server/config/profile_set.h"
@@ -29,6 +27,8 @@
 #include "server/ownership/ownership_store.h"
 #include "server/ownership/soci_ownership_store.h"
 #include "server/ownership/soci_session.h"
+#include "tools/hookguard/ownership_audit.h"
+#include "tools/hookguard/rpc_commands.h"
 
 namespace hookguard::cli {
 namespace {
