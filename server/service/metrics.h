@@ -15,6 +15,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "absl/types/span.h"
 #include "server/audit/request_outcome.h"
 
 namespace hookguard {
@@ -41,7 +42,7 @@ class Metrics {
   // One query sent for `size` lookups (1: a lookup sent alone).
   void ObserveDatabaseBatch(int size);
   // Upper bounds of the batch size buckets.
-  static constexpr std::array<int, 7> kBatchBuckets = {1, 2, 4, 8, 16, 32, 64};
+  static constexpr std::array<double, 7> kBatchBuckets = {1, 2, 4, 8, 16, 32, 64};
   void SetDatabaseUp(bool up);
 
   // A reload of the configuration or secret files: "ok" or "error".
@@ -64,11 +65,16 @@ class Metrics {
   std::string Render() const;
 
  private:
+  // Cumulative buckets with the upper bounds `bounds` (kBuckets by
+  // default), as Prometheus renders them.
   struct Histogram {
-    std::array<uint64_t, kBuckets.size()> counts{};
+    explicit Histogram(absl::Span<const double> bounds = kBuckets)
+        : bounds(bounds), counts(bounds.size()) {}
+    absl::Span<const double> bounds;
+    std::vector<uint64_t> counts;
     uint64_t count = 0;
     double sum = 0;
-    void Observe(double seconds);
+    void Observe(double value);
   };
   using Labels = std::vector<std::string>;
   // Orders label values, and lets a series be found from string_views, so
@@ -98,9 +104,7 @@ class Metrics {
   Series<uint64_t> signatures_ ABSL_GUARDED_BY(mu_);  // profile, key_id, result
   Series<Histogram> latency_ ABSL_GUARDED_BY(mu_);    // rpc
   Histogram db_latency_ ABSL_GUARDED_BY(mu_);
-  std::array<uint64_t, kBatchBuckets.size()> batch_counts_ ABSL_GUARDED_BY(mu_){};
-  uint64_t batches_ ABSL_GUARDED_BY(mu_) = 0;
-  uint64_t batched_lookups_ ABSL_GUARDED_BY(mu_) = 0;
+  Histogram batch_sizes_ ABSL_GUARDED_BY(mu_){kBatchBuckets};
   Series<uint64_t> db_errors_ ABSL_GUARDED_BY(mu_);       // code
   Series<uint64_t> reloads_ ABSL_GUARDED_BY(mu_);         // result
   Series<int64_t> missing_secrets_ ABSL_GUARDED_BY(mu_);  // profile

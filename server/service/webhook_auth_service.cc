@@ -100,73 +100,74 @@ void WebhookAuthServiceImpl::Finish(grpc::CallbackServerContext* context,
 // VerifySignature, or verify and parse before a cached lookup, on gRPC's
 // thread instead was 12-21% slower at saturation (docs/performance.md).
 
-grpc::ServerUnaryReactor* WebhookAuthServiceImpl::VerifySignature(
-    grpc::CallbackServerContext* context, const v1::VerifySignatureRequest* request,
-    v1::VerifySignatureResponse* response) {
+template <typename Handle>
+grpc::ServerUnaryReactor* WebhookAuthServiceImpl::Serve(grpc::CallbackServerContext* context,
+                                                        Rpc rpc, Handle handle) {
   const absl::Time start = absl::Now();
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  workers_.Schedule([this, context, reactor, request, response, start] {
-    absl::Status status = CheckCaller(context);
-    if (status.ok()) status = authorizer_.VerifySignature(*request, absl::Now(), response);
+  workers_.Schedule([this, context, reactor, rpc, start, handle = std::move(handle)] {
     RequestOutcome outcome;
-    outcome.rpc = Rpc::kVerifySignature;
-    outcome.profile = CapEcho(request->profile());
-    if (status.ok()) {
-      outcome.signature = response->result();
-      outcome.key_id = response->key_id();
-      outcome.message_id = CapEcho(response->message_id());
-      outcome.detail = response->detail();
-    }
+    outcome.rpc = rpc;
+    const absl::Status status = handle(CheckCaller(context), &outcome);
     Finish(context, reactor, status, std::move(outcome), start);
   });
   return reactor;
+}
+
+grpc::ServerUnaryReactor* WebhookAuthServiceImpl::VerifySignature(
+    grpc::CallbackServerContext* context, const v1::VerifySignatureRequest* request,
+    v1::VerifySignatureResponse* response) {
+  return Serve(context, Rpc::kVerifySignature,
+               [this, request, response](absl::Status status, RequestOutcome* outcome) {
+                 outcome->profile = CapEcho(request->profile());
+                 if (status.ok()) {
+                   status = authorizer_.VerifySignature(*request, absl::Now(), response);
+                 }
+                 if (status.ok()) {
+                   outcome->signature = response->result();
+                   outcome->key_id = response->key_id();
+                   outcome->message_id = CapEcho(response->message_id());
+                   outcome->detail = response->detail();
+                 }
+                 return status;
+               });
 }
 
 grpc::ServerUnaryReactor* WebhookAuthServiceImpl::AuthorizeCallEvent(
     grpc::CallbackServerContext* context, const v1::AuthorizeCallEventRequest* request,
     v1::AuthorizeCallEventResponse* response) {
-  const absl::Time start = absl::Now();
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  workers_.Schedule([this, context, reactor, request, response, start] {
-    absl::Status status = CheckCaller(context);
-    if (status.ok()) {
-      status = authorizer_.AuthorizeCallEvent(*request, DatabaseDeadline(context, absl::Now()),
-                                              response);
-    }
-    RequestOutcome outcome;
-    outcome.rpc = Rpc::kAuthorizeCallEvent;
-    AddEvent(request->event(), &outcome);
-    if (status.ok()) AddDecision(*response, &outcome);
-    Finish(context, reactor, status, std::move(outcome), start);
-  });
-  return reactor;
+  return Serve(context, Rpc::kAuthorizeCallEvent,
+               [this, context, request, response](absl::Status status, RequestOutcome* outcome) {
+                 AddEvent(request->event(), outcome);
+                 if (status.ok()) {
+                   status = authorizer_.AuthorizeCallEvent(
+                       *request, DatabaseDeadline(context, absl::Now()), response);
+                 }
+                 if (status.ok()) AddDecision(*response, outcome);
+                 return status;
+               });
 }
 
 grpc::ServerUnaryReactor* WebhookAuthServiceImpl::AuthorizeWebhook(
     grpc::CallbackServerContext* context, const v1::AuthorizeWebhookRequest* request,
     v1::AuthorizeWebhookResponse* response) {
-  const absl::Time start = absl::Now();
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  workers_.Schedule([this, context, reactor, request, response, start] {
-    absl::Status status = CheckCaller(context);
-    if (status.ok()) {
-      const absl::Time now = absl::Now();
-      status =
-          authorizer_.AuthorizeWebhook(*request, now, DatabaseDeadline(context, now), response);
-    }
-    RequestOutcome outcome;
-    outcome.rpc = Rpc::kAuthorizeWebhook;
-    outcome.profile = CapEcho(request->profile());
-    if (status.ok()) {
-      outcome.signature = response->signature();
-      outcome.key_id = response->key_id();
-      outcome.message_id = CapEcho(response->message_id());
-      AddEvent(response->event(), &outcome);
-      AddDecision(*response, &outcome);
-    }
-    Finish(context, reactor, status, std::move(outcome), start);
-  });
-  return reactor;
+  return Serve(context, Rpc::kAuthorizeWebhook,
+               [this, context, request, response](absl::Status status, RequestOutcome* outcome) {
+                 outcome->profile = CapEcho(request->profile());
+                 if (status.ok()) {
+                   const absl::Time now = absl::Now();
+                   status = authorizer_.AuthorizeWebhook(*request, now,
+                                                         DatabaseDeadline(context, now), response);
+                 }
+                 if (status.ok()) {
+                   outcome->signature = response->signature();
+                   outcome->key_id = response->key_id();
+                   outcome->message_id = CapEcho(response->message_id());
+                   AddEvent(response->event(), outcome);
+                   AddDecision(*response, outcome);
+                 }
+                 return status;
+               });
 }
 
 }  // namespace hookguard

@@ -53,6 +53,11 @@ class WebhookAuthServiceImpl final : public v1::WebhookAuthService::CallbackServ
   absl::Status CheckCaller(grpc::CallbackServerContext* context) const;
   // min(call deadline, now + db_timeout).
   absl::Time DatabaseDeadline(grpc::CallbackServerContext* context, absl::Time now) const;
+  // Runs an RPC on a worker: `handle(caller_status, &outcome)` fills in the
+  // outcome and answers (when the caller check passed), returning the RPC's
+  // status; then Finish. Returns the call's reactor.
+  template <typename Handle>
+  grpc::ServerUnaryReactor* Serve(grpc::CallbackServerContext* context, Rpc rpc, Handle handle);
   // Completes `outcome` with the status, caller and latency, counts it in
   // the metrics and writes its audit line, then finishes the call.
   void Finish(grpc::CallbackServerContext* context, grpc::ServerUnaryReactor* reactor,

@@ -151,6 +151,16 @@ void ReadStandardWebhooksOptions(OptionReader& r, StandardWebhooksScheme* s) {
   r.Read("tolerance_seconds", &s->tolerance);
 }
 
+// `scheme` (the kind's defaults, or a preset) with the options `read` reads;
+// a field the profile sets that `read` does not is refused.
+template <typename Scheme>
+absl::StatusOr<SignatureScheme> ReadScheme(OptionReader& reader, absl::string_view kind,
+                                           Scheme scheme, void (*read)(OptionReader&, Scheme*)) {
+  read(reader, &scheme);
+  if (absl::Status s = reader.Finish(kind); !s.ok()) return s;
+  return scheme;
+}
+
 // The presets, as the hmac options they stand for. "vapi" is the defaults.
 std::optional<HmacScheme> Preset(absl::string_view name) {
   HmacScheme s;
@@ -272,23 +282,19 @@ absl::StatusOr<SignatureScheme> ParseSignatureScheme(const Profile& profile) {
   }
   OptionReader reader(profile);
   if (kind == kHmac) {
-    HmacScheme scheme = preset.value_or(HmacScheme{});
-    ReadHmacOptions(reader, &scheme);
-    if (absl::Status s = reader.Finish(kind); !s.ok()) return s;
-    if (absl::Status s = CheckHmacScheme(scheme); !s.ok()) return Invalid(profile, s.message());
+    absl::StatusOr<SignatureScheme> scheme =
+        ReadScheme(reader, kind, preset.value_or(HmacScheme{}), ReadHmacOptions);
+    if (!scheme.ok()) return scheme;
+    if (absl::Status s = CheckHmacScheme(std::get<HmacScheme>(*scheme)); !s.ok()) {
+      return Invalid(profile, s.message());
+    }
     return scheme;
   }
   if (kind == kSharedSecret) {
-    SharedSecretScheme scheme;
-    ReadSharedSecretOptions(reader, &scheme);
-    if (absl::Status s = reader.Finish(kind); !s.ok()) return s;
-    return scheme;
+    return ReadScheme(reader, kind, SharedSecretScheme{}, ReadSharedSecretOptions);
   }
   if (kind == kStandardWebhooks) {
-    StandardWebhooksScheme scheme;
-    ReadStandardWebhooksOptions(reader, &scheme);
-    if (absl::Status s = reader.Finish(kind); !s.ok()) return s;
-    return scheme;
+    return ReadScheme(reader, kind, StandardWebhooksScheme{}, ReadStandardWebhooksOptions);
   }
   if (kind.empty()) {
     return Invalid(

@@ -427,12 +427,7 @@ int RunExplain(const CliArgs& args) {
     }
   } else {
     v1::AuthorizeCallEventRequest request;
-    v1::CallEvent* event = request.mutable_event();
-    event->set_call_id(args.Get("call_id"));
-    event->set_assistant_id(args.Get("assistant_id"));
-    event->set_phone_number_id(args.Get("phone_number_id"));
-    event->set_type(args.Get("type"));
-    event->set_org_id(args.Get("org_id"));
+    *request.mutable_event() = CallEventFromFlags(args);
     request.set_expected_owner_id(expected_owner);
     e.mode = "call_event";
     e.event = request.event();

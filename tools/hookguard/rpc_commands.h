@@ -20,6 +20,10 @@ std::set<std::string, std::less<>> ConnectionFlags();
 // and `explain`). InvalidArgument / NotFound name the flag or the file.
 absl::Status ReadHttpRequest(const CliArgs& args, v1::HttpRequest* request);
 
+// The call event of --call_id, --assistant_id, --phone_number_id, --type
+// and --org_id (shared by `authorize` and `explain`).
+v1::CallEvent CallEventFromFlags(const CliArgs& args);
+
 // Exit codes: 0 VALID / ALLOW / SERVING; 1 anything else the server
 // answered; 2 usage errors and RPC failures (printed on stderr).
 int RunVerify(const CliArgs& args);
