@@ -38,7 +38,7 @@ RUN --mount=type=cache,target=/root/.cache/ccache \
       -DHOOKGUARD_BUILD_TESTS=OFF \
  && cmake --build /build --target hookguard-server hookguard \
  && install -D -s -m 0755 -t /opt/hookguard/bin \
-      /build/server/service/hookguard-server /build/client/cli/hookguard
+      /build/server/service/hookguard-server /build/tools/hookguard/hookguard
 
 ############################ runtime ############################
 FROM ${RUNTIME_IMAGE} AS runtime

@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "support"
 import servers  # noqa: E402
 
 SECRET = "demo-webhook-secret"
-CLI = servers.build_dir() / "client" / "cli" / "hookguard"
+CLI = servers.build_dir() / "tools" / "hookguard" / "hookguard"
 
 
 def sign(body: bytes, secret: str = SECRET) -> str:

@@ -189,10 +189,9 @@ void AuditLog::WriteLines(const std::string& lines, bool more_coming) {
 
 void AuditLog::Flush() { WriteLines(std::string(), /*more_coming=*/false); }
 
-void AuditLog::Decision(audit::v1::AuditRecord record, bool more_coming) {
-  const bool allowed = record.decision() == "DECISION_ALLOW" ||
-                       (record.decision().empty() && record.grpc_code().empty() &&
-                        record.signature() == "SIGNATURE_RESULT_VALID");
+void AuditLog::Decision(RequestOutcome outcome, bool more_coming) {
+  const bool allowed = outcome.allowed();
+  audit::v1::AuditRecord record = ToAuditRecord(std::move(outcome));
   std::string lines;
   lines.reserve(512);
   record.set_kind("decision");

@@ -13,6 +13,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "hookguard/audit/v1/audit.pb.h"
+#include "server/audit/request_outcome.h"
 
 namespace hookguard {
 
@@ -25,9 +26,9 @@ class AuditLog {
   // `out` is not owned and must outlive the log. nullptr discards all lines.
   explicit AuditLog(std::FILE* out) : out_(out) {}
 
-  // Writes a "decision" line (level "info" for ALLOW, "warning" otherwise)
-  // and, for every deny or failure, a "security_event" line at level
-  // "warning" with the same ids. Sets `time`.
+  // Writes the "decision" line of `outcome` (ToAuditRecord; level "info"
+  // when outcome.allowed(), "warning" otherwise) and, for every deny or
+  // failure, a "security_event" line at level "warning" with the same ids.
   //
   // `more_coming`: the caller has more requests queued behind this one. The
   // line may then wait in memory (up to kBatchBytes of lines) for the next
@@ -35,7 +36,7 @@ class AuditLog {
   // by Flush(). Without it, the line is written before Decision returns
   // (or by the thread writing at that moment, which writes until no line
   // is queued).
-  void Decision(audit::v1::AuditRecord record, bool more_coming = false);
+  void Decision(RequestOutcome outcome, bool more_coming = false);
 
   // Writes every queued line. The server calls it periodically and at exit.
   void Flush();

@@ -40,9 +40,9 @@ audit::v1::AuditRecord Parse(const std::string& line) {
 TEST(AuditLog, AllowWritesOneInfoLine) {
   std::FILE* f = std::tmpfile();
   AuditLog log(f);
-  audit::v1::AuditRecord record;
-  record.set_decision_id("abc");
-  record.set_decision("DECISION_ALLOW");
+  RequestOutcome record;
+  record.decision_id = "abc";
+  record.decision = v1::DECISION_ALLOW;
   log.Decision(record);
   auto lines = LinesOf(f);
   ASSERT_EQ(lines.size(), 1u);
@@ -57,10 +57,10 @@ TEST(AuditLog, AllowWritesOneInfoLine) {
 TEST(AuditLog, DenyAddsAWarningSecurityEvent) {
   std::FILE* f = std::tmpfile();
   AuditLog log(f);
-  audit::v1::AuditRecord record;
-  record.set_decision_id("d1");
-  record.set_decision("DECISION_DENY");
-  record.set_reason("DENY_REASON_ASSISTANT_MISMATCH");
+  RequestOutcome record;
+  record.decision_id = "d1";
+  record.decision = v1::DECISION_DENY;
+  record.reason = v1::DENY_REASON_ASSISTANT_MISMATCH;
   log.Decision(record);
   auto lines = LinesOf(f);
   ASSERT_EQ(lines.size(), 2u);
@@ -74,8 +74,8 @@ TEST(AuditLog, DenyAddsAWarningSecurityEvent) {
 TEST(AuditLog, FailedRpcIsASecurityEvent) {
   std::FILE* f = std::tmpfile();
   AuditLog log(f);
-  audit::v1::AuditRecord record;
-  record.set_grpc_code("UNAVAILABLE");
+  RequestOutcome record;
+  record.code = absl::StatusCode::kUnavailable;
   log.Decision(record);
   EXPECT_EQ(LinesOf(f).size(), 2u);
   std::fclose(f);
@@ -84,8 +84,8 @@ TEST(AuditLog, FailedRpcIsASecurityEvent) {
 TEST(AuditLog, ValidSignatureAloneIsAllowed) {
   std::FILE* f = std::tmpfile();
   AuditLog log(f);
-  audit::v1::AuditRecord record;
-  record.set_signature("SIGNATURE_RESULT_VALID");
+  RequestOutcome record;
+  record.signature = v1::SIGNATURE_RESULT_VALID;
   log.Decision(record);
   EXPECT_EQ(LinesOf(f).size(), 1u);
   std::fclose(f);
@@ -143,19 +143,19 @@ TEST(AuditLog, TimeIsRfc3339UtcWithMicroseconds) {
 TEST(AuditLog, LinesWithMoreComingWaitForTheNextWrite) {
   std::FILE* f = std::tmpfile();
   AuditLog log(f);
-  audit::v1::AuditRecord record;
-  record.set_decision("DECISION_ALLOW");
-  record.set_decision_id("first");
+  RequestOutcome record;
+  record.decision = v1::DECISION_ALLOW;
+  record.decision_id = "first";
   log.Decision(record, /*more_coming=*/true);
   EXPECT_EQ(LinesOf(f).size(), 0u) << "written although more work was queued";
-  record.set_decision_id("second");
+  record.decision_id = "second";
   log.Decision(record, /*more_coming=*/false);
   const std::vector<std::string> lines = LinesOf(f);
   ASSERT_EQ(lines.size(), 2u);
   EXPECT_EQ(Parse(lines[0]).decision_id(), "first");
   EXPECT_EQ(Parse(lines[1]).decision_id(), "second");
 
-  record.set_decision_id("third");
+  record.decision_id = "third";
   log.Decision(record, /*more_coming=*/true);
   EXPECT_EQ(LinesOf(f).size(), 2u);
   log.Flush();
@@ -171,15 +171,15 @@ TEST(AuditLog, LinesWithMoreComingWaitForTheNextWrite) {
 TEST(AuditLog, AFullBatchIsWrittenEvenWithMoreComing) {
   std::FILE* f = std::tmpfile();
   AuditLog log(f);
-  audit::v1::AuditRecord record;
-  record.set_decision("DECISION_ALLOW");
-  record.set_detail(std::string(1000, 'x'));
+  RequestOutcome record;
+  record.decision = v1::DECISION_ALLOW;
+  record.detail = std::string(1000, 'x');
   size_t queued_bytes = 0;  // what was handed to the log before the first write
   std::vector<std::string> lines;
   for (int i = 0; i < 40 && lines.empty(); ++i) {
     log.Decision(record, /*more_coming=*/true);
     lines = LinesOf(f);
-    if (lines.empty()) queued_bytes += AuditLog::ToJson(record).size() + 1;
+    if (lines.empty()) queued_bytes += AuditLog::ToJson(ToAuditRecord(record)).size() + 1;
   }
   ASSERT_FALSE(lines.empty()) << "40 KB of lines and still nothing written";
   EXPECT_LT(queued_bytes, AuditLog::kBatchBytes) << "a full batch was held back";
@@ -198,9 +198,9 @@ TEST(AuditLog, AStalledOutputStallsCallersInsteadOfQueueingWithoutBound) {
   std::atomic<int> logged{0};
   {
     AuditLog log(out);
-    audit::v1::AuditRecord big;
-    big.set_decision("DECISION_ALLOW");
-    big.set_detail(std::string(200 * 1024, 'b'));
+    RequestOutcome big;
+    big.decision = v1::DECISION_ALLOW;
+    big.detail = std::string(200 * 1024, 'b');
     // Nobody reads the pipe: this thread's write blocks once 64 KB are in it.
     std::thread writer([&log, big] { log.Decision(big); });
     // Wait until the pipe is full, so that the writer is surely blocked in
@@ -210,9 +210,9 @@ TEST(AuditLog, AStalledOutputStallsCallersInsteadOfQueueingWithoutBound) {
       ASSERT_EQ(ioctl(fds[0], FIONREAD, &queued), 0);
     }
     std::thread caller([&log, &logged] {
-      audit::v1::AuditRecord record;
-      record.set_decision("DECISION_ALLOW");
-      record.set_detail(std::string(1000, 'x'));
+      RequestOutcome record;
+      record.decision = v1::DECISION_ALLOW;
+      record.detail = std::string(1000, 'x');
       for (int i = 0; i < kLines; ++i) {
         log.Decision(record);
         logged.fetch_add(1);
@@ -252,9 +252,9 @@ TEST(AuditLog, ReportsHowLongAWriteHasBeenBlockedAndQueuedLinesNeverWait) {
   {
     AuditLog log(out);
     EXPECT_EQ(log.StalledFor(), absl::ZeroDuration());
-    audit::v1::AuditRecord big;
-    big.set_decision("DECISION_ALLOW");
-    big.set_detail(std::string(200 * 1024, 'b'));
+    RequestOutcome big;
+    big.decision = v1::DECISION_ALLOW;
+    big.detail = std::string(200 * 1024, 'b');
     std::thread writer([&log, big] { log.Decision(big); });
     for (int queued = 0; queued < 60 * 1024;) {
       absl::SleepFor(absl::Milliseconds(5));
@@ -293,9 +293,9 @@ TEST(AuditLog, LinesFromManyThreadsAreAllWrittenWhole) {
     for (int t = 0; t < kThreads; ++t) {
       threads.emplace_back([&log, t] {
         for (int i = 0; i < kPerThread; ++i) {
-          audit::v1::AuditRecord record;
-          record.set_decision(i % 2 == 0 ? "DECISION_ALLOW" : "DECISION_DENY");
-          record.set_decision_id(absl::StrCat(t, "-", i));
+          RequestOutcome record;
+          record.decision = i % 2 == 0 ? v1::DECISION_ALLOW : v1::DECISION_DENY;
+          record.decision_id = absl::StrCat(t, "-", i);
           log.Decision(record, /*more_coming=*/i % 3 != 0);
         }
       });

@@ -6,13 +6,9 @@
 #include <fstream>
 #include <sstream>
 
-#include "absl/container/flat_hash_set.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "google/protobuf/util/json_util.h"
-#include "server/ownership/resolve_policy.h"
-#include "server/signature/make_verifier.h"
 
 namespace hookguard {
 namespace {
@@ -21,8 +17,6 @@ using config::v1::Config;
 using config::v1::Profile;
 
 constexpr size_t kMaxConfigFileBytes = size_t{1024} * 1024;
-
-std::string ProfileLabel(const Profile& p) { return absl::StrCat("profile \"", p.name(), "\""); }
 
 // Protobuf's "(profiles[0]) secretz: Cannot find field." becomes
 // "unknown key \"secretz\" in profiles[0]"; other messages are kept.
@@ -37,11 +31,6 @@ std::string DescribeJsonError(absl::string_view message) {
     m.remove_prefix(close + 2);
   }
   return absl::StrCat("unknown key \"", m, "\"", path.empty() ? "" : " in ", path);
-}
-
-std::string NoSecretMessage(absl::string_view why) {
-  return absl::StrCat("no webhook secret configured: set ", kDefaultSecretEnv,
-                      " or pass --config with a profile and its secrets (", why, ")");
 }
 
 }  // namespace
@@ -74,13 +63,15 @@ absl::StatusOr<Config> ParseConfigJson(absl::string_view json, absl::string_view
   if (config.default_profile().empty() && config.profiles_size() == 1) {
     config.set_default_profile(config.profiles(0).name());
   }
-  if (absl::Status s = ValidateConfig(config); !s.ok()) {
-    return absl::Status(s.code(), absl::StrCat(origin, ": ", s.message()));
-  }
   return config;
 }
 
-absl::StatusOr<Config> LoadConfigFile(const std::string& path) {
+absl::Status InFile(absl::string_view origin, const absl::Status& status) {
+  if (status.ok()) return status;
+  return absl::Status(status.code(), absl::StrCat(origin, ": ", status.message()));
+}
+
+absl::StatusOr<std::string> ReadConfigFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     const int err = errno;
@@ -100,75 +91,7 @@ absl::StatusOr<Config> LoadConfigFile(const std::string& path) {
     return absl::InvalidArgumentError(
         absl::StrCat("config file ", path, " is larger than ", kMaxConfigFileBytes, " bytes"));
   }
-  return ParseConfigJson(text, path);
-}
-
-absl::Status ValidateConfig(const Config& config) {
-  if (config.profiles().empty()) {
-    return absl::InvalidArgumentError(NoSecretMessage("the configuration has no profiles"));
-  }
-  absl::flat_hash_set<std::string> names;
-  for (int i = 0; i < config.profiles_size(); ++i) {
-    const Profile& p = config.profiles(i);
-    if (p.name().empty()) {
-      return absl::InvalidArgumentError(absl::StrCat("profiles[", i, "].name: required"));
-    }
-    if (!names.insert(p.name()).second) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("profiles[", i, "].name: duplicate \"", p.name(), "\""));
-    }
-    if (p.secrets().empty()) {
-      return absl::InvalidArgumentError(
-          NoSecretMessage(absl::StrCat(ProfileLabel(p), " has no secrets")));
-    }
-    for (const auto& s : p.secrets()) {
-      if (s.env().empty() == s.file().empty()) {
-        return absl::InvalidArgumentError(absl::StrCat(ProfileLabel(p), ": secret \"", s.key_id(),
-                                                       "\": set exactly one of env and file"));
-      }
-    }
-    if (absl::Status s = ValidateProfile(p); !s.ok()) return s;
-    if (!p.mode().empty() && p.mode() != kModeEnforce && p.mode() != kModeShadow) {
-      return absl::InvalidArgumentError(absl::StrCat(ProfileLabel(p), ": mode: \"", p.mode(),
-                                                     "\" is neither \"", kModeEnforce, "\" nor \"",
-                                                     kModeShadow, "\""));
-    }
-  }
-  if (absl::StatusOr<ResolvePolicy> policy = ResolvePolicy::Compile(config.ownership().resolve());
-      !policy.ok()) {
-    return policy.status();
-  }
-  if (absl::Status s = ValidateOwnershipQueries(config.ownership()); !s.ok()) return s;
-  if (config.default_profile().empty()) {
-    if (config.profiles_size() > 1) {
-      return absl::InvalidArgumentError("default_profile: required with more than one profile");
-    }
-  } else if (!names.contains(config.default_profile())) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("default_profile: \"", config.default_profile(), "\" is not a profile"));
-  }
-  return absl::OkStatus();
-}
-
-absl::Status ValidateOwnershipQueries(const config::v1::Ownership& ownership) {
-  const struct {
-    const char* field;
-    const std::string& query;
-    const char* parameter;
-  } queries[] = {
-      {"call_query", ownership.call_query(), ":call_id"},
-      {"phone_number_query", ownership.phone_number_query(), ":phone_number_id"},
-      {"assistant_query", ownership.assistant_query(), ":assistant_id"},
-  };
-  for (const auto& q : queries) {
-    if (!q.query.empty() && !absl::StrContains(q.query, q.parameter)) {
-      return absl::InvalidArgumentError(absl::StrCat("ownership.", q.field, ": must bind ",
-                                                     q.parameter,
-                                                     " (a bound parameter, never "
-                                                     "text built from the request)"));
-    }
-  }
-  return absl::OkStatus();
+  return text;
 }
 
 std::vector<std::string> SecretFiles(const Config& config) {

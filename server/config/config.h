@@ -1,4 +1,5 @@
-// Loading and checking hookguard-server's --config file (docs/operations.md).
+// Reading hookguard-server's --config file (docs/operations.md). Its rules
+// are applied by Compile (server_spec.h).
 #ifndef HOOKGUARD_SERVER_CONFIG_CONFIG_H_
 #define HOOKGUARD_SERVER_CONFIG_CONFIG_H_
 
@@ -14,10 +15,6 @@ namespace hookguard {
 
 // The environment variable of the default profile's secret.
 inline constexpr char kDefaultSecretEnv[] = "VAPI_WEBHOOK_SECRET";
-// Profile modes: every check decides the answer, or every check runs and
-// the answer is ALLOW with the would-be decision beside it.
-inline constexpr char kModeEnforce[] = "enforce";
-inline constexpr char kModeShadow[] = "shadow";
 // The name of the profile DefaultConfig() holds.
 inline constexpr char kDefaultProfileName[] = "default";
 
@@ -26,31 +23,19 @@ inline constexpr char kDefaultProfileName[] = "default";
 config::v1::Config DefaultConfig();
 
 // Parses JSON text into a Config with Protobuf's JSON parser (unknown keys
-// are errors), then completes it (no profiles: the default profile; one
-// profile and no default_profile: that one) and validates it
-// (ValidateConfig). Errors are InvalidArgument and start with `origin` (a
-// file name, for the message).
+// are errors) and completes it: no profiles, the default profile; one
+// profile and no default_profile, that one. Checks nothing else (Compile
+// does). Errors are InvalidArgument and start with `origin` (a file name,
+// for the message).
 absl::StatusOr<config::v1::Config> ParseConfigJson(absl::string_view json,
                                                    absl::string_view origin);
 
-// Reads `path` and calls ParseConfigJson. NotFound / PermissionDenied /
-// InvalidArgument name the path.
-absl::StatusOr<config::v1::Config> LoadConfigFile(const std::string& path);
+// The text of the config file `path` (at most 1 MiB). NotFound /
+// PermissionDenied / FailedPrecondition / InvalidArgument name the path.
+absl::StatusOr<std::string> ReadConfigFile(const std::string& path);
 
-// Checks a complete Config without reading any secret: profile names
-// non-empty and unique; default_profile names one of them (required with
-// more than one profile); every profile has at least one secret ("no webhook
-// secret configured: ..."), each with exactly one of env and file; every
-// profile's options are valid (ValidateProfile); mode is empty, "enforce"
-// or "shadow"; the ownership queries bind their parameters
-// (ValidateOwnershipQueries); ownership.resolve compiles
-// (ResolvePolicy::Compile). The message names the profile and the field.
-absl::Status ValidateConfig(const config::v1::Config& config);
-
-// The checks of the ownership queries that need no database: each query
-// that is set binds its parameter (call_query :call_id, phone_number_query
-// :phone_number_id, assistant_query :assistant_id). Part of ValidateConfig.
-absl::Status ValidateOwnershipQueries(const config::v1::Ownership& ownership);
+// `status` with its message prefixed by "<origin>: " (OK stays OK).
+absl::Status InFile(absl::string_view origin, const absl::Status& status);
 
 // The secret files of every profile, sorted, without duplicates: the files
 // to watch; when one changes, the server builds a new ProfileSet.

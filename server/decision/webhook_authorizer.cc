@@ -33,6 +33,14 @@ void FillDecision(OwnershipDecision decision, bool shadow, DecisionIdGenerator& 
   response->set_detail(std::move(decision.detail));
 }
 
+// The verification's fields both signature-checking responses share.
+template <typename Response>
+void FillVerified(VerifyOutcome& outcome, absl::string_view body, Response* response) {
+  response->set_delivery_key(DeliveryKey(outcome, body));
+  response->set_key_id(std::move(outcome.key_id));
+  response->set_message_id(std::move(outcome.message_id));
+}
+
 }  // namespace
 
 WebhookAuthorizer::WebhookAuthorizer(const ProfileHolder& profiles,
@@ -53,7 +61,10 @@ absl::Status WebhookAuthorizer::Verify(const std::string& profile, const v1::Htt
   if (verifier == nullptr) {
     return absl::InvalidArgumentError(absl::StrCat("unknown profile \"", CapEcho(profile), "\""));
   }
-  *outcome = verifier->Verify(request, now);
+  // An OpenSSL failure is an error (INTERNAL, logged), never a decision.
+  absl::StatusOr<VerifyOutcome> verified = verifier->Verify(request, now);
+  if (!verified.ok()) return verified.status();
+  *outcome = *std::move(verified);
   if (shadow != nullptr) *shadow = profiles->IsShadow(profile);
   return absl::OkStatus();
 }
@@ -66,10 +77,8 @@ absl::Status WebhookAuthorizer::VerifySignature(const v1::VerifySignatureRequest
       !s.ok()) {
     return s;
   }
-  response->set_delivery_key(DeliveryKey(outcome, request.request().body()));
+  FillVerified(outcome, request.request().body(), response);
   response->set_result(outcome.result);
-  response->set_key_id(std::move(outcome.key_id));
-  response->set_message_id(std::move(outcome.message_id));
   response->set_timestamp_unix(outcome.timestamp_unix);
   response->set_http_status(HttpStatusForSignature(outcome.result));
   response->set_detail(std::move(outcome.detail));
@@ -108,10 +117,8 @@ absl::Status WebhookAuthorizer::AuthorizeWebhook(const v1::AuthorizeWebhookReque
       !s.ok()) {
     return s;
   }
-  response->set_delivery_key(DeliveryKey(outcome, request.request().body()));
+  FillVerified(outcome, request.request().body(), response);
   response->set_signature(outcome.result);
-  response->set_key_id(std::move(outcome.key_id));
-  response->set_message_id(std::move(outcome.message_id));
 
   // An unverified body is never parsed: the parser is not exposed to forgeries.
   if (outcome.result != v1::SIGNATURE_RESULT_VALID) {

@@ -9,7 +9,10 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "server/config/config.h"
+#include "server/config/fake_secret_source.h"
+#include "server/config/server_spec.h"
 #include "server/ownership/mock_ownership_store.h"
+#include "server/signature/openssl_fault_for_test.h"
 
 namespace hookguard {
 namespace {
@@ -20,10 +23,12 @@ using ::testing::StrictMock;
 
 constexpr char kSecret[] = "test-secret";
 
-class FixedSecret final : public SecretSource {
- public:
-  absl::StatusOr<std::string> Read(const config::v1::Secret&) const override { return kSecret; }
-};
+// The default profile, its secret kSecret.
+std::shared_ptr<const ProfileSet> DefaultProfiles() {
+  return *ProfileSet::Build(
+      *Compile(DefaultConfig(),
+               FakeSecretSource(std::map<std::string, std::string>{{kDefaultSecretEnv, kSecret}})));
+}
 
 std::string HexHmacSha256(const std::string& body) {
   unsigned char mac[EVP_MAX_MD_SIZE];
@@ -51,7 +56,7 @@ CallOwnership AliceCall() {
 class WebhookAuthorizerTest : public ::testing::Test {
  protected:
   WebhookAuthorizerTest()
-      : profiles_(*ProfileSet::Build(DefaultConfig(), FixedSecret())),
+      : profiles_(DefaultProfiles()),
         rules_(store_),
         authorizer_(profiles_, rules_, ids_, WebhookAuthorizerOptions{1024}) {}
 
@@ -98,6 +103,23 @@ TEST_F(WebhookAuthorizerTest, OversizedBodyIsResourceExhausted) {
   v1::AuthorizeWebhookResponse response;
   EXPECT_EQ(authorizer_.AuthorizeWebhook(request, now_, deadline_, &response).code(),
             absl::StatusCode::kResourceExhausted);
+}
+
+// The MAC could not be computed: the call fails (INTERNAL, which the service
+// logs and the web tier answers with a 503, so the platform retries), and is
+// never decided, neither a 401 nor an ALLOW.
+TEST_F(WebhookAuthorizerTest, AnOpenSslFailureFailsTheCallInsteadOfDeciding) {
+  v1::AuthorizeWebhookRequest request;
+  *request.mutable_request() = Signed(R"({"call":{"id":"c1"}})");
+  v1::AuthorizeWebhookResponse response;
+  FailOpenSslMacs fail;
+  EXPECT_EQ(authorizer_.AuthorizeWebhook(request, now_, deadline_, &response).code(),
+            absl::StatusCode::kInternal);
+  v1::VerifySignatureRequest verify;
+  *verify.mutable_request() = Signed(R"({"call":{"id":"c1"}})");
+  v1::VerifySignatureResponse verified;
+  EXPECT_EQ(authorizer_.VerifySignature(verify, now_, &verified).code(),
+            absl::StatusCode::kInternal);
 }
 
 TEST_F(WebhookAuthorizerTest, ForgedWebhookIsDeniedBeforeParsingOrLookup) {

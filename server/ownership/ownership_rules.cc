@@ -266,7 +266,8 @@ absl::StatusOr<OwnershipDecision> CallEventAuthorizer::Authorize(
   if (trace != nullptr) trace->clear();
   // The sources after the call, in the rule's order.
   std::vector<v1::OwnerSource> fallbacks;
-  if (const ResolveRule* rule = policy_.RuleFor(event.type()); rule != nullptr) {
+  const std::shared_ptr<const ResolvePolicy> policy = this->policy();
+  if (const ResolveRule* rule = policy->RuleFor(event.type()); rule != nullptr) {
     for (v1::OwnerSource source : rule->by) {
       if (source != v1::OWNER_SOURCE_CALL) fallbacks.push_back(source);
     }

@@ -4,12 +4,16 @@
 #ifndef HOOKGUARD_SERVER_OWNERSHIP_OWNERSHIP_RULES_H_
 #define HOOKGUARD_SERVER_OWNERSHIP_OWNERSHIP_RULES_H_
 
+#include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "hookguard/v1/hookguard.pb.h"
 #include "server/ownership/ownership_store.h"
@@ -119,11 +123,15 @@ OwnershipDecision ApplyResolvedOwnerRules(
 // named any id a source could look up, else MALFORMED_EVENT (no call id).
 // A rule whose only source is the call gives exactly the answers (and the
 // trace) of ApplyOwnershipRules.
+//
+// The resolution chain can be replaced while requests run (SetPolicy, on a
+// configuration reload): each Authorize call uses the one in force when it
+// starts. Thread-safe.
 class CallEventAuthorizer {
  public:
   // `store` is not owned and must outlive the authorizer.
   explicit CallEventAuthorizer(OwnershipStore& store, ResolvePolicy policy = ResolvePolicy())
-      : store_(store), policy_(std::move(policy)) {}
+      : store_(store), policy_(std::make_shared<const ResolvePolicy>(std::move(policy))) {}
 
   // A store error (UNAVAILABLE, DEADLINE_EXCEEDED, FAILED_PRECONDITION, ...)
   // is returned as the status, never turned into a decision: the caller
@@ -136,11 +144,23 @@ class CallEventAuthorizer {
                                               absl::Time deadline,
                                               std::vector<OwnershipStep>* trace = nullptr) const;
 
-  const ResolvePolicy& policy() const { return policy_; }
+  // The resolution chain in force.
+  std::shared_ptr<const ResolvePolicy> policy() const {
+    absl::ReaderMutexLock lock(&mu_);
+    return policy_;
+  }
+
+  // Puts `policy` in force for the Authorize calls that start from now on.
+  void SetPolicy(ResolvePolicy policy) {
+    auto next = std::make_shared<const ResolvePolicy>(std::move(policy));
+    absl::MutexLock lock(&mu_);
+    policy_.swap(next);
+  }
 
  private:
   OwnershipStore& store_;
-  const ResolvePolicy policy_;
+  mutable absl::Mutex mu_;
+  std::shared_ptr<const ResolvePolicy> policy_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace hookguard

@@ -501,6 +501,25 @@ TEST(CallEventAuthorizer, ResolutionLookupErrorsAreNeverAllow) {
   }
 }
 
+// A reload puts a new resolution chain in force for the calls that follow.
+TEST(CallEventAuthorizer, SetPolicyReplacesTheChainForLaterCalls) {
+  FixtureStore store;
+  CallEventAuthorizer authorizer(store);
+  const v1::CallEvent chat = TypedEvent("chat.created", "", "asst_alice", "");
+  absl::StatusOr<OwnershipDecision> before = authorizer.Authorize(chat, "", kDeadline);
+  ASSERT_TRUE(before.ok());
+  EXPECT_EQ(before->decision, v1::DECISION_DENY);  // the default chain asks for a call
+  const std::shared_ptr<const ResolvePolicy> old_policy = authorizer.policy();
+  authorizer.SetPolicy(Policy("chat.*=assistant"));
+  absl::StatusOr<OwnershipDecision> after = authorizer.Authorize(chat, "", kDeadline);
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(after->decision, v1::DECISION_ALLOW);
+  EXPECT_EQ(after->resolved_by, v1::OWNER_SOURCE_ASSISTANT);
+  // Whoever held the old chain keeps it, unchanged.
+  EXPECT_EQ(old_policy->RuleFor("chat.created"), old_policy->RuleFor("*"));
+  EXPECT_NE(authorizer.policy()->RuleFor("chat.created"), nullptr);
+}
+
 TEST(CallEventAuthorizer, LooksEachIdUpOnce) {
   FixtureStore store;
   CallEventAuthorizer authorizer(store, Policy("x=call,phone_number,assistant"));

@@ -12,50 +12,7 @@
 
 namespace hookguard {
 
-const char kDefaultCallQuery[] =
-    "SELECT CAST(c.user_id AS TEXT),"
-    " a.vapi_assistant_id,"
-    " CAST(a.user_id AS TEXT),"
-    " CASE WHEN c.phone_number_id IS NULL THEN NULL"
-    " ELSE COALESCE(p.vapi_phone_number_id, '') END,"
-    " CAST(p.user_id AS TEXT)"
-    " FROM api_interviewcall c"
-    " LEFT JOIN api_assistant a ON a.id = c.assistant_id"
-    " LEFT JOIN api_phonenumber p ON p.id = c.phone_number_id"
-    " WHERE c.vapi_call_id = :call_id";
-
-const char kDefaultPhoneNumberQuery[] =
-    "SELECT CAST(user_id AS TEXT) FROM api_phonenumber"
-    " WHERE vapi_phone_number_id = :phone_number_id";
-
-const char kDefaultAssistantQuery[] =
-    "SELECT CAST(user_id AS TEXT) FROM api_assistant WHERE vapi_assistant_id = :assistant_id";
-
 namespace {
-
-// The batched forms look each id up on its own (see DefaultBatchQuery),
-// and reach the assistant and the phone number through correlated scalar
-// subqueries on their primary keys rather than joins: a join, even for one
-// call row, may be hashed against the whole table (PostgreSQL does so for a
-// table of one page). Same answers as the LEFT JOINs of kDefaultCallQuery,
-// NULLs included (soci_ownership_store_test compares them on every fixture).
-struct DefaultParts {
-  const char* columns;
-  const char* from;
-  const char* key;
-};
-// Indexed by LookupQuery.
-constexpr DefaultParts kDefaultParts[] = {
-    {"CAST(c.user_id AS TEXT),"
-     " (SELECT a.vapi_assistant_id FROM api_assistant a WHERE a.id = c.assistant_id),"
-     " (SELECT CAST(a.user_id AS TEXT) FROM api_assistant a WHERE a.id = c.assistant_id),"
-     " CASE WHEN c.phone_number_id IS NULL THEN NULL ELSE COALESCE((SELECT"
-     " p.vapi_phone_number_id FROM api_phonenumber p WHERE p.id = c.phone_number_id), '') END,"
-     " (SELECT CAST(p.user_id AS TEXT) FROM api_phonenumber p WHERE p.id = c.phone_number_id)",
-     "api_interviewcall c", "c.vapi_call_id"},
-    {"CAST(user_id AS TEXT)", "api_phonenumber", "vapi_phone_number_id"},
-    {"CAST(user_id AS TEXT)", "api_assistant", "vapi_assistant_id"},
-};
 
 // Columns a lookup's row has (after the slot, in a batch).
 constexpr int kColumns[] = {5, 1, 1};
@@ -64,27 +21,6 @@ constexpr int kColumns[] = {5, 1, 1};
 constexpr int kPingKind = 3;
 
 }  // namespace
-
-std::string DefaultBatchQuery(LookupQuery query, int n, bool postgresql) {
-  const DefaultParts& parts = kDefaultParts[static_cast<int>(query)];
-  // The ids as a relation (slot, id): portable, and each id a bound parameter.
-  std::string keys;
-  for (int i = 0; i < n; ++i) {
-    absl::StrAppend(&keys,
-                    i == 0 ? "SELECT 0 AS slot, CAST(:id0 AS TEXT) AS id"
-                           : absl::StrCat(" UNION ALL SELECT ", i, ", CAST(:id", i, " AS TEXT)"));
-  }
-  if (postgresql) {
-    // LATERAL ... OFFSET 0: a subquery planned per id (never flattened into
-    // a join the planner could hash), i.e. the one-id query's plan n times.
-    return absl::StrCat("SELECT k.slot, r.* FROM (", keys, ") k CROSS JOIN LATERAL (SELECT ",
-                        parts.columns, " FROM ", parts.from, " WHERE ", parts.key,
-                        " = k.id OFFSET 0) r");
-  }
-  // SQLite only loops: CROSS JOIN keeps the ids as the outer loop.
-  return absl::StrCat("SELECT k.slot, ", parts.columns, " FROM (", keys, ") k CROSS JOIN ",
-                      parts.from, " WHERE ", parts.key, " = k.id");
-}
 
 // How to open a session (the shared SociDatabase); immutable after Open,
 // shared by all connections.
@@ -276,8 +212,9 @@ absl::StatusOr<std::unique_ptr<SociOwnershipStore>> SociOwnershipStore::Open(
   for (int query = 0; query < 3; ++query) {
     const auto& q = configured[query];
     queries.text[query] = q.configured.empty() ? q.fallback : q.configured;
-    // Only the default queries have a batched form.
-    queries.max_batch[query] = q.configured.empty() ? options.max_batch : 1;
+    // Only the default queries have a batched form, whether left empty or
+    // written out (a compiled configuration fills the defaults in).
+    queries.max_batch[query] = queries.text[query] == q.fallback ? options.max_batch : 1;
     if (!absl::StrContains(queries.text[query], absl::StrCat(":", kParameters[query]))) {
       return absl::InvalidArgumentError(
           absl::StrCat("ownership.", q.name, " must bind :", kParameters[query]));

@@ -14,32 +14,10 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "server/ownership/lookup_coalescer.h"
+#include "server/ownership/ownership_queries.h"  // kDefaultCallQuery and the others
 #include "server/ownership/ownership_store.h"
 
 namespace hookguard {
-
-// The lookup query for the Django schema of docs/ownership.md, valid on
-// PostgreSQL and SQLite. The one place this SQL is written. A call whose
-// phone_number_id points at no row gets '' as its phone number id (and a NULL
-// owner), so that rules 5 and 6 deny it rather than treat it as "no phone".
-extern const char kDefaultCallQuery[];
-
-// The owner lookups for the same schema: bind :phone_number_id or
-// :assistant_id, return the owner's id as text.
-extern const char kDefaultPhoneNumberQuery[];
-extern const char kDefaultAssistantQuery[];
-
-// The store's three lookups.
-enum class LookupQuery { kCall = 0, kPhoneNumber = 1, kAssistant = 2 };
-
-// The batched form of a default lookup, for `n` ids bound as :id0 ..
-// :id<n-1>: each row is the slot of its id (0 .. n-1), then the default
-// query's columns, so that rows map back to their ids by position whatever
-// the ids (duplicates included). Each id is looked up on its own, as the
-// one-id query would (on PostgreSQL a LATERAL subquery per id, so that the
-// plan stays an index lookup per id and never hashes a whole table; SQLite
-// always loops). What the store prepares.
-std::string DefaultBatchQuery(LookupQuery query, int n, bool postgresql);
 
 struct SociStoreOptions {
   // What soci::session takes: "sqlite3://db=PATH" (other keys of SOCI's
@@ -64,11 +42,13 @@ struct SociStoreOptions {
   // alone), e.g. for a histogram. May be empty. Called from lookup threads.
   std::function<void(int size)> on_batch;
 
-  // Empty: kDefaultCallQuery. Otherwise must bind :call_id and return at most
-  // one row of the five columns of docs/ownership.md, as text.
+  // Empty (or kDefaultCallQuery itself): the default query, batched.
+  // Otherwise must bind :call_id and return at most one row of the five
+  // columns of docs/ownership.md, as text.
   std::string call_query;
 
-  // Empty: kDefaultPhoneNumberQuery / kDefaultAssistantQuery. Otherwise must
+  // Empty (or the default itself): kDefaultPhoneNumberQuery /
+  // kDefaultAssistantQuery, batched. Otherwise must
   // bind :phone_number_id / :assistant_id and return at most one row of one
   // column, the owner's id, as text.
   std::string phone_number_query;

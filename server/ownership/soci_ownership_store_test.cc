@@ -401,6 +401,21 @@ TEST_F(SociOwnershipStoreTest, OneBadIdNeverFailsItsNeighbours) {
 }
 
 // A configured query has no batched form: it runs one lookup per query.
+// The server passes the default query written out (Compile fills it in):
+// it is still the default, batched.
+TEST_F(SociOwnershipStoreTest, TheDefaultQueryWrittenOutIsBatchedToo) {
+  std::vector<int> sizes;
+  absl::Mutex mu;
+  auto store = OpenStore(kDefaultCallQuery, 1, 16, [&](int size) {
+    absl::MutexLock lock(&mu);
+    sizes.push_back(size);
+  });
+  ASSERT_NE(store, nullptr);
+  RunAsOneBatch(path_, *store, 3,
+                [&](int) { ASSERT_TRUE(store->FindCall("call_alice_1", Soon()).ok()); });
+  EXPECT_THAT(sizes, ::testing::ElementsAre(1, 3));
+}
+
 TEST_F(SociOwnershipStoreTest, AConfiguredQueryRunsOneLookupPerQuery) {
   std::vector<int> sizes;
   absl::Mutex mu;

@@ -415,25 +415,26 @@ absl::StatusOr<v1::CallEvent> Finish(EventFields& fields) {
   } else if (!fields.has_chat_or_session) {
     return Malformed("no call object (nor a chat or session object)");
   }
-  HG_RETURN_IF_ERROR(MergeId(fields.phone_number_object_id,
-                             "call.phoneNumberId and phoneNumber.id differ",
-                             event.mutable_phone_number_id()));
-  HG_RETURN_IF_ERROR(MergeId(fields.chat_phone_number_id,
-                             "chat.phoneNumberId differs from another phone number id",
-                             event.mutable_phone_number_id()));
-  HG_RETURN_IF_ERROR(MergeId(fields.session_phone_number_id,
-                             "session.phoneNumberId differs from another phone number id",
-                             event.mutable_phone_number_id()));
-  HG_RETURN_IF_ERROR(MergeId(fields.chat_assistant_id,
-                             "chat.assistantId differs from the call's assistant",
-                             event.mutable_assistant_id()));
-  HG_RETURN_IF_ERROR(MergeId(fields.session_assistant_id,
-                             "session.assistantId differs from another assistant id",
-                             event.mutable_assistant_id()));
-  HG_RETURN_IF_ERROR(
-      MergeId(fields.chat_org_id, "chat.orgId differs from the call's", event.mutable_org_id()));
-  HG_RETURN_IF_ERROR(MergeId(fields.session_org_id, "session.orgId differs from another org id",
-                             event.mutable_org_id()));
+  // Every other place an id is named must agree with the one already read.
+  const struct {
+    const std::string& from;
+    const char* conflict;
+    std::string* into;
+  } merges[] = {
+      {fields.phone_number_object_id, "call.phoneNumberId and phoneNumber.id differ",
+       event.mutable_phone_number_id()},
+      {fields.chat_phone_number_id, "chat.phoneNumberId differs from another phone number id",
+       event.mutable_phone_number_id()},
+      {fields.session_phone_number_id, "session.phoneNumberId differs from another phone number id",
+       event.mutable_phone_number_id()},
+      {fields.chat_assistant_id, "chat.assistantId differs from the call's assistant",
+       event.mutable_assistant_id()},
+      {fields.session_assistant_id, "session.assistantId differs from another assistant id",
+       event.mutable_assistant_id()},
+      {fields.chat_org_id, "chat.orgId differs from the call's", event.mutable_org_id()},
+      {fields.session_org_id, "session.orgId differs from another org id", event.mutable_org_id()},
+  };
+  for (const auto& m : merges) HG_RETURN_IF_ERROR(MergeId(m.from, m.conflict, m.into));
   if (event.call_id().empty() && event.assistant_id().empty()) {
     return Malformed("no call.id and no assistantId in the chat or session object");
   }

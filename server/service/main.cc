@@ -1,18 +1,18 @@
-// hookguard-server: flags, builder, health, reflection, Wait().
+// hookguard-server: flags -> ServerOptions -> Server (server.h): Start,
+// wait for SIGTERM or SIGINT, Drain.
 #include <signal.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
-#include <map>
-#include <memory>
 #include <string>
-#include <thread>
+#include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/flags/usage_config.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -20,27 +20,11 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
-#include "absl/synchronization/notification.h"
-#include "absl/time/clock.h"
-#include "grpcpp/ext/proto_server_reflection_plugin.h"
-#include "grpcpp/grpcpp.h"
-#include "grpcpp/health_check_service_interface.h"
-#include "httplib.h"
 #include "server/audit/audit_log.h"
-#include "server/audit/decision_id.h"
-#include "server/config/config.h"
 #include "server/config/secret_source.h"
-#include "server/decision/profile_holder.h"
-#include "server/decision/webhook_authorizer.h"
-#include "server/ownership/caching_ownership_store.h"
-#include "server/ownership/ownership_rules.h"
 #include "server/ownership/soci_ownership_store.h"
-#include "server/service/instrumented_ownership_store.h"
-#include "server/service/metrics.h"
 #include "server/service/profile_reloader.h"
-#include "server/service/unparseable_request_interceptor.h"
-#include "server/service/webhook_auth_service.h"
-#include "server/service/worker_pool.h"
+#include "server/service/server.h"
 
 ABSL_FLAG(std::string, listen, "0.0.0.0:50051", "Address and port the gRPC server listens on.");
 ABSL_FLAG(std::string, db, "",
@@ -99,93 +83,87 @@ ABSL_FLAG(int, drain_seconds, 20,
 namespace hookguard {
 namespace {
 
-constexpr char kServiceName[] = "hookguard.v1.WebhookAuthService";
-// A health name that is SERVING while the process runs, whatever the
-// database: for liveness and startup probes, so that a database outage takes
-// replicas out of the Service (readiness) without restarting them all.
-constexpr char kLivenessName[] = "hookguard.liveness";
-
-[[noreturn]] void Die(const std::string& message) {
-  std::fprintf(stderr, "hookguard-server: %s\n", message.c_str());
-  std::exit(2);
-}
-
-std::string ReadFileOrDie(const std::string& flag, const std::string& path) {
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (f == nullptr) Die(absl::StrCat("--", flag, ": cannot read ", path));
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof(buf), f)) > 0) out.append(buf, n);
-  std::fclose(f);
-  return out;
-}
-
-std::shared_ptr<grpc::ServerCredentials> MakeCredentials(AuditLog& log) {
-  const std::string cert = absl::GetFlag(FLAGS_tls_cert);
-  const std::string key = absl::GetFlag(FLAGS_tls_key);
-  const std::string ca = absl::GetFlag(FLAGS_client_ca);
-  if (cert.empty() != key.empty()) Die("--tls_cert and --tls_key must be given together");
-  if (cert.empty()) {
-    if (!ca.empty()) Die("--client_ca needs --tls_cert and --tls_key");
-    if (!absl::GetFlag(FLAGS_allowed_clients).empty()) {
-      Die("--allowed_clients needs mutual TLS (--tls_cert, --tls_key, --client_ca)");
+// The flags as ServerOptions. InvalidArgument names the flag.
+absl::StatusOr<ServerOptions> OptionsFromFlags() {
+  auto invalid = [](auto&&... parts) { return absl::InvalidArgumentError(absl::StrCat(parts...)); };
+  ServerOptions o;
+  o.listen = absl::GetFlag(FLAGS_listen);
+  o.config_path = absl::GetFlag(FLAGS_config);
+  o.db = absl::GetFlag(FLAGS_db);
+  if (o.db.empty()) {
+    const char* env = std::getenv("HOOKGUARD_DB");
+    if (env != nullptr) o.db = env;
+  }
+  o.pool_size = absl::GetFlag(FLAGS_pool_size);
+  if (o.pool_size < 1 || o.pool_size > 1024)
+    return invalid("--pool_size must be between 1 and 1024");
+  o.db_batch_size = absl::GetFlag(FLAGS_db_batch_size);
+  if (o.db_batch_size < 1 || o.db_batch_size > SociOwnershipStore::kMaxBatch) {
+    return invalid("--db_batch_size must be between 1 and ", SociOwnershipStore::kMaxBatch);
+  }
+  o.worker_threads = absl::GetFlag(FLAGS_worker_threads);
+  if (o.worker_threads < 0 || o.worker_threads > 4096) {
+    return invalid("--worker_threads must be between 0 and 4096");
+  }
+  if (o.worker_threads == 0) o.worker_threads = std::min(4096, o.pool_size * o.db_batch_size);
+  const int db_timeout_ms = absl::GetFlag(FLAGS_db_timeout_ms);
+  if (db_timeout_ms < 1) return invalid("--db_timeout_ms must be positive");
+  o.db_timeout = absl::Milliseconds(db_timeout_ms);
+  const int cache_ttl_ms = absl::GetFlag(FLAGS_ownership_cache_ttl_ms);
+  if (cache_ttl_ms < 0 || cache_ttl_ms > 3600 * 1000) {
+    return invalid("--ownership_cache_ttl_ms must be between 0 (off) and 3600000");
+  }
+  o.ownership_cache_ttl = absl::Milliseconds(cache_ttl_ms);
+  const int cache_entries = absl::GetFlag(FLAGS_ownership_cache_entries);
+  if (cache_entries < 1) return invalid("--ownership_cache_entries must be positive");
+  o.ownership_cache_entries = static_cast<size_t>(cache_entries);
+  const int64_t max_body = absl::GetFlag(FLAGS_max_body_bytes);
+  if (max_body < 1 || max_body > (1 << 30)) {
+    return invalid("--max_body_bytes must be between 1 and 1 GiB");
+  }
+  o.max_body_bytes = static_cast<size_t>(max_body);
+  if (const std::string where = absl::GetFlag(FLAGS_metrics_listen); !where.empty()) {
+    const size_t colon = where.rfind(':');
+    if (colon == std::string::npos || !absl::SimpleAtoi(where.substr(colon + 1), &o.metrics_port) ||
+        o.metrics_port < 1 || o.metrics_port > 65535) {
+      return invalid("--metrics_listen: expected host:port, got \"", where, "\"");
     }
-    log.Server("warning",
-               "PLAINTEXT: TLS is off and any client that can reach the port may call. "
-               "Use --tls_cert/--tls_key/--client_ca outside local development.");
-    return grpc::InsecureServerCredentials();
+    o.metrics_host = where.substr(0, colon);
   }
-  if (!absl::GetFlag(FLAGS_allowed_clients).empty() && ca.empty()) {
-    Die("--allowed_clients needs --client_ca (mutual TLS)");
+  o.tls_cert = absl::GetFlag(FLAGS_tls_cert);
+  o.tls_key = absl::GetFlag(FLAGS_tls_key);
+  o.client_ca = absl::GetFlag(FLAGS_client_ca);
+  for (absl::string_view id :
+       absl::StrSplit(absl::GetFlag(FLAGS_allowed_clients), ',', absl::SkipWhitespace())) {
+    o.allowed_clients.emplace(absl::StripAsciiWhitespace(id));
   }
-  grpc::SslServerCredentialsOptions options(
-      ca.empty() ? GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE
-                 : GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
-  options.pem_key_cert_pairs.push_back(
-      {ReadFileOrDie("tls_key", key), ReadFileOrDie("tls_cert", cert)});
-  if (!ca.empty()) options.pem_root_certs = ReadFileOrDie("client_ca", ca);
-  log.Server("info", ca.empty() ? "TLS on (server certificate only)"
-                                : "mutual TLS on: clients need a certificate from --client_ca");
-  return grpc::SslServerCredentials(options);
+  if (o.tls_cert.empty() != o.tls_key.empty()) {
+    return invalid("--tls_cert and --tls_key must be given together");
+  }
+  if (o.tls_cert.empty() && !o.client_ca.empty()) {
+    return invalid("--client_ca needs --tls_cert and --tls_key");
+  }
+  if (!o.allowed_clients.empty() && o.client_ca.empty()) {
+    return invalid(o.tls_cert.empty()
+                       ? "--allowed_clients needs mutual TLS (--tls_cert, --tls_key, --client_ca)"
+                       : "--allowed_clients needs --client_ca (mutual TLS)");
+  }
+  o.reload_interval = absl::Seconds(std::max(0, absl::GetFlag(FLAGS_reload_interval_seconds)));
+  const int health_ms = absl::GetFlag(FLAGS_health_interval_ms);
+  if (health_ms < 1) return invalid("--health_interval_ms must be positive");
+  o.health_interval = absl::Milliseconds(health_ms);
+  const int log_stall_ms = absl::GetFlag(FLAGS_log_stall_ms);
+  if (log_stall_ms < 1) return invalid("--log_stall_ms must be positive");
+  o.log_stall = absl::Milliseconds(log_stall_ms);
+  o.drain = absl::Seconds(absl::GetFlag(FLAGS_drain_seconds));
+  return o;
 }
 
-// The warning of a profile in shadow mode: shadow mode must be loud.
-std::string ShadowWarning(const std::string& profile) {
-  return absl::StrCat("profile \"", profile,
-                      "\" is in shadow mode: every decision is answered ALLOW (HTTP 200), the "
-                      "decision enforcement would give is in shadow_decision; set \"mode\": "
-                      "\"enforce\" to enforce");
-}
-
-// Logs what a newly loaded set of profiles leaves unprotected, the profiles
-// in shadow mode and the secrets it left out (key id and file, never a
-// value), and sets the shadow-profiles and missing-secrets gauges.
-void ReportProfiles(const ProfileSet& profiles, AuditLog& log, Metrics& metrics) {
-  for (const std::string& warning : profiles.warnings()) log.Server("warning", warning);
-  for (const std::string& name : profiles.shadow_profiles()) {
-    log.Server("warning", ShadowWarning(name));
-  }
-  metrics.SetShadowProfiles(static_cast<int64_t>(profiles.shadow_profiles().size()));
-  std::map<std::string, int64_t> missing;
-  for (const std::string& name : profiles.names()) missing[name] = 0;
-  for (const ProfileSet::MissingSecret& secret : profiles.missing_secrets()) {
-    ++missing[secret.profile];
-    log.Server("error", absl::StrCat("profile \"", secret.profile, "\": secret \"", secret.key_id,
-                                     "\" removed, it verifies nothing now: ", secret.why));
-  }
-  for (const std::string& name : profiles.profiles_without_secret()) {
-    log.Server("error", absl::StrCat("profile \"", name,
-                                     "\" has no secret left: every signature is refused "
-                                     "(MISMATCH) until one of its secret files is back"));
-  }
-  metrics.SetMissingSecrets(missing);
-}
-
-// --check_config: the configuration part of a start, without the start.
+// --check_config: the configuration part of a start (ProfileReloader::Load,
+// as Server::Start), without the start.
 int CheckConfig() {
   const std::string path = absl::GetFlag(FLAGS_config);
-  EnvAndFileSecretSource secrets;
+  const EnvAndFileSecretSource secrets;
   ProfileReloader reloader(path, secrets);
   absl::StatusOr<std::shared_ptr<const ProfileSet>> profiles = reloader.Load();
   if (!profiles.ok()) {
@@ -193,11 +171,8 @@ int CheckConfig() {
                  std::string(profiles.status().message()).c_str());
     return 1;
   }
-  for (const std::string& warning : (*profiles)->warnings()) {
+  for (const std::string& warning : ProfileWarningLines(**profiles)) {
     std::printf("warning: %s\n", warning.c_str());
-  }
-  for (const std::string& name : (*profiles)->shadow_profiles()) {
-    std::printf("warning: %s\n", ShadowWarning(name).c_str());
   }
   std::printf("%s: OK, the server would start with profiles %s (default %s)\n",
               path.empty() ? "default configuration" : path.c_str(),
@@ -206,239 +181,20 @@ int CheckConfig() {
   return 0;
 }
 
-// Blocks SIGTERM and SIGINT in every thread (call before any thread starts);
-// WaitForStopSignal() then receives them synchronously.
-void BlockStopSignals(sigset_t* set) {
-  sigemptyset(set);
-  sigaddset(set, SIGTERM);
-  sigaddset(set, SIGINT);
-  pthread_sigmask(SIG_BLOCK, set, nullptr);
+// SIGTERM and SIGINT, blocked in every thread (before any thread starts) so
+// that main receives them with sigwait.
+sigset_t BlockStopSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  return set;
 }
 
-int Run() {
-  AuditLog log(stdout);
-  Metrics metrics;
-
-  // Profiles and secrets: any problem stops the start, naming it.
-  EnvAndFileSecretSource secrets;
-  ProfileReloader reloader(absl::GetFlag(FLAGS_config), secrets);
-  absl::StatusOr<std::shared_ptr<const ProfileSet>> initial = reloader.Load();
-  if (!initial.ok()) Die(std::string(initial.status().message()));
-  ReportProfiles(**initial, log, metrics);
-  ProfileHolder profiles(*std::move(initial));
-
-  std::string db = absl::GetFlag(FLAGS_db);
-  if (db.empty()) {
-    const char* env = std::getenv("HOOKGUARD_DB");
-    if (env != nullptr) db = env;
-  }
-  if (db.empty()) Die("no ownership database: set --db or HOOKGUARD_DB (a SOCI connection string)");
-  const int pool_size = absl::GetFlag(FLAGS_pool_size);
-  if (pool_size < 1 || pool_size > 1024) Die("--pool_size must be between 1 and 1024");
-  const int db_batch_size = absl::GetFlag(FLAGS_db_batch_size);
-  if (db_batch_size < 1 || db_batch_size > SociOwnershipStore::kMaxBatch) {
-    Die(absl::StrCat("--db_batch_size must be between 1 and ", SociOwnershipStore::kMaxBatch));
-  }
-  int worker_threads = absl::GetFlag(FLAGS_worker_threads);
-  if (worker_threads < 0 || worker_threads > 4096)
-    Die("--worker_threads must be between 0 and 4096");
-  if (worker_threads == 0) worker_threads = std::min(4096, pool_size * db_batch_size);
-  const int db_timeout_ms = absl::GetFlag(FLAGS_db_timeout_ms);
-  if (db_timeout_ms < 1) Die("--db_timeout_ms must be positive");
-  if (absl::GetFlag(FLAGS_health_interval_ms) < 1) Die("--health_interval_ms must be positive");
-  if (absl::GetFlag(FLAGS_log_stall_ms) < 1) Die("--log_stall_ms must be positive");
-  const int64_t max_body = absl::GetFlag(FLAGS_max_body_bytes);
-  if (max_body < 1 || max_body > (1 << 30)) Die("--max_body_bytes must be between 1 and 1 GiB");
-
-  SociStoreOptions store_options;
-  store_options.connection_string = db;
-  store_options.pool_size = pool_size;
-  store_options.max_batch = db_batch_size;
-  store_options.on_batch = [&metrics](int size) { metrics.ObserveDatabaseBatch(size); };
-  store_options.query_timeout = absl::Milliseconds(db_timeout_ms);
-  // The configured queries and resolution chain, if any (validated again by
-  // the reloader's parse).
-  ResolvePolicy policy;
-  if (!absl::GetFlag(FLAGS_config).empty()) {
-    absl::StatusOr<config::v1::Config> config = LoadConfigFile(absl::GetFlag(FLAGS_config));
-    if (!config.ok()) Die(std::string(config.status().message()));
-    store_options.call_query = config->ownership().call_query();
-    store_options.phone_number_query = config->ownership().phone_number_query();
-    store_options.assistant_query = config->ownership().assistant_query();
-    absl::StatusOr<ResolvePolicy> compiled = ResolvePolicy::Compile(config->ownership().resolve());
-    if (!compiled.ok()) Die(std::string(compiled.status().message()));
-    policy = *std::move(compiled);
-  }
-  absl::StatusOr<std::unique_ptr<SociOwnershipStore>> store =
-      SociOwnershipStore::Open(store_options);
-  if (!store.ok()) Die(std::string(store.status().message()));
-  InstrumentedOwnershipStore measured_store(**store, metrics);
-  // The optional cache sits in front of the measured store, so the database
-  // metrics count real queries only.
-  const int cache_ttl_ms = absl::GetFlag(FLAGS_ownership_cache_ttl_ms);
-  const int cache_entries = absl::GetFlag(FLAGS_ownership_cache_entries);
-  if (cache_ttl_ms < 0 || cache_ttl_ms > 3600 * 1000) {
-    Die("--ownership_cache_ttl_ms must be between 0 (off) and 3600000");
-  }
-  if (cache_entries < 1) Die("--ownership_cache_entries must be positive");
-  CachingOwnershipStore cached_store(
-      measured_store,
-      OwnershipCacheOptions{absl::Milliseconds(cache_ttl_ms), static_cast<size_t>(cache_entries)});
-  if (cache_ttl_ms > 0) {
-    log.Server("warning",
-               absl::StrCat("ownership cache on: found rows are served for up to ", cache_ttl_ms,
-                            " ms without reading the database (", cache_entries, " rows at most)"));
-  }
-
-  CallEventAuthorizer rules(cached_store, std::move(policy));
-  DecisionIdGenerator ids;
-  WebhookAuthorizer authorizer(profiles, rules, ids,
-                               WebhookAuthorizerOptions{static_cast<size_t>(max_body)});
-  ServiceOptions service_options;
-  service_options.db_timeout = absl::Milliseconds(db_timeout_ms);
-  for (absl::string_view id :
-       absl::StrSplit(absl::GetFlag(FLAGS_allowed_clients), ',', absl::SkipWhitespace())) {
-    service_options.allowed_clients.emplace(absl::StripAsciiWhitespace(id));
-  }
-  auto workers = std::make_unique<WorkerPool>(worker_threads);
-  WebhookAuthServiceImpl service(authorizer, *workers, log, metrics, service_options);
-
-  grpc::EnableDefaultHealthCheckService(true);
-  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
-  grpc::ServerBuilder builder;
-  int port = 0;
-  builder.AddListeningPort(absl::GetFlag(FLAGS_listen), MakeCredentials(log), &port);
-  // Room for the largest body plus the rest of the message, so that an
-  // oversized body reaches us and gets our RESOURCE_EXHAUSTED with a reason.
-  builder.SetMaxReceiveMessageSize(static_cast<int>(max_body + (1 << 20)));
-  builder.RegisterService(&service);
-  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
-  interceptors.push_back(
-      std::make_unique<UnparseableRequestInterceptorFactory>(log, metrics, *workers));
-  builder.experimental().SetInterceptorCreators(std::move(interceptors));
-  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
-  if (server == nullptr || port == 0) {
-    Die(absl::StrCat("cannot listen on ", absl::GetFlag(FLAGS_listen)));
-  }
-  grpc::HealthCheckServiceInterface* health = server->GetHealthCheckService();
-  auto set_serving = [health](bool serving) {
-    health->SetServingStatus("", serving);
-    health->SetServingStatus(kServiceName, serving);
-  };
-  set_serving(false);  // until the database has answered once
-  health->SetServingStatus(kLivenessName, true);
-
-  absl::Notification stopping;
-  const absl::Duration health_interval =
-      absl::Milliseconds(absl::GetFlag(FLAGS_health_interval_ms));
-  // Audit lines batched under load wait at most one interval. Its own
-  // thread: a write to a stalled stdout blocks it, never the health loop.
-  std::thread flush_loop([&] {
-    while (!stopping.WaitForNotificationWithTimeout(health_interval)) log.Flush();
-  });
-  // Health: SERVING only while the database answers and the audit log is
-  // not stuck. Its lines are only queued: it never waits for the log.
-  std::thread health_loop([&] {
-    const absl::Duration log_stall_bound = absl::Milliseconds(absl::GetFlag(FLAGS_log_stall_ms));
-    bool was_up = false;
-    bool was_stalled = false;
-    do {
-      const absl::Status ping = measured_store.Ping(
-          absl::Now() + std::max(absl::Seconds(1), absl::Milliseconds(db_timeout_ms)));
-      if (stopping.HasBeenNotified()) break;
-      const absl::Duration stalled = log.StalledFor();
-      const bool log_stalled = stalled >= log_stall_bound;
-      set_serving(ping.ok() && !log_stalled);
-      metrics.SetDatabaseUp(ping.ok());
-      metrics.SetAuditLogStalled(stalled);
-      metrics.SetWorkQueueDepth(static_cast<int64_t>(workers->queued()));
-      if (ping.ok() != was_up) {
-        log.Server(ping.ok() ? "info" : "error",
-                   ping.ok() ? "database answers: SERVING"
-                             : absl::StrCat("database unavailable: NOT_SERVING: ", ping.message()),
-                   /*queue_only=*/true);
-        was_up = ping.ok();
-      }
-      if (log_stalled != was_stalled) {
-        log.Server(log_stalled ? "error" : "info",
-                   log_stalled
-                       ? absl::StrCat("audit log write blocked for ", absl::FormatDuration(stalled),
-                                      " (stdout not read): NOT_SERVING")
-                       : "audit log writes again",
-                   /*queue_only=*/true);
-        was_stalled = log_stalled;
-      }
-    } while (!stopping.WaitForNotificationWithTimeout(health_interval));
-  });
-
-  // Rotation: reload changed configuration and secret files.
-  std::thread reload_loop([&] {
-    const int seconds = absl::GetFlag(FLAGS_reload_interval_seconds);
-    if (seconds <= 0) return;
-    while (!stopping.WaitForNotificationWithTimeout(absl::Seconds(seconds))) {
-      absl::StatusOr<std::shared_ptr<const ProfileSet>> next = reloader.ReloadIfChanged();
-      if (!next.ok()) {
-        metrics.ObserveReload(false);
-        log.Server("error", absl::StrCat("reload failed, keeping the previous configuration: ",
-                                         next.status().message()));
-      } else if (*next != nullptr) {
-        ReportProfiles(**next, log, metrics);
-        profiles.Set(*std::move(next));
-        metrics.ObserveReload(true);
-        log.Server("info", "configuration and secrets reloaded");
-      }
-    }
-  });
-
-  // Metrics over plain HTTP on their own port.
-  httplib::Server metrics_http;
-  std::thread metrics_loop;
-  if (const std::string where = absl::GetFlag(FLAGS_metrics_listen); !where.empty()) {
-    const size_t colon = where.rfind(':');
-    int metrics_port = 0;
-    if (colon == std::string::npos || !absl::SimpleAtoi(where.substr(colon + 1), &metrics_port)) {
-      Die(absl::StrCat("--metrics_listen: expected host:port, got \"", where, "\""));
-    }
-    metrics_http.Get("/metrics", [&metrics](const httplib::Request&, httplib::Response& res) {
-      res.set_content(metrics.Render(), "text/plain; version=0.0.4");
-    });
-    if (!metrics_http.bind_to_port(where.substr(0, colon), metrics_port)) {
-      Die(absl::StrCat("--metrics_listen: cannot listen on ", where));
-    }
-    metrics_loop = std::thread([&metrics_http] { metrics_http.listen_after_bind(); });
-  }
-
-  log.Server("info",
-             absl::StrCat("hookguard-server listening on ", absl::GetFlag(FLAGS_listen), " (port ",
-                          port, "), profiles: ", absl::StrJoin(profiles.Get()->names(), ","),
-                          ", default: ", profiles.Get()->default_profile()));
-
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  int signal_number = 0;
-  sigwait(&stop_signals, &signal_number);
-
-  // Drain: NOT_SERVING first (load balancers stop sending), then let
-  // in-flight calls finish within the bound; new calls are refused.
-  log.Server("info", absl::StrCat("signal ", signal_number, ": NOT_SERVING, draining up to ",
-                                  absl::GetFlag(FLAGS_drain_seconds), "s"));
-  stopping.Notify();
-  health->Shutdown();
-  server->Shutdown(std::chrono::system_clock::now() +
-                   std::chrono::seconds(absl::GetFlag(FLAGS_drain_seconds)));
-  server->Wait();
-  workers.reset();  // runs what was already scheduled
-  health_loop.join();
-  flush_loop.join();
-  reload_loop.join();
-  if (metrics_loop.joinable()) {
-    metrics_http.stop();
-    metrics_loop.join();
-  }
-  log.Server("info", "stopped");
-  return 0;
+[[noreturn]] void Die(absl::string_view message) {
+  std::fprintf(stderr, "hookguard-server: %s\n", std::string(message).c_str());
+  std::exit(2);
 }
 
 }  // namespace
@@ -450,8 +206,7 @@ int main(int argc, char** argv) {
   // in the profile (docs/performance.md). Our lock order is flat (no nested
   // locks), which the unit tests exercise with the detector still on.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
-  sigset_t stop_signals;
-  hookguard::BlockStopSignals(&stop_signals);
+  const sigset_t stop_signals = hookguard::BlockStopSignals();
   absl::FlagsUsageConfig usage;
   usage.contains_help_flags = [](absl::string_view path) {
     return absl::StrContains(path, "server/service/main.cc");
@@ -471,5 +226,13 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (absl::GetFlag(FLAGS_check_config)) return hookguard::CheckConfig();
-  return hookguard::Run();
+  absl::StatusOr<hookguard::ServerOptions> options = hookguard::OptionsFromFlags();
+  if (!options.ok()) hookguard::Die(options.status().message());
+  hookguard::AuditLog log(stdout);
+  hookguard::Server server(*std::move(options), log);
+  if (absl::Status started = server.Start(); !started.ok()) hookguard::Die(started.message());
+  int signal_number = 0;
+  sigwait(&stop_signals, &signal_number);
+  server.Drain(absl::StrCat("signal ", signal_number));
+  return 0;
 }

@@ -32,33 +32,38 @@ void Header(std::string* out, const char* name, const char* type, const char* he
 
 }  // namespace
 
-void Metrics::Histogram::Observe(double seconds) {
-  for (size_t i = 0; i < kBuckets.size(); ++i) {
-    if (seconds <= kBuckets[i]) ++counts[i];
+void Metrics::Histogram::Observe(double value) {
+  for (size_t i = 0; i < bounds.size(); ++i) {
+    if (value <= bounds[i]) ++counts[i];
   }
   ++count;
-  sum += seconds;
+  sum += value;
 }
 
-void Metrics::ObserveRequest(const audit::v1::AuditRecord& record, absl::Duration latency) {
-  const absl::string_view code =
-      record.grpc_code().empty() ? absl::string_view("OK") : absl::string_view(record.grpc_code());
+void Metrics::ObserveRequest(const RequestOutcome& o) {
+  const absl::string_view rpc = RpcName(o.rpc);
+  // Unset enums are empty labels, as they are empty in the audit line.
+  // (Decision_Name returns a reference to a static string.)
+  const absl::string_view decision = o.decision == v1::DECISION_UNSPECIFIED
+                                         ? absl::string_view()
+                                         : absl::string_view(v1::Decision_Name(o.decision));
+  const absl::string_view reason = o.reason == v1::DENY_REASON_UNSPECIFIED
+                                       ? absl::string_view()
+                                       : absl::string_view(v1::DenyReason_Name(o.reason));
+  const std::string code = absl::StatusCodeToString(o.code);
   absl::MutexLock lock(&mu_);
-  ++At(requests_,
-       std::array<absl::string_view, 4>{record.rpc(), record.decision(), record.reason(), code});
-  if (!record.signature().empty()) {
-    ++At(signatures_,
-         std::array<absl::string_view, 3>{record.profile(), record.key_id(), record.signature()});
+  ++At(requests_, std::array<absl::string_view, 4>{rpc, decision, reason, code});
+  if (o.signature != v1::SIGNATURE_RESULT_UNSPECIFIED) {
+    ++At(signatures_, std::array<absl::string_view, 3>{o.profile, o.key_id,
+                                                       v1::SignatureResult_Name(o.signature)});
   }
-  if (!record.resolved_by().empty()) {
-    ++At(resolved_, std::array<absl::string_view, 2>{record.rpc(), record.resolved_by()});
+  if (o.resolved_by != v1::OWNER_SOURCE_UNSPECIFIED) {
+    ++At(resolved_, std::array<absl::string_view, 2>{rpc, v1::OwnerSource_Name(o.resolved_by)});
   }
-  if (record.mode() == "shadow" && !record.reason().empty()) {
-    ++At(shadow_denies_,
-         std::array<absl::string_view, 3>{record.rpc(), record.profile(), record.reason()});
+  if (o.shadow && !reason.empty()) {
+    ++At(shadow_denies_, std::array<absl::string_view, 3>{rpc, o.profile, reason});
   }
-  At(latency_, std::array<absl::string_view, 1>{record.rpc()})
-      .Observe(absl::ToDoubleSeconds(latency));
+  At(latency_, std::array<absl::string_view, 1>{rpc}).Observe(absl::ToDoubleSeconds(o.latency));
 }
 
 void Metrics::ObserveDatabaseQuery(absl::Duration latency, const absl::Status& status) {
@@ -74,11 +79,7 @@ void Metrics::SetDatabaseConnectionsInUse(int64_t in_use) {
 
 void Metrics::ObserveDatabaseBatch(int size) {
   absl::MutexLock lock(&mu_);
-  for (size_t i = 0; i < kBatchBuckets.size(); ++i) {
-    if (size <= kBatchBuckets[i]) ++batch_counts_[i];
-  }
-  ++batches_;
-  batched_lookups_ += size;
+  batch_sizes_.Observe(size);
 }
 
 void Metrics::SetDatabaseUp(bool up) {
@@ -117,15 +118,19 @@ std::string Metrics::Render() const {
   std::string out;
   auto histogram = [&out](const char* name, const std::vector<const char*>& names,
                           const Labels& values, const Histogram& h) {
-    for (size_t i = 0; i < kBuckets.size(); ++i) {
+    for (size_t i = 0; i < h.bounds.size(); ++i) {
       absl::StrAppend(&out, name, "_bucket",
-                      LabelSet(names, values, absl::StrCat("le=\"", kBuckets[i], "\"")), " ",
+                      LabelSet(names, values, absl::StrCat("le=\"", h.bounds[i], "\"")), " ",
                       h.counts[i], "\n");
     }
     absl::StrAppend(&out, name, "_bucket", LabelSet(names, values, "le=\"+Inf\""), " ", h.count,
                     "\n");
     absl::StrAppend(&out, name, "_sum", LabelSet(names, values), " ", h.sum, "\n");
     absl::StrAppend(&out, name, "_count", LabelSet(names, values), " ", h.count, "\n");
+  };
+  auto gauge = [&out](const char* name, const char* help, auto value) {
+    Header(&out, name, "gauge", help);
+    absl::StrAppend(&out, name, " ", value, "\n");
   };
   auto counters = [&out](const char* name, const std::vector<const char*>& names,
                          const auto& series) {
@@ -151,9 +156,8 @@ std::string Metrics::Render() const {
          "_PHONE_NUMBER / _ASSISTANT when the app had no call row).");
   counters("hookguard_owner_resolved_total", {"rpc", "resolved_by"}, resolved_);
 
-  Header(&out, "hookguard_shadow_profiles", "gauge",
-         "Profiles in shadow mode: their denies are answered ALLOW.");
-  absl::StrAppend(&out, "hookguard_shadow_profiles ", shadow_profiles_, "\n");
+  gauge("hookguard_shadow_profiles", "Profiles in shadow mode: their denies are answered ALLOW.",
+        shadow_profiles_);
 
   Header(&out, "hookguard_shadow_denies_total", "counter",
          "Requests a shadow-mode profile answered ALLOW that enforcement would have denied, "
@@ -173,38 +177,28 @@ std::string Metrics::Render() const {
   Header(&out, "hookguard_db_batch_size", "histogram",
          "Ownership lookups per database query (1: a lookup sent alone; more: lookups that "
          "waited while every connection was busy, sent together).");
-  for (size_t i = 0; i < kBatchBuckets.size(); ++i) {
-    absl::StrAppend(&out, "hookguard_db_batch_size_bucket{le=\"", kBatchBuckets[i], "\"} ",
-                    batch_counts_[i], "\n");
-  }
-  absl::StrAppend(&out, "hookguard_db_batch_size_bucket{le=\"+Inf\"} ", batches_, "\n");
-  absl::StrAppend(&out, "hookguard_db_batch_size_sum ", batched_lookups_, "\n");
-  absl::StrAppend(&out, "hookguard_db_batch_size_count ", batches_, "\n");
+  histogram("hookguard_db_batch_size", {}, {}, batch_sizes_);
 
   Header(&out, "hookguard_db_errors_total", "counter", "Failed ownership lookups by code.");
   counters("hookguard_db_errors_total", {"code"}, db_errors_);
 
-  Header(&out, "hookguard_db_connections_in_use", "gauge",
-         "Ownership lookups in progress now: sent, or waiting for a connection.");
-  absl::StrAppend(&out, "hookguard_db_connections_in_use ", db_in_use_, "\n");
+  gauge("hookguard_db_connections_in_use",
+        "Ownership lookups in progress now: sent, or waiting for a connection.", db_in_use_);
 
-  Header(&out, "hookguard_db_up", "gauge", "1 while the database answers the health ping.");
-  absl::StrAppend(&out, "hookguard_db_up ", db_up_, "\n");
+  gauge("hookguard_db_up", "1 while the database answers the health ping.", db_up_);
 
-  Header(&out, "hookguard_work_queue_depth", "gauge", "Requests waiting for a worker thread.");
-  absl::StrAppend(&out, "hookguard_work_queue_depth ", queue_depth_, "\n");
+  gauge("hookguard_work_queue_depth", "Requests waiting for a worker thread.", queue_depth_);
 
-  Header(&out, "hookguard_audit_log_stalled_seconds", "gauge",
-         "How long the audit log's write to stdout has been blocked; 0 when it is not.");
-  absl::StrAppend(&out, "hookguard_audit_log_stalled_seconds ", log_stalled_seconds_, "\n");
+  gauge("hookguard_audit_log_stalled_seconds",
+        "How long the audit log's write to stdout has been blocked; 0 when it is not.",
+        log_stalled_seconds_);
 
   Header(&out, "hookguard_config_reloads_total", "counter",
          "Reloads of the configuration and secret files, by result.");
   counters("hookguard_config_reloads_total", {"result"}, reloads_);
 
-  Header(&out, "hookguard_config_last_reload_success", "gauge",
-         "0 after a failed reload (the previous configuration stays in force).");
-  absl::StrAppend(&out, "hookguard_config_last_reload_success ", last_reload_ok_, "\n");
+  gauge("hookguard_config_last_reload_success",
+        "0 after a failed reload (the previous configuration stays in force).", last_reload_ok_);
 
   Header(&out, "hookguard_secrets_missing", "gauge",
          "Configured secret files of a profile that could not be read at the last reload; "

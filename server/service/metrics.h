@@ -15,7 +15,8 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "hookguard/audit/v1/audit.pb.h"
+#include "absl/types/span.h"
+#include "server/audit/request_outcome.h"
 
 namespace hookguard {
 
@@ -28,11 +29,12 @@ class Metrics {
   static constexpr std::array<double, 12> kBuckets = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
                                                       0.01,   0.025,   0.05,   0.1,   0.25,   1};
 
-  // One answered RPC, from its audit record: requests by rpc, decision,
-  // reason and gRPC code; signature results by profile and key id; allowed
-  // events by how their owner was found; shadow-mode denies by profile and
-  // reason; latency.
-  void ObserveRequest(const audit::v1::AuditRecord& record, absl::Duration latency);
+  // One answered RPC: requests by rpc, decision, deny reason and gRPC code;
+  // signature results by profile and key id; allowed events by how their
+  // owner was found; shadow-mode denies by profile and reason; latency.
+  // Label values are the enums' proto names ("" when unset, "OK" for the
+  // code of a succeeded RPC).
+  void ObserveRequest(const RequestOutcome& outcome);
 
   // One database lookup: its latency and, when it failed, its error code.
   void ObserveDatabaseQuery(absl::Duration latency, const absl::Status& status);
@@ -40,7 +42,7 @@ class Metrics {
   // One query sent for `size` lookups (1: a lookup sent alone).
   void ObserveDatabaseBatch(int size);
   // Upper bounds of the batch size buckets.
-  static constexpr std::array<int, 7> kBatchBuckets = {1, 2, 4, 8, 16, 32, 64};
+  static constexpr std::array<double, 7> kBatchBuckets = {1, 2, 4, 8, 16, 32, 64};
   void SetDatabaseUp(bool up);
 
   // A reload of the configuration or secret files: "ok" or "error".
@@ -63,11 +65,16 @@ class Metrics {
   std::string Render() const;
 
  private:
+  // Cumulative buckets with the upper bounds `bounds` (kBuckets by
+  // default), as Prometheus renders them.
   struct Histogram {
-    std::array<uint64_t, kBuckets.size()> counts{};
+    explicit Histogram(absl::Span<const double> bounds = kBuckets)
+        : bounds(bounds), counts(bounds.size()) {}
+    absl::Span<const double> bounds;
+    std::vector<uint64_t> counts;
     uint64_t count = 0;
     double sum = 0;
-    void Observe(double seconds);
+    void Observe(double value);
   };
   using Labels = std::vector<std::string>;
   // Orders label values, and lets a series be found from string_views, so
@@ -97,9 +104,7 @@ class Metrics {
   Series<uint64_t> signatures_ ABSL_GUARDED_BY(mu_);  // profile, key_id, result
   Series<Histogram> latency_ ABSL_GUARDED_BY(mu_);    // rpc
   Histogram db_latency_ ABSL_GUARDED_BY(mu_);
-  std::array<uint64_t, kBatchBuckets.size()> batch_counts_ ABSL_GUARDED_BY(mu_){};
-  uint64_t batches_ ABSL_GUARDED_BY(mu_) = 0;
-  uint64_t batched_lookups_ ABSL_GUARDED_BY(mu_) = 0;
+  Histogram batch_sizes_ ABSL_GUARDED_BY(mu_){kBatchBuckets};
   Series<uint64_t> db_errors_ ABSL_GUARDED_BY(mu_);       // code
   Series<uint64_t> reloads_ ABSL_GUARDED_BY(mu_);         // result
   Series<int64_t> missing_secrets_ ABSL_GUARDED_BY(mu_);  // profile

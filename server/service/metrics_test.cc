@@ -8,12 +8,14 @@ namespace {
 
 TEST(Metrics, CountsRequestsByDecisionAndReason) {
   Metrics metrics;
-  audit::v1::AuditRecord record;
-  record.set_rpc("AuthorizeWebhook");
-  record.set_decision("DECISION_DENY");
-  record.set_reason("DENY_REASON_ASSISTANT_MISMATCH");
-  metrics.ObserveRequest(record, absl::Microseconds(300));
-  metrics.ObserveRequest(record, absl::Microseconds(300));
+  RequestOutcome record;
+  record.rpc = Rpc::kAuthorizeWebhook;
+  record.decision = v1::DECISION_DENY;
+  record.reason = v1::DENY_REASON_ASSISTANT_MISMATCH;
+  record.latency = absl::Microseconds(300);
+  metrics.ObserveRequest(record);
+  record.latency = absl::Microseconds(300);
+  metrics.ObserveRequest(record);
   const std::string text = metrics.Render();
   EXPECT_TRUE(absl::StrContains(
       text,
@@ -22,14 +24,53 @@ TEST(Metrics, CountsRequestsByDecisionAndReason) {
       << text;
 }
 
+TEST(Metrics, CountsFailuresByCodeAndShadowDeniesAndOwnerSources) {
+  Metrics metrics;
+  RequestOutcome failed;
+  failed.rpc = Rpc::kAuthorizeCallEvent;
+  failed.code = absl::StatusCode::kUnavailable;
+  metrics.ObserveRequest(failed);
+  RequestOutcome shadow;
+  shadow.rpc = Rpc::kAuthorizeWebhook;
+  shadow.profile = "vapi";
+  shadow.signature = v1::SIGNATURE_RESULT_VALID;
+  shadow.decision = v1::DECISION_DENY;
+  shadow.reason = v1::DENY_REASON_OWNER_MISMATCH;
+  shadow.shadow = true;
+  metrics.ObserveRequest(shadow);
+  RequestOutcome early;
+  early.rpc = Rpc::kAuthorizeCallEvent;
+  early.decision = v1::DECISION_ALLOW;
+  early.resolved_by = v1::OWNER_SOURCE_PHONE_NUMBER;
+  metrics.ObserveRequest(early);
+  const std::string text = metrics.Render();
+  for (const char* line : {
+           "hookguard_requests_total{rpc=\"AuthorizeCallEvent\",decision=\"\",reason=\"\","
+           "code=\"UNAVAILABLE\"} 1",
+           "hookguard_requests_total{rpc=\"AuthorizeWebhook\",decision=\"DECISION_DENY\","
+           "reason=\"DENY_REASON_OWNER_MISMATCH\",code=\"OK\"} 1",
+           "hookguard_shadow_denies_total{rpc=\"AuthorizeWebhook\",profile=\"vapi\","
+           "reason=\"DENY_REASON_OWNER_MISMATCH\"} 1",
+           "hookguard_owner_resolved_total{rpc=\"AuthorizeCallEvent\","
+           "resolved_by=\"OWNER_SOURCE_PHONE_NUMBER\"} 1",
+           "hookguard_requests_total{rpc=\"AuthorizeCallEvent\",decision=\"DECISION_ALLOW\","
+           "reason=\"\",code=\"OK\"} 1",
+       }) {
+    EXPECT_TRUE(absl::StrContains(text, line)) << line << " not in\n" << text;
+  }
+  // Only a checked signature is counted as one.
+  EXPECT_FALSE(absl::StrContains(text, "result=\"SIGNATURE_RESULT_UNSPECIFIED\"")) << text;
+}
+
 TEST(Metrics, CountsSignatureResultsPerKeyId) {
   Metrics metrics;
-  audit::v1::AuditRecord record;
-  record.set_rpc("VerifySignature");
-  record.set_profile("vapi");
-  record.set_key_id("2026-10");
-  record.set_signature("SIGNATURE_RESULT_VALID");
-  metrics.ObserveRequest(record, absl::Microseconds(10));
+  RequestOutcome record;
+  record.rpc = Rpc::kVerifySignature;
+  record.profile = "vapi";
+  record.key_id = "2026-10";
+  record.signature = v1::SIGNATURE_RESULT_VALID;
+  record.latency = absl::Microseconds(10);
+  metrics.ObserveRequest(record);
   EXPECT_TRUE(absl::StrContains(metrics.Render(),
                                 "hookguard_signature_results_total{profile=\"vapi\",key_id=\"2026-"
                                 "10\",result=\"SIGNATURE_RESULT_VALID\"} 1"));
@@ -37,10 +78,12 @@ TEST(Metrics, CountsSignatureResultsPerKeyId) {
 
 TEST(Metrics, LatencyHistogramIsCumulative) {
   Metrics metrics;
-  audit::v1::AuditRecord record;
-  record.set_rpc("VerifySignature");
-  metrics.ObserveRequest(record, absl::Microseconds(200));  // <= 0.00025
-  metrics.ObserveRequest(record, absl::Milliseconds(2));    // <= 0.0025
+  RequestOutcome record;
+  record.rpc = Rpc::kVerifySignature;
+  record.latency = absl::Microseconds(200);
+  metrics.ObserveRequest(record);  // <= 0.00025
+  record.latency = absl::Milliseconds(2);
+  metrics.ObserveRequest(record);  // <= 0.0025
   const std::string text = metrics.Render();
   EXPECT_TRUE(absl::StrContains(
       text, "hookguard_request_duration_seconds_bucket{rpc=\"VerifySignature\",le=\"0.0001\"} 0"));
@@ -96,11 +139,12 @@ TEST(Metrics, MissingSecretsArePerProfileAndReplaced) {
 
 TEST(Metrics, EscapesLabelValues) {
   Metrics metrics;
-  audit::v1::AuditRecord record;
-  record.set_rpc("VerifySignature");
-  record.set_profile("a\"b\\c");
-  record.set_signature("SIGNATURE_RESULT_VALID");
-  metrics.ObserveRequest(record, absl::Microseconds(1));
+  RequestOutcome record;
+  record.rpc = Rpc::kVerifySignature;
+  record.profile = "a\"b\\c";
+  record.signature = v1::SIGNATURE_RESULT_VALID;
+  record.latency = absl::Microseconds(1);
+  metrics.ObserveRequest(record);
   EXPECT_TRUE(absl::StrContains(metrics.Render(), "profile=\"a\\\"b\\\\c\""));
 }
 

@@ -34,7 +34,7 @@ class ProfileReloaderTest : public ::testing::Test {
   static VerifyOutcome Check(const ProfileSet& set, const std::string& secret) {
     v1::HttpRequest request;
     (*request.mutable_headers())["x-vapi-secret"] = secret;
-    return set.Find("")->Verify(request, absl::Now());
+    return set.Find("")->Verify(request, absl::Now()).value();
   }
 
   std::string dir_, config_, secret_;
@@ -117,6 +117,44 @@ TEST_F(ProfileReloaderTest, EmptiedOnlySecretFileLeavesAProfileThatVerifiesNothi
   EXPECT_EQ(Check(**next, "").result, v1::SIGNATURE_RESULT_MISMATCH);
   ASSERT_EQ((*next)->missing_secrets().size(), 1u);
   EXPECT_NE((*next)->missing_secrets()[0].why.find("empty"), std::string::npos);
+}
+
+// A reload applies what can change live (here ownership.resolve, which the
+// caller puts in force from spec()) and refuses, naming the key, what only a
+// restart applies (a lookup query): nothing of that configuration is applied.
+TEST_F(ProfileReloaderTest, ALookupQueryChangeIsRefusedNamingTheKey) {
+  const std::string profiles = absl::StrCat(
+      R"({"profiles":[{"name":"vapi","kind":"shared_secret","secrets":[{"key_id":"k1","file":")",
+      secret_, R"("}]}])");
+  ProfileReloader reloader(config_, secrets_);
+  ASSERT_TRUE(reloader.Load().ok());
+  WriteFile(config_, absl::StrCat(profiles, R"(, "ownership": {"resolve": [)",
+                                  R"({"types": ["chat.*"], "by": ["assistant"]}]}})"));
+  auto resolve = reloader.ReloadIfChanged();
+  ASSERT_TRUE(resolve.ok()) << resolve.status();
+  ASSERT_NE(*resolve, nullptr);
+  ASSERT_NE((*resolve)->spec().resolve.RuleFor("chat.created"), nullptr);
+  EXPECT_EQ((*resolve)->spec().resolve.RuleFor("chat.created")->by,
+            std::vector<v1::OwnerSource>{v1::OWNER_SOURCE_ASSISTANT});
+
+  WriteFile(secret_, "second-secret\n");
+  WriteFile(config_, absl::StrCat(profiles, R"(, "ownership": {"call_query": )",
+                                  R"("SELECT a, b, c, d, e FROM calls WHERE id = :call_id"}})"));
+  auto query = reloader.ReloadIfChanged();
+  ASSERT_FALSE(query.ok());
+  EXPECT_EQ(query.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(query.status().message().find("ownership.call_query changed"), absl::string_view::npos)
+      << query.status();
+  EXPECT_NE(query.status().message().find("restart"), absl::string_view::npos);
+  auto again = reloader.ReloadIfChanged();  // reported once
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(*again, nullptr);
+  // The query back as it was: the rotated secret goes in force.
+  WriteFile(config_, profiles + "}");
+  auto back = reloader.ReloadIfChanged();
+  ASSERT_TRUE(back.ok()) << back.status();
+  ASSERT_NE(*back, nullptr);
+  EXPECT_EQ(Check(**back, "second-secret").result, v1::SIGNATURE_RESULT_VALID);
 }
 
 }  // namespace

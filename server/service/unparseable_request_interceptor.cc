@@ -1,5 +1,6 @@
 #include "server/service/unparseable_request_interceptor.h"
 
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -19,8 +20,8 @@ constexpr absl::string_view kServicePrefix = "/hookguard.v1.WebhookAuthService/"
 
 class UnparseableRequestInterceptor final : public grpc::experimental::Interceptor {
  public:
-  UnparseableRequestInterceptor(grpc::experimental::ServerRpcInfo* info, absl::string_view rpc,
-                                AuditLog& audit, Metrics& metrics, WorkerPool& workers)
+  UnparseableRequestInterceptor(grpc::experimental::ServerRpcInfo* info, Rpc rpc, AuditLog& audit,
+                                Metrics& metrics, WorkerPool& workers)
       : info_(info), rpc_(rpc), audit_(audit), metrics_(metrics), workers_(workers) {}
 
   void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
@@ -31,7 +32,7 @@ class UnparseableRequestInterceptor final : public grpc::experimental::Intercept
     if (unparseable_ &&
         methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS)) {
       const std::string detail = absl::StrCat(
-          "the request is not a valid ", rpc_,
+          "the request is not a valid ", RpcName(rpc_),
           " request (a string field that is not UTF-8, or bytes that are not the message)");
       methods->ModifySendStatus(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, detail));
       Record(detail);
@@ -41,21 +42,20 @@ class UnparseableRequestInterceptor final : public grpc::experimental::Intercept
 
  private:
   void Record(const std::string& detail) {
-    audit::v1::AuditRecord record;
-    record.set_rpc(std::string(rpc_));
-    record.set_caller(CapEcho(CallerOf(*info_->server_context())));
-    record.set_grpc_code(absl::StatusCodeToString(absl::StatusCode::kInvalidArgument));
-    record.set_detail(detail);
-    const absl::Duration latency = absl::Now() - start_;
-    record.set_latency_us(absl::ToInt64Microseconds(latency));
-    metrics_.ObserveRequest(record, latency);
-    workers_.Schedule([&audit = audit_, record = std::move(record)]() mutable {
-      audit.Decision(std::move(record));
+    RequestOutcome outcome;
+    outcome.rpc = rpc_;
+    outcome.caller = CapEcho(CallerOf(*info_->server_context()));
+    outcome.code = absl::StatusCode::kInvalidArgument;
+    outcome.detail = detail;
+    outcome.latency = absl::Now() - start_;
+    metrics_.ObserveRequest(outcome);
+    workers_.Schedule([&audit = audit_, outcome = std::move(outcome)]() mutable {
+      audit.Decision(std::move(outcome));
     });
   }
 
   grpc::experimental::ServerRpcInfo* const info_;
-  const absl::string_view rpc_;  // points into the method name, which outlives the call
+  const Rpc rpc_;
   AuditLog& audit_;
   Metrics& metrics_;
   WorkerPool& workers_;
@@ -69,7 +69,9 @@ grpc::experimental::Interceptor* UnparseableRequestInterceptorFactory::CreateSer
     grpc::experimental::ServerRpcInfo* info) {
   absl::string_view method = info->method() != nullptr ? info->method() : "";
   if (!absl::ConsumePrefix(&method, kServicePrefix)) return nullptr;
-  return new UnparseableRequestInterceptor(info, method, audit_, metrics_, workers_);
+  const std::optional<Rpc> rpc = RpcFromName(method);
+  if (!rpc) return nullptr;
+  return new UnparseableRequestInterceptor(info, *rpc, audit_, metrics_, workers_);
 }
 
 }  // namespace hookguard

@@ -12,33 +12,26 @@
 namespace hookguard {
 namespace {
 
-std::string CodeName(absl::StatusCode code) { return absl::StatusCodeToString(code); }
-
-// The decision fields both authorization responses share, into the record.
-// In shadow mode the record holds the decision enforcement would have given,
-// so that audit lines and metrics read exactly as in enforce mode.
+// The decision fields both authorization responses share. In shadow mode
+// the outcome holds the decision enforcement would have given, so that audit
+// lines and metrics read exactly as in enforce mode.
 template <typename Response>
-void AddDecision(const Response& response, audit::v1::AuditRecord* record) {
-  const bool shadow = response.shadow_decision() != v1::DECISION_UNSPECIFIED;
-  const v1::DenyReason reason = shadow ? response.shadow_reason() : response.reason();
-  record->set_decision_id(response.decision_id());
-  record->set_decision(
-      v1::Decision_Name(shadow ? response.shadow_decision() : response.decision()));
-  if (reason != v1::DENY_REASON_UNSPECIFIED) record->set_reason(v1::DenyReason_Name(reason));
-  record->set_owner_id(response.owner_id());
-  if (response.resolved_by() != v1::OWNER_SOURCE_UNSPECIFIED) {
-    record->set_resolved_by(v1::OwnerSource_Name(response.resolved_by()));
-  }
-  if (shadow) record->set_mode("shadow");
-  record->set_detail(response.detail());
+void AddDecision(const Response& response, RequestOutcome* outcome) {
+  outcome->shadow = response.shadow_decision() != v1::DECISION_UNSPECIFIED;
+  outcome->decision = outcome->shadow ? response.shadow_decision() : response.decision();
+  outcome->reason = outcome->shadow ? response.shadow_reason() : response.reason();
+  outcome->decision_id = response.decision_id();
+  outcome->owner_id = response.owner_id();
+  outcome->resolved_by = response.resolved_by();
+  outcome->detail = response.detail();
 }
 
 // The event's ids, capped: an AuthorizeCallEvent caller supplies them.
-void AddEvent(const v1::CallEvent& event, audit::v1::AuditRecord* record) {
-  record->set_call_id(CapEcho(event.call_id()));
-  record->set_event_type(CapEcho(event.type()));
-  record->set_assistant_id(CapEcho(event.assistant_id()));
-  record->set_phone_number_id(CapEcho(event.phone_number_id()));
+void AddEvent(const v1::CallEvent& event, RequestOutcome* outcome) {
+  outcome->call_id = CapEcho(event.call_id());
+  outcome->event_type = CapEcho(event.type());
+  outcome->assistant_id = CapEcho(event.assistant_id());
+  outcome->phone_number_id = CapEcho(event.phone_number_id());
 }
 
 }  // namespace
@@ -88,18 +81,15 @@ absl::Time WebhookAuthServiceImpl::DatabaseDeadline(grpc::CallbackServerContext*
 
 void WebhookAuthServiceImpl::Finish(grpc::CallbackServerContext* context,
                                     grpc::ServerUnaryReactor* reactor, const absl::Status& status,
-                                    audit::v1::AuditRecord record, absl::Time start) {
-  const absl::Duration latency = absl::Now() - start;
-  record.set_caller(CapEcho(CallerOf(*context)));
-  record.set_latency_us(absl::ToInt64Microseconds(latency));
-  if (!status.ok()) {
-    record.set_grpc_code(CodeName(status.code()));
-    record.set_detail(std::string(status.message()));
-  }
-  metrics_.ObserveRequest(record, latency);
+                                    RequestOutcome outcome, absl::Time start) {
+  outcome.latency = absl::Now() - start;
+  outcome.caller = CapEcho(CallerOf(*context));
+  outcome.code = status.code();
+  if (!status.ok()) outcome.detail = std::string(status.message());
+  metrics_.ObserveRequest(outcome);
   // With requests queued behind this one, the audit line may wait for the
   // worker that finishes the last of them (AuditLog batches the write).
-  audit_.Decision(std::move(record), /*more_coming=*/workers_.queued() > 0);
+  audit_.Decision(std::move(outcome), /*more_coming=*/workers_.queued() > 0);
   reactor->Finish(ToGrpcStatus(status));
 }
 
@@ -110,73 +100,74 @@ void WebhookAuthServiceImpl::Finish(grpc::CallbackServerContext* context,
 // VerifySignature, or verify and parse before a cached lookup, on gRPC's
 // thread instead was 12-21% slower at saturation (docs/performance.md).
 
+template <typename Handle>
+grpc::ServerUnaryReactor* WebhookAuthServiceImpl::Serve(grpc::CallbackServerContext* context,
+                                                        Rpc rpc, Handle handle) {
+  const absl::Time start = absl::Now();
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  workers_.Schedule([this, context, reactor, rpc, start, handle = std::move(handle)] {
+    RequestOutcome outcome;
+    outcome.rpc = rpc;
+    const absl::Status status = handle(CheckCaller(context), &outcome);
+    Finish(context, reactor, status, std::move(outcome), start);
+  });
+  return reactor;
+}
+
 grpc::ServerUnaryReactor* WebhookAuthServiceImpl::VerifySignature(
     grpc::CallbackServerContext* context, const v1::VerifySignatureRequest* request,
     v1::VerifySignatureResponse* response) {
-  const absl::Time start = absl::Now();
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  workers_.Schedule([this, context, reactor, request, response, start] {
-    absl::Status status = CheckCaller(context);
-    if (status.ok()) status = authorizer_.VerifySignature(*request, absl::Now(), response);
-    audit::v1::AuditRecord record;
-    record.set_rpc("VerifySignature");
-    record.set_profile(CapEcho(request->profile()));
-    if (status.ok()) {
-      record.set_signature(v1::SignatureResult_Name(response->result()));
-      record.set_key_id(response->key_id());
-      record.set_message_id(CapEcho(response->message_id()));
-      record.set_detail(response->detail());
-    }
-    Finish(context, reactor, status, std::move(record), start);
-  });
-  return reactor;
+  return Serve(context, Rpc::kVerifySignature,
+               [this, request, response](absl::Status status, RequestOutcome* outcome) {
+                 outcome->profile = CapEcho(request->profile());
+                 if (status.ok()) {
+                   status = authorizer_.VerifySignature(*request, absl::Now(), response);
+                 }
+                 if (status.ok()) {
+                   outcome->signature = response->result();
+                   outcome->key_id = response->key_id();
+                   outcome->message_id = CapEcho(response->message_id());
+                   outcome->detail = response->detail();
+                 }
+                 return status;
+               });
 }
 
 grpc::ServerUnaryReactor* WebhookAuthServiceImpl::AuthorizeCallEvent(
     grpc::CallbackServerContext* context, const v1::AuthorizeCallEventRequest* request,
     v1::AuthorizeCallEventResponse* response) {
-  const absl::Time start = absl::Now();
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  workers_.Schedule([this, context, reactor, request, response, start] {
-    absl::Status status = CheckCaller(context);
-    if (status.ok()) {
-      status = authorizer_.AuthorizeCallEvent(*request, DatabaseDeadline(context, absl::Now()),
-                                              response);
-    }
-    audit::v1::AuditRecord record;
-    record.set_rpc("AuthorizeCallEvent");
-    AddEvent(request->event(), &record);
-    if (status.ok()) AddDecision(*response, &record);
-    Finish(context, reactor, status, std::move(record), start);
-  });
-  return reactor;
+  return Serve(context, Rpc::kAuthorizeCallEvent,
+               [this, context, request, response](absl::Status status, RequestOutcome* outcome) {
+                 AddEvent(request->event(), outcome);
+                 if (status.ok()) {
+                   status = authorizer_.AuthorizeCallEvent(
+                       *request, DatabaseDeadline(context, absl::Now()), response);
+                 }
+                 if (status.ok()) AddDecision(*response, outcome);
+                 return status;
+               });
 }
 
 grpc::ServerUnaryReactor* WebhookAuthServiceImpl::AuthorizeWebhook(
     grpc::CallbackServerContext* context, const v1::AuthorizeWebhookRequest* request,
     v1::AuthorizeWebhookResponse* response) {
-  const absl::Time start = absl::Now();
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  workers_.Schedule([this, context, reactor, request, response, start] {
-    absl::Status status = CheckCaller(context);
-    if (status.ok()) {
-      const absl::Time now = absl::Now();
-      status =
-          authorizer_.AuthorizeWebhook(*request, now, DatabaseDeadline(context, now), response);
-    }
-    audit::v1::AuditRecord record;
-    record.set_rpc("AuthorizeWebhook");
-    record.set_profile(CapEcho(request->profile()));
-    if (status.ok()) {
-      record.set_signature(v1::SignatureResult_Name(response->signature()));
-      record.set_key_id(response->key_id());
-      record.set_message_id(CapEcho(response->message_id()));
-      AddEvent(response->event(), &record);
-      AddDecision(*response, &record);
-    }
-    Finish(context, reactor, status, std::move(record), start);
-  });
-  return reactor;
+  return Serve(context, Rpc::kAuthorizeWebhook,
+               [this, context, request, response](absl::Status status, RequestOutcome* outcome) {
+                 outcome->profile = CapEcho(request->profile());
+                 if (status.ok()) {
+                   const absl::Time now = absl::Now();
+                   status = authorizer_.AuthorizeWebhook(*request, now,
+                                                         DatabaseDeadline(context, now), response);
+                 }
+                 if (status.ok()) {
+                   outcome->signature = response->signature();
+                   outcome->key_id = response->key_id();
+                   outcome->message_id = CapEcho(response->message_id());
+                   AddEvent(response->event(), outcome);
+                   AddDecision(*response, outcome);
+                 }
+                 return status;
+               });
 }
 
 }  // namespace hookguard

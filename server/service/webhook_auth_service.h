@@ -9,6 +9,7 @@
 #include "absl/time/time.h"
 #include "hookguard/v1/hookguard.grpc.pb.h"
 #include "server/audit/audit_log.h"
+#include "server/audit/request_outcome.h"
 #include "server/decision/webhook_authorizer.h"
 #include "server/service/metrics.h"
 #include "server/service/worker_pool.h"
@@ -52,9 +53,15 @@ class WebhookAuthServiceImpl final : public v1::WebhookAuthService::CallbackServ
   absl::Status CheckCaller(grpc::CallbackServerContext* context) const;
   // min(call deadline, now + db_timeout).
   absl::Time DatabaseDeadline(grpc::CallbackServerContext* context, absl::Time now) const;
-  // Writes the audit line and metrics, then finishes the call.
+  // Runs an RPC on a worker: `handle(caller_status, &outcome)` fills in the
+  // outcome and answers (when the caller check passed), returning the RPC's
+  // status; then Finish. Returns the call's reactor.
+  template <typename Handle>
+  grpc::ServerUnaryReactor* Serve(grpc::CallbackServerContext* context, Rpc rpc, Handle handle);
+  // Completes `outcome` with the status, caller and latency, counts it in
+  // the metrics and writes its audit line, then finishes the call.
   void Finish(grpc::CallbackServerContext* context, grpc::ServerUnaryReactor* reactor,
-              const absl::Status& status, audit::v1::AuditRecord record, absl::Time start);
+              const absl::Status& status, RequestOutcome outcome, absl::Time start);
 
   const WebhookAuthorizer& authorizer_;
   WorkerPool& workers_;

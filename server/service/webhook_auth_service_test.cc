@@ -17,6 +17,8 @@
 #include "gtest/gtest.h"
 #include "server/common/echo.h"
 #include "server/config/config.h"
+#include "server/config/fake_secret_source.h"
+#include "server/config/server_spec.h"
 #include "server/ownership/mock_ownership_store.h"
 #include "server/service/unparseable_request_interceptor.h"
 
@@ -29,10 +31,12 @@ using ::testing::Return;
 
 constexpr char kSecret[] = "service-test-secret";
 
-class FixedSecret final : public SecretSource {
- public:
-  absl::StatusOr<std::string> Read(const config::v1::Secret&) const override { return kSecret; }
-};
+// The default profile, its secret kSecret.
+std::shared_ptr<const ProfileSet> DefaultProfiles() {
+  return *ProfileSet::Build(
+      *Compile(DefaultConfig(),
+               FakeSecretSource(std::map<std::string, std::string>{{kDefaultSecretEnv, kSecret}})));
+}
 
 std::string Sign(const std::string& body) {
   unsigned char mac[EVP_MAX_MD_SIZE];
@@ -45,7 +49,7 @@ std::string Sign(const std::string& body) {
 class WebhookAuthServiceTest : public ::testing::Test {
  protected:
   void Start(ServiceOptions options = {}) {
-    profiles_ = std::make_unique<ProfileHolder>(*ProfileSet::Build(DefaultConfig(), FixedSecret()));
+    profiles_ = std::make_unique<ProfileHolder>(DefaultProfiles());
     rules_ = std::make_unique<CallEventAuthorizer>(store_);
     authorizer_ = std::make_unique<WebhookAuthorizer>(*profiles_, *rules_, ids_,
                                                       WebhookAuthorizerOptions{1 << 20});

@@ -22,83 +22,21 @@ using v1::SIGNATURE_RESULT_VALID;
 
 }  // namespace
 
-absl::Status HmacVerifier::CheckScheme(const HmacScheme& scheme) {
-  absl::StatusOr<PayloadTemplate> payload = PayloadTemplate::Parse(scheme.payload_format);
-  if (!payload.ok()) return payload.status();
-  if (scheme.signature_header.empty()) {
-    return absl::InvalidArgumentError("signature_header: must not be empty");
-  }
-  const bool key_value_mode = !scheme.signature_timestamp_key.empty();
-  if (key_value_mode && scheme.signature_key.empty()) {
-    return absl::InvalidArgumentError("signature_key: required with signature_timestamp_key");
-  }
-  if (!key_value_mode && !scheme.signature_key.empty()) {
-    return absl::InvalidArgumentError("signature_timestamp_key: required with signature_key");
-  }
-  if (key_value_mode && !scheme.timestamp_header.empty()) {
-    return absl::InvalidArgumentError(
-        "timestamp_header: not used with signature_timestamp_key (the timestamp is a part of "
-        "the signature header)");
-  }
-  const bool has_timestamp = key_value_mode || !scheme.timestamp_header.empty();
-  if (payload->Uses(Placeholder::kTimestamp) && !has_timestamp) {
-    return absl::InvalidArgumentError(
-        "payload_format: {timestamp} needs timestamp_header (or signature_timestamp_key)");
-  }
-  if (payload->Uses(Placeholder::kId) && scheme.message_id_header.empty()) {
-    return absl::InvalidArgumentError("payload_format: {id} needs message_id_header");
-  }
-  // What is signed must cover what is trusted: a MAC without the body would
-  // make any body VALID, and a timestamp that is read but not signed makes
-  // the tolerance window cosmetic (a captured signature passes with any
-  // fresh timestamp).
-  if (!payload->Uses(Placeholder::kBody)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("payload_format: \"", scheme.payload_format,
-                     "\" does not sign the body, so any body would verify: add {body} "
-                     "(e.g. \"{timestamp}.{body}\")"));
-  }
-  if (has_timestamp && !payload->Uses(Placeholder::kTimestamp)) {
-    const std::string source =
-        key_value_mode
-            ? absl::StrCat("signature_timestamp_key \"", scheme.signature_timestamp_key, "\"")
-            : absl::StrCat("timestamp_header \"", scheme.timestamp_header, "\"");
-    return absl::InvalidArgumentError(absl::StrCat(
-        source, ": the timestamp is read but payload_format \"", scheme.payload_format,
-        "\" does not sign it, so a captured signature would pass with any fresh timestamp: add "
-        "{timestamp} to payload_format (e.g. \"{timestamp}.{body}\")",
-        key_value_mode ? "" : ", or remove timestamp_header"));
-  }
-  if (scheme.tolerance <= absl::ZeroDuration()) {
-    return absl::InvalidArgumentError("tolerance_seconds: must be positive");
-  }
-  return absl::OkStatus();
-}
-
 absl::StatusOr<std::unique_ptr<const HmacVerifier>> HmacVerifier::Create(
     HmacScheme scheme, std::vector<SecretKey> keys) {
-  if (absl::Status s = CheckScheme(scheme); !s.ok()) return s;
   absl::StatusOr<PayloadTemplate> payload = PayloadTemplate::Parse(scheme.payload_format);
   if (!payload.ok()) return payload.status();
-  if (absl::Status s = CheckSecretKeys(keys); !s.ok()) return s;
-  std::vector<Key> prekeyed;
-  prekeyed.reserve(keys.size());
-  for (SecretKey& k : keys) {
-    absl::StatusOr<PrekeyedHmac> mac = PrekeyedHmac::Create(scheme.algorithm, k.key);
-    if (!mac.ok()) {
-      return absl::Status(mac.status().code(),
-                          absl::StrCat("secret \"", k.key_id, "\": ", mac.status().message()));
-    }
-    prekeyed.push_back(Key{std::move(k.key_id), *std::move(mac)});
-  }
+  absl::StatusOr<KeyRing> ring = KeyRing::Create(scheme.algorithm, std::move(keys));
+  if (!ring.ok()) return ring.status();
   return std::unique_ptr<const HmacVerifier>(
-      new HmacVerifier(std::move(scheme), *std::move(payload), std::move(prekeyed)));
+      new HmacVerifier(std::move(scheme), *std::move(payload), *std::move(ring)));
 }
 
-HmacVerifier::HmacVerifier(HmacScheme scheme, PayloadTemplate payload, std::vector<Key> keys)
+HmacVerifier::HmacVerifier(HmacScheme scheme, PayloadTemplate payload, KeyRing keys)
     : scheme_(std::move(scheme)), payload_(std::move(payload)), keys_(std::move(keys)) {}
 
-VerifyOutcome HmacVerifier::Verify(const v1::HttpRequest& request, absl::Time now) const {
+absl::StatusOr<VerifyOutcome> HmacVerifier::Verify(const v1::HttpRequest& request,
+                                                   absl::Time now) const {
   VerifyOutcome out;
   const auto& headers = request.headers();
 
@@ -214,24 +152,13 @@ VerifyOutcome HmacVerifier::Verify(const v1::HttpRequest& request, absl::Time no
 
   const PayloadTemplate::Parts parts = payload_.Expand(PayloadTemplate::Values{
       request.body(), timestamp_text, request.method(), request.url(), message_id});
-  const Key* matched = nullptr;
-  // Every key and every candidate is tried (no early exit), so the time
-  // does not tell which secret matched.
-  for (const Key& key : keys_) {
-    unsigned char mac[kMaxMacBytes];
-    if (!key.mac.Compute(parts, mac)) {
-      return FailOutcome(out, SIGNATURE_RESULT_MISMATCH, "MAC computation failed");
-    }
-    const absl::string_view computed(reinterpret_cast<const char*>(mac), key.mac.mac_size());
-    for (const std::string& candidate : candidates) {
-      if (ConstantTimeEquals(candidate, computed) && matched == nullptr) matched = &key;
-    }
-  }
-  if (matched == nullptr) {
+  absl::StatusOr<const std::string*> matched = keys_.Match(parts, candidates);
+  if (!matched.ok()) return matched.status();
+  if (*matched == nullptr) {
     return FailOutcome(out, SIGNATURE_RESULT_MISMATCH,
                        "signature matches no secret of the profile");
   }
-  out.key_id = matched->key_id;
+  out.key_id = **matched;
   out.message_id_signed = !message_id.empty() && payload_.Uses(Placeholder::kId);
   if (timestamp && !WithinTolerance(*timestamp, now, scheme_.tolerance)) {
     out.result = SIGNATURE_RESULT_STALE;

@@ -9,6 +9,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "server/signature/key_ring.h"
 #include "server/signature/mac.h"
 #include "server/signature/payload_template.h"
 #include "server/signature/verifier.h"
@@ -20,8 +21,10 @@ enum class SignatureEncoding {
   kBase64,  // standard alphabet, padding optional
 };
 
-// The options of an hmac profile, already resolved (config.proto documents
-// each one; the defaults here are the contract's).
+// The options of an hmac profile (config.proto documents each one; the
+// member initializers are the defaults). ParseSignatureScheme
+// (signature_scheme.h) makes them from a profile and checks how they fit
+// together.
 struct HmacScheme {
   HashAlgorithm algorithm = HashAlgorithm::kSha256;
   std::string signature_header = "x-vapi-signature";
@@ -35,7 +38,10 @@ struct HmacScheme {
   // `signature_key` part is a candidate MAC.
   std::string signature_timestamp_key;
   std::string signature_key;
-  absl::Duration tolerance = absl::Seconds(300);  // either way from `now`
+  absl::Duration tolerance = kDefaultTolerance;  // either way from `now`
+  // The secrets are base64 text (ParseSignatureScheme's DecodeSecretKey
+  // decodes them); the verifier gets the decoded key bytes.
+  bool secret_is_base64 = false;
 };
 
 // Verifies an hmac profile. Order of checks: headers parsed (MISSING /
@@ -44,31 +50,21 @@ struct HmacScheme {
 // outside the window", never "forged". Immutable and thread-safe.
 class HmacVerifier final : public Verifier {
  public:
-  // `keys` hold raw key bytes (non-empty), at least one, key_ids unique.
-  // InvalidArgument names the offending option by its config field name.
+  // `scheme` as ParseSignatureScheme makes it (checked there); `keys` hold
+  // raw key bytes (non-empty), key_ids unique. InvalidArgument for a
+  // payload_format that does not parse, Internal if OpenSSL fails.
   static absl::StatusOr<std::unique_ptr<const HmacVerifier>> Create(HmacScheme scheme,
                                                                     std::vector<SecretKey> keys);
 
-  // The option checks of Create, without keys: payload_format parses;
-  // {timestamp} has a timestamp source and {id} a message_id_header; the
-  // template signs {body}, and signs {timestamp} whenever a timestamp is read
-  // (timestamp_header or signature_timestamp_key); signature_timestamp_key
-  // and signature_key come together and exclude timestamp_header; tolerance
-  // is positive; signature_header is set.
-  static absl::Status CheckScheme(const HmacScheme& scheme);
-
-  VerifyOutcome Verify(const v1::HttpRequest& request, absl::Time now) const override;
+  absl::StatusOr<VerifyOutcome> Verify(const v1::HttpRequest& request,
+                                       absl::Time now) const override;
 
  private:
-  struct Key {
-    std::string key_id;
-    PrekeyedHmac mac;
-  };
-  HmacVerifier(HmacScheme scheme, PayloadTemplate payload, std::vector<Key> keys);
+  HmacVerifier(HmacScheme scheme, PayloadTemplate payload, KeyRing keys);
 
   const HmacScheme scheme_;
   const PayloadTemplate payload_;
-  const std::vector<Key> keys_;
+  const KeyRing keys_;
 };
 
 }  // namespace hookguard

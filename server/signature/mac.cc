@@ -5,7 +5,6 @@
 #include <openssl/evp.h>
 #include <openssl/params.h>
 
-#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 
@@ -73,23 +72,6 @@ bool PrekeyedHmac::Compute(absl::Span<const absl::string_view> parts,
 bool ConstantTimeEquals(absl::string_view a, absl::string_view b) {
   if (a.size() != b.size()) return false;
   return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
-}
-
-absl::Status CheckSecretKeys(const std::vector<SecretKey>& keys) {
-  if (keys.empty()) return absl::InvalidArgumentError("secrets: at least one is required");
-  absl::flat_hash_set<absl::string_view> seen;
-  for (const SecretKey& k : keys) {
-    if (k.key_id.empty()) return absl::InvalidArgumentError("secrets: a key_id is empty");
-    if (!seen.insert(k.key_id).second) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("secrets: duplicate key_id \"", k.key_id, "\""));
-    }
-    if (k.key.empty()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("secrets: key_id \"", k.key_id, "\" is empty"));
-    }
-  }
-  return absl::OkStatus();
 }
 
 }  // namespace hookguard

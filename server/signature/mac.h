@@ -9,7 +9,6 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
-#include "server/signature/verifier.h"
 
 typedef struct evp_mac_ctx_st EVP_MAC_CTX;
 
@@ -32,8 +31,8 @@ class PrekeyedHmac {
 
   // The MAC of the concatenation of `parts`, fed to OpenSSL one part at a
   // time (no concatenated copy of the body). Writes mac_size() bytes to
-  // `out`. Returns false only if OpenSSL fails (out of memory); callers then
-  // fail closed.
+  // `out`. Returns false only if OpenSSL fails (out of memory); KeyRing
+  // turns that into an Internal error, so the request fails closed.
   bool Compute(absl::Span<const absl::string_view> parts, unsigned char out[kMaxMacBytes]) const;
 
   size_t mac_size() const { return mac_size_; }
@@ -53,11 +52,6 @@ class PrekeyedHmac {
 // length is public); equal-length contents are compared with CRYPTO_memcmp,
 // in time independent of where they differ.
 bool ConstantTimeEquals(absl::string_view a, absl::string_view b);
-
-// The checks every Verifier class makes on its keys: at least one; each
-// key_id non-empty and unique; each key non-empty. InvalidArgument naming
-// the key_id (never the key).
-absl::Status CheckSecretKeys(const std::vector<SecretKey>& keys);
 
 }  // namespace hookguard
 

@@ -65,16 +65,5 @@ TEST(ConstantTimeEquals, ComparesContentAndLength) {
   EXPECT_TRUE(ConstantTimeEquals("", ""));
 }
 
-TEST(CheckSecretKeys, RejectsEmptyAndDuplicateEntries) {
-  EXPECT_TRUE(CheckSecretKeys({{"a", "k1"}, {"b", "k2"}}).ok());
-  EXPECT_FALSE(CheckSecretKeys({}).ok());
-  EXPECT_FALSE(CheckSecretKeys({{"", "k"}}).ok());
-  EXPECT_FALSE(CheckSecretKeys({{"a", ""}}).ok());
-  const absl::Status dup = CheckSecretKeys({{"a", "k1"}, {"a", "k2"}});
-  EXPECT_FALSE(dup.ok());
-  EXPECT_NE(dup.message().find("duplicate key_id \"a\""), absl::string_view::npos);
-  EXPECT_EQ(dup.message().find("k1"), absl::string_view::npos);  // never the key
-}
-
 }  // namespace
 }  // namespace hookguard

@@ -16,13 +16,13 @@ namespace {
 
 constexpr size_t kDigestBytes = 32;
 
-// SHA-256 of `text`; empty on an OpenSSL failure (which then matches nothing).
-std::string Sha256(absl::string_view text) {
+// SHA-256 of `text`; Internal when OpenSSL fails.
+absl::StatusOr<std::string> Sha256(absl::string_view text) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int size = 0;
   if (EVP_Digest(text.data(), text.size(), digest, &size, EVP_sha256(), nullptr) != 1 ||
       size != kDigestBytes) {
-    return std::string();
+    return absl::InternalError("SHA-256 failed in OpenSSL");
   }
   return std::string(reinterpret_cast<const char*>(digest), size);
 }
@@ -31,14 +31,12 @@ std::string Sha256(absl::string_view text) {
 
 absl::StatusOr<std::unique_ptr<const SharedSecretVerifier>> SharedSecretVerifier::Create(
     SharedSecretScheme scheme, std::vector<SecretKey> keys) {
-  if (scheme.header.empty()) return absl::InvalidArgumentError("header: must not be empty");
-  if (absl::Status s = CheckSecretKeys(keys); !s.ok()) return s;
   std::vector<Key> digests;
   digests.reserve(keys.size());
   for (SecretKey& k : keys) {
-    std::string digest = Sha256(k.key);
-    if (digest.empty()) return absl::InternalError("SHA-256 failed");
-    digests.push_back(Key{std::move(k.key_id), std::move(digest)});
+    absl::StatusOr<std::string> digest = Sha256(k.key);
+    if (!digest.ok()) return digest.status();
+    digests.push_back(Key{std::move(k.key_id), *std::move(digest)});
   }
   return std::unique_ptr<const SharedSecretVerifier>(
       new SharedSecretVerifier(std::move(scheme), std::move(digests)));
@@ -47,8 +45,8 @@ absl::StatusOr<std::unique_ptr<const SharedSecretVerifier>> SharedSecretVerifier
 SharedSecretVerifier::SharedSecretVerifier(SharedSecretScheme scheme, std::vector<Key> keys)
     : scheme_(std::move(scheme)), keys_(std::move(keys)) {}
 
-VerifyOutcome SharedSecretVerifier::Verify(const v1::HttpRequest& request,
-                                           absl::Time /*now*/) const {
+absl::StatusOr<VerifyOutcome> SharedSecretVerifier::Verify(const v1::HttpRequest& request,
+                                                           absl::Time /*now*/) const {
   VerifyOutcome out;
   const HeaderValue header = ReadHeaderValue(request.headers(), scheme_.header);
   if (auto problem = DescribeHeaderProblem(header, scheme_.header)) {
@@ -73,10 +71,11 @@ VerifyOutcome SharedSecretVerifier::Verify(const v1::HttpRequest& request,
   }
   // Digests of equal length are compared, so neither the secret's length nor
   // a correct prefix of it changes the time taken.
-  const std::string digest = Sha256(presented);
+  const absl::StatusOr<std::string> digest = Sha256(presented);
+  if (!digest.ok()) return digest.status();
   const Key* matched = nullptr;
   for (const Key& key : keys_) {
-    if (ConstantTimeEquals(digest, key.digest) && matched == nullptr) matched = &key;
+    if (ConstantTimeEquals(*digest, key.digest) && matched == nullptr) matched = &key;
   }
   if (matched == nullptr) {
     out.result = v1::SIGNATURE_RESULT_MISMATCH;

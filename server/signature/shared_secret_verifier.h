@@ -11,6 +11,8 @@
 
 namespace hookguard {
 
+// The options of a shared_secret profile (the member initializers are the
+// defaults).
 struct SharedSecretScheme {
   std::string header = "x-vapi-secret";
   // The value is "Bearer <secret>" (scheme word case-insensitive), as in
@@ -24,11 +26,13 @@ struct SharedSecretScheme {
 // and no message id. Immutable and thread-safe.
 class SharedSecretVerifier final : public Verifier {
  public:
-  // `keys`: at least one, non-empty, unique key_ids.
+  // `scheme.header` non-empty; `keys` non-empty, unique key_ids. Internal if
+  // OpenSSL fails.
   static absl::StatusOr<std::unique_ptr<const SharedSecretVerifier>> Create(
       SharedSecretScheme scheme, std::vector<SecretKey> keys);
 
-  VerifyOutcome Verify(const v1::HttpRequest& request, absl::Time now) const override;
+  absl::StatusOr<VerifyOutcome> Verify(const v1::HttpRequest& request,
+                                       absl::Time now) const override;
 
  private:
   struct Key {

@@ -21,30 +21,18 @@ constexpr absl::string_view kVersionPrefix = "v1,";
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<const StandardWebhooksVerifier>> StandardWebhooksVerifier::Create(
-    absl::Duration tolerance, std::vector<SecretKey> keys) {
-  if (tolerance <= absl::ZeroDuration()) {
-    return absl::InvalidArgumentError("tolerance_seconds: must be positive");
-  }
-  if (absl::Status s = CheckSecretKeys(keys); !s.ok()) return s;
-  std::vector<Key> prekeyed;
-  prekeyed.reserve(keys.size());
-  for (SecretKey& k : keys) {
-    absl::StatusOr<PrekeyedHmac> mac = PrekeyedHmac::Create(HashAlgorithm::kSha256, k.key);
-    if (!mac.ok()) {
-      return absl::Status(mac.status().code(),
-                          absl::StrCat("secret \"", k.key_id, "\": ", mac.status().message()));
-    }
-    prekeyed.push_back(Key{std::move(k.key_id), *std::move(mac)});
-  }
+    StandardWebhooksScheme scheme, std::vector<SecretKey> keys) {
+  absl::StatusOr<KeyRing> ring = KeyRing::Create(HashAlgorithm::kSha256, std::move(keys));
+  if (!ring.ok()) return ring.status();
   return std::unique_ptr<const StandardWebhooksVerifier>(
-      new StandardWebhooksVerifier(tolerance, std::move(prekeyed)));
+      new StandardWebhooksVerifier(scheme.tolerance, *std::move(ring)));
 }
 
-StandardWebhooksVerifier::StandardWebhooksVerifier(absl::Duration tolerance, std::vector<Key> keys)
+StandardWebhooksVerifier::StandardWebhooksVerifier(absl::Duration tolerance, KeyRing keys)
     : tolerance_(tolerance), keys_(std::move(keys)) {}
 
-VerifyOutcome StandardWebhooksVerifier::Verify(const v1::HttpRequest& request,
-                                               absl::Time now) const {
+absl::StatusOr<VerifyOutcome> StandardWebhooksVerifier::Verify(const v1::HttpRequest& request,
+                                                               absl::Time now) const {
   VerifyOutcome out;
   const auto& headers = request.headers();
   const HeaderValue signature = ReadHeaderValue(headers, kSignatureHeader);
@@ -88,22 +76,13 @@ VerifyOutcome StandardWebhooksVerifier::Verify(const v1::HttpRequest& request,
   }
 
   const absl::string_view parts[] = {id.value, ".", ts.value, ".", request.body()};
-  const Key* matched = nullptr;
-  for (const Key& key : keys_) {
-    unsigned char mac[kMaxMacBytes];
-    if (!key.mac.Compute(parts, mac)) {
-      return FailOutcome(out, v1::SIGNATURE_RESULT_MISMATCH, "MAC computation failed");
-    }
-    const absl::string_view computed(reinterpret_cast<const char*>(mac), key.mac.mac_size());
-    for (const std::string& candidate : candidates) {
-      if (ConstantTimeEquals(candidate, computed) && matched == nullptr) matched = &key;
-    }
-  }
-  if (matched == nullptr) {
+  absl::StatusOr<const std::string*> matched = keys_.Match(parts, candidates);
+  if (!matched.ok()) return matched.status();
+  if (*matched == nullptr) {
     return FailOutcome(out, v1::SIGNATURE_RESULT_MISMATCH,
                        "signature matches no secret of the profile");
   }
-  out.key_id = matched->key_id;
+  out.key_id = **matched;
   out.message_id_signed = true;  // webhook-id is the first signed part
   if (!WithinTolerance(*timestamp, now, tolerance_)) {
     out.result = v1::SIGNATURE_RESULT_STALE;

@@ -8,10 +8,16 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "server/signature/mac.h"
+#include "server/signature/key_ring.h"
 #include "server/signature/verifier.h"
 
 namespace hookguard {
+
+// The options of a standard_webhooks profile (the member initializers are
+// the defaults).
+struct StandardWebhooksScheme {
+  absl::Duration tolerance = kDefaultTolerance;  // either way from `now`; positive
+};
 
 // Headers webhook-id, webhook-timestamp (Unix seconds; milliseconds are also
 // recognised), webhook-signature (space-separated "v1,<base64>" entries, any
@@ -21,21 +27,19 @@ namespace hookguard {
 // thread-safe.
 class StandardWebhooksVerifier final : public Verifier {
  public:
-  // `keys` hold the decoded key bytes (the base64 after "whsec_").
+  // `keys` hold the decoded key bytes (the base64 after "whsec_"),
+  // non-empty, key_ids unique. Internal if OpenSSL fails.
   static absl::StatusOr<std::unique_ptr<const StandardWebhooksVerifier>> Create(
-      absl::Duration tolerance, std::vector<SecretKey> keys);
+      StandardWebhooksScheme scheme, std::vector<SecretKey> keys);
 
-  VerifyOutcome Verify(const v1::HttpRequest& request, absl::Time now) const override;
+  absl::StatusOr<VerifyOutcome> Verify(const v1::HttpRequest& request,
+                                       absl::Time now) const override;
 
  private:
-  struct Key {
-    std::string key_id;
-    PrekeyedHmac mac;
-  };
-  StandardWebhooksVerifier(absl::Duration tolerance, std::vector<Key> keys);
+  StandardWebhooksVerifier(absl::Duration tolerance, KeyRing keys);
 
   const absl::Duration tolerance_;
-  const std::vector<Key> keys_;
+  const KeyRing keys_;
 };
 
 }  // namespace hookguard

@@ -11,15 +11,19 @@
 #include <utility>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "hookguard/v1/hookguard.pb.h"
 
 namespace hookguard {
 
-// One secret of a profile. Given to a Verifier class, `key` holds the raw
-// key bytes (already decoded from base64 or "whsec_" when the profile says
-// so); given to MakeVerifier (make_verifier.h), it holds the secret as read
-// from its source, and MakeVerifier decodes it. Never logged.
+// How far a signed timestamp may be from the server's clock, either way,
+// when a profile does not say (config tolerance_seconds).
+inline constexpr absl::Duration kDefaultTolerance = absl::Seconds(300);
+
+// One secret of a profile: `key` holds the raw key bytes, already decoded
+// from base64 or "whsec_" when the profile says so (DecodeSecretKey in
+// signature_scheme.h). Never logged.
 struct SecretKey {
   std::string key_id;
   std::string key;
@@ -52,8 +56,11 @@ class Verifier {
   virtual ~Verifier() = default;
 
   // Verifies `request` at time `now` (the tolerance window is measured from
-  // it). Every comparison of a MAC or secret is constant-time. Thread-safe.
-  virtual VerifyOutcome Verify(const v1::HttpRequest& request, absl::Time now) const = 0;
+  // it). Every comparison of a MAC or secret is constant-time. Internal when
+  // the check itself could not be made (OpenSSL failed): an error, never a
+  // result, so the caller fails closed with it. Thread-safe.
+  virtual absl::StatusOr<VerifyOutcome> Verify(const v1::HttpRequest& request,
+                                               absl::Time now) const = 0;
 };
 
 }  // namespace hookguard

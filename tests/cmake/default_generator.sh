@@ -21,6 +21,6 @@ case "$out" in
   *"no webhook secret configured"*) echo "PASS default generator builds hookguard-server and hookguard" ;;
   *) echo "FAIL: unexpected output: $out"; exit 1 ;;
 esac
-"$dir/client/cli/hookguard" --help >/dev/null 2>&1 || "$dir/client/cli/hookguard" help >/dev/null 2>&1 ||
+"$dir/tools/hookguard/hookguard" --help >/dev/null 2>&1 || "$dir/tools/hookguard/hookguard" help >/dev/null 2>&1 ||
   { echo "FAIL: the CLI does not run"; exit 1; }
 echo "1 passed, 0 failed"

@@ -13,7 +13,7 @@
 #include "absl/time/time.h"
 #include "fuzzer/FuzzedDataProvider.h"
 #include "google/protobuf/util/json_util.h"
-#include "server/signature/make_verifier.h"
+#include "server/signature/signature_scheme.h"
 
 namespace {
 
@@ -47,7 +47,11 @@ std::vector<std::unique_ptr<const hookguard::Verifier>> MakeAll() {
     if (!google::protobuf::util::JsonStringToMessage(kind.profile_json, &profile).ok()) {
       std::abort();
     }
-    auto verifier = hookguard::MakeVerifier(profile, {{"k", kind.secret}});
+    auto scheme = hookguard::ParseSignatureScheme(profile);
+    if (!scheme.ok()) std::abort();
+    auto key = hookguard::DecodeSecretKey(*scheme, kind.secret);
+    if (!key.ok()) std::abort();
+    auto verifier = hookguard::MakeVerifier(*scheme, {{"k", *key}});
     if (!verifier.ok()) std::abort();
     out.push_back(*std::move(verifier));
   }
@@ -75,7 +79,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   request.set_url(in.ConsumeRandomLengthString(64));
   request.set_body(in.ConsumeRemainingBytesAsString());
   const absl::Time now = absl::FromUnixSeconds(1700000000);
-  hookguard::VerifyOutcome outcome = (*verifiers)[which]->Verify(request, now);
+  hookguard::VerifyOutcome outcome = (*verifiers)[which]->Verify(request, now).value();
   if (outcome.result == hookguard::v1::SIGNATURE_RESULT_VALID) std::abort();
   if (outcome.result == hookguard::v1::SIGNATURE_RESULT_UNSPECIFIED) std::abort();
   return 0;

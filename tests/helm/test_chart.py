@@ -9,17 +9,25 @@
    headless Service and the name the docs give it...).
 3. Values that must be rejected (schema or template `fail`): each must FAIL to
    render, with a message naming the problem.
-4. Every manifest rendered from each ci values file validates with
+4. `hookguard-server --check_config` accepts the config.json of every
+   ConfigMap the tests render (secret files and variables replaced by
+   stand-ins): the chart checks only the config's shape, the server's own
+   rules (presets, kinds, what signs too little) are the ones that count.
+   A config the chart renders but the server refuses (`kind: stripe`) is
+   caught there.
+5. Every manifest rendered from each ci values file validates with
    `kubernetes-validate --strict` (the Kubernetes API's own JSON schemas)
    against the oldest Kubernetes version the chart supports (Chart.yaml's
    kubeVersion) and the newest one kubernetes-validate ships.
 
 Run with Debian's Python (PyYAML from python3-yaml): /usr/bin/python3;
-kubernetes-validate runs from the project's .venv (scripts/setup.sh).
+kubernetes-validate runs from the project's .venv (scripts/setup.sh); the
+server binary is HOOKGUARD_BUILD_DIR's (default: build/).
 Prints one line per check and a summary `N passed, M failed`; exits 1 on any
 failure. HELM may name the helm binary (default: .tools/bin/helm, then PATH).
 """
 
+import base64
 import hashlib
 import json
 import os
@@ -34,7 +42,7 @@ import yaml
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 CHART = os.path.join(REPO, "helm", "hookguard")
 CI = os.path.join(CHART, "ci")
-CI_FILES = ["minimal-values.yaml", "production-values.yaml", "tls-values.yaml"]
+CI_FILES = ["minimal-values.yaml", "production-values.yaml", "tls-values.yaml", "stripe-values.yaml"]
 UID = 10001
 GRPC_PORT = 50051
 SERVICE_NAME = "hookguard.v1.WebhookAuthService"
@@ -65,17 +73,31 @@ def find_helm():
 
 HELM = find_helm()
 TMP = tempfile.mkdtemp(prefix="hookguard-helm-test-")
+SERVER = os.path.join(os.environ.get("HOOKGUARD_BUILD_DIR", os.path.join(REPO, "build")),
+                      "server", "service", "hookguard-server")
+# What every referenced secret holds in the --check_config runs: valid as raw
+# key bytes, as base64 (secret_is_base64) and as standard_webhooks' whsec_.
+STAND_IN_SECRET = "whsec_" + base64.b64encode(b"helm-chart-test-secret!!").decode()
+
+# What each values file is, for check names: the ci file's name, or the
+# overrides' JSON.
+VALUES_LABELS = {}
+# The config.json of every ConfigMap rendered by a render(..., check=True),
+# by its JSON text: the label of the first render that gave it.
+RENDERED_CONFIGS = {}
 
 
 def values_file(values, name="override"):
     path = os.path.join(TMP, f"{name}-{abs(hash(json.dumps(values, sort_keys=True)))}.yaml")
     with open(path, "w") as f:
         yaml.safe_dump(values, f)
+    VALUES_LABELS[path] = json.dumps(values, sort_keys=True)
     return path
 
 
-def render(*files, release="t", namespace="hg", kube_version=None):
-    """Returns (ok, docs_or_error_text)."""
+def render(*files, release="t", namespace="hg", kube_version=None, check_config=True):
+    """Returns (ok, docs_or_error_text). With check_config, the config.json of
+    a rendered ConfigMap is kept for test_rendered_configs_pass_the_server()."""
     cmd = [HELM, "template", release, CHART, "--namespace", namespace]
     if kube_version:
         cmd += ["--kube-version", kube_version]
@@ -85,7 +107,34 @@ def render(*files, release="t", namespace="hg", kube_version=None):
     if p.returncode != 0:
         return False, p.stderr + p.stdout
     docs = [d for d in yaml.safe_load_all(p.stdout) if d]
+    if check_config:
+        label = " + ".join(VALUES_LABELS.get(f, os.path.basename(f)) for f in files)
+        for cm in kinds(docs, "ConfigMap"):
+            if "config.json" in cm.get("data", {}):
+                RENDERED_CONFIGS.setdefault(cm["data"]["config.json"], label)
     return True, docs
+
+
+def server_check_config(config_json):
+    """Runs `hookguard-server --check_config` on a rendered config.json, each
+    secret `file` replaced by a temporary file and each secret `env` set, both
+    holding STAND_IN_SECRET. Returns (exit code, output)."""
+    config = json.loads(config_json)
+    work = tempfile.mkdtemp(dir=TMP)
+    env = {"PATH": "/usr/bin:/bin"}
+    for n, secret in enumerate(s for p in config.get("profiles") or [] for s in p.get("secrets") or []):
+        if "file" in secret:
+            secret["file"] = os.path.join(work, f"secret-{n}")
+            with open(secret["file"], "w") as f:
+                f.write(STAND_IN_SECRET)
+        if "env" in secret:
+            env[secret["env"]] = STAND_IN_SECRET
+    path = os.path.join(work, "config.json")
+    with open(path, "w") as f:
+        json.dump(config, f)
+    p = subprocess.run([SERVER, "--check_config", f"--config={path}"], env=env,
+                       capture_output=True, text=True)
+    return p.returncode, (p.stdout + p.stderr).strip()
 
 
 def ci(name):
@@ -373,6 +422,56 @@ def test_tls(docs):
     check(f"{tag}: test Pod uses the CA and a client cert",
           "--tls_server_name=hookguard.hookguard.svc" in tc["args"] and f"--tls_ca={base}/ca.crt" in tc["args"] and f"--tls_cert={base}/tls.crt" in tc["args"]
           and any(m["mountPath"] == base for m in tc.get("volumeMounts", [])))
+
+
+def test_stripe(docs):
+    tag = "stripe"
+    assert_common(tag, docs)
+    cfg = assert_configmap(tag, docs, ["vapi", "stripe"])
+    if cfg:
+        check(f"{tag}: the profiles name their preset, as docs/signatures.md does",
+              [p.get("preset") for p in cfg["profiles"]] == ["vapi", "stripe"], str(cfg))
+    _, _, c = server_pod(docs)
+    stripe = [e for e in c.get("env", []) if e["name"] == "STRIPE_WEBHOOK_SECRET"]
+    check(f"{tag}: the stripe secret's env var from the webhook Secret",
+          stripe and stripe[0]["valueFrom"]["secretKeyRef"] == {"name": "hookguard-webhook",
+                                                                 "key": "stripe-webhook-secret"})
+
+
+def test_rendered_configs_pass_the_server():
+    """Every config.json the tests above rendered is one the server starts with."""
+    if not check("check_config: hookguard-server is built", os.access(SERVER, os.X_OK),
+                 f"{SERVER} not found: build it first (scripts/build.sh) or set HOOKGUARD_BUILD_DIR"):
+        return
+    check("check_config: the ci files' configs were collected", len(RENDERED_CONFIGS) >= len(CI_FILES),
+          f"{len(RENDERED_CONFIGS)} configs")
+    for config_json, label in RENDERED_CONFIGS.items():
+        code, out = server_check_config(config_json)
+        check(f"hookguard-server --check_config accepts the config of {label}", code == 0, out[-600:])
+
+
+# Configs the chart renders (their shape is right) and the server refuses:
+# (name, profile, what the server's message must say).
+SERVER_REFUSES = [
+    ("kind: stripe (a preset's name written as a kind)", {"kind": "stripe"}, 'kind: unknown \"stripe\"'),
+    ("a timestamp read but not signed",
+     {"kind": "hmac", "timestamp_header": "x-ts", "payload_format": "{body}"}, "does not sign it"),
+    ("an option of another kind", {"preset": "stripe", "header": "x-vapi-secret"},
+     'header: not an option of kind \"hmac\"'),
+]
+
+
+def test_server_refuses_what_the_chart_only_shapes():
+    secret = {"key_id": "a", "file": "/run/secrets/hookguard/vapi-webhook-secret"}
+    for name, profile, says in SERVER_REFUSES:
+        overrides = {"config": {"profiles": [{"name": "vapi", **profile, "secrets": [secret]}]}}
+        ok, docs = render(ci("minimal-values.yaml"), values_file(overrides), check_config=False)
+        if not check(f"{name}: renders (the chart checks the config's shape only)", ok,
+                     "" if ok else docs[-400:]):
+            continue
+        code, out = server_check_config(one(docs, "ConfigMap")["data"]["config.json"])
+        check(f"{name}: hookguard-server --check_config refuses it", code == 1 and says in out,
+              f"exit {code}: {out[-400:]}")
 
 
 def test_variants():
@@ -671,12 +770,12 @@ def test_rejections():
 
 # ---------------------------------------------------------------------------
 # Alerts (prometheusRule) and the audit CronJob's flags: a separate check,
-# owned with the operator tools (client/cli/operator_commands.cc).
+# owned with the operator tools (tools/hookguard/operator_commands.cc).
 
 def audit_db_flags_of_the_cli():
     """The flag names `hookguard audit-db` accepts, read from its registration
-    in client/cli/main.cc's Commands() table."""
-    src = open(os.path.join(REPO, "client", "cli", "main.cc")).read()
+    in tools/hookguard/main.cc's Commands() table."""
+    src = open(os.path.join(REPO, "tools", "hookguard", "main.cc")).read()
     m = re.search(r'\{"audit-db",.*?\{([^{}]*)\},\s*false,\s*RunAuditDb\}', src, re.S)
     if not m:
         return set()
@@ -685,7 +784,7 @@ def audit_db_flags_of_the_cli():
 
 def test_audit_cronjob_flags():
     flags = audit_db_flags_of_the_cli()
-    check("alerts: audit-db's flags found in client/cli/main.cc", {"db", "config", "format"} <= flags,
+    check("alerts: audit-db's flags found in tools/hookguard/main.cc", {"db", "config", "format"} <= flags,
           f"got {sorted(flags)}")
     for tag, extra in (("json", {}), ("table", {"auditCronJob": {"format": "table"}})):
         ok, docs = render(ci("minimal-values.yaml"), values_file(
@@ -775,7 +874,7 @@ def main():
     print(f"helm: {HELM} ({subprocess.run([HELM, 'version', '--short'], capture_output=True, text=True).stdout.strip()})")
     rendered = test_ci_files()
     for name, fn in (("minimal-values.yaml", test_minimal), ("production-values.yaml", test_production),
-                     ("tls-values.yaml", test_tls)):
+                     ("tls-values.yaml", test_tls), ("stripe-values.yaml", test_stripe)):
         if name in rendered:
             try:
                 fn(rendered[name])
@@ -791,6 +890,8 @@ def main():
         test_rejections()
         test_audit_cronjob_flags()
         test_prometheus_rule()
+        test_server_refuses_what_the_chart_only_shapes()
+        test_rendered_configs_pass_the_server()
     except Exception as e:  # noqa: BLE001 -- a crash is a failure, with the summary still printed
         import traceback
         traceback.print_exc()

@@ -114,6 +114,65 @@ def test_row16_rewritten_secret_file_is_used_without_restart(pb, sqlite_db, tmp_
         assert s.proc.poll() is None
 
 
+def _scrape(port):
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
+        return r.read().decode()
+
+
+def test_reload_applies_resolve_and_refuses_a_new_lookup_query(pb, sqlite_db, tmp_path):
+    """ownership.resolve is applied without a restart; a changed call_query
+    cannot be (its statement is prepared per connection): the reload is
+    refused loudly, naming the key, and nothing of that file is applied."""
+    cfg = tmp_path / "config.json"
+    base = {"profiles": [{"name": "vapi", "kind": "hmac", "secrets": [{"key_id": "env",
+                                                                       "env": "S"}]}]}
+    cfg.write_text(json.dumps(base))
+    chat = pb.m.AuthorizeCallEventRequest(event=pb.m.CallEvent(type="chat.created",
+                                                               assistant_id="asst_alice"))
+    call = pb.m.AuthorizeCallEventRequest(event=pb.m.CallEvent(call_id="call_alice_1",
+                                                               assistant_id="asst_alice"))
+    port = servers.free_port()
+    with servers.HookguardServer(sqlite_db, config=cfg, env={"S": SECRET_NEW}, args=[
+            "--reload_interval_seconds=1", f"--metrics_listen=127.0.0.1:{port}"]) as s:
+        wait_serving(s.target)
+        with grpc.insecure_channel(s.target) as ch:
+            stub = pb.grpc.WebhookAuthServiceStub(ch)
+            # The default chain has no rule for chats: no call id, malformed.
+            assert stub.AuthorizeCallEvent(chat, timeout=5).reason == \
+                pb.m.DENY_REASON_MALFORMED_EVENT
+            cfg.write_text(json.dumps({**base, "ownership": {"resolve": [
+                {"types": ["chat.*"], "by": ["assistant"]}, {"types": ["*"], "by": ["call"]}]}}))
+            deadline = time.monotonic() + 15
+            while stub.AuthorizeCallEvent(chat, timeout=5).decision != pb.m.DECISION_ALLOW:
+                assert time.monotonic() < deadline, "the new ownership.resolve was not applied"
+                time.sleep(0.2)
+            r = stub.AuthorizeCallEvent(chat, timeout=5)
+            assert (r.owner_id, r.resolved_by) == ("1", pb.m.OWNER_SOURCE_ASSISTANT)
+            assert 'hookguard_config_reloads_total{result="ok"} 1' in _scrape(port)
+
+            # A call query that would make every call Bob's (owner 2) and drop
+            # the chat rule: refused, so neither changes.
+            cfg.write_text(json.dumps({**base, "ownership": {
+                "call_query": "SELECT '2', 'asst_alice', '2', NULL, NULL WHERE :call_id <> ''"}}))
+            deadline = time.monotonic() + 15
+            while 'hookguard_config_reloads_total{result="error"} 1' not in _scrape(port):
+                assert time.monotonic() < deadline, "the refused reload was not counted"
+                time.sleep(0.2)
+            assert "hookguard_config_last_reload_success 0" in _scrape(port)
+            time.sleep(1.5)  # more reload ticks: still refused, reported once
+            r = stub.AuthorizeCallEvent(call, timeout=5)
+            assert (r.decision, r.owner_id) == (pb.m.DECISION_ALLOW, "1")
+            assert stub.AuthorizeCallEvent(chat, timeout=5).decision == pb.m.DECISION_ALLOW
+        lines = [json.loads(line) for line in s.output().splitlines() if line.startswith("{")]
+        refused = [l for l in lines if l.get("kind") == "server" and l["level"] == "error"
+                   and "ownership.call_query changed" in l["detail"]]
+        assert len(refused) == 1, refused
+        assert "restart" in refused[0]["detail"]
+        assert [l["detail"] for l in lines if l.get("kind") == "server"
+                and "reloaded" in l.get("detail", "")] == ["configuration and secrets reloaded"]
+        assert s.proc.poll() is None
+
+
 def _health(target, service=""):
     from grpc_health.v1 import health_pb2, health_pb2_grpc
 

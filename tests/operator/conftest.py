@@ -23,7 +23,7 @@ SECRET_ENV = "HG_OPERATOR_TEST_SECRET"
 
 
 def cli() -> Path:
-    return servers.build_dir() / "client" / "cli" / "hookguard"
+    return servers.build_dir() / "tools" / "hookguard" / "hookguard"
 
 
 def run_cli(*args: str, env: dict | None = None, stdin: bytes | None = None,

@@ -14,7 +14,7 @@
 #include <string>
 
 #include "absl/strings/escaping.h"
-#include "server/signature/make_verifier.h"
+#include "server/signature/signature_scheme.h"
 
 namespace {
 
@@ -42,7 +42,7 @@ __attribute__((noinline)) int ProbeVerify(const hookguard::Verifier* verifier,
                                           const hookguard::v1::HttpRequest& request,
                                           const std::string& naive_a, const std::string& naive_b) {
   if (verifier == nullptr) return naive_a == naive_b ? 1 : 0;
-  return verifier->Verify(request, absl::Now()).result;
+  return verifier->Verify(request, absl::Now())->result;
 }
 
 }  // namespace
@@ -75,7 +75,10 @@ int main(int argc, char** argv) {
   }
   std::unique_ptr<const hookguard::Verifier> verifier;
   if (mode != "naive") {
-    auto made = hookguard::MakeVerifier(profile, {{"k", kSecret}});
+    auto scheme = hookguard::ParseSignatureScheme(profile);
+    auto made = scheme.ok()
+                    ? hookguard::MakeVerifier(*scheme, {{"k", kSecret}})
+                    : absl::StatusOr<std::unique_ptr<const hookguard::Verifier>>(scheme.status());
     if (!made.ok()) {
       std::fprintf(stderr, "%s\n", std::string(made.status().message()).c_str());
       return 2;

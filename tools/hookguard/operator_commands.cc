@@ -1,4 +1,4 @@
-#include "client/cli/operator_commands.h"
+#include "tools/hookguard/operator_commands.h"
 
 #include <cstdio>
 #include <cstdlib>
@@ -16,20 +16,19 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "client/cli/ownership_audit.h"
-#include "client/cli/rpc_commands.h"
-#include "hookguard/config/v1/config.pb.h"
 #include "hookguard/v1/hookguard.pb.h"
 #include "server/audit/decision_id.h"
-#include "server/config/config.h"
 #include "server/config/profile_set.h"
 #include "server/config/secret_source.h"
+#include "server/config/server_spec.h"
 #include "server/decision/profile_holder.h"
 #include "server/decision/webhook_authorizer.h"
 #include "server/ownership/ownership_rules.h"
 #include "server/ownership/ownership_store.h"
 #include "server/ownership/soci_ownership_store.h"
 #include "server/ownership/soci_session.h"
+#include "tools/hookguard/ownership_audit.h"
+#include "tools/hookguard/rpc_commands.h"
 
 namespace hookguard::cli {
 namespace {
@@ -107,12 +106,6 @@ absl::StatusOr<std::string> DatabaseFlag(const CliArgs& args) {
         "no ownership database: set --db or HOOKGUARD_DB (a SOCI connection string)");
   }
   return db;
-}
-
-// --config as hookguard-server reads it: the file, or DefaultConfig().
-absl::StatusOr<config::v1::Config> ConfigFlag(const CliArgs& args) {
-  if (!args.Has("config") || args.Get("config").empty()) return DefaultConfig();
-  return LoadConfigFile(args.Get("config"));
 }
 
 absl::StatusOr<absl::Duration> TimeoutFlag(const CliArgs& args, int default_ms) {
@@ -313,12 +306,13 @@ int RunAuditDb(const CliArgs& args) {
   if (!timeout.ok()) return Fail(kCommand, timeout.status().message());
   absl::StatusOr<std::string> db = DatabaseFlag(args);
   if (!db.ok()) return Fail(kCommand, db.status().message());
-  absl::StatusOr<config::v1::Config> config = ConfigFlag(args);
-  if (!config.ok()) return Fail(kCommand, config.status().message());
+  // --config as hookguard-server compiles it; no secret is read.
+  absl::StatusOr<ServerSpec> spec = LoadServerSpec(args.Get("config"), nullptr);
+  if (!spec.ok()) return Fail(kCommand, spec.status().message());
   absl::StatusOr<SociDatabase> database = SociDatabase::Parse(*db, *timeout);
   if (!database.ok()) return Fail(kCommand, database.status().message());
 
-  absl::StatusOr<AuditReport> report = RunOwnershipAudit(*database, config->ownership());
+  absl::StatusOr<AuditReport> report = RunOwnershipAudit(*database, spec->queries);
   if (!report.ok()) return Fail(kCommand, report.status().message());
   if (*format == "json") {
     PrintAuditJson(*report);
@@ -353,15 +347,17 @@ int RunExplain(const CliArgs& args) {
   if (!timeout.ok()) return Fail(kCommand, timeout.status().message());
   absl::StatusOr<std::string> db = DatabaseFlag(args);
   if (!db.ok()) return Fail(kCommand, db.status().message());
-  absl::StatusOr<config::v1::Config> config = ConfigFlag(args);
-  if (!config.ok()) return Fail(kCommand, config.status().message());
-
-  // The profiles and secrets exactly as hookguard-server builds them. An
-  // explanation of a call event needs no secret.
+  // The configuration and secrets exactly as hookguard-server compiles
+  // them. An explanation of a call event needs no secret.
+  const EnvAndFileSecretSource secrets;
+  absl::StatusOr<ServerSpec> spec =
+      LoadServerSpec(args.Get("config"), webhook ? &secrets : nullptr);
+  if (!spec.ok()) return Fail(kCommand, spec.status().message());
+  const OwnershipQueries queries = spec->queries;
+  const ResolvePolicy resolve = spec->resolve;
   std::shared_ptr<const ProfileSet> profile_set;
   if (webhook) {
-    EnvAndFileSecretSource secrets;
-    absl::StatusOr<std::shared_ptr<const ProfileSet>> built = ProfileSet::Build(*config, secrets);
+    absl::StatusOr<std::shared_ptr<const ProfileSet>> built = ProfileSet::Build(*std::move(spec));
     if (!built.ok()) return Fail(kCommand, built.status().message());
     profile_set = *std::move(built);
   }
@@ -370,16 +366,14 @@ int RunExplain(const CliArgs& args) {
   SociStoreOptions store_options;
   store_options.connection_string = *db;
   store_options.pool_size = 1;
-  store_options.call_query = config->ownership().call_query();
-  store_options.phone_number_query = config->ownership().phone_number_query();
-  store_options.assistant_query = config->ownership().assistant_query();
+  store_options.call_query = queries.call;
+  store_options.phone_number_query = queries.phone_number;
+  store_options.assistant_query = queries.assistant;
   store_options.query_timeout = *timeout;
   absl::StatusOr<std::unique_ptr<SociOwnershipStore>> store =
       SociOwnershipStore::Open(store_options);
   if (!store.ok()) return Fail(kCommand, store.status().message());
-  absl::StatusOr<ResolvePolicy> policy = ResolvePolicy::Compile(config->ownership().resolve());
-  if (!policy.ok()) return Fail(kCommand, policy.status().message());
-  CallEventAuthorizer rules(**store, *std::move(policy));
+  CallEventAuthorizer rules(**store, resolve);
   DecisionIdGenerator ids;
   WebhookAuthorizer authorizer(profiles, rules, ids, WebhookAuthorizerOptions{});
 
@@ -433,12 +427,7 @@ int RunExplain(const CliArgs& args) {
     }
   } else {
     v1::AuthorizeCallEventRequest request;
-    v1::CallEvent* event = request.mutable_event();
-    event->set_call_id(args.Get("call_id"));
-    event->set_assistant_id(args.Get("assistant_id"));
-    event->set_phone_number_id(args.Get("phone_number_id"));
-    event->set_type(args.Get("type"));
-    event->set_org_id(args.Get("org_id"));
+    *request.mutable_event() = CallEventFromFlags(args);
     request.set_expected_owner_id(expected_owner);
     e.mode = "call_event";
     e.event = request.event();

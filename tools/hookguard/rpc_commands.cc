@@ -1,4 +1,4 @@
-#include "client/cli/rpc_commands.h"
+#include "tools/hookguard/rpc_commands.h"
 
 #include <chrono>
 #include <cstdio>
@@ -189,14 +189,19 @@ int RunVerify(const CliArgs& args) {
       });
 }
 
+v1::CallEvent CallEventFromFlags(const CliArgs& args) {
+  v1::CallEvent event;
+  event.set_type(args.Get("type"));
+  event.set_call_id(args.Get("call_id"));
+  event.set_assistant_id(args.Get("assistant_id"));
+  event.set_phone_number_id(args.Get("phone_number_id"));
+  event.set_org_id(args.Get("org_id"));
+  return event;
+}
+
 int RunAuthorize(const CliArgs& args) {
   v1::AuthorizeCallEventRequest request;
-  v1::CallEvent* event = request.mutable_event();
-  event->set_type(args.Get("type"));
-  event->set_call_id(args.Get("call_id"));
-  event->set_assistant_id(args.Get("assistant_id"));
-  event->set_phone_number_id(args.Get("phone_number_id"));
-  event->set_org_id(args.Get("org_id"));
+  *request.mutable_event() = CallEventFromFlags(args);
   request.set_expected_owner_id(args.Get("expected_owner"));
   return CallAndPrint(
       args, request, &v1::WebhookAuthService::Stub::AuthorizeCallEvent,

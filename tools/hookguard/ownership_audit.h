@@ -2,8 +2,8 @@
 // the service deny a legitimate webhook (or that an attacker could exploit):
 // calls whose assistant or phone number belongs to another user, or points
 // at no row. Read-only; no gRPC in here.
-#ifndef HOOKGUARD_CLIENT_CLI_OWNERSHIP_AUDIT_H_
-#define HOOKGUARD_CLIENT_CLI_OWNERSHIP_AUDIT_H_
+#ifndef HOOKGUARD_TOOLS_HOOKGUARD_OWNERSHIP_AUDIT_H_
+#define HOOKGUARD_TOOLS_HOOKGUARD_OWNERSHIP_AUDIT_H_
 
 #include <array>
 #include <optional>
@@ -11,21 +11,11 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "hookguard/config/v1/config.pb.h"
 #include "hookguard/v1/hookguard.pb.h"
+#include "server/ownership/ownership_queries.h"
 #include "server/ownership/soci_session.h"
 
 namespace hookguard::cli {
-
-// The audit queries for the Django schema of docs/ownership.md (valid
-// on PostgreSQL and SQLite); the one place this SQL is written. Each takes
-// no parameter and returns, ordered by call id, four text columns: the
-// call's provider id, the call's owner id, the assistant's (phone number's)
-// provider id (NULL when its row is missing), that row's owner id (NULL
-// when missing), for every call whose assistant (phone number) is owned by
-// another user than the call, or is missing.
-extern const char kDefaultAuditAssistantQuery[];
-extern const char kDefaultAuditPhoneNumberQuery[];
 
 // What is wrong with one call. The names (FindingKindName) are part of the
 // stable JSON output.
@@ -62,18 +52,18 @@ struct AuditReport {
 };
 
 // Opens `database` (read-only: SQLite is opened read-only, PostgreSQL
-// sessions are set to read-only transactions) and runs both queries:
-// `ownership.audit_assistant_query` / `audit_phone_number_query`, or the
-// defaults when empty. A returned row is classified by its owners: a NULL
-// reference owner is *_missing, an owner other than the call's is
+// sessions are set to read-only transactions) and runs both audit queries
+// (`queries.audit_assistant` / `audit_phone_number`: config
+// ownership.audit_*_query, or the default schema's). A returned row is classified by its owners: a
+// NULL reference owner is *_missing, an owner other than the call's is
 // *_owner_mismatch; a row whose owners agree is not a finding (a custom
 // query may be broader than needed).
 // Errors: UNAVAILABLE when the database cannot be reached, INVALID_ARGUMENT
 // when a query fails (the message names the query's config key). Messages
 // never hold the password.
 absl::StatusOr<AuditReport> RunOwnershipAudit(const SociDatabase& database,
-                                              const config::v1::Ownership& ownership);
+                                              const OwnershipQueries& queries);
 
 }  // namespace hookguard::cli
 
-#endif  // HOOKGUARD_CLIENT_CLI_OWNERSHIP_AUDIT_H_
+#endif  // HOOKGUARD_TOOLS_HOOKGUARD_OWNERSHIP_AUDIT_H_

@@ -1,4 +1,4 @@
-#include "client/cli/cli_args.h"
+#include "tools/hookguard/cli_args.h"
 
 #include "gtest/gtest.h"
 

@@ -1,9 +1,9 @@
 // The operator tools of the `hookguard` CLI: they work on the ownership
 // database and the configuration directly, without a running server.
-#ifndef HOOKGUARD_CLIENT_CLI_OPERATOR_COMMANDS_H_
-#define HOOKGUARD_CLIENT_CLI_OPERATOR_COMMANDS_H_
+#ifndef HOOKGUARD_TOOLS_HOOKGUARD_OPERATOR_COMMANDS_H_
+#define HOOKGUARD_TOOLS_HOOKGUARD_OPERATOR_COMMANDS_H_
 
-#include "client/cli/cli_args.h"
+#include "tools/hookguard/cli_args.h"
 
 namespace hookguard::cli {
 
@@ -30,4 +30,4 @@ int RunExplain(const CliArgs& args);
 
 }  // namespace hookguard::cli
 
-#endif  // HOOKGUARD_CLIENT_CLI_OPERATOR_COMMANDS_H_
+#endif  // HOOKGUARD_TOOLS_HOOKGUARD_OPERATOR_COMMANDS_H_

@@ -1,4 +1,4 @@
-#include "client/cli/cli_args.h"
+#include "tools/hookguard/cli_args.h"
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"

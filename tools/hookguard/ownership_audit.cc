@@ -1,4 +1,4 @@
-#include "client/cli/ownership_audit.h"
+#include "tools/hookguard/ownership_audit.h"
 
 #include <soci/soci.h>
 
@@ -9,23 +9,6 @@
 #include "absl/strings/str_cat.h"
 
 namespace hookguard::cli {
-
-const char kDefaultAuditAssistantQuery[] =
-    "SELECT c.vapi_call_id, CAST(c.user_id AS TEXT), a.vapi_assistant_id,"
-    " CAST(a.user_id AS TEXT)"
-    " FROM api_interviewcall c"
-    " LEFT JOIN api_assistant a ON a.id = c.assistant_id"
-    " WHERE a.id IS NULL OR a.user_id IS NULL OR c.user_id IS NULL OR a.user_id <> c.user_id"
-    " ORDER BY c.vapi_call_id";
-
-const char kDefaultAuditPhoneNumberQuery[] =
-    "SELECT c.vapi_call_id, CAST(c.user_id AS TEXT), p.vapi_phone_number_id,"
-    " CAST(p.user_id AS TEXT)"
-    " FROM api_interviewcall c"
-    " LEFT JOIN api_phonenumber p ON p.id = c.phone_number_id"
-    " WHERE c.phone_number_id IS NOT NULL"
-    " AND (p.id IS NULL OR p.user_id IS NULL OR c.user_id IS NULL OR p.user_id <> c.user_id)"
-    " ORDER BY c.vapi_call_id";
 
 const char* FindingKindName(FindingKind kind) {
   switch (kind) {
@@ -98,7 +81,7 @@ absl::Status RunQuery(const SociDatabase& database, soci::session& session,
 }  // namespace
 
 absl::StatusOr<AuditReport> RunOwnershipAudit(const SociDatabase& database,
-                                              const config::v1::Ownership& ownership) {
+                                              const OwnershipQueries& queries) {
   absl::StatusOr<std::unique_ptr<soci::session>> session = database.Open();
   if (!session.ok()) return session.status();
   if (database.kind == SociDatabase::Kind::kPostgresql) {
@@ -111,19 +94,15 @@ absl::StatusOr<AuditReport> RunOwnershipAudit(const SociDatabase& database,
     }
   }
   AuditReport report;
-  const std::string assistant_query = ownership.audit_assistant_query().empty()
-                                          ? kDefaultAuditAssistantQuery
-                                          : ownership.audit_assistant_query();
-  const std::string phone_query = ownership.audit_phone_number_query().empty()
-                                      ? kDefaultAuditPhoneNumberQuery
-                                      : ownership.audit_phone_number_query();
-  if (absl::Status s = RunQuery(database, **session, assistant_query, "audit_assistant_query",
-                                /*assistant=*/true, &report);
+  if (absl::Status s =
+          RunQuery(database, **session, queries.audit_assistant, "audit_assistant_query",
+                   /*assistant=*/true, &report);
       !s.ok()) {
     return s;
   }
-  if (absl::Status s = RunQuery(database, **session, phone_query, "audit_phone_number_query",
-                                /*assistant=*/false, &report);
+  if (absl::Status s =
+          RunQuery(database, **session, queries.audit_phone_number, "audit_phone_number_query",
+                   /*assistant=*/false, &report);
       !s.ok()) {
     return s;
   }

@@ -1,13 +1,13 @@
 // The `hookguard` subcommands that call a running server.
-#ifndef HOOKGUARD_CLIENT_CLI_RPC_COMMANDS_H_
-#define HOOKGUARD_CLIENT_CLI_RPC_COMMANDS_H_
+#ifndef HOOKGUARD_TOOLS_HOOKGUARD_RPC_COMMANDS_H_
+#define HOOKGUARD_TOOLS_HOOKGUARD_RPC_COMMANDS_H_
 
 #include <set>
 #include <string>
 
 #include "absl/status/status.h"
-#include "client/cli/cli_args.h"
 #include "hookguard/v1/hookguard.pb.h"
+#include "tools/hookguard/cli_args.h"
 
 namespace hookguard::cli {
 
@@ -20,6 +20,10 @@ std::set<std::string, std::less<>> ConnectionFlags();
 // and `explain`). InvalidArgument / NotFound name the flag or the file.
 absl::Status ReadHttpRequest(const CliArgs& args, v1::HttpRequest* request);
 
+// The call event of --call_id, --assistant_id, --phone_number_id, --type
+// and --org_id (shared by `authorize` and `explain`).
+v1::CallEvent CallEventFromFlags(const CliArgs& args);
+
 // Exit codes: 0 VALID / ALLOW / SERVING; 1 anything else the server
 // answered; 2 usage errors and RPC failures (printed on stderr).
 int RunVerify(const CliArgs& args);
@@ -29,4 +33,4 @@ int RunHealth(const CliArgs& args);
 
 }  // namespace hookguard::cli
 
-#endif  // HOOKGUARD_CLIENT_CLI_RPC_COMMANDS_H_
+#endif  // HOOKGUARD_TOOLS_HOOKGUARD_RPC_COMMANDS_H_

@@ -1,7 +1,7 @@
 // Command-line arguments of the `hookguard` CLI: `--name=value` (or
 // `--name value`), with repeatable flags such as --header.
-#ifndef HOOKGUARD_CLIENT_CLI_CLI_ARGS_H_
-#define HOOKGUARD_CLIENT_CLI_CLI_ARGS_H_
+#ifndef HOOKGUARD_TOOLS_HOOKGUARD_CLI_ARGS_H_
+#define HOOKGUARD_TOOLS_HOOKGUARD_CLI_ARGS_H_
 
 #include <map>
 #include <set>
@@ -34,4 +34,4 @@ class CliArgs {
 
 }  // namespace hookguard::cli
 
-#endif  // HOOKGUARD_CLIENT_CLI_CLI_ARGS_H_
+#endif  // HOOKGUARD_TOOLS_HOOKGUARD_CLI_ARGS_H_

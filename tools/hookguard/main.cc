@@ -5,9 +5,9 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "client/cli/cli_args.h"
-#include "client/cli/operator_commands.h"
-#include "client/cli/rpc_commands.h"
+#include "tools/hookguard/cli_args.h"
+#include "tools/hookguard/operator_commands.h"
+#include "tools/hookguard/rpc_commands.h"
 
 namespace hookguard::cli {
 namespace {

@@ -1,0 +1,189 @@
+#include "server/config/server_spec.h"
+
+#include <utility>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "server/config/config.h"
+
+namespace hookguard {
+namespace {
+
+using config::v1::Config;
+using config::v1::Profile;
+
+std::string ProfileLabel(const Profile& p) { return absl::StrCat("profile \"", p.name(), "\""); }
+
+std::string NoSecretMessage(absl::string_view why) {
+  return absl::StrCat("no webhook secret configured: set ", kDefaultSecretEnv,
+                      " or pass --config with a profile and its secrets (", why, ")");
+}
+
+// The secret list of a profile: at least one, key_ids non-empty and unique,
+// each read from exactly one of env and file.
+absl::Status CheckSecretList(const Profile& p) {
+  if (p.secrets().empty()) {
+    return absl::InvalidArgumentError(
+        NoSecretMessage(absl::StrCat(ProfileLabel(p), " has no secrets")));
+  }
+  absl::flat_hash_set<std::string> key_ids;
+  for (const config::v1::Secret& s : p.secrets()) {
+    if (s.key_id().empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(ProfileLabel(p), ": secrets: a key_id is empty"));
+    }
+    if (!key_ids.insert(s.key_id()).second) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(ProfileLabel(p), ": secrets: duplicate key_id \"", s.key_id(), "\""));
+    }
+    if (s.env().empty() == s.file().empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(ProfileLabel(p), ": secret \"", s.key_id(),
+                                                     "\": set exactly one of env and file"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<ProfileMode> ParseMode(const Profile& p) {
+  if (p.mode().empty() || p.mode() == "enforce") return ProfileMode::kEnforce;
+  if (p.mode() == "shadow") return ProfileMode::kShadow;
+  return absl::InvalidArgumentError(absl::StrCat(ProfileLabel(p), ": mode: \"", p.mode(),
+                                                 "\" is neither \"enforce\" nor \"shadow\""));
+}
+
+absl::StatusOr<ProfileSpec> CompileProfile(const Profile& p) {
+  if (absl::Status s = CheckSecretList(p); !s.ok()) return s;
+  absl::StatusOr<SignatureScheme> scheme = ParseSignatureScheme(p);
+  if (!scheme.ok()) return scheme.status();
+  absl::StatusOr<ProfileMode> mode = ParseMode(p);
+  if (!mode.ok()) return mode.status();
+  ProfileSpec spec;
+  spec.name = p.name();
+  spec.mode = *mode;
+  spec.scheme = *std::move(scheme);
+  spec.secrets.assign(p.secrets().begin(), p.secrets().end());
+  for (const std::string& warning : SchemeWarnings(spec.scheme)) {
+    spec.warnings.push_back(absl::StrCat(ProfileLabel(p), ": ", warning));
+  }
+  return spec;
+}
+
+// Reads and decodes the keys of `profile` (see Compile and CompileOptions).
+absl::Status ReadKeys(const SecretSource& source, CompileOptions options, ProfileSpec* profile,
+                      std::vector<MissingSecret>* missing) {
+  for (const config::v1::Secret& secret : profile->secrets) {
+    const std::string where =
+        absl::StrCat("profile \"", profile->name, "\": secret \"", secret.key_id(), "\": ");
+    absl::StatusOr<std::string> text = source.Read(secret);
+    if (!text.ok() && options.drop_unreadable_secret_files && !secret.file().empty()) {
+      missing->push_back(MissingSecret{profile->name, secret.key_id(), secret.file(),
+                                       std::string(text.status().message())});
+      continue;
+    }
+    if (!text.ok()) {
+      const std::string message = absl::StrCat(where, text.status().message());
+      return absl::Status(text.status().code(),
+                          secret.env() == kDefaultSecretEnv ? NoSecretMessage(message) : message);
+    }
+    absl::StatusOr<std::string> key = DecodeSecretKey(profile->scheme, *text);
+    if (!key.ok())
+      return absl::Status(key.status().code(), absl::StrCat(where, key.status().message()));
+    profile->keys.push_back(SecretKey{secret.key_id(), *std::move(key)});
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+const ProfileSpec* ServerSpec::Find(absl::string_view name) const {
+  if (name.empty()) name = default_profile;
+  for (const ProfileSpec& p : profiles) {
+    if (p.name == name) return &p;
+  }
+  return nullptr;
+}
+
+absl::StatusOr<ServerSpec> Compile(const Config& config) {
+  if (config.profiles().empty()) {
+    return absl::InvalidArgumentError(NoSecretMessage("the configuration has no profiles"));
+  }
+  ServerSpec spec;
+  absl::flat_hash_set<std::string> names;
+  for (int i = 0; i < config.profiles_size(); ++i) {
+    const Profile& p = config.profiles(i);
+    if (p.name().empty()) {
+      return absl::InvalidArgumentError(absl::StrCat("profiles[", i, "].name: required"));
+    }
+    if (!names.insert(p.name()).second) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("profiles[", i, "].name: duplicate \"", p.name(), "\""));
+    }
+    absl::StatusOr<ProfileSpec> profile = CompileProfile(p);
+    if (!profile.ok()) return profile.status();
+    spec.profiles.push_back(*std::move(profile));
+  }
+  absl::StatusOr<ResolvePolicy> resolve = ResolvePolicy::Compile(config.ownership().resolve());
+  if (!resolve.ok()) return resolve.status();
+  spec.resolve = *std::move(resolve);
+  absl::StatusOr<OwnershipQueries> queries = CompileOwnershipQueries(config.ownership());
+  if (!queries.ok()) return queries.status();
+  spec.queries = *std::move(queries);
+  spec.default_profile = config.default_profile();
+  if (spec.default_profile.empty()) {
+    if (config.profiles_size() > 1) {
+      return absl::InvalidArgumentError("default_profile: required with more than one profile");
+    }
+    spec.default_profile = config.profiles(0).name();
+  } else if (!names.contains(spec.default_profile)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("default_profile: \"", spec.default_profile, "\" is not a profile"));
+  }
+  return spec;
+}
+
+absl::StatusOr<ServerSpec> Compile(const Config& config, const SecretSource& secrets,
+                                   CompileOptions options) {
+  absl::StatusOr<ServerSpec> spec = Compile(config);
+  if (!spec.ok()) return spec;
+  for (ProfileSpec& profile : spec->profiles) {
+    if (absl::Status s = ReadKeys(secrets, options, &profile, &spec->missing_secrets); !s.ok()) {
+      return s;
+    }
+  }
+  spec->secrets_read = true;
+  return spec;
+}
+
+absl::StatusOr<ServerSpec> LoadServerSpec(const std::string& config_path,
+                                          const SecretSource* secrets) {
+  absl::StatusOr<Config> config = DefaultConfig();
+  if (!config_path.empty()) {
+    absl::StatusOr<std::string> text = ReadConfigFile(config_path);
+    if (!text.ok()) return text.status();
+    config = ParseConfigJson(*text, config_path);
+  }
+  if (!config.ok()) return config.status();
+  absl::StatusOr<ServerSpec> spec =
+      secrets == nullptr ? Compile(*config) : Compile(*config, *secrets);
+  if (!spec.ok() && !config_path.empty()) return InFile(config_path, spec.status());
+  return spec;
+}
+
+std::vector<std::string> KeysNeedingRestart(const ServerSpec& running, const ServerSpec& next) {
+  const struct {
+    const char* key;
+    const std::string OwnershipQueries::*query;
+  } restart_only[] = {
+      {"ownership.call_query", &OwnershipQueries::call},
+      {"ownership.phone_number_query", &OwnershipQueries::phone_number},
+      {"ownership.assistant_query", &OwnershipQueries::assistant},
+  };
+  std::vector<std::string> keys;
+  for (const auto& k : restart_only) {
+    if (running.queries.*k.query != next.queries.*k.query) keys.push_back(k.key);
+  }
+  return keys;
+}
+
+}  // namespace hookguard

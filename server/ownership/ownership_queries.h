@@ -1,0 +1,66 @@
+// The SQL hookguard runs on the application's database: the default schema's
+// queries (the one place they are written) and the configured ones.
+#ifndef HOOKGUARD_SERVER_OWNERSHIP_OWNERSHIP_QUERIES_H_
+#define HOOKGUARD_SERVER_OWNERSHIP_OWNERSHIP_QUERIES_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "hookguard/config/v1/config.pb.h"
+
+namespace hookguard {
+
+// The queries for the Django schema of docs/ownership.md, valid on
+// PostgreSQL and SQLite (and DefaultBatchQuery below).
+//
+// The call lookup binds :call_id. A call whose phone_number_id points at no
+// row gets '' as its phone number id (and a NULL owner), so that rules 5 and
+// 6 deny it rather than treat it as "no phone".
+extern const char kDefaultCallQuery[];
+// The owner lookups bind :phone_number_id or :assistant_id and return the
+// owner's id as text.
+extern const char kDefaultPhoneNumberQuery[];
+extern const char kDefaultAssistantQuery[];
+// `hookguard audit-db`: each takes no parameter and returns, ordered by call
+// id, four text columns: the call's provider id, the call's owner id, the
+// assistant's (phone number's) provider id (NULL when its row is missing),
+// that row's owner id (NULL when missing), for every call whose assistant
+// (phone number) is owned by another user than the call, or is missing.
+extern const char kDefaultAuditAssistantQuery[];
+extern const char kDefaultAuditPhoneNumberQuery[];
+
+// The store's three lookups.
+enum class LookupQuery { kCall = 0, kPhoneNumber = 1, kAssistant = 2 };
+
+// The batched form of a default lookup, for `n` ids bound as :id0 ..
+// :id<n-1>: each row is the slot of its id (0 .. n-1), then the default
+// query's columns, so that rows map back to their ids by position whatever
+// the ids (duplicates included). Each id is looked up on its own, as the
+// one-id query would (on PostgreSQL a LATERAL subquery per id, so that the
+// plan stays an index lookup per id and never hashes a whole table; SQLite
+// always loops). What the store prepares.
+std::string DefaultBatchQuery(LookupQuery query, int n, bool postgresql);
+
+// The five queries of config `ownership`, each the configured text or the
+// default schema's. Comparable: a change of a lookup query needs a restart
+// (the server prepares them once per connection).
+struct OwnershipQueries {
+  std::string call = kDefaultCallQuery;
+  std::string phone_number = kDefaultPhoneNumberQuery;
+  std::string assistant = kDefaultAssistantQuery;
+  std::string audit_assistant = kDefaultAuditAssistantQuery;
+  std::string audit_phone_number = kDefaultAuditPhoneNumberQuery;
+
+  bool operator==(const OwnershipQueries& other) const;
+  bool operator!=(const OwnershipQueries& other) const { return !(*this == other); }
+};
+
+// The queries of `ownership`, defaults for those left empty. What can be
+// told without a database is checked: each lookup query binds its parameter
+// (call_query :call_id, phone_number_query :phone_number_id,
+// assistant_query :assistant_id). InvalidArgument names the key.
+absl::StatusOr<OwnershipQueries> CompileOwnershipQueries(const config::v1::Ownership& ownership);
+
+}  // namespace hookguard
+
+#endif  // HOOKGUARD_SERVER_OWNERSHIP_OWNERSHIP_QUERIES_H_
