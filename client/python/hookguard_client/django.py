@@ -52,31 +52,28 @@ def _client_args() -> tuple:
         "tls": tls, "timeout": getattr(settings, "HOOKGUARD_TIMEOUT", DEFAULT_TIMEOUT_S)}
 
 
-def default_client() -> Any:
-    """settings.HOOKGUARD_CLIENT if set, else the process-wide client built
-    from the settings (created on first use)."""
-    global _default_client
+def _shared_client(name: str, make: Callable[..., Any]) -> Any:
+    """settings.HOOKGUARD_CLIENT if set, else the process-wide client kept in
+    the module global `name`, built from the settings on first use."""
     override = getattr(settings, "HOOKGUARD_CLIENT", None)
     if override is not None:
         return override
     with _default_lock:
-        if _default_client is None:
+        if globals()[name] is None:
             target, kwargs = _client_args()
-            _default_client = HookguardClient(target, **kwargs)
-        return _default_client
+            globals()[name] = make(target, **kwargs)
+        return globals()[name]
+
+
+def default_client() -> Any:
+    """settings.HOOKGUARD_CLIENT if set, else the process-wide client built
+    from the settings (created on first use)."""
+    return _shared_client("_default_client", HookguardClient)
 
 
 def default_async_client() -> Any:
     """As default_client, for async views and the middleware under ASGI."""
-    global _default_async_client
-    override = getattr(settings, "HOOKGUARD_CLIENT", None)
-    if override is not None:
-        return override
-    with _default_lock:
-        if _default_async_client is None:
-            target, kwargs = _client_args()
-            _default_async_client = AsyncHookguardClient(target, **kwargs)
-        return _default_async_client
+    return _shared_client("_default_async_client", AsyncHookguardClient)
 
 
 def read_body(request: HttpRequest, limit: int) -> Optional[bytes]:
