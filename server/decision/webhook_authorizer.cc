@@ -41,6 +41,16 @@ void FillVerified(VerifyOutcome& outcome, absl::string_view body, Response* resp
   response->set_message_id(std::move(outcome.message_id));
 }
 
+// The ownership rules' answer becomes the response (a store error stays the
+// status: the caller fails closed).
+template <typename Response>
+absl::Status Complete(absl::StatusOr<OwnershipDecision> decision, bool shadow,
+                      DecisionIdGenerator& ids, Response* response) {
+  if (!decision.ok()) return decision.status();
+  FillDecision(*std::move(decision), shadow, ids, response);
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 WebhookAuthorizer::WebhookAuthorizer(const ProfileHolder& profiles,
@@ -85,35 +95,54 @@ absl::Status WebhookAuthorizer::VerifySignature(const v1::VerifySignatureRequest
   return absl::OkStatus();
 }
 
-absl::Status WebhookAuthorizer::AuthorizeCallEvent(const v1::AuthorizeCallEventRequest& request,
-                                                   absl::Time deadline,
-                                                   v1::AuthorizeCallEventResponse* response,
-                                                   std::vector<OwnershipStep>* trace) const {
+bool WebhookAuthorizer::PrepareCallEvent(const v1::AuthorizeCallEventRequest& request,
+                                         v1::AuthorizeCallEventResponse* response,
+                                         bool* shadow) const {
   // No profile is named: the default profile's mode applies (enforce when
   // no profile set is held, as in `hookguard explain` of a call event).
   const std::shared_ptr<const ProfileSet> profiles = profiles_.Get();
-  const bool shadow = profiles != nullptr && profiles->IsShadow("");
+  *shadow = profiles != nullptr && profiles->IsShadow("");
   // The caller extracted these ids itself: hold them to the parser's rules
   // before they reach the database.
   if (absl::Status invalid = ValidateCallEvent(request.event()); !invalid.ok()) {
     FillDecision(DenyDecision(v1::DENY_REASON_MALFORMED_EVENT, std::string(invalid.message())),
-                 shadow, ids_, response);
-    return absl::OkStatus();
+                 *shadow, ids_, response);
+    return false;
   }
-  absl::StatusOr<OwnershipDecision> decision =
-      authorizer_.Authorize(request.event(), request.expected_owner_id(), deadline, trace);
-  if (!decision.ok()) return decision.status();
-  FillDecision(*std::move(decision), shadow, ids_, response);
-  return absl::OkStatus();
+  return true;
 }
 
-absl::Status WebhookAuthorizer::AuthorizeWebhook(const v1::AuthorizeWebhookRequest& request,
-                                                 absl::Time now, absl::Time deadline,
-                                                 v1::AuthorizeWebhookResponse* response,
-                                                 std::vector<OwnershipStep>* trace) const {
-  VerifyOutcome outcome;
+absl::Status WebhookAuthorizer::AuthorizeCallEvent(const v1::AuthorizeCallEventRequest& request,
+                                                   absl::Time deadline,
+                                                   v1::AuthorizeCallEventResponse* response,
+                                                   std::vector<OwnershipStep>* trace) const {
   bool shadow = false;
-  if (absl::Status s = Verify(request.profile(), request.request(), now, &outcome, &shadow);
+  if (!PrepareCallEvent(request, response, &shadow)) return absl::OkStatus();
+  return Complete(
+      authorizer_.Authorize(request.event(), request.expected_owner_id(), deadline, trace), shadow,
+      ids_, response);
+}
+
+void WebhookAuthorizer::AuthorizeCallEventAsync(const v1::AuthorizeCallEventRequest& request,
+                                                absl::Time deadline,
+                                                v1::AuthorizeCallEventResponse* response,
+                                                std::function<void(absl::Status)> done) const {
+  bool shadow = false;
+  if (!PrepareCallEvent(request, response, &shadow)) return done(absl::OkStatus());
+  authorizer_.AuthorizeAsync(
+      request.event(), request.expected_owner_id(), deadline,
+      [this, shadow, response, done = std::move(done)](absl::StatusOr<OwnershipDecision> decision) {
+        done(Complete(std::move(decision), shadow, ids_, response));
+      });
+}
+
+absl::Status WebhookAuthorizer::PrepareWebhook(const v1::AuthorizeWebhookRequest& request,
+                                               absl::Time now,
+                                               v1::AuthorizeWebhookResponse* response, bool* shadow,
+                                               bool* decided) const {
+  *decided = true;
+  VerifyOutcome outcome;
+  if (absl::Status s = Verify(request.profile(), request.request(), now, &outcome, shadow);
       !s.ok()) {
     return s;
   }
@@ -125,7 +154,7 @@ absl::Status WebhookAuthorizer::AuthorizeWebhook(const v1::AuthorizeWebhookReque
     FillDecision(DenyDecision(v1::DENY_REASON_SIGNATURE_INVALID,
                               absl::StrCat("signature ", v1::SignatureResult_Name(outcome.result),
                                            ": ", outcome.detail)),
-                 shadow, ids_, response);
+                 *shadow, ids_, response);
     return absl::OkStatus();
   }
 
@@ -133,16 +162,38 @@ absl::Status WebhookAuthorizer::AuthorizeWebhook(const v1::AuthorizeWebhookReque
   if (!event.ok()) {
     FillDecision(
         DenyDecision(v1::DENY_REASON_MALFORMED_EVENT, std::string(event.status().message())),
-        shadow, ids_, response);
+        *shadow, ids_, response);
     return absl::OkStatus();
   }
   *response->mutable_event() = *std::move(event);
-
-  absl::StatusOr<OwnershipDecision> decision =
-      authorizer_.Authorize(response->event(), request.expected_owner_id(), deadline, trace);
-  if (!decision.ok()) return decision.status();
-  FillDecision(*std::move(decision), shadow, ids_, response);
+  *decided = false;
   return absl::OkStatus();
+}
+
+absl::Status WebhookAuthorizer::AuthorizeWebhook(const v1::AuthorizeWebhookRequest& request,
+                                                 absl::Time now, absl::Time deadline,
+                                                 v1::AuthorizeWebhookResponse* response,
+                                                 std::vector<OwnershipStep>* trace) const {
+  bool shadow = false, decided = true;
+  absl::Status prepared = PrepareWebhook(request, now, response, &shadow, &decided);
+  if (!prepared.ok() || decided) return prepared;
+  return Complete(
+      authorizer_.Authorize(response->event(), request.expected_owner_id(), deadline, trace),
+      shadow, ids_, response);
+}
+
+void WebhookAuthorizer::AuthorizeWebhookAsync(const v1::AuthorizeWebhookRequest& request,
+                                              absl::Time now, absl::Time deadline,
+                                              v1::AuthorizeWebhookResponse* response,
+                                              std::function<void(absl::Status)> done) const {
+  bool shadow = false, decided = true;
+  absl::Status prepared = PrepareWebhook(request, now, response, &shadow, &decided);
+  if (!prepared.ok() || decided) return done(std::move(prepared));
+  authorizer_.AuthorizeAsync(
+      response->event(), request.expected_owner_id(), deadline,
+      [this, shadow, response, done = std::move(done)](absl::StatusOr<OwnershipDecision> decision) {
+        done(Complete(std::move(decision), shadow, ids_, response));
+      });
 }
 
 }  // namespace hookguard

@@ -4,6 +4,7 @@
 #define HOOKGUARD_SERVER_DECISION_WEBHOOK_AUTHORIZER_H_
 
 #include <cstddef>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -55,11 +56,32 @@ class WebhookAuthorizer {
                                 absl::Time deadline, v1::AuthorizeWebhookResponse* response,
                                 std::vector<OwnershipStep>* trace = nullptr) const;
 
+  // The asynchronous forms, which the service uses: `done` receives what the
+  // blocking form returns, exactly once, on this thread or on the thread
+  // where the ownership store answered (CallEventAuthorizer::AuthorizeAsync).
+  // `request` and `response` must stay valid until then. No trace.
+  void AuthorizeCallEventAsync(const v1::AuthorizeCallEventRequest& request, absl::Time deadline,
+                               v1::AuthorizeCallEventResponse* response,
+                               std::function<void(absl::Status)> done) const;
+  void AuthorizeWebhookAsync(const v1::AuthorizeWebhookRequest& request, absl::Time now,
+                             absl::Time deadline, v1::AuthorizeWebhookResponse* response,
+                             std::function<void(absl::Status)> done) const;
+
  private:
   // Finds the profile and verifies; `*shadow` (when not null) tells whether
   // the profile is in shadow mode.
   absl::Status Verify(const std::string& profile, const v1::HttpRequest& request, absl::Time now,
                       VerifyOutcome* outcome, bool* shadow) const;
+  // The part before the ownership rules. False when it decided (a malformed
+  // event): the response is complete.
+  bool PrepareCallEvent(const v1::AuthorizeCallEventRequest& request,
+                        v1::AuthorizeCallEventResponse* response, bool* shadow) const;
+  // Verifies and parses. `*decided` is false when the parsed event (in the
+  // response) must go to the ownership rules; otherwise the status and
+  // response are the answer.
+  absl::Status PrepareWebhook(const v1::AuthorizeWebhookRequest& request, absl::Time now,
+                              v1::AuthorizeWebhookResponse* response, bool* shadow,
+                              bool* decided) const;
 
   const ProfileHolder& profiles_;
   const CallEventAuthorizer& authorizer_;

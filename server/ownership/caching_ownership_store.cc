@@ -13,29 +13,47 @@ CachingOwnershipStore::CachingOwnershipStore(OwnershipStore& inner, OwnershipCac
                                              std::function<absl::Duration()> clock)
     : inner_(inner), options_(options), clock_(std::move(clock)) {}
 
+std::optional<CallOwnership> CachingOwnershipStore::Cached(absl::string_view call_id) {
+  const absl::Duration now = clock_();
+  absl::ReaderMutexLock lock(&mu_);
+  auto it = entries_.find(call_id);
+  if (it != entries_.end() && Fresh(it->second.stored, now)) {
+    ++hits_;
+    return it->second.row;
+  }
+  ++misses_;
+  return std::nullopt;
+}
+
+void CachingOwnershipStore::Remember(absl::string_view call_id, const CallAnswer& found) {
+  // Errors and not-found are never cached.
+  if (!found.ok() || !found->has_value()) return;
+  const absl::Duration now = clock_();
+  absl::MutexLock lock(&mu_);
+  Insert(call_id, **found, now);
+}
+
 absl::StatusOr<std::optional<CallOwnership>> CachingOwnershipStore::FindCall(
     absl::string_view call_id, absl::Time deadline) {
-  if (options_.ttl <= absl::ZeroDuration() || options_.max_entries == 0) {
-    return inner_.FindCall(call_id, deadline);
-  }
-  {
-    const absl::Duration now = clock_();
-    absl::MutexLock lock(&mu_);
-    auto it = entries_.find(call_id);
-    if (it != entries_.end() && Fresh(it->second.stored, now)) {
-      ++hits_;
-      return std::optional<CallOwnership>(it->second.row);
-    }
-    ++misses_;
-  }
-  absl::StatusOr<std::optional<CallOwnership>> found = inner_.FindCall(call_id, deadline);
-  // Errors and not-found are never cached.
-  if (found.ok() && found->has_value()) {
-    const absl::Duration now = clock_();
-    absl::MutexLock lock(&mu_);
-    Insert(call_id, **found, now);
-  }
+  if (!enabled()) return inner_.FindCall(call_id, deadline);
+  if (std::optional<CallOwnership> row = Cached(call_id); row.has_value()) return row;
+  CallAnswer found = inner_.FindCall(call_id, deadline);
+  Remember(call_id, found);
   return found;
+}
+
+void CachingOwnershipStore::FindCallAsync(absl::string_view call_id, absl::Time deadline,
+                                          std::function<void(CallAnswer)> done) {
+  if (!enabled()) return inner_.FindCallAsync(call_id, deadline, std::move(done));
+  if (std::optional<CallOwnership> row = Cached(call_id); row.has_value()) {
+    return done(std::move(row));
+  }
+  // `call_id` stays valid until `done` runs.
+  inner_.FindCallAsync(call_id, deadline,
+                       [this, call_id, done = std::move(done)](CallAnswer found) {
+                         Remember(call_id, found);
+                         done(std::move(found));
+                       });
 }
 
 void CachingOwnershipStore::Insert(absl::string_view call_id, const CallOwnership& row,

@@ -19,6 +19,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
@@ -63,6 +64,11 @@ class CachingOwnershipStore final : public OwnershipStore {
   absl::StatusOr<std::optional<CallOwnership>> FindCall(absl::string_view call_id,
                                                         absl::Time deadline) override;
 
+  // As FindCall: a hit answers on this thread; a miss goes to the inner
+  // store's FindCallAsync and caches what it finds before passing it on.
+  void FindCallAsync(absl::string_view call_id, absl::Time deadline,
+                     std::function<void(CallAnswer)> done) override;
+
   // Always the inner store: these lookups run only for events without a
   // call row (early events), which are rare and must see new rows at once.
   absl::StatusOr<std::optional<std::string>> FindOwner(OwnerLookup what, absl::string_view id,
@@ -71,6 +77,11 @@ class CachingOwnershipStore final : public OwnershipStore {
   }
 
   // Always the inner store: health must reflect the database, not the cache.
+  void FindOwnerAsync(OwnerLookup what, absl::string_view id, absl::Time deadline,
+                      std::function<void(OwnerAnswer)> done) override {
+    inner_.FindOwnerAsync(what, id, deadline, std::move(done));
+  }
+
   absl::Status Ping(absl::Time deadline) override { return inner_.Ping(deadline); }
 
   size_t size() const;
@@ -88,6 +99,12 @@ class CachingOwnershipStore final : public OwnershipStore {
     absl::Duration stored;
     uint64_t generation;
   };
+
+  // Serves `call_id` from the cache when fresh (nullopt: a miss, counted).
+  std::optional<CallOwnership> Cached(absl::string_view call_id);
+  // Caches a found row.
+  void Remember(absl::string_view call_id, const CallAnswer& found);
+  bool enabled() const { return options_.ttl > absl::ZeroDuration() && options_.max_entries > 0; }
 
   void Insert(absl::string_view call_id, const CallOwnership& row, absl::Duration now)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

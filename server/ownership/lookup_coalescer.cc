@@ -1,60 +1,104 @@
 #include "server/ownership/lookup_coalescer.h"
 
 #include <algorithm>
+#include <memory>
 #include <utility>
 
 #include "absl/status/status.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 
 namespace hookguard {
+namespace {
 
-// One caller's lookup, on its stack for the time of Lookup(). Fields other
-// than the first three are guarded by the coalescer's mu_.
+// How long the timer thread sleeps when nothing queued is due sooner: a
+// lookup queued with a nearer deadline wakes it, so this only bounds how
+// often an idle coalescer wakes up.
+constexpr absl::Duration kTimerIdle = absl::Milliseconds(100);
+
+// Answers the calling thread delivers after the current one (see
+// AnswersFollowingOnThisThread).
+thread_local int answers_following = 0;
+
+}  // namespace
+
+// One lookup, from LookupAsync until its callback ran. Owned by the queue,
+// then by the batch that carries it, then deleted by Deliver.
 struct LookupCoalescer::Waiter {
-  enum class State { kQueued, kTaken, kDone };
-
   const int kind;
   const absl::string_view id;
   const absl::Time deadline;
-  State state = State::kQueued;
-  int handed = -1;  // a connection passed to this waiter, which must lead with it
+  Done done;
   LookupResult result = absl::UnknownError("ownership lookup did not run");
-
-  bool Done() const { return state == State::kDone; }
-  bool DoneOrHanded() const { return state == State::kDone || handed >= 0; }
 };
 
 LookupCoalescer::LookupCoalescer(int connections, std::vector<int> max_batch, BatchFn run,
-                                 BatchObserver observe)
-    : max_batch_(std::move(max_batch)), run_(std::move(run)), observe_(std::move(observe)) {
-  absl::MutexLock lock(&mu_);
-  for (int i = connections - 1; i >= 0; --i) free_.push_back(i);
+                                 BatchObserver observe, Handoff handoff)
+    : max_batch_(std::move(max_batch)),
+      run_(std::move(run)),
+      observe_(std::move(observe)),
+      handoff_(std::move(handoff)) {
+  {
+    absl::MutexLock lock(&mu_);
+    for (int i = connections - 1; i >= 0; --i) free_.push_back(i);
+  }
+  timer_ = std::thread([this] { TimerLoop(); });
+}
+
+LookupCoalescer::~LookupCoalescer() {
+  std::vector<Waiter*> left;
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  timer_.join();
+  {
+    absl::MutexLock lock(&mu_);
+    for (Waiter* w : queue_) {
+      w->result = absl::UnavailableError("ownership lookups stopped");
+      left.push_back(w);
+    }
+    queue_.clear();
+  }
+  Deliver(left);
+}
+
+int LookupCoalescer::AnswersFollowingOnThisThread() { return answers_following; }
+
+void LookupCoalescer::LookupAsync(int kind, absl::string_view id, absl::Time deadline, Done done) {
+  auto* w = new Waiter{kind, id, deadline, std::move(done)};
+  mu_.Lock();
+  queue_.push_back(w);
+  if (free_.empty()) {
+    if (deadline < timer_at_) timer_wake_ = true;
+    mu_.Unlock();
+    return;
+  }
+  // A free connection means nothing else is queued: `w` runs alone, now.
+  const int connection = free_.back();
+  free_.pop_back();
+  Lead(connection, nullptr);
 }
 
 LookupResult LookupCoalescer::Lookup(int kind, absl::string_view id, absl::Time deadline) {
-  Waiter me{kind, id, deadline};
-  absl::MutexLock lock(&mu_);
-  queue_.push_back(&me);
-  if (!free_.empty()) {
+  absl::Notification answered;
+  LookupResult result = absl::UnknownError("ownership lookup did not run");
+  auto* w = new Waiter{kind, id, deadline, [&](LookupResult r) {
+                         result = std::move(r);
+                         answered.Notify();
+                       }};
+  mu_.Lock();
+  queue_.push_back(w);
+  if (free_.empty()) {
+    if (deadline < timer_at_) timer_wake_ = true;
+    mu_.Unlock();
+  } else {
     const int connection = free_.back();
     free_.pop_back();
-    Lead(connection, me);
-    return std::move(me.result);
+    Lead(connection, w);
   }
-  mu_.AwaitWithDeadline(absl::Condition(&me, &Waiter::DoneOrHanded), deadline);
-  if (me.handed >= 0) {
-    const int connection = me.handed;
-    me.handed = -1;
-    Lead(connection, me);
-    return std::move(me.result);
-  }
-  if (me.state == Waiter::State::kQueued) {
-    queue_.erase(std::find(queue_.begin(), queue_.end(), &me));
-    return absl::DeadlineExceededError("no ownership database connection free before the deadline");
-  }
-  // Taken into a batch: its query is bounded by the query timeout.
-  mu_.Await(absl::Condition(&me, &Waiter::Done));
-  return std::move(me.result);
+  answered.WaitForNotification();
+  return result;
 }
 
 size_t LookupCoalescer::queued() const {
@@ -62,50 +106,75 @@ size_t LookupCoalescer::queued() const {
   return queue_.size();
 }
 
-void LookupCoalescer::Lead(int connection, Waiter& me) {
-  while (!me.Done()) {
-    if (queue_.empty()) {
-      // `me` is in a batch another connection is running.
-      PassOn(connection);
-      mu_.Await(absl::Condition(&me, &Waiter::Done));
-      return;
-    }
-    std::vector<Waiter*> batch = TakeBatch();
-    const int kind = batch.front()->kind;
+void LookupCoalescer::Lead(int connection, const Waiter* until) {
+  std::vector<Waiter*> batch = TakeBatch();
+  while (true) {
     // Lookups whose deadline passed while queued are answered without a query.
     const absl::Time now = absl::Now();
-    std::vector<Waiter*> sent;
+    std::vector<Waiter*> answered, sent;
     std::vector<absl::string_view> ids;
     absl::Time latest = absl::InfinitePast();
     for (Waiter* w : batch) {
       if (now > w->deadline) {
         w->result = absl::DeadlineExceededError("ownership lookup deadline passed");
-        w->state = Waiter::State::kDone;
+        answered.push_back(w);
         continue;
       }
       sent.push_back(w);
       ids.push_back(w->id);
       latest = std::max(latest, w->deadline);
     }
-    if (sent.empty()) continue;
-    std::vector<LookupResult> results(sent.size(),
-                                      absl::UnknownError("ownership batch did not run"));
     mu_.Unlock();
-    run_(connection, kind, ids, latest, absl::MakeSpan(results));
-    if (observe_) observe_(kind, static_cast<int>(sent.size()));
-    const absl::Time answered = absl::Now();
-    mu_.Lock();
-    for (size_t i = 0; i < sent.size(); ++i) {
-      if (results[i].ok() && answered > sent[i]->deadline) {
-        sent[i]->result =
-            absl::DeadlineExceededError("ownership database answered after the deadline");
-      } else {
-        sent[i]->result = std::move(results[i]);
+    if (!sent.empty()) {
+      std::vector<LookupResult> results(sent.size(),
+                                        absl::UnknownError("ownership batch did not run"));
+      run_(connection, sent.front()->kind, ids, latest, absl::MakeSpan(results));
+      if (observe_) observe_(sent.front()->kind, static_cast<int>(sent.size()));
+      const absl::Time at = absl::Now();
+      for (size_t i = 0; i < sent.size(); ++i) {
+        if (results[i].ok() && at > sent[i]->deadline) {
+          sent[i]->result =
+              absl::DeadlineExceededError("ownership database answered after the deadline");
+        } else {
+          sent[i]->result = std::move(results[i]);
+        }
+        answered.push_back(sent[i]);
       }
-      sent[i]->state = Waiter::State::kDone;
     }
+    const bool until_answered =
+        until != nullptr && std::find(answered.begin(), answered.end(), until) != answered.end();
+
+    // Before delivering, decide what the connection does next, so that
+    // lookups queued meanwhile are never left without one.
+    mu_.Lock();
+    std::vector<Waiter*> next;
+    bool hand_off = false;
+    if (queue_.empty()) {
+      free_.push_back(connection);
+    } else if (until_answered && handoff_) {
+      hand_off = true;
+    } else {
+      next = TakeBatch();
+    }
+    mu_.Unlock();
+    if (hand_off) {
+      handoff_([this, connection] {
+        mu_.Lock();
+        if (queue_.empty()) {  // the timer answered them meanwhile
+          free_.push_back(connection);
+          mu_.Unlock();
+          return;
+        }
+        Lead(connection, nullptr);
+      });
+    }
+    answers_following += static_cast<int>(next.size());
+    Deliver(answered);
+    answers_following -= static_cast<int>(next.size());
+    if (next.empty()) return;
+    batch = std::move(next);
+    mu_.Lock();
   }
-  PassOn(connection);
 }
 
 std::vector<LookupCoalescer::Waiter*> LookupCoalescer::TakeBatch() {
@@ -117,21 +186,57 @@ std::vector<LookupCoalescer::Waiter*> LookupCoalescer::TakeBatch() {
       ++it;
       continue;
     }
-    (*it)->state = Waiter::State::kTaken;
     batch.push_back(*it);
     it = queue_.erase(it);
   }
   return batch;
 }
 
-void LookupCoalescer::PassOn(int connection) {
-  for (Waiter* w : queue_) {
-    if (w->handed < 0) {
-      w->handed = connection;
-      return;
-    }
+void LookupCoalescer::Deliver(std::vector<Waiter*>& answered) {
+  const int outer = answers_following;
+  for (size_t i = 0; i < answered.size(); ++i) {
+    std::unique_ptr<Waiter> w(answered[i]);
+    answered[i] = nullptr;
+    answers_following = outer + static_cast<int>(answered.size() - 1 - i);
+    w->done(std::move(w->result));
   }
-  free_.push_back(connection);
+  answers_following = outer;
+  answered.clear();
+}
+
+void LookupCoalescer::TimerLoop() {
+  mu_.Lock();
+  while (!stopping_) {
+    const absl::Time now = absl::Now();
+    absl::Time next = now + kTimerIdle;
+    std::vector<Waiter*> expired;
+    for (auto it = queue_.begin(); it != queue_.end();) {
+      if ((*it)->deadline <= now) {
+        (*it)->result = absl::DeadlineExceededError(
+            "no ownership database connection free before the deadline");
+        expired.push_back(*it);
+        it = queue_.erase(it);
+      } else {
+        next = std::min(next, (*it)->deadline);
+        ++it;
+      }
+    }
+    if (!expired.empty()) {
+      mu_.Unlock();
+      Deliver(expired);
+      mu_.Lock();
+      continue;
+    }
+    timer_at_ = next;
+    timer_wake_ = false;
+    mu_.AwaitWithDeadline(absl::Condition(
+                              +[](LookupCoalescer* c) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+                                return c->timer_wake_ || c->stopping_;
+                              },
+                              this),
+                          next);
+  }
+  mu_.Unlock();
 }
 
 }  // namespace hookguard

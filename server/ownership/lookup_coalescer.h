@@ -1,9 +1,15 @@
 // Coalesces concurrent lookups into batches over a fixed set of database
 // connections ("natural batching"): a lookup that finds a connection free
 // runs at once, alone; lookups queue only while every connection is busy,
-// and whoever gets a connection next takes everything queued of one kind, up
-// to that kind's batch size, into one query. Nothing ever waits for a batch
-// to fill. No SQL here: the caller's BatchFn runs a batch on a connection.
+// and whoever holds a connection next takes everything queued of one kind,
+// up to that kind's batch size, into one query. Nothing ever waits for a
+// batch to fill. No SQL here: the caller's BatchFn runs a batch on a
+// connection.
+//
+// Lookups are asynchronous: a queued lookup holds no thread. The thread that
+// runs a batch also delivers its answers (calls each lookup's callback), so
+// a request whose lookup rode in another's batch is finished by the thread
+// that received the rows, without waking the thread that queued it.
 #ifndef HOOKGUARD_SERVER_OWNERSHIP_LOOKUP_COALESCER_H_
 #define HOOKGUARD_SERVER_OWNERSHIP_LOOKUP_COALESCER_H_
 
@@ -11,6 +17,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -41,42 +48,79 @@ class LookupCoalescer {
                          absl::Time deadline, absl::Span<LookupResult> results)>;
   // Told the size of every batch that ran (for the metrics); may be empty.
   using BatchObserver = std::function<void(int kind, int size)>;
+  // Runs `work` on another thread soon (a worker pool's Schedule). Used when
+  // a blocking Lookup() got its answer while lookups are still queued: the
+  // caller returns, and the connection goes on serving the queue there. May
+  // be empty: the blocking caller then serves the queue itself until it is
+  // empty before returning.
+  using Handoff = std::function<void(std::function<void()> work)>;
+  // Receives a lookup's answer, exactly once.
+  using Done = std::function<void(LookupResult)>;
 
   // `max_batch[kind]` is the batch size of each kind (>= 1; 1: that kind
   // always runs alone). `connections` >= 1.
   LookupCoalescer(int connections, std::vector<int> max_batch, BatchFn run,
-                  BatchObserver observe = nullptr);
+                  BatchObserver observe = nullptr, Handoff handoff = nullptr);
   LookupCoalescer(const LookupCoalescer&) = delete;
   LookupCoalescer& operator=(const LookupCoalescer&) = delete;
+  // Answers lookups still queued with UNAVAILABLE. No lookup may be running.
+  ~LookupCoalescer();
 
-  // Looks `id` up, as part of a batch or alone. DEADLINE_EXCEEDED when no
-  // connection took it before `deadline`, or it was answered after it; a
-  // lookup already sent waits for its batch (bounded by the query timeout).
-  // Thread-safe; blocks.
+  // Looks `id` up, as part of a batch or alone, and calls `done` with the
+  // answer exactly once:
+  //  - when a connection is free, on this thread before returning: the
+  //    lookup runs alone, and this thread then runs (and delivers) batches
+  //    of whatever queued meanwhile until the queue is empty;
+  //  - otherwise later, on the thread that runs its batch (or, when its
+  //    deadline passes first, on the coalescer's timer thread).
+  // DEADLINE_EXCEEDED when no connection took it before `deadline` (it is
+  // then never sent), or it was answered after it; a lookup already sent
+  // waits for its batch (bounded by the query timeout). `id` must stay valid
+  // until `done` is called. `done` runs without any lock of the coalescer
+  // held and may call LookupAsync again. Thread-safe.
+  void LookupAsync(int kind, absl::string_view id, absl::Time deadline, Done done);
+
+  // The blocking form: LookupAsync, and waits for the answer. Thread-safe.
   LookupResult Lookup(int kind, absl::string_view id, absl::Time deadline);
 
   // Lookups waiting for a connection now.
   size_t queued() const;
 
+  // How many answers the calling thread will deliver right after the one it
+  // is delivering now (0 outside a delivery): lets a callback know that more
+  // requests finish on this thread at once (e.g. to batch log writes).
+  static int AnswersFollowingOnThisThread();
+
  private:
   struct Waiter;
 
-  // Holding `connection`, runs batches from the head of the queue until
-  // `me` is answered, then passes the connection on.
-  void Lead(int connection, Waiter& me) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Holding `connection`, runs batches from the head of the queue and
+  // delivers them until the queue is empty, then frees the connection. With
+  // `until` set, stops once that lookup is answered and hands the
+  // connection off (if a Handoff was given and lookups are queued).
+  void Lead(int connection, const Waiter* until) ABSL_UNLOCK_FUNCTION(mu_);
   // Takes the queue's oldest lookup and the other queued lookups of its
   // kind, oldest first, up to the kind's batch size.
   std::vector<Waiter*> TakeBatch() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Gives `connection` to the oldest queued lookup that has none, or frees it.
-  void PassOn(int connection) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Calls each waiter's callback with its result and deletes it.
+  static void Deliver(std::vector<Waiter*>& answered);
+  // Answers queued lookups whose deadline passed, at their deadline.
+  void TimerLoop();
 
   const std::vector<int> max_batch_;
   const BatchFn run_;
   const BatchObserver observe_;
+  const Handoff handoff_;
 
   mutable absl::Mutex mu_;
   std::vector<int> free_ ABSL_GUARDED_BY(mu_);      // connections nobody holds
   std::deque<Waiter*> queue_ ABSL_GUARDED_BY(mu_);  // lookups not yet taken, oldest first
+  // The timer thread wakes by then at the latest; a lookup queued with an
+  // earlier deadline wakes it.
+  absl::Time timer_at_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+  bool timer_wake_ ABSL_GUARDED_BY(mu_) = false;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread timer_;
 };
 
 }  // namespace hookguard

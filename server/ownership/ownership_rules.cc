@@ -1,5 +1,7 @@
 #include "server/ownership/ownership_rules.h"
 
+#include <functional>
+#include <memory>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -260,28 +262,43 @@ OwnershipDecision ApplyResolvedOwnerRules(
   return Allow(owner, source);
 }
 
-absl::StatusOr<OwnershipDecision> CallEventAuthorizer::Authorize(
-    const v1::CallEvent& event, absl::string_view expected_owner_id, absl::Time deadline,
-    std::vector<OwnershipStep>* trace) const {
+// The chain runs as a pure function of the lookups answered so far (Decide):
+// when it needs one more, it stops, the lookup is made (blocking, or
+// asynchronously with the rest of the run in its callback), and the chain
+// runs again from the start with one more answer. Runs are cheap (no I/O)
+// and at most three lookups are ever needed, so replaying keeps one copy of
+// the rules for both forms.
+struct CallEventAuthorizer::Answers {
+  std::optional<CallAnswer> call;
+  std::optional<OwnerAnswer> phone_number;
+  std::optional<OwnerAnswer> assistant;
+};
+
+absl::StatusOr<std::optional<OwnershipDecision>> CallEventAuthorizer::Decide(
+    const v1::CallEvent& event, absl::string_view expected_owner_id, const ResolvePolicy& policy,
+    const Answers& answers, Need* need, std::vector<OwnershipStep>* trace) {
   if (trace != nullptr) trace->clear();
   // The sources after the call, in the rule's order.
   std::vector<v1::OwnerSource> fallbacks;
-  const std::shared_ptr<const ResolvePolicy> policy = this->policy();
-  if (const ResolveRule* rule = policy->RuleFor(event.type()); rule != nullptr) {
+  if (const ResolveRule* rule = policy.RuleFor(event.type()); rule != nullptr) {
     for (v1::OwnerSource source : rule->by) {
       if (source != v1::OWNER_SOURCE_CALL) fallbacks.push_back(source);
     }
   }
   // The call's row, whenever the event names a call: a known call is always
   // decided by its row.
-  std::optional<CallOwnership> row;
+  static const std::optional<CallOwnership>* const kNoRow = new std::optional<CallOwnership>();
+  const std::optional<CallOwnership>* row = kNoRow;
   if (!event.call_id().empty()) {
-    absl::StatusOr<std::optional<CallOwnership>> found = store_.FindCall(event.call_id(), deadline);
-    if (!found.ok()) return found.status();
-    row = *std::move(found);
+    if (!answers.call.has_value()) {
+      *need = Need::kCall;
+      return std::nullopt;
+    }
+    if (!answers.call->ok()) return answers.call->status();
+    row = &**answers.call;
   }
-  if (row.has_value() || fallbacks.empty()) {
-    return ApplyOwnershipRules(event, row, expected_owner_id, trace);
+  if (row->has_value() || fallbacks.empty()) {
+    return ApplyOwnershipRules(event, *row, expected_owner_id, trace);
   }
 
   Tracer t(trace);
@@ -295,20 +312,22 @@ absl::StatusOr<OwnershipDecision> CallEventAuthorizer::Authorize(
                           event.type(), "' goes on");
     });
   }
-  // Each id is looked up at most once, for the owner and for consistency.
-  std::optional<std::optional<std::string>> phone_owner, assistant_owner;
-  auto lookup = [&](OwnerLookup what) -> absl::StatusOr<std::optional<std::optional<std::string>>> {
-    const std::string& id =
-        what == OwnerLookup::kPhoneNumber ? event.phone_number_id() : event.assistant_id();
-    std::optional<std::optional<std::string>>& memo =
-        what == OwnerLookup::kPhoneNumber ? phone_owner : assistant_owner;
-    if (id.empty()) return std::optional<std::optional<std::string>>();
-    if (!memo.has_value()) {
-      absl::StatusOr<std::optional<std::string>> owner = store_.FindOwner(what, id, deadline);
-      if (!owner.ok()) return owner.status();
-      memo = *std::move(owner);
+  // The answer for the owner of the event's phone number or assistant:
+  // kNotNamed when the event names none, kPending (and `*need` set) when it
+  // was not looked up yet. Each id is looked up at most once, for the owner
+  // and for consistency.
+  enum class Have { kNotNamed, kPending, kAnswer };
+  auto owner_of = [&](OwnerLookup what, const OwnerAnswer** answer) {
+    const bool phone = what == OwnerLookup::kPhoneNumber;
+    const std::string& id = phone ? event.phone_number_id() : event.assistant_id();
+    const std::optional<OwnerAnswer>& have = phone ? answers.phone_number : answers.assistant;
+    if (id.empty()) return Have::kNotNamed;
+    if (!have.has_value()) {
+      *need = phone ? Need::kPhoneNumber : Need::kAssistant;
+      return Have::kPending;
     }
-    return memo;
+    *answer = &*have;
+    return Have::kAnswer;
   };
 
   bool named_any = !event.call_id().empty();
@@ -316,12 +335,14 @@ absl::StatusOr<OwnershipDecision> CallEventAuthorizer::Authorize(
     const bool by_phone = source == v1::OWNER_SOURCE_PHONE_NUMBER;
     const OwnerLookup what = by_phone ? OwnerLookup::kPhoneNumber : OwnerLookup::kAssistant;
     const char* step = by_phone ? "phone_number_lookup" : "assistant_lookup";
-    absl::StatusOr<std::optional<std::optional<std::string>>> owner = lookup(what);
-    if (!owner.ok()) return owner.status();
-    if (!owner->has_value()) {
+    const OwnerAnswer* owner = nullptr;
+    const Have have = owner_of(what, &owner);
+    if (have == Have::kPending) return std::nullopt;
+    if (have == Have::kNotNamed) {
       t.Skip(step, [&] { return absl::StrCat("the event names no ", OwnerLookupName(what)); });
       continue;
     }
+    if (!owner->ok()) return owner->status();
     named_any = true;
     if (!owner->value().has_value()) {
       t.Miss(step, [&] { return absl::StrCat("no row for the event's ", OwnerLookupName(what)); });
@@ -331,10 +352,17 @@ absl::StatusOr<OwnershipDecision> CallEventAuthorizer::Authorize(
       return absl::StrCat("the event's ", OwnerLookupName(what), " is owned by '", *owner->value(),
                           "'");
     });
-    absl::StatusOr<std::optional<std::optional<std::string>>> other =
-        lookup(by_phone ? OwnerLookup::kAssistant : OwnerLookup::kPhoneNumber);
-    if (!other.ok()) return other.status();
-    return ApplyResolvedOwnerRules(event, source, *owner->value(), *other, expected_owner_id,
+    // The other id the event names: nullopt when none.
+    std::optional<std::optional<std::string>> other_owner;
+    const OwnerAnswer* other = nullptr;
+    const Have other_have =
+        owner_of(by_phone ? OwnerLookup::kAssistant : OwnerLookup::kPhoneNumber, &other);
+    if (other_have == Have::kPending) return std::nullopt;
+    if (other_have == Have::kAnswer) {
+      if (!other->ok()) return other->status();
+      other_owner = **other;
+    }
+    return ApplyResolvedOwnerRules(event, source, *owner->value(), other_owner, expected_owner_id,
                                    trace);
   }
   if (!named_any) {
@@ -343,6 +371,81 @@ absl::StatusOr<OwnershipDecision> CallEventAuthorizer::Authorize(
   }
   return t.Fail("resolve", v1::DENY_REASON_CALL_NOT_FOUND,
                 "no call row, and no owner through the sources of the event's resolution rule", {});
+}
+
+absl::StatusOr<OwnershipDecision> CallEventAuthorizer::Authorize(
+    const v1::CallEvent& event, absl::string_view expected_owner_id, absl::Time deadline,
+    std::vector<OwnershipStep>* trace) const {
+  const std::shared_ptr<const ResolvePolicy> policy = this->policy();
+  Answers answers;
+  while (true) {
+    Need need = Need::kCall;
+    absl::StatusOr<std::optional<OwnershipDecision>> decided =
+        Decide(event, expected_owner_id, *policy, answers, &need, trace);
+    if (!decided.ok()) return decided.status();
+    if (decided->has_value()) return **std::move(decided);
+    switch (need) {
+      case Need::kCall:
+        answers.call = store_.FindCall(event.call_id(), deadline);
+        break;
+      case Need::kPhoneNumber:
+        answers.phone_number =
+            store_.FindOwner(OwnerLookup::kPhoneNumber, event.phone_number_id(), deadline);
+        break;
+      case Need::kAssistant:
+        answers.assistant =
+            store_.FindOwner(OwnerLookup::kAssistant, event.assistant_id(), deadline);
+        break;
+    }
+  }
+}
+
+// One asynchronous Authorize, from its start until `done` ran.
+struct CallEventAuthorizer::AsyncRun {
+  const CallEventAuthorizer& self;
+  const v1::CallEvent& event;
+  const absl::string_view expected_owner_id;
+  const absl::Time deadline;
+  const std::shared_ptr<const ResolvePolicy> policy;
+  std::function<void(absl::StatusOr<OwnershipDecision>)> done;
+  Answers answers;
+};
+
+void CallEventAuthorizer::AuthorizeAsync(
+    const v1::CallEvent& event, absl::string_view expected_owner_id, absl::Time deadline,
+    std::function<void(absl::StatusOr<OwnershipDecision>)> done) const {
+  Continue(std::unique_ptr<AsyncRun>(
+      new AsyncRun{*this, event, expected_owner_id, deadline, policy(), std::move(done), {}}));
+}
+
+void CallEventAuthorizer::Continue(std::unique_ptr<AsyncRun> run) {
+  Need need = Need::kCall;
+  absl::StatusOr<std::optional<OwnershipDecision>> decided =
+      Decide(run->event, run->expected_owner_id, *run->policy, run->answers, &need, nullptr);
+  if (!decided.ok()) return run->done(decided.status());
+  if (decided->has_value()) return run->done(**std::move(decided));
+  // The store calls back exactly once; the run lives in the callback until then.
+  AsyncRun* const r = run.release();
+  const v1::CallEvent& event = r->event;
+  switch (need) {
+    case Need::kCall:
+      return r->self.store_.FindCallAsync(event.call_id(), r->deadline, [r](CallAnswer found) {
+        r->answers.call = std::move(found);
+        Continue(std::unique_ptr<AsyncRun>(r));
+      });
+    case Need::kPhoneNumber:
+      return r->self.store_.FindOwnerAsync(OwnerLookup::kPhoneNumber, event.phone_number_id(),
+                                           r->deadline, [r](OwnerAnswer found) {
+                                             r->answers.phone_number = std::move(found);
+                                             Continue(std::unique_ptr<AsyncRun>(r));
+                                           });
+    case Need::kAssistant:
+      return r->self.store_.FindOwnerAsync(OwnerLookup::kAssistant, event.assistant_id(),
+                                           r->deadline, [r](OwnerAnswer found) {
+                                             r->answers.assistant = std::move(found);
+                                             Continue(std::unique_ptr<AsyncRun>(r));
+                                           });
+  }
 }
 
 }  // namespace hookguard

@@ -4,6 +4,7 @@
 #ifndef HOOKGUARD_SERVER_OWNERSHIP_OWNERSHIP_RULES_H_
 #define HOOKGUARD_SERVER_OWNERSHIP_OWNERSHIP_RULES_H_
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -144,6 +145,14 @@ class CallEventAuthorizer {
                                               absl::Time deadline,
                                               std::vector<OwnershipStep>* trace = nullptr) const;
 
+  // The same, asynchronously: `done` receives what Authorize would return,
+  // exactly once, on this thread or on the thread where the store answered
+  // the last lookup (OwnershipStore::FindCallAsync). `event` and
+  // `expected_owner_id` must stay valid until `done` runs. No trace.
+  void AuthorizeAsync(const v1::CallEvent& event, absl::string_view expected_owner_id,
+                      absl::Time deadline,
+                      std::function<void(absl::StatusOr<OwnershipDecision>)> done) const;
+
   // The resolution chain in force.
   std::shared_ptr<const ResolvePolicy> policy() const {
     absl::ReaderMutexLock lock(&mu_);
@@ -158,6 +167,21 @@ class CallEventAuthorizer {
   }
 
  private:
+  struct Answers;
+  struct AsyncRun;
+  // The lookup a run of the chain needs next.
+  enum class Need { kCall, kPhoneNumber, kAssistant };
+
+  // One run of the chain over the lookups answered so far: the decision, a
+  // lookup's error, or nullopt with `*need` set to the lookup it needs next.
+  // Pure.
+  static absl::StatusOr<std::optional<OwnershipDecision>> Decide(
+      const v1::CallEvent& event, absl::string_view expected_owner_id, const ResolvePolicy& policy,
+      const Answers& answers, Need* need, std::vector<OwnershipStep>* trace);
+  // Runs the chain again with the answers so far; makes the next lookup or
+  // calls `done`.
+  static void Continue(std::unique_ptr<AsyncRun> run);
+
   OwnershipStore& store_;
   mutable absl::Mutex mu_;
   std::shared_ptr<const ResolvePolicy> policy_ ABSL_GUARDED_BY(mu_);

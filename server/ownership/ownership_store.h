@@ -2,6 +2,7 @@
 #ifndef HOOKGUARD_SERVER_OWNERSHIP_OWNERSHIP_STORE_H_
 #define HOOKGUARD_SERVER_OWNERSHIP_OWNERSHIP_STORE_H_
 
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -22,6 +23,10 @@ struct CallOwnership {
   std::optional<std::string> phone_number_id;        // nullopt when the call has none
   std::optional<std::string> phone_number_owner_id;  // nullopt when the call has none
 };
+
+// What FindCall answers, and FindOwner.
+using CallAnswer = absl::StatusOr<std::optional<CallOwnership>>;
+using OwnerAnswer = absl::StatusOr<std::optional<std::string>>;
 
 // What FindOwner looks up: the owner of a phone number or of an assistant,
 // by the platform's id. Used when the app has no row for a call yet.
@@ -52,6 +57,21 @@ class OwnershipStore {
   virtual absl::StatusOr<std::optional<std::string>> FindOwner(OwnerLookup what,
                                                                absl::string_view id,
                                                                absl::Time deadline) = 0;
+
+  // The asynchronous forms, which the service uses: `done` receives exactly
+  // what the blocking form would return, exactly once, either on this thread
+  // before the call returns or later on another thread (a store that
+  // coalesces lookups answers from the thread that ran the batch). The id
+  // must stay valid until `done` runs. The defaults call the blocking form
+  // (`done` is taken by value for the overrides, which keep it).
+  virtual void FindCallAsync(absl::string_view call_id, absl::Time deadline,
+                             std::function<void(CallAnswer)> done) {  // NOLINT
+    done(FindCall(call_id, deadline));
+  }
+  virtual void FindOwnerAsync(OwnerLookup what, absl::string_view id, absl::Time deadline,
+                              std::function<void(OwnerAnswer)> done) {  // NOLINT
+    done(FindOwner(what, id, deadline));
+  }
 
   // Checks that the database answers (used by the health service). OK or
   // UNAVAILABLE / DEADLINE_EXCEEDED. Thread-safe.

@@ -253,7 +253,8 @@ SociOwnershipStore::SociOwnershipStore(std::shared_ptr<const Backend> backend, Q
           },
           [on_batch = options.on_batch](int kind, int size) {
             if (on_batch && kind != kPingKind) on_batch(size);
-          }) {
+          },
+          options.handoff) {
   connections_.reserve(options.pool_size);
   for (int i = 0; i < options.pool_size; ++i) {
     connections_.push_back(std::make_unique<Connection>());
@@ -301,9 +302,9 @@ void SociOwnershipStore::RunBatch(int index, int kind, absl::Span<const absl::st
   }
 }
 
-absl::StatusOr<std::optional<CallOwnership>> SociOwnershipStore::FindCall(absl::string_view call_id,
-                                                                          absl::Time deadline) {
-  LookupResult found = coalescer_.Lookup(static_cast<int>(LookupQuery::kCall), call_id, deadline);
+namespace {
+
+CallAnswer ToCall(LookupResult found) {
   if (!found.ok()) return found.status();
   if (!found->has_value()) return std::optional<CallOwnership>();
   LookupRow& row = **found;
@@ -316,15 +317,40 @@ absl::StatusOr<std::optional<CallOwnership>> SociOwnershipStore::FindCall(absl::
   return std::optional<CallOwnership>(std::move(call));
 }
 
-absl::StatusOr<std::optional<std::string>> SociOwnershipStore::FindOwner(OwnerLookup what,
-                                                                         absl::string_view id,
-                                                                         absl::Time deadline) {
-  const LookupQuery query =
-      what == OwnerLookup::kPhoneNumber ? LookupQuery::kPhoneNumber : LookupQuery::kAssistant;
-  LookupResult found = coalescer_.Lookup(static_cast<int>(query), id, deadline);
+OwnerAnswer ToOwner(LookupResult found) {
   if (!found.ok()) return found.status();
   if (!found->has_value()) return std::optional<std::string>();
   return std::optional<std::string>(*std::move((**found)[0]));
+}
+
+int KindOf(OwnerLookup what) {
+  return static_cast<int>(what == OwnerLookup::kPhoneNumber ? LookupQuery::kPhoneNumber
+                                                            : LookupQuery::kAssistant);
+}
+
+}  // namespace
+
+CallAnswer SociOwnershipStore::FindCall(absl::string_view call_id, absl::Time deadline) {
+  return ToCall(coalescer_.Lookup(static_cast<int>(LookupQuery::kCall), call_id, deadline));
+}
+
+OwnerAnswer SociOwnershipStore::FindOwner(OwnerLookup what, absl::string_view id,
+                                          absl::Time deadline) {
+  return ToOwner(coalescer_.Lookup(KindOf(what), id, deadline));
+}
+
+void SociOwnershipStore::FindCallAsync(absl::string_view call_id, absl::Time deadline,
+                                       std::function<void(CallAnswer)> done) {
+  coalescer_.LookupAsync(
+      static_cast<int>(LookupQuery::kCall), call_id, deadline,
+      [done = std::move(done)](LookupResult found) { done(ToCall(std::move(found))); });
+}
+
+void SociOwnershipStore::FindOwnerAsync(OwnerLookup what, absl::string_view id, absl::Time deadline,
+                                        std::function<void(OwnerAnswer)> done) {
+  coalescer_.LookupAsync(KindOf(what), id, deadline, [done = std::move(done)](LookupResult found) {
+    done(ToOwner(std::move(found)));
+  });
 }
 
 absl::Status SociOwnershipStore::Ping(absl::Time deadline) {

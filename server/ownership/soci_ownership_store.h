@@ -42,6 +42,12 @@ struct SociStoreOptions {
   // alone), e.g. for a histogram. May be empty. Called from lookup threads.
   std::function<void(int size)> on_batch;
 
+  // Runs work on another thread (a worker pool's Schedule): where a
+  // connection goes on serving queued lookups when a blocking lookup (the
+  // health ping) got its own answer. May be empty: the blocking caller then
+  // serves them itself (LookupCoalescer::Handoff).
+  std::function<void(std::function<void()>)> handoff;
+
   // Empty (or kDefaultCallQuery itself): the default query, batched.
   // Otherwise must bind :call_id and return at most one row of the five
   // columns of docs/ownership.md, as text.
@@ -87,6 +93,13 @@ class SociOwnershipStore final : public OwnershipStore {
   // Several rows or a NULL owner: FAILED_PRECONDITION, as FindCall.
   absl::StatusOr<std::optional<std::string>> FindOwner(OwnerLookup what, absl::string_view id,
                                                        absl::Time deadline) override;
+
+  // A queued lookup holds no thread: `done` runs on the thread that ran its
+  // batch (LookupCoalescer::LookupAsync).
+  void FindCallAsync(absl::string_view call_id, absl::Time deadline,
+                     std::function<void(CallAnswer)> done) override;
+  void FindOwnerAsync(OwnerLookup what, absl::string_view id, absl::Time deadline,
+                      std::function<void(OwnerAnswer)> done) override;
 
   // Runs SELECT 1 on a pooled connection, in turn with the lookups.
   absl::Status Ping(absl::Time deadline) override;

@@ -3,6 +3,8 @@
 #define HOOKGUARD_SERVER_SERVICE_INSTRUMENTED_OWNERSHIP_STORE_H_
 
 #include <atomic>
+#include <functional>
+#include <utility>
 
 #include "absl/time/clock.h"
 #include "server/ownership/ownership_store.h"
@@ -11,7 +13,7 @@
 namespace hookguard {
 
 // Decorates an OwnershipStore: lookup latency, errors by code, lookups in
-// flight (the connections in use). `inner` and `metrics` are not owned and
+// flight (sent or queued for a connection). `inner` and `metrics` are not owned and
 // must outlive it. Thread-safe.
 class InstrumentedOwnershipStore final : public OwnershipStore {
  public:
@@ -28,9 +30,30 @@ class InstrumentedOwnershipStore final : public OwnershipStore {
     return Measure([&] { return inner_.FindOwner(what, id, deadline); });
   }
 
+  void FindCallAsync(absl::string_view call_id, absl::Time deadline,
+                     std::function<void(CallAnswer)> done) override {
+    inner_.FindCallAsync(call_id, deadline, Measured(std::move(done)));
+  }
+
+  void FindOwnerAsync(OwnerLookup what, absl::string_view id, absl::Time deadline,
+                      std::function<void(OwnerAnswer)> done) override {
+    inner_.FindOwnerAsync(what, id, deadline, Measured(std::move(done)));
+  }
+
   absl::Status Ping(absl::Time deadline) override { return inner_.Ping(deadline); }
 
  private:
+  // Counts a lookup in flight from now until `done` runs.
+  template <typename Answer>
+  std::function<void(Answer)> Measured(std::function<void(Answer)> done) {
+    metrics_.SetDatabaseConnectionsInUse(in_flight_.fetch_add(1) + 1);
+    return [this, start = absl::Now(), done = std::move(done)](Answer found) {
+      metrics_.ObserveDatabaseQuery(absl::Now() - start, found.status());
+      metrics_.SetDatabaseConnectionsInUse(in_flight_.fetch_sub(1) - 1);
+      done(std::move(found));
+    };
+  }
+
   template <typename LookupFn>
   auto Measure(LookupFn lookup) -> decltype(lookup()) {
     metrics_.SetDatabaseConnectionsInUse(in_flight_.fetch_add(1) + 1);

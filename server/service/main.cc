@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/flags/flag.h"
@@ -40,8 +41,8 @@ ABSL_FLAG(int, db_batch_size, 16,
           "is busy go out together on the next free one (a lone lookup is sent at once). 1: one "
           "query per lookup. Only the default queries are batched.");
 ABSL_FLAG(int, worker_threads, 0,
-          "Threads that run requests (a lookup blocks its thread). 0: --pool_size x "
-          "--db_batch_size, enough for every connection to carry a full batch.");
+          "Threads that run requests. A lookup blocks its thread only while it runs on a "
+          "connection; a queued lookup holds none. 0: --pool_size plus one per CPU core.");
 ABSL_FLAG(int, db_timeout_ms, 250,
           "Upper bound of one ownership lookup in milliseconds, including the wait for a free "
           "connection; the call's own deadline wins when sooner.");
@@ -105,7 +106,10 @@ absl::StatusOr<ServerOptions> OptionsFromFlags() {
   if (o.worker_threads < 0 || o.worker_threads > 4096) {
     return invalid("--worker_threads must be between 0 and 4096");
   }
-  if (o.worker_threads == 0) o.worker_threads = std::min(4096, o.pool_size * o.db_batch_size);
+  if (o.worker_threads == 0) {
+    o.worker_threads = std::min(
+        4096, o.pool_size + std::max(2, static_cast<int>(std::thread::hardware_concurrency())));
+  }
   const int db_timeout_ms = absl::GetFlag(FLAGS_db_timeout_ms);
   if (db_timeout_ms < 1) return invalid("--db_timeout_ms must be positive");
   o.db_timeout = absl::Milliseconds(db_timeout_ms);

@@ -114,8 +114,12 @@ absl::Status Server::Start() {
         "no ownership database: set --db or HOOKGUARD_DB (a SOCI connection string)");
   }
 
+  workers_ = std::make_unique<WorkerPool>(options_.worker_threads);
   SociStoreOptions store_options;
   store_options.connection_string = options_.db;
+  store_options.handoff = [this](std::function<void()> work) {
+    workers_->Schedule(std::move(work));
+  };
   store_options.pool_size = options_.pool_size;
   store_options.max_batch = options_.db_batch_size;
   store_options.on_batch = [this](int size) { metrics_.ObserveDatabaseBatch(size); };
@@ -143,7 +147,6 @@ absl::Status Server::Start() {
   profiles_ = std::make_unique<ProfileHolder>(*std::move(loaded));
   authorizer_ = std::make_unique<WebhookAuthorizer>(
       *profiles_, *rules_, ids_, WebhookAuthorizerOptions{options_.max_body_bytes});
-  workers_ = std::make_unique<WorkerPool>(options_.worker_threads);
   ServiceOptions service_options;
   service_options.db_timeout = options_.db_timeout;
   service_options.allowed_clients = options_.allowed_clients;
@@ -275,8 +278,8 @@ void Server::Drain(absl::string_view why) {
   grpc_server_->GetHealthCheckService()->Shutdown();
   grpc_server_->Shutdown(std::chrono::system_clock::now() + absl::ToChronoSeconds(options_.drain));
   grpc_server_->Wait();
-  workers_.reset();  // runs what was already scheduled
-  health_loop_.join();
+  health_loop_.join();  // its database ping may still hand work to the workers
+  workers_.reset();     // runs what was already scheduled
   flush_loop_.join();
   if (reload_loop_.joinable()) reload_loop_.join();
   if (metrics_loop_.joinable()) {

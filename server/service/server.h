@@ -43,11 +43,11 @@ namespace hookguard {
 // the files and the network.
 struct ServerOptions {
   std::string listen = "0.0.0.0:50051";
-  std::string db;            // SOCI connection string
-  std::string config_path;   // empty: DefaultConfig()
-  int pool_size = 8;         // database connections
-  int db_batch_size = 16;    // most lookups per query
-  int worker_threads = 128;  // threads that run requests
+  std::string db;           // SOCI connection string
+  std::string config_path;  // empty: DefaultConfig()
+  int pool_size = 8;        // database connections
+  int db_batch_size = 16;   // most lookups per query
+  int worker_threads = 10;  // threads that run requests (pool_size + cores)
   absl::Duration db_timeout = absl::Milliseconds(250);
   absl::Duration ownership_cache_ttl;  // zero: no cache
   size_t ownership_cache_entries = 10000;
@@ -109,12 +109,13 @@ class Server {
   ProfileReloader reloader_;
   DecisionIdGenerator ids_;
   std::unique_ptr<ProfileHolder> profiles_;
+  // Before the store: a lookup may hand its connection to a worker.
+  std::unique_ptr<WorkerPool> workers_;
   std::unique_ptr<SociOwnershipStore> store_;
   std::unique_ptr<InstrumentedOwnershipStore> measured_store_;
   std::unique_ptr<CachingOwnershipStore> cached_store_;
   std::unique_ptr<CallEventAuthorizer> rules_;
   std::unique_ptr<WebhookAuthorizer> authorizer_;
-  std::unique_ptr<WorkerPool> workers_;
   std::unique_ptr<WebhookAuthServiceImpl> service_;
   std::unique_ptr<grpc::Server> grpc_server_;
   std::unique_ptr<httplib::Server> metrics_http_;

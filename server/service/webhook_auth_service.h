@@ -3,6 +3,7 @@
 #ifndef HOOKGUARD_SERVER_SERVICE_WEBHOOK_AUTH_SERVICE_H_
 #define HOOKGUARD_SERVER_SERVICE_WEBHOOK_AUTH_SERVICE_H_
 
+#include <functional>
 #include <set>
 #include <string>
 
@@ -53,11 +54,13 @@ class WebhookAuthServiceImpl final : public v1::WebhookAuthService::CallbackServ
   absl::Status CheckCaller(grpc::CallbackServerContext* context) const;
   // min(call deadline, now + db_timeout).
   absl::Time DatabaseDeadline(grpc::CallbackServerContext* context, absl::Time now) const;
-  // Runs an RPC on a worker: `handle(caller_status, &outcome)` fills in the
-  // outcome and answers (when the caller check passed), returning the RPC's
-  // status; then Finish. Returns the call's reactor.
-  template <typename Handle>
-  grpc::ServerUnaryReactor* Serve(grpc::CallbackServerContext* context, Rpc rpc, Handle handle);
+  // Runs an RPC on a worker: `run(caller_status, done)` answers (when the
+  // caller check passed) and calls `done(status)` exactly once, on any
+  // thread; then `describe(status, &outcome)` fills in the outcome from the
+  // request and response, and Finish. Returns the call's reactor.
+  template <typename Run, typename Describe>
+  grpc::ServerUnaryReactor* Serve(grpc::CallbackServerContext* context, Rpc rpc, Run run,
+                                  Describe describe);
   // Completes `outcome` with the status, caller and latency, counts it in
   // the metrics and writes its audit line, then finishes the call.
   void Finish(grpc::CallbackServerContext* context, grpc::ServerUnaryReactor* reactor,
