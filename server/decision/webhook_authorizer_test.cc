@@ -183,6 +183,59 @@ TEST_F(WebhookAuthorizerTest, DatabaseDownIsAnErrorNeverAllow) {
             absl::StatusCode::kUnavailable);
 }
 
+// The service's asynchronous forms answer as the blocking ones, and call
+// back exactly once, also when no lookup runs.
+TEST_F(WebhookAuthorizerTest, AsynchronousFormsAnswerAsTheBlockingOnes) {
+  EXPECT_CALL(store_, FindCall(absl::string_view("call_alice_1"), _))
+      .WillOnce(Return(std::optional<CallOwnership>(AliceCall())))
+      .WillOnce(Return(absl::UnavailableError("db down")))
+      .WillOnce(Return(std::optional<CallOwnership>(AliceCall())));
+  auto webhook = [&](const std::string& body, bool forge) {
+    v1::AuthorizeWebhookRequest request;
+    *request.mutable_request() = Signed(body);
+    if (forge) request.mutable_request()->set_body(body + " ");
+    v1::AuthorizeWebhookResponse response;
+    int calls = 0;
+    absl::Status status = absl::UnknownError("never answered");
+    authorizer_.AuthorizeWebhookAsync(request, now_, deadline_, &response, [&](absl::Status s) {
+      ++calls;
+      status = std::move(s);
+    });
+    EXPECT_EQ(calls, 1);
+    return std::make_pair(status, response);
+  };
+  const std::string owned =
+      R"({"message":{"type":"status-update","call":{"id":"call_alice_1","assistantId":"asst_alice"}}})";
+  auto [allowed, allow] = webhook(owned, false);
+  ASSERT_TRUE(allowed.ok()) << allowed;
+  EXPECT_EQ(allow.decision(), v1::DECISION_ALLOW);
+  EXPECT_EQ(allow.owner_id(), "1");
+  EXPECT_EQ(allow.resolved_by(), v1::OWNER_SOURCE_CALL);
+  EXPECT_FALSE(allow.decision_id().empty());
+  EXPECT_FALSE(allow.delivery_key().empty());
+  auto [down, unused] = webhook(owned, false);
+  EXPECT_EQ(down.code(), absl::StatusCode::kUnavailable);
+  auto [forged_status, forged] = webhook(owned, true);  // no lookup
+  ASSERT_TRUE(forged_status.ok());
+  EXPECT_EQ(forged.reason(), v1::DENY_REASON_SIGNATURE_INVALID);
+  auto [malformed_status, malformed] = webhook("{not json", false);  // no lookup
+  ASSERT_TRUE(malformed_status.ok());
+  EXPECT_EQ(malformed.reason(), v1::DENY_REASON_MALFORMED_EVENT);
+
+  v1::AuthorizeCallEventRequest event;
+  event.mutable_event()->set_call_id("call_alice_1");
+  event.mutable_event()->set_assistant_id("asst_bob");
+  v1::AuthorizeCallEventResponse response;
+  int calls = 0;
+  authorizer_.AuthorizeCallEventAsync(event, deadline_, &response, [&](absl::Status s) {
+    ++calls;
+    EXPECT_TRUE(s.ok()) << s;
+  });
+  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(response.reason(), v1::DENY_REASON_ASSISTANT_MISMATCH);
+  EXPECT_TRUE(response.owner_id().empty());
+}
+
 TEST_F(WebhookAuthorizerTest, CallEventIdsWithControlCharactersAreMalformedWithoutLookup) {
   // libpq would cut "call_alice_1\0x" at the NUL and find alice's call.
   struct Case {

@@ -1,6 +1,8 @@
 #include "server/ownership/lookup_coalescer.h"
 
 #include <atomic>
+#include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
@@ -261,6 +263,153 @@ TEST(LookupCoalescerTest, ManyThreadsGetTheirOwnAnswersAndConnectionsAreNeverSha
   EXPECT_EQ(wrong.load(), 0);
   EXPECT_GT(batched.load(), 0) << "16 threads on 2 connections never formed a batch";
   EXPECT_EQ(coalescer.queued(), 0u);
+}
+
+// What a callback saw: the answer, the thread it ran on, and how many
+// answers followed it on that thread.
+struct Answered {
+  std::string owner;
+  std::thread::id thread;
+  int following = -1;
+};
+
+class Answers {
+ public:
+  LookupCoalescer::Done For(int slot) {
+    return [this, slot](LookupResult result) {
+      absl::MutexLock lock(&mu_);
+      got_[slot] = {OwnerOf(result), std::this_thread::get_id(),
+                    LookupCoalescer::AnswersFollowingOnThisThread()};
+      ++count_;
+    };
+  }
+  bool WaitFor(int n) {
+    absl::MutexLock lock(&mu_);
+    auto reached = [this, n]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return count_ >= n; };
+    return mu_.AwaitWithTimeout(absl::Condition(&reached), absl::Seconds(10));
+  }
+  int count() {
+    absl::MutexLock lock(&mu_);
+    return count_;
+  }
+  Answered at(int slot) {
+    absl::MutexLock lock(&mu_);
+    return got_[slot];
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::map<int, Answered> got_;
+  int count_ = 0;
+};
+
+// A queued lookup holds no thread: LookupAsync returns at once, and the
+// thread that runs the batch calls every callback, telling each how many
+// answers follow it there.
+TEST(LookupCoalescerTest, QueuedLookupsAreAnsweredByTheThreadThatRunsTheirBatch) {
+  BlockingBackend backend;
+  LookupCoalescer coalescer(1, {16}, backend.Fn());
+  Answers answers;
+  std::thread::id leader;
+  std::thread first([&] {
+    leader = std::this_thread::get_id();
+    coalescer.LookupAsync(0, "first", Soon(), answers.For(0));
+  });
+  backend.WaitStarted();
+  coalescer.LookupAsync(0, "a", Soon(), answers.For(1));
+  coalescer.LookupAsync(0, "unknown-b", Soon(), answers.For(2));
+  coalescer.LookupAsync(0, "c", Soon(), answers.For(3));
+  EXPECT_EQ(coalescer.queued(), 3u);
+  EXPECT_EQ(answers.count(), 0);  // nothing answered, nothing blocked here
+  backend.Release();
+  first.join();
+  ASSERT_EQ(answers.count(), 4);  // all answered by the time `first` returned
+  EXPECT_EQ(answers.at(0).owner, "owner-of-first");
+  EXPECT_EQ(answers.at(1).owner, "owner-of-a");
+  EXPECT_EQ(answers.at(2).owner, "not found");
+  EXPECT_EQ(answers.at(3).owner, "owner-of-c");
+  for (int slot = 0; slot < 4; ++slot) EXPECT_EQ(answers.at(slot).thread, leader) << slot;
+  // "first" was answered while the next batch was already taken: 3 follow.
+  EXPECT_EQ(answers.at(0).following, 3);
+  EXPECT_EQ(answers.at(1).following, 2);
+  EXPECT_EQ(answers.at(2).following, 1);
+  EXPECT_EQ(answers.at(3).following, 0);
+  EXPECT_THAT(backend.batches(),
+              ElementsAre(std::make_pair(0, std::vector<std::string>{"first"}),
+                          std::make_pair(0, std::vector<std::string>{"a", "unknown-b", "c"})));
+  EXPECT_EQ(LookupCoalescer::AnswersFollowingOnThisThread(), 0);
+}
+
+// While every connection hangs, a queued lookup is answered at its deadline
+// by the coalescer's timer, without a query, and nobody waited for it.
+TEST(LookupCoalescerTest, AQueuedLookupIsAnsweredAtItsDeadlineWhileEveryConnectionHangs) {
+  BlockingBackend backend;
+  LookupCoalescer coalescer(1, {16}, backend.Fn());
+  Answers answers;
+  std::thread first([&] { coalescer.LookupAsync(0, "first", Soon(), answers.For(0)); });
+  backend.WaitStarted();
+  const absl::Time start = absl::Now();
+  coalescer.LookupAsync(0, "late", start + absl::Milliseconds(50), answers.For(1));
+  ASSERT_TRUE(answers.WaitFor(1));
+  const absl::Duration took = absl::Now() - start;
+  EXPECT_GE(took, absl::Milliseconds(50));
+  EXPECT_LT(took, absl::Seconds(2));
+  EXPECT_THAT(answers.at(1).owner, ::testing::HasSubstr("DEADLINE_EXCEEDED"));
+  EXPECT_NE(answers.at(1).thread, std::this_thread::get_id());
+  EXPECT_EQ(coalescer.queued(), 0u);
+  backend.Release();
+  first.join();
+  for (const auto& batch : backend.batches()) {
+    EXPECT_THAT(batch.second, ::testing::Not(::testing::Contains("late")));
+  }
+}
+
+// A blocking lookup (the health ping) returns once its own answer is in;
+// the connection goes on serving the queue on the Handoff's thread.
+TEST(LookupCoalescerTest, ABlockingLookupHandsTheQueueOnWhenItsAnswerIsIn) {
+  BlockingBackend backend;
+  std::vector<std::thread> handed;
+  absl::Mutex handed_mu;
+  LookupCoalescer coalescer(1, {16}, backend.Fn(), nullptr, [&](std::function<void()> work) {
+    absl::MutexLock lock(&handed_mu);
+    handed.emplace_back(std::move(work));
+  });
+  Answers answers;
+  std::string own;
+  std::thread ping([&] { own = OwnerOf(coalescer.Lookup(0, "ping", Soon())); });
+  backend.WaitStarted();
+  coalescer.LookupAsync(0, "queued", Soon(), answers.For(0));
+  backend.Release();
+  ping.join();
+  EXPECT_EQ(own, "owner-of-ping");
+  ASSERT_TRUE(answers.WaitFor(1));
+  EXPECT_EQ(answers.at(0).owner, "owner-of-queued");
+  {
+    absl::MutexLock lock(&handed_mu);
+    ASSERT_EQ(handed.size(), 1u);
+    EXPECT_EQ(answers.at(0).thread, handed.front().get_id());
+  }
+  for (std::thread& t : handed) t.join();
+  // The connection came back: a new lookup runs at once, here.
+  coalescer.LookupAsync(0, "after", Soon(), answers.For(1));
+  EXPECT_EQ(answers.at(1).thread, std::this_thread::get_id());
+}
+
+// Callbacks may look up again (the resolution chain's next step) from
+// inside a delivery, on a connection that is free by then.
+TEST(LookupCoalescerTest, ACallbackMayLookUpAgain) {
+  LookupCoalescer coalescer(1, {16},
+                            [](int, int, absl::Span<const absl::string_view> ids, absl::Time,
+                               absl::Span<LookupResult> results) {
+                              for (size_t i = 0; i < ids.size(); ++i)
+                                results[i] = AnswerFor(ids[i]);
+                            });
+  std::string second;
+  coalescer.LookupAsync(0, "unknown-call", Soon(), [&](LookupResult first) {
+    EXPECT_EQ(OwnerOf(first), "not found");
+    coalescer.LookupAsync(0, "phone", Soon(), [&](LookupResult next) { second = OwnerOf(next); });
+  });
+  EXPECT_EQ(second, "owner-of-phone");
 }
 
 }  // namespace

@@ -1,11 +1,17 @@
 #include "server/ownership/ownership_rules.h"
 
+#include <atomic>
+#include <deque>
+#include <functional>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "server/ownership/mock_ownership_store.h"
@@ -358,6 +364,74 @@ class FixtureStore : public OwnershipStore {
   absl::Status error = absl::OkStatus();
 };
 
+// The fixture's rows, answered asynchronously from another thread, as the
+// coalescing store answers lookups that rode in another request's batch.
+class ThreadedFixtureStore : public FixtureStore {
+ public:
+  ThreadedFixtureStore() : answerer_([this] { Run(); }) {}
+  ~ThreadedFixtureStore() override {
+    {
+      absl::MutexLock lock(&mu_);
+      stopping_ = true;
+    }
+    answerer_.join();
+  }
+  void FindCallAsync(absl::string_view call_id, absl::Time deadline,
+                     std::function<void(CallAnswer)> done) override {
+    Later([this, call_id, deadline, done = std::move(done)] { done(FindCall(call_id, deadline)); });
+  }
+  void FindOwnerAsync(OwnerLookup what, absl::string_view id, absl::Time deadline,
+                      std::function<void(OwnerAnswer)> done) override {
+    Later([this, what, id, deadline, done = std::move(done)] {
+      done(FindOwner(what, id, deadline));
+    });
+  }
+  // Answers given on the answering thread.
+  std::atomic<int> answered_elsewhere{0};
+
+ private:
+  void Later(std::function<void()> answer) {
+    absl::MutexLock lock(&mu_);
+    pending_.push_back(std::move(answer));
+  }
+  void Run() {
+    while (true) {
+      std::function<void()> answer;
+      {
+        absl::MutexLock lock(&mu_);
+        auto ready = [this]()
+                         ABSL_NO_THREAD_SAFETY_ANALYSIS { return stopping_ || !pending_.empty(); };
+        mu_.Await(absl::Condition(&ready));
+        if (pending_.empty()) return;
+        answer = std::move(pending_.front());
+        pending_.pop_front();
+      }
+      ++answered_elsewhere;
+      answer();
+    }
+  }
+
+  absl::Mutex mu_;
+  std::deque<std::function<void()>> pending_;
+  bool stopping_ = false;
+  std::thread answerer_;  // last: starts once the rest is built
+};
+
+// Authorize's answer through AuthorizeAsync with answers from other threads.
+absl::StatusOr<OwnershipDecision> AuthorizeThroughAsync(const CallEventAuthorizer& authorizer,
+                                                        const v1::CallEvent& event,
+                                                        const std::string& expected_owner_id) {
+  absl::Notification done;
+  absl::StatusOr<OwnershipDecision> got = absl::UnknownError("never answered");
+  authorizer.AuthorizeAsync(event, expected_owner_id, kDeadline,
+                            [&](absl::StatusOr<OwnershipDecision> decision) {
+                              got = std::move(decision);
+                              done.Notify();
+                            });
+  EXPECT_TRUE(done.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  return got;
+}
+
 ResolvePolicy Policy(const std::string& json_rules) {
   config::v1::Ownership ownership;
   // {"types": [...], "by": [...]} rules as the config file writes them.
@@ -483,6 +557,20 @@ TEST(CallEventAuthorizer, ResolutionChainTable) {
         untraced.Authorize(c.event, c.expected_owner_id, kDeadline);
     ASSERT_TRUE(plain.ok());
     EXPECT_EQ(plain->reason, got->reason);
+    // The asynchronous form, answered from other threads, decides the same
+    // with the same lookups.
+    ThreadedFixtureStore threaded;
+    CallEventAuthorizer async(threaded, c.policy.empty() ? ResolvePolicy() : Policy(c.policy));
+    absl::StatusOr<OwnershipDecision> later =
+        AuthorizeThroughAsync(async, c.event, c.expected_owner_id);
+    ASSERT_TRUE(later.ok()) << later.status();
+    EXPECT_EQ(later->decision, got->decision);
+    EXPECT_EQ(later->reason, got->reason);
+    EXPECT_EQ(later->owner_id, got->owner_id);
+    EXPECT_EQ(later->resolved_by, got->resolved_by);
+    EXPECT_EQ(later->detail, got->detail);
+    EXPECT_EQ(threaded.lookups, store.lookups);
+    EXPECT_EQ(threaded.answered_elsewhere.load(), store.lookups);
   }
 }
 
@@ -498,7 +586,43 @@ TEST(CallEventAuthorizer, ResolutionLookupErrorsAreNeverAllow) {
         TypedEvent("assistant-request", "call_new", "", "phone_alice"), "", kDeadline);
     ASSERT_FALSE(got.ok());
     EXPECT_EQ(got.status().code(), error.code());
+    ThreadedFixtureStore threaded;
+    threaded.error = error;
+    CallEventAuthorizer async(threaded);
+    absl::StatusOr<OwnershipDecision> later = AuthorizeThroughAsync(
+        async, TypedEvent("assistant-request", "call_new", "", "phone_alice"), "");
+    ASSERT_FALSE(later.ok());
+    EXPECT_EQ(later.status().code(), error.code());
   }
+}
+
+// A run keeps the chain it started with when a reload lands while its
+// lookup is out.
+TEST(CallEventAuthorizer, AnAsynchronousRunKeepsTheChainItStartedWith) {
+  const v1::CallEvent chat = TypedEvent("chat.created", "call_new", "asst_alice", "");
+  // The first lookup (the call's) answers only after the reload.
+  std::function<void(CallAnswer)> pending;
+  class HeldStore : public FixtureStore {
+   public:
+    explicit HeldStore(std::function<void(CallAnswer)>* held) : held_(held) {}
+    void FindCallAsync(absl::string_view, absl::Time,
+                       std::function<void(CallAnswer)> done) override {
+      *held_ = std::move(done);
+    }
+
+   private:
+    std::function<void(CallAnswer)>* held_;
+  } held(&pending);
+  CallEventAuthorizer reloaded(held, Policy("chat.*=call"));
+  absl::StatusOr<OwnershipDecision> got = absl::UnknownError("never answered");
+  reloaded.AuthorizeAsync(chat, "", kDeadline,
+                          [&](absl::StatusOr<OwnershipDecision> d) { got = std::move(d); });
+  ASSERT_TRUE(pending != nullptr);
+  reloaded.SetPolicy(Policy("chat.*=call,assistant"));
+  pending(std::optional<CallOwnership>());
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->reason, v1::DENY_REASON_CALL_NOT_FOUND);  // the old chain: call only
+  EXPECT_EQ(held.lookups, 0);                              // and no owner lookup ran
 }
 
 // A reload puts a new resolution chain in force for the calls that follow.
