@@ -35,7 +35,7 @@ ABSL_FLAG(std::string, db, "",
 ABSL_FLAG(std::string, config, "",
           "JSON configuration file (schema hookguard.config.v1.Config). Without it, one hmac "
           "profile reads its secret from VAPI_WEBHOOK_SECRET.");
-ABSL_FLAG(int, pool_size, 8, "Database connections.");
+ABSL_FLAG(int, pool_size, 4, "Database connections.");
 ABSL_FLAG(int, db_batch_size, 16,
           "Most ownership lookups sent in one query: lookups that wait while every connection "
           "is busy go out together on the next free one (a lone lookup is sent at once). 1: one "

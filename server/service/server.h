@@ -45,9 +45,9 @@ struct ServerOptions {
   std::string listen = "0.0.0.0:50051";
   std::string db;           // SOCI connection string
   std::string config_path;  // empty: DefaultConfig()
-  int pool_size = 8;        // database connections
+  int pool_size = 4;        // database connections
   int db_batch_size = 16;   // most lookups per query
-  int worker_threads = 10;  // threads that run requests (pool_size + cores)
+  int worker_threads = 6;   // threads that run requests (pool_size + cores)
   absl::Duration db_timeout = absl::Milliseconds(250);
   absl::Duration ownership_cache_ttl;  // zero: no cache
   size_t ownership_cache_entries = 10000;

@@ -5,8 +5,8 @@ Measures, in one run on this machine and under one load generator (h2load):
   VerifySignature  hookguard, HMAC-SHA256 of the body only
   AuthorizeWebhook hookguard on PostgreSQL: verify + parse + a DB read,
                    lookups coalesced (--pool_size=2, batches of up to 16)
-  ... one query per lookup   the same with --db_batch_size=1 (and the default
-                   pool of 8): what hookguard did before coalescing
+  ... one query per lookup   the same with --db_batch_size=1 and --pool_size=8
+                   (the defaults before coalescing): what hookguard did then
   ... cache        the same with --ownership_cache_ttl_ms (all hits)
   Python peer      tests/load/python_peer.py: the same checks in Python
 each with a 2 KB and a 300 KB body, at 1 stream (latency) and at a saturating
@@ -159,7 +159,7 @@ def one_round(args, pb, pb_grpc, frames, pg) -> list[LoadResult]:
     for name, kind, extra in (
             ("VerifySignature", "VerifySignature", []),
             (UNCACHED, "AuthorizeWebhook", batched),
-            (ONE_BY_ONE, "AuthorizeWebhook", ["--db_batch_size=1"]),
+            (ONE_BY_ONE, "AuthorizeWebhook", ["--db_batch_size=1", "--pool_size=8"]),
             (CACHED, "AuthorizeWebhook", batched + [f"--ownership_cache_ttl_ms={args.cache_ttl_ms}"])):
         server = loadlib.hookguard(pg.soci, args=extra + args.server_args)
         with server:
