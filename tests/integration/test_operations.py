@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import threading
@@ -226,6 +227,72 @@ def test_row11_database_down_fails_closed_and_recovers(pb):
                     time.sleep(0.1)
                 print(f"recovered {time.monotonic() - back:.2f}s after PostgreSQL came back")
                 wait_serving(s.target)
+
+
+def _cluster_pids(pg) -> list[int]:
+    """The postmaster of `pg` and every process it started (backends, workers)."""
+    postmaster = int((pg.data / "postmaster.pid").read_text().split()[0])
+    children = subprocess.run(["pgrep", "-P", str(postmaster)], capture_output=True, text=True)
+    return [postmaster] + [int(p) for p in children.stdout.split()]
+
+
+def test_row11_hung_database_answers_queued_requests_at_their_deadline(pb):
+    """A database that stops answering (SIGSTOP: no error, no statement_timeout)
+    holds at most one request per connection; every request queued behind them
+    is answered at its lookup deadline, never ALLOW, and the server serves again
+    once the database resumes."""
+    with servers.PostgresServer() as pg:
+        pg.load(*servers.django_fixtures(inconsistent=False))
+        with servers.HookguardServer(pg.soci, env={"VAPI_WEBHOOK_SECRET": SECRET_NEW},
+                                     args=["--db_timeout_ms=300", "--pool_size=2"]) as s:
+            wait_serving(s.target)
+            body = vapi_body({"id": "call_alice_1"})
+            with grpc.insecure_channel(s.target) as ch:
+                stub = pb.grpc.WebhookAuthServiceStub(ch)
+                assert stub.AuthorizeWebhook(_webhook(pb, body), timeout=5).decision == 1
+                pids = _cluster_pids(pg)
+                for pid in pids:
+                    os.kill(pid, signal.SIGSTOP)
+                try:
+                    results = []
+                    lock = threading.Lock()
+
+                    def call():
+                        start = time.monotonic()
+                        try:
+                            r = stub.AuthorizeWebhook(_webhook(pb, body), timeout=4)
+                            outcome = ("OK", r.decision)
+                        except grpc.RpcError as e:
+                            outcome = (e.code().name, None)
+                        with lock:
+                            results.append((outcome, time.monotonic() - start))
+
+                    threads = [threading.Thread(target=call) for _ in range(24)]
+                    for t in threads:
+                        t.start()
+                    for t in threads:
+                        t.join()
+                finally:
+                    for pid in pids:
+                        os.kill(pid, signal.SIGCONT)
+                outcomes = {o for o, _ in results}
+                assert ("OK", 1) not in outcomes, "ALLOW while the database hung"
+                assert outcomes <= {("UNAVAILABLE", None), ("DEADLINE_EXCEEDED", None)}, outcomes
+                # At most one request per connection waits on the hung database
+                # (until the client's own deadline); the rest are answered at
+                # the 300 ms lookup deadline.
+                prompt = [took for _, took in results if took < 2.0]
+                assert len(prompt) >= len(results) - 2, sorted(t for _, t in results)
+                assert max(prompt) < 1.5, sorted(prompt)
+                back = time.monotonic()
+                while True:
+                    try:
+                        if stub.AuthorizeWebhook(_webhook(pb, body), timeout=5).decision == 1:
+                            break
+                    except grpc.RpcError:
+                        pass
+                    assert time.monotonic() - back < 20, "did not serve again after the hang"
+                    time.sleep(0.1)
 
 
 def test_sigterm_under_load_loses_no_accepted_call(pb, sqlite_db):
