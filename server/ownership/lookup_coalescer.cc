@@ -66,39 +66,34 @@ LookupCoalescer::~LookupCoalescer() {
 int LookupCoalescer::AnswersFollowingOnThisThread() { return answers_following; }
 
 void LookupCoalescer::LookupAsync(int kind, absl::string_view id, absl::Time deadline, Done done) {
-  auto* w = new Waiter{kind, id, deadline, std::move(done)};
+  Submit(new Waiter{kind, id, deadline, std::move(done)}, /*blocking=*/false);
+}
+
+LookupResult LookupCoalescer::Lookup(int kind, absl::string_view id, absl::Time deadline) {
+  absl::Notification answered;
+  LookupResult result = absl::UnknownError("ownership lookup did not run");
+  Submit(new Waiter{kind, id, deadline,
+                    [&](LookupResult r) {
+                      result = std::move(r);
+                      answered.Notify();
+                    }},
+         /*blocking=*/true);
+  answered.WaitForNotification();
+  return result;
+}
+
+void LookupCoalescer::Submit(Waiter* w, bool blocking) {
   mu_.Lock();
   queue_.push_back(w);
   if (free_.empty()) {
-    if (deadline < timer_at_) timer_wake_ = true;
+    if (w->deadline < timer_at_) timer_wake_ = true;
     mu_.Unlock();
     return;
   }
   // A free connection means nothing else is queued: `w` runs alone, now.
   const int connection = free_.back();
   free_.pop_back();
-  Lead(connection, nullptr);
-}
-
-LookupResult LookupCoalescer::Lookup(int kind, absl::string_view id, absl::Time deadline) {
-  absl::Notification answered;
-  LookupResult result = absl::UnknownError("ownership lookup did not run");
-  auto* w = new Waiter{kind, id, deadline, [&](LookupResult r) {
-                         result = std::move(r);
-                         answered.Notify();
-                       }};
-  mu_.Lock();
-  queue_.push_back(w);
-  if (free_.empty()) {
-    if (deadline < timer_at_) timer_wake_ = true;
-    mu_.Unlock();
-  } else {
-    const int connection = free_.back();
-    free_.pop_back();
-    Lead(connection, w);
-  }
-  answered.WaitForNotification();
-  return result;
+  Lead(connection, blocking ? w : nullptr);
 }
 
 size_t LookupCoalescer::queued() const {

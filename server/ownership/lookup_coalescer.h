@@ -94,6 +94,9 @@ class LookupCoalescer {
  private:
   struct Waiter;
 
+  // Queues `w` (taking ownership), and runs it at once when a connection is
+  // free. A blocking caller stops serving the queue once `w` is answered.
+  void Submit(Waiter* w, bool blocking);
   // Holding `connection`, runs batches from the head of the queue and
   // delivers them until the queue is empty, then frees the connection. With
   // `until` set, stops once that lookup is answered and hands the
