@@ -185,6 +185,19 @@ def _health(target, service=""):
             return e.code()
 
 
+def _until_allowed(stub, pb, body, failure: str) -> float:
+    """Sends `body` until it is allowed (20 s at most); returns the seconds it took."""
+    back = time.monotonic()
+    while True:
+        try:
+            if stub.AuthorizeWebhook(_webhook(pb, body), timeout=5).decision == 1:
+                return time.monotonic() - back
+        except grpc.RpcError:
+            pass
+        assert time.monotonic() - back < 20, failure
+        time.sleep(0.1)
+
+
 def test_row11_database_down_fails_closed_and_recovers(pb):
     from grpc_health.v1 import health_pb2
 
@@ -216,16 +229,8 @@ def test_row11_database_down_fails_closed_and_recovers(pb):
                 assert _health(s.target, "hookguard.liveness") == \
                     health_pb2.HealthCheckResponse.SERVING
                 pg.start()
-                back = time.monotonic()
-                while True:
-                    try:
-                        if stub.AuthorizeWebhook(_webhook(pb, body), timeout=5).decision == 1:
-                            break
-                    except grpc.RpcError:
-                        pass
-                    assert time.monotonic() - back < 20, "did not recover without a restart"
-                    time.sleep(0.1)
-                print(f"recovered {time.monotonic() - back:.2f}s after PostgreSQL came back")
+                took = _until_allowed(stub, pb, body, "did not recover without a restart")
+                print(f"recovered {took:.2f}s after PostgreSQL came back")
                 wait_serving(s.target)
 
 
@@ -284,15 +289,7 @@ def test_row11_hung_database_answers_queued_requests_at_their_deadline(pb):
                 prompt = [took for _, took in results if took < 2.0]
                 assert len(prompt) >= len(results) - 2, sorted(t for _, t in results)
                 assert max(prompt) < 1.5, sorted(prompt)
-                back = time.monotonic()
-                while True:
-                    try:
-                        if stub.AuthorizeWebhook(_webhook(pb, body), timeout=5).decision == 1:
-                            break
-                    except grpc.RpcError:
-                        pass
-                    assert time.monotonic() - back < 20, "did not serve again after the hang"
-                    time.sleep(0.1)
+                _until_allowed(stub, pb, body, "did not serve again after the hang")
 
 
 def test_sigterm_under_load_loses_no_accepted_call(pb, sqlite_db):
