@@ -236,7 +236,9 @@ TEST_F(SociOwnershipStorePgTest, BatchedPlansStayIndexLookupsOnTablesOfEverySize
           for (const std::string& line : rows) absl::StrAppend(&plan, line, "\n");
           EXPECT_THAT(plan, Not(HasSubstr("Hash"))) << plan;
           EXPECT_THAT(plan, Not(HasSubstr("Merge"))) << plan;
-          if (n > 1) EXPECT_THAT(plan, HasSubstr("Nested Loop")) << plan;
+          if (n > 1) {
+            EXPECT_THAT(plan, HasSubstr("Nested Loop")) << plan;
+          }
           if (tiny) continue;  // one-page tables are read, not looked up
           if (lookup.query == LookupQuery::kCall || many_owners) {
             EXPECT_THAT(plan, HasSubstr(absl::StrCat("Index Scan using ", lookup.key_index)))
