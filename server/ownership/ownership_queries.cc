@@ -1,8 +1,10 @@
 #include "server/ownership/ownership_queries.h"
 
+#include <algorithm>
 #include <tuple>
 
 #include "absl/status/status.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 
@@ -91,6 +93,93 @@ std::string DefaultBatchQuery(LookupQuery query, int n, bool postgresql) {
   // SQLite only loops: CROSS JOIN keeps the ids as the outer loop.
   return absl::StrCat("SELECT k.slot, ", parts.columns, " FROM (", keys, ") k CROSS JOIN ",
                       parts.from, " WHERE ", parts.key, " = k.id");
+}
+
+namespace {
+
+bool IdentifierChar(char c) {
+  return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '_';
+}
+
+// `query` with every :`parameter` outside quotes and comments renamed
+// :`renamed`; nullopt when the query holds a ';' before its end or names
+// the parameter nowhere. Follows the SQL both databases parse: '...' and
+// "..." (a doubled quote inside stays inside), -- and /* */ comments, and
+// '::' casts (not parameters); a query with a backslash or a '$' is not
+// rewritten at all.
+std::optional<std::string> RenameParameter(absl::string_view query, absl::string_view parameter,
+                                           absl::string_view renamed) {
+  // Backslash escapes (E'...') and dollar quoting ($$...$$) are left
+  // alone: such a query runs one lookup per query.
+  if (absl::StrContains(query, '\\') || absl::StrContains(query, '$')) return std::nullopt;
+  // A trailing ';' (and the blanks around it) is dropped: the copy is
+  // wrapped in a subquery.
+  while (!query.empty() &&
+         (absl::ascii_isspace(static_cast<unsigned char>(query.back())) || query.back() == ';')) {
+    query.remove_suffix(1);
+  }
+  std::string out;
+  out.reserve(query.size() + 16);
+  bool found = false;
+  for (size_t i = 0; i < query.size();) {
+    const char c = query[i];
+    if (c == '\'' || c == '"') {
+      size_t end = i + 1;
+      while (end < query.size()) {
+        if (query[end] == c) {
+          if (end + 1 < query.size() && query[end + 1] == c) {
+            end += 2;  // a doubled quote
+            continue;
+          }
+          break;
+        }
+        ++end;
+      }
+      if (end >= query.size()) return std::nullopt;  // unterminated
+      absl::StrAppend(&out, query.substr(i, end + 1 - i));
+      i = end + 1;
+    } else if (c == '-' && i + 1 < query.size() && query[i + 1] == '-') {
+      // To the line's end (the wrapper starts a new line after the copy).
+      const size_t end = std::min(query.find('\n', i), query.size());
+      absl::StrAppend(&out, query.substr(i, end - i));
+      i = end;
+    } else if (c == '/' && i + 1 < query.size() && query[i + 1] == '*') {
+      const size_t end = query.find("*/", i + 2);
+      if (end == absl::string_view::npos) return std::nullopt;
+      absl::StrAppend(&out, query.substr(i, end + 2 - i));
+      i = end + 2;
+    } else if (c == ';') {
+      return std::nullopt;  // more than one statement
+    } else if (c == ':' && i + 1 < query.size() && query[i + 1] == ':') {
+      out.append("::");  // a cast
+      i += 2;
+    } else if (c == ':' && query.substr(i + 1, parameter.size()) == parameter &&
+               (i + 1 + parameter.size() >= query.size() ||
+                !IdentifierChar(query[i + 1 + parameter.size()]))) {
+      absl::StrAppend(&out, ":", renamed);
+      i += 1 + parameter.size();
+      found = true;
+    } else {
+      out.push_back(c);
+      ++i;
+    }
+  }
+  if (!found) return std::nullopt;
+  return out;
+}
+
+}  // namespace
+
+std::optional<std::string> ConfiguredBatchQuery(absl::string_view query,
+                                                absl::string_view parameter, int n) {
+  std::string batch;
+  for (int i = 0; i < n; ++i) {
+    std::optional<std::string> copy = RenameParameter(query, parameter, absl::StrCat("id", i));
+    if (!copy.has_value()) return std::nullopt;
+    absl::StrAppend(&batch, i == 0 ? "" : " UNION ALL ", "SELECT ", i, " AS slot, q", i,
+                    ".* FROM (", *copy, "\n) q", i);
+  }
+  return batch;
 }
 
 bool OwnershipQueries::operator==(const OwnershipQueries& o) const {

@@ -3,9 +3,11 @@
 #ifndef HOOKGUARD_SERVER_OWNERSHIP_OWNERSHIP_QUERIES_H_
 #define HOOKGUARD_SERVER_OWNERSHIP_OWNERSHIP_QUERIES_H_
 
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "hookguard/config/v1/config.pb.h"
 
 namespace hookguard {
@@ -40,6 +42,18 @@ enum class LookupQuery { kCall = 0, kPhoneNumber = 1, kAssistant = 2 };
 // plan stays an index lookup per id and never hashes a whole table; SQLite
 // always loops). What the store prepares.
 std::string DefaultBatchQuery(LookupQuery query, int n, bool postgresql);
+
+// The batched form of a configured lookup query for `n` ids bound as :id0 ..
+// :id<n-1>: n copies of `query` joined by UNION ALL, copy i with its
+// parameter (`parameter`, e.g. "call_id", renamed :id<i>) and its rows led by
+// the slot i. Each copy is the configured query itself, so each id is looked
+// up exactly as the one-id query would, the parameter keeps its place (and
+// the type the database infers for it), and the plan stays the one-id
+// query's plan n times. Valid on PostgreSQL and SQLite. nullopt when the
+// text is not one statement this can wrap: a ';' before its end, or the
+// parameter found nowhere outside quotes and comments.
+std::optional<std::string> ConfiguredBatchQuery(absl::string_view query,
+                                                absl::string_view parameter, int n);
 
 // The five queries of config `ownership`, each the configured text or the
 // default schema's. Comparable: a change of a lookup query needs a restart

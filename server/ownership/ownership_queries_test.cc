@@ -61,3 +61,45 @@ TEST(OwnershipQueries, DefaultsBindTheirParameters) {
 
 }  // namespace
 }  // namespace hookguard
+
+namespace hookguard {
+namespace {
+
+TEST(ConfiguredBatchQuery, UnionsOneCopyPerIdWithItsSlotAndParameter) {
+  EXPECT_EQ(ConfiguredBatchQuery("SELECT o FROM t WHERE k = :call_id", "call_id", 2),
+            "SELECT 0 AS slot, q0.* FROM (SELECT o FROM t WHERE k = :id0\n) q0"
+            " UNION ALL SELECT 1 AS slot, q1.* FROM (SELECT o FROM t WHERE k = :id1\n) q1");
+}
+
+TEST(ConfiguredBatchQuery, RenamesOnlyTheParameterItself) {
+  // Twice, beside a cast, a longer name, a string, a quoted name and comments.
+  EXPECT_EQ(ConfiguredBatchQuery("SELECT CAST(o AS TEXT)::text FROM t WHERE k = :call_id"
+                                 " OR k2 = :call_id::text OR k3 = :call_idx"
+                                 " OR s = 'it''s :call_id' OR \"col:call_id\" = 1"
+                                 " /* :call_id */ -- :call_id\n;  ",
+                                 "call_id", 1),
+            "SELECT 0 AS slot, q0.* FROM (SELECT CAST(o AS TEXT)::text FROM t WHERE k = :id0"
+            " OR k2 = :id0::text OR k3 = :call_idx"
+            " OR s = 'it''s :call_id' OR \"col:call_id\" = 1"
+            " /* :call_id */ -- :call_id\n) q0");
+  // A comment that ends the text ends before the wrapper's parenthesis.
+  EXPECT_EQ(ConfiguredBatchQuery("SELECT o FROM t WHERE k = :call_id -- the key", "call_id", 1),
+            "SELECT 0 AS slot, q0.* FROM (SELECT o FROM t WHERE k = :id0 -- the key\n) q0");
+}
+
+TEST(ConfiguredBatchQuery, LeavesWhatItCannotWrapToOneLookupPerQuery) {
+  for (const char* query : {
+           "SELECT o FROM t WHERE k = :call_id; DELETE FROM t",    // two statements
+           "SELECT o FROM t WHERE k = :call_idx",                  // the parameter nowhere
+           "SELECT o FROM t WHERE s = ':call_id'",                 // only in a string
+           "SELECT o FROM t WHERE k = :call_id AND s = 'open",     // unterminated
+           "SELECT o FROM t WHERE k = :call_id AND s = E'a\\'b'",  // backslash escapes
+           "SELECT o FROM t WHERE k = :call_id AND s = $$x$$",     // dollar quoting
+           "SELECT o FROM t WHERE k = :call_id /* open",
+       }) {
+    EXPECT_EQ(ConfiguredBatchQuery(query, "call_id", 2), std::nullopt) << query;
+  }
+}
+
+}  // namespace
+}  // namespace hookguard

@@ -87,9 +87,15 @@ soci::statement& Statement(const SociOwnershipStore::Backend& backend,
     made->exchange(soci::into(connection.columns[c], connection.indicators[c]));
   }
   made->alloc();
-  made->prepare(batched ? DefaultBatchQuery(static_cast<LookupQuery>(query), n,
-                                            backend.kind == SociDatabase::Kind::kPostgresql)
-                        : queries.text[query]);
+  if (!batched) {
+    made->prepare(queries.text[query]);
+  } else if (queries.configured[query]) {
+    // Open checked that the configured text has a batched form.
+    made->prepare(*ConfiguredBatchQuery(queries.text[query], kParameters[query], n));
+  } else {
+    made->prepare(DefaultBatchQuery(static_cast<LookupQuery>(query), n,
+                                    backend.kind == SociDatabase::Kind::kPostgresql));
+  }
   made->define_and_bind();
   statement = std::move(made);
   return *statement;
@@ -212,9 +218,14 @@ absl::StatusOr<std::unique_ptr<SociOwnershipStore>> SociOwnershipStore::Open(
   for (int query = 0; query < 3; ++query) {
     const auto& q = configured[query];
     queries.text[query] = q.configured.empty() ? q.fallback : q.configured;
-    // Only the default queries have a batched form, whether left empty or
-    // written out (a compiled configuration fills the defaults in).
-    queries.max_batch[query] = queries.text[query] == q.fallback ? options.max_batch : 1;
+    // The default queries have their own batched form, whether left empty or
+    // written out (a compiled configuration fills the defaults in); a
+    // configured one is batched as UNION ALL of copies when it can be.
+    queries.configured[query] = queries.text[query] != q.fallback;
+    const bool batchable =
+        !queries.configured[query] ||
+        ConfiguredBatchQuery(queries.text[query], kParameters[query], 2).has_value();
+    queries.max_batch[query] = batchable ? options.max_batch : 1;
     if (!absl::StrContains(queries.text[query], absl::StrCat(":", kParameters[query]))) {
       return absl::InvalidArgumentError(
           absl::StrCat("ownership.", q.name, " must bind :", kParameters[query]));
@@ -223,20 +234,47 @@ absl::StatusOr<std::unique_ptr<SociOwnershipStore>> SociOwnershipStore::Open(
   absl::StatusOr<SociDatabase> database =
       SociDatabase::Parse(options.connection_string, options.query_timeout);
   if (!database.ok()) return database.status();
+  const auto backend = std::make_shared<const Backend>(*std::move(database));
 
-  std::unique_ptr<SociOwnershipStore> store(new SociOwnershipStore(
-      std::make_shared<const Backend>(*std::move(database)), std::move(queries), options));
   // Connect one connection now, so that a bad file or query fails at start.
   // An unreachable PostgreSQL does not: the store connects on first use.
+  auto first = std::make_unique<Connection>();
   std::optional<ConnectError> error =
-      Connect(*store->backend_, store->queries_, absl::Now() + options.query_timeout,
-              *store->connections_.front());
+      Connect(*backend, queries, absl::Now() + options.query_timeout, *first);
+  // A configured query the database takes alone but not in its batched form
+  // runs one lookup per query (and the server says so).
+  std::string unbatched;
+  if (error.has_value() && error->stage == ConnectStage::kPrepare) {
+    Queries alone = queries;
+    for (int query = 0; query < 3; ++query) {
+      if (alone.configured[query] && alone.max_batch[query] > 1) {
+        alone.max_batch[query] = 1;
+        absl::StrAppend(&unbatched, unbatched.empty() ? "" : ", ", "ownership.",
+                        configured[query].name);
+      }
+    }
+    if (!unbatched.empty() &&
+        !Connect(*backend, alone, absl::Now() + options.query_timeout, *first).has_value()) {
+      unbatched = absl::StrCat(unbatched,
+                               ": runs one lookup per query (its batched form, UNION ALL "
+                               "of copies, does not prepare: ",
+                               error->status.message(), ")");
+      queries = std::move(alone);
+      error.reset();
+    } else {
+      unbatched.clear();
+    }
+  }
   if (error.has_value()) {
-    const bool is_sqlite = store->backend_->kind == SociDatabase::Kind::kSqlite;
+    const bool is_sqlite = backend->kind == SociDatabase::Kind::kSqlite;
     if (error->stage == ConnectStage::kPrepare || is_sqlite) {
       return absl::InvalidArgumentError(error->status.message());
     }
   }
+  std::unique_ptr<SociOwnershipStore> store(
+      new SociOwnershipStore(backend, std::move(queries), options));
+  store->unbatched_ = std::move(unbatched);
+  store->connections_.front() = std::move(first);  // connected (or to connect on first use)
   return store;
 }
 

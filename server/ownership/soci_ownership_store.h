@@ -33,9 +33,9 @@ struct SociStoreOptions {
   // Most lookups of one kind sent in one query (1 to kMaxBatch; 1: one query
   // per lookup). Natural batching: a lookup that finds a connection free is
   // sent at once, alone; lookups wait only while every connection is busy,
-  // and the next free connection takes all of them, up to this many. Only
-  // the default queries are batched: a configured query runs one lookup per
-  // query (docs/performance.md).
+  // and the next free connection takes all of them, up to this many. A
+  // configured query is batched as UNION ALL of copies of itself when it can
+  // be, else it runs one lookup per query (docs/ownership.md).
   int max_batch = 16;
 
   // Told the size of every batch of lookups sent (1 for a lookup sent
@@ -50,7 +50,8 @@ struct SociStoreOptions {
 
   // Empty (or kDefaultCallQuery itself): the default query, batched.
   // Otherwise must bind :call_id and return at most one row of the five
-  // columns of docs/ownership.md, as text.
+  // columns of docs/ownership.md, as text; batched as UNION ALL of copies of
+  // it (ConfiguredBatchQuery) when it can be, else one lookup per query.
   std::string call_query;
 
   // Empty (or the default itself): kDefaultPhoneNumberQuery /
@@ -118,8 +119,13 @@ class SociOwnershipStore final : public OwnershipStore {
   // lookup per query; more: the default's batched form).
   struct Queries {
     std::string text[3];
+    bool configured[3] = {false, false, false};  // not the default query
     int max_batch[3] = {1, 1, 1};
   };
+
+  // Empty, or which configured queries run one lookup per query although
+  // they look batchable, and why (for a warning at start).
+  const std::string& unbatched() const { return unbatched_; }
 
  private:
   SociOwnershipStore(std::shared_ptr<const Backend> backend, Queries queries,
@@ -135,6 +141,7 @@ class SociOwnershipStore final : public OwnershipStore {
   const Queries queries_;
   std::vector<std::unique_ptr<Connection>> connections_;  // fixed after Open
   LookupCoalescer coalescer_;
+  std::string unbatched_;
 };
 
 }  // namespace hookguard

@@ -310,6 +310,104 @@ TEST_F(SociOwnershipStorePgTest, ConcurrentBatchedLookupsMatchOneByOne) {
   EXPECT_LE(largest.load(), 16);
 }
 
+// A configured call query (here with LEFT JOINs and '::' casts, as users
+// write them) is batched as UNION ALL of copies of itself: the answers are
+// the one-by-one answers, and each copy still finds its call by the index.
+TEST_F(SociOwnershipStorePgTest, AConfiguredQueryIsBatchedAsCopiesOfItself) {
+  const std::string query =
+      "SELECT c.user_id::text, a.vapi_assistant_id, a.user_id::text,"
+      " CASE WHEN c.phone_number_id IS NULL THEN NULL"
+      " ELSE COALESCE(p.vapi_phone_number_id, '') END, p.user_id::text"
+      " FROM api_interviewcall c"
+      " LEFT JOIN api_assistant a ON a.id = c.assistant_id"
+      " LEFT JOIN api_phonenumber p ON p.id = c.phone_number_id"
+      " WHERE c.vapi_call_id = :call_id";
+  std::atomic<int> batched{0};
+  auto store = OpenStore(query, "large", 2, 16, [&](int size) {
+    if (size > 1) ++batched;
+  });
+  auto alone = OpenStore("", "large", 1, 1);
+  ASSERT_NE(store, nullptr);
+  ASSERT_NE(alone, nullptr);
+  EXPECT_EQ(store->unbatched(), "");
+  std::vector<std::string> ids;
+  for (int i = 0; i < 40; ++i) {
+    ids.push_back(absl::StrCat(i % 4 == 3 ? "missing_" : "call_", i * 2389 % 100000 + 1));
+  }
+  auto show = [](const absl::StatusOr<std::optional<CallOwnership>>& got) -> std::string {
+    if (!got.ok()) return got.status().ToString();
+    if (!got->has_value()) return "not found";
+    const CallOwnership& c = **got;
+    return absl::StrCat(c.owner_id, "|", c.assistant_id.value_or("NULL"), "|",
+                        c.assistant_owner_id.value_or("NULL"), "|",
+                        c.phone_number_id.value_or("NULL"), "|",
+                        c.phone_number_owner_id.value_or("NULL"));
+  };
+  std::vector<std::string> want;
+  for (const std::string& id : ids) want.push_back(show(alone->FindCall(id, Soon())));
+  std::atomic<int> wrong{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 16; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 100; ++i) {
+        const size_t k = (t * 5 + i * 11) % ids.size();
+        const std::string got = show(store->FindCall(ids[k], Soon()));
+        if (got != want[k]) {
+          ++wrong;
+          ADD_FAILURE() << ids[k] << ": " << got << " != " << want[k];
+        }
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(wrong.load(), 0);
+  EXPECT_GT(batched.load(), 0) << "16 threads on 2 connections never formed a batch";
+
+  // The plan of 16 copies: 16 index lookups of the call, never a scan of it.
+  soci::session sql(*soci::factory_postgresql(),
+                    server_->ConnectionString().substr(std::string("postgresql://").size()));
+  sql << "SET search_path = large";
+  std::string text = *ConfiguredBatchQuery(query, "call_id", 16);
+  std::vector<std::string> types(16, "text"), args;
+  for (int i = 15; i >= 0; --i) {
+    text = absl::StrReplaceAll(text, {{absl::StrCat(":id", i), absl::StrCat("$", i + 1)}});
+  }
+  for (int i = 0; i < 16; ++i) args.push_back(absl::StrCat("'call_", i * 7 + 1, "'"));
+  sql << "PREPARE configured(" << absl::StrJoin(types, ",") << ") AS " << text;
+  for (const char* mode : {"force_generic_plan", "force_custom_plan"}) {
+    SCOPED_TRACE(mode);
+    sql << "SET plan_cache_mode = " << mode;
+    soci::rowset<std::string> rows =
+        (sql.prepare << "EXPLAIN EXECUTE configured(" << absl::StrJoin(args, ",") << ")");
+    std::string plan;
+    for (const std::string& line : rows) absl::StrAppend(&plan, line, "\n");
+    EXPECT_THAT(plan, Not(HasSubstr("Seq Scan on api_interviewcall"))) << plan;
+    size_t lookups = 0;
+    for (size_t at = plan.find("api_interviewcall_vapi_call_id_key"); at != std::string::npos;
+         at = plan.find("api_interviewcall_vapi_call_id_key", at + 1)) {
+      ++lookups;
+    }
+    EXPECT_EQ(lookups, 16u) << plan;
+  }
+}
+
+// A configured query the database prepares alone but not as UNION ALL of
+// copies runs one lookup per query, and the store says why. (SELECT INTO is
+// no lookup anyone would configure: it is the statement found that
+// PostgreSQL prepares alone but not inside a subquery.)
+TEST_F(SociOwnershipStorePgTest, AConfiguredQueryThatCannotBeBatchedRunsAlone) {
+  auto store = OpenStore(
+      "SELECT CAST(user_id AS TEXT), NULL, NULL, NULL, NULL INTO TEMP copied"
+      " FROM api_interviewcall WHERE vapi_call_id = :call_id");
+  ASSERT_NE(store, nullptr);
+  EXPECT_THAT(store->unbatched(), HasSubstr("ownership.call_query: runs one lookup per query"));
+  auto batchable = OpenStore(
+      "SELECT CAST(user_id AS TEXT), NULL, NULL, NULL, NULL FROM api_interviewcall"
+      " WHERE vapi_call_id = :call_id");
+  ASSERT_NE(batchable, nullptr);
+  EXPECT_EQ(batchable->unbatched(), "");
+}
+
 // A batch whose query fails answers the error to each of its lookups, and
 // none of them is ever a row: here the table stays locked by another
 // session past the statement timeout, for the first lookup and then for the

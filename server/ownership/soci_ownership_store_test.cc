@@ -400,7 +400,6 @@ TEST_F(SociOwnershipStoreTest, OneBadIdNeverFailsItsNeighbours) {
   EXPECT_FALSE(owners[3]->has_value());
 }
 
-// A configured query has no batched form: it runs one lookup per query.
 // The server passes the default query written out (Compile fills it in):
 // it is still the default, batched.
 TEST_F(SociOwnershipStoreTest, TheDefaultQueryWrittenOutIsBatchedToo) {
@@ -416,24 +415,44 @@ TEST_F(SociOwnershipStoreTest, TheDefaultQueryWrittenOutIsBatchedToo) {
   EXPECT_THAT(sizes, ::testing::ElementsAre(1, 3));
 }
 
-TEST_F(SociOwnershipStoreTest, AConfiguredQueryRunsOneLookupPerQuery) {
-  std::vector<int> sizes;
-  absl::Mutex mu;
-  auto store = OpenStore(
-      "SELECT CAST(user_id AS TEXT), NULL, NULL, NULL, NULL FROM api_interviewcall"
-      " WHERE vapi_call_id = :call_id",
-      1, 16, [&](int size) {
-        absl::MutexLock lock(&mu);
-        sizes.push_back(size);
-      });
-  ASSERT_NE(store, nullptr);
-  std::vector<std::string> owners(3);
-  RunAsOneBatch(path_, *store, 3, [&](int i) {
-    auto got = store->FindCall(i == 1 ? "call_bob_1" : "call_alice_1", Soon());
-    owners[i] = got.ok() && got->has_value() ? (*got)->owner_id : "error";
-  });
-  EXPECT_THAT(sizes, ::testing::ElementsAre(1, 1, 1, 1));
-  EXPECT_THAT(owners, ::testing::ElementsAre("1", "2", "1"));
+// A configured query is batched as UNION ALL of copies of itself, each id
+// in its own copy; one the store cannot rewrite runs one lookup per query.
+TEST_F(SociOwnershipStoreTest, AConfiguredQueryIsBatchedWhenItCanBe) {
+  const struct {
+    const char* query;
+    std::vector<int> sizes;
+  } cases[] = {
+      {"SELECT CAST(user_id AS TEXT), NULL, NULL, NULL, NULL FROM api_interviewcall"
+       " WHERE vapi_call_id = :call_id -- the provider's id\n;",
+       {1, 3}},
+      // A backslash: left as written, one lookup per query.
+      {"SELECT CAST(user_id AS TEXT), NULL, NULL, NULL, NULL FROM api_interviewcall"
+       " WHERE vapi_call_id = :call_id AND 'a\\b' <> ''",
+       {1, 1, 1, 1}},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.query);
+    std::vector<int> sizes;
+    absl::Mutex mu;
+    auto store = OpenStore(c.query, 1, 16, [&](int size) {
+      absl::MutexLock lock(&mu);
+      sizes.push_back(size);
+    });
+    ASSERT_NE(store, nullptr);
+    EXPECT_EQ(store->unbatched(), "");
+    std::vector<std::string> owners(3);
+    RunAsOneBatch(path_, *store, 3, [&](int i) {
+      auto got = store->FindCall(i == 1   ? "call_bob_1"
+                                 : i == 2 ? "call_nobody"
+                                          : "call_alice_1",
+                                 Soon());
+      owners[i] = !got.ok() ? "error" : got->has_value() ? (*got)->owner_id : "not found";
+    });
+    EXPECT_EQ(sizes, c.sizes);
+    // The first lookup ran alone; the three queued ones shared a query (when
+    // batched), each with its own answer.
+    EXPECT_THAT(owners, ::testing::ElementsAre("1", "2", "not found"));
+  }
 }
 
 struct OpenErrorCase {

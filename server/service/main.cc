@@ -36,10 +36,12 @@ ABSL_FLAG(std::string, config, "",
           "JSON configuration file (schema hookguard.config.v1.Config). Without it, one hmac "
           "profile reads its secret from VAPI_WEBHOOK_SECRET.");
 ABSL_FLAG(int, pool_size, 4, "Database connections.");
-ABSL_FLAG(int, db_batch_size, 16,
-          "Most ownership lookups sent in one query: lookups that wait while every connection "
-          "is busy go out together on the next free one (a lone lookup is sent at once). 1: one "
-          "query per lookup. Only the default queries are batched.");
+ABSL_FLAG(
+    int, db_batch_size, 16,
+    "Most ownership lookups sent in one query: lookups that wait while every connection "
+    "is busy go out together on the next free one (a lone lookup is sent at once). 1: one "
+    "query per lookup. A configured query is batched as UNION ALL of copies of itself when it "
+    "can be.");
 ABSL_FLAG(int, worker_threads, 0,
           "Threads that run requests. A lookup blocks its thread only while it runs on a "
           "connection; a queued lookup holds none. 0: --pool_size plus one per CPU core.");

@@ -131,6 +131,7 @@ absl::Status Server::Start() {
       SociOwnershipStore::Open(store_options);
   if (!store.ok()) return store.status();
   store_ = *std::move(store);
+  if (!store_->unbatched().empty()) log_.Server("warning", store_->unbatched());
   measured_store_ = std::make_unique<InstrumentedOwnershipStore>(*store_, metrics_);
   // The optional cache sits in front of the measured store, so the database
   // metrics count real queries only.
