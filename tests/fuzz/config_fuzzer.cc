@@ -1,13 +1,17 @@
 // libFuzzer target: ParseConfigJson and Compile on arbitrary text
 // (threat-table row 15: a broken configuration is refused with a message,
-// never a crash).
+// never a crash), and the batched form of every lookup query that compiles.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <optional>
+#include <string>
+#include <utility>
 
 #include "absl/strings/string_view.h"
 #include "server/config/config.h"
 #include "server/config/server_spec.h"
+#include "server/ownership/ownership_queries.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   absl::StatusOr<hookguard::config::v1::Config> config = hookguard::ParseConfigJson(
@@ -20,5 +24,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!spec.ok() && spec.status().message().empty()) std::abort();
   // What compiles is complete: the default profile is one of its profiles.
   if (spec.ok() && spec->Find("") == nullptr) std::abort();
+  if (spec.ok()) {
+    const std::pair<const std::string&, const char*> lookups[] = {
+        {spec->queries.call, "call_id"},
+        {spec->queries.phone_number, "phone_number_id"},
+        {spec->queries.assistant, "assistant_id"}};
+    for (const auto& [query, parameter] : lookups) {
+      // A batched form binds each copy's own parameter.
+      std::optional<std::string> batch = hookguard::ConfiguredBatchQuery(query, parameter, 3);
+      if (batch.has_value() && (batch->find(":id0") == std::string::npos ||
+                                batch->find(":id2") == std::string::npos)) {
+        std::abort();
+      }
+    }
+  }
   return 0;
 }
