@@ -3,6 +3,7 @@
 #ifndef HOOKGUARD_SERVER_OWNERSHIP_SOCI_OWNERSHIP_STORE_H_
 #define HOOKGUARD_SERVER_OWNERSHIP_SOCI_OWNERSHIP_STORE_H_
 
+#include <array>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -116,11 +117,11 @@ class SociOwnershipStore final : public OwnershipStore {
   // The three lookups' queries, in the order of OwnerLookup after the call
   // (call, phone number, assistant): the configured text or the default,
   // and how many lookups one query carries (1: the text as given, one
-  // lookup per query; more: the default's batched form).
+  // lookup per query; more: the batched form).
   struct Queries {
-    std::string text[3];
-    bool configured[3] = {false, false, false};  // not the default query
-    int max_batch[3] = {1, 1, 1};
+    std::array<std::string, 3> text;
+    std::array<bool, 3> configured = {false, false, false};  // not the default query
+    std::array<int, 3> max_batch = {1, 1, 1};
   };
 
   // Empty, or which configured queries run one lookup per query although
