@@ -82,6 +82,9 @@ ABSL_FLAG(bool, check_config, false,
           "warn about, and exit: 0 when the server would start, 1 otherwise. Needs no --db.");
 ABSL_FLAG(int, drain_seconds, 20,
           "On SIGTERM: health turns NOT_SERVING, then in-flight calls get this long to finish.");
+ABSL_FLAG(int, max_connection_age_seconds, 0,
+          "Close each client connection gracefully (GOAWAY; calls in flight finish) after this "
+          "long, so that clients reconnect and spread over replicas added since. 0: never.");
 
 namespace hookguard {
 namespace {
@@ -162,6 +165,11 @@ absl::StatusOr<ServerOptions> OptionsFromFlags() {
   if (log_stall_ms < 1) return invalid("--log_stall_ms must be positive");
   o.log_stall = absl::Milliseconds(log_stall_ms);
   o.drain = absl::Seconds(absl::GetFlag(FLAGS_drain_seconds));
+  const int max_age = absl::GetFlag(FLAGS_max_connection_age_seconds);
+  if (max_age < 0 || max_age > 1000000) {
+    return invalid("--max_connection_age_seconds must be between 0 and 1000000");
+  }
+  o.max_connection_age = absl::Seconds(max_age);
   return o;
 }
 

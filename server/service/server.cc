@@ -163,6 +163,14 @@ absl::Status Server::Start() {
   // Room for the largest body plus the rest of the message, so that an
   // oversized body reaches us and gets our RESOURCE_EXHAUSTED with a reason.
   builder.SetMaxReceiveMessageSize(static_cast<int>(options_.max_body_bytes + (1 << 20)));
+  if (options_.max_connection_age > absl::ZeroDuration()) {
+    // Calls in flight on a closed connection get the drain bound to finish.
+    builder.AddChannelArgument(
+        GRPC_ARG_MAX_CONNECTION_AGE_MS,
+        static_cast<int>(absl::ToInt64Milliseconds(options_.max_connection_age)));
+    builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS,
+                               static_cast<int>(absl::ToInt64Milliseconds(options_.drain)));
+  }
   builder.RegisterService(service_.get());
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
   interceptors.push_back(

@@ -61,6 +61,9 @@ struct ServerOptions {
   absl::Duration health_interval = absl::Seconds(1);
   absl::Duration log_stall = absl::Seconds(5);
   absl::Duration drain = absl::Seconds(20);
+  // Connections older than this are closed gracefully (GOAWAY), so that
+  // clients re-resolve and reach new replicas. Zero: never.
+  absl::Duration max_connection_age;
 };
 
 // The warnings a start logs about `profiles`, one sentence each: what each

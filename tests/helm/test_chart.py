@@ -326,6 +326,8 @@ def test_minimal(docs):
     tag = "minimal"
     dep, pod, c = assert_common(tag, docs)
     check(f"{tag}: --ownership_cache_ttl_ms left out when 0", flag(c, "ownership_cache_ttl_ms") is None)
+    check(f"{tag}: connections recycled every 300 s by default (new pods get traffic)",
+          flag(c, "max_connection_age_seconds") == "300")
     check(f"{tag}: replicas set (2) when autoscaling is off", dep["spec"].get("replicas") == 2)
     check(f"{tag}: no HPA when autoscaling is off", not kinds(docs, "HorizontalPodAutoscaler"))
     pdb = one(docs, "PodDisruptionBudget")

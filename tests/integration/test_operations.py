@@ -292,6 +292,37 @@ def test_row11_hung_database_answers_queued_requests_at_their_deadline(pb):
                 _until_allowed(stub, pb, body, "did not serve again after the hang")
 
 
+def test_old_connections_are_closed_so_clients_reach_new_replicas(pb, sqlite_db):
+    """--max_connection_age_seconds: the server closes a client's connection
+    gracefully once it is that old; the client reconnects by itself (a new
+    source port in the audit lines) and no call fails. Without the flag, one
+    connection carries everything."""
+    body = vapi_body({"id": "call_alice_1"})
+
+    def ports_over(seconds: float, args: list[str]) -> tuple[set[str], int]:
+        with servers.HookguardServer(sqlite_db, env={"VAPI_WEBHOOK_SECRET": SECRET_NEW},
+                                     args=args) as s:
+            wait_serving(s.target)
+            allowed = 0
+            with grpc.insecure_channel(s.target) as ch:
+                stub = pb.grpc.WebhookAuthServiceStub(ch)
+                end = time.monotonic() + seconds
+                while time.monotonic() < end:
+                    allowed += stub.AuthorizeWebhook(_webhook(pb, body), timeout=5).decision == 1
+                    time.sleep(0.01)
+            callers = set()
+            for line in s.output().splitlines():
+                if line.startswith("{") and '"rpc":"AuthorizeWebhook"' in line:
+                    callers.add(json.loads(line)["caller"])
+            return callers, allowed
+
+    callers, allowed = ports_over(3.5, ["--max_connection_age_seconds=1"])
+    assert allowed > 50
+    assert len(callers) >= 2, callers
+    callers, _ = ports_over(1.5, [])
+    assert len(callers) == 1, callers
+
+
 def test_sigterm_under_load_loses_no_accepted_call(pb, sqlite_db):
     body = vapi_body({"id": "call_alice_1"})
     results, stop = [], threading.Event()
