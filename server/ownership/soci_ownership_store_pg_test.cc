@@ -102,6 +102,62 @@ testing::PostgresForTest* SociOwnershipStorePgTest::server_ = nullptr;
 
 absl::Time Soon() { return absl::Now() + absl::Seconds(5); }
 
+// A call lookup's answer as one comparable string.
+std::string Show(const CallAnswer& got) {
+  if (!got.ok()) return got.status().ToString();
+  if (!got->has_value()) return "not found";
+  const CallOwnership& c = **got;
+  return absl::StrCat(
+      c.owner_id, "|", c.assistant_id.value_or("NULL"), "|", c.assistant_owner_id.value_or("NULL"),
+      "|", c.phone_number_id.value_or("NULL"), "|", c.phone_number_owner_id.value_or("NULL"));
+}
+
+// 16 threads each look up `rounds` of `ids` (ids[pick(thread, round)]) at
+// once on `store`; returns how many answers were not `want`'s (the answers
+// the same ids get alone), each also reported as a failure.
+int WrongAnswersUnderLoad(SociOwnershipStore& store, const std::vector<std::string>& ids,
+                          const std::vector<std::string>& want, int rounds,
+                          const std::function<size_t(int, int)>& pick) {
+  std::atomic<int> wrong{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 16; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < rounds; ++i) {
+        const size_t k = pick(t, i) % ids.size();
+        const std::string got = Show(store.FindCall(ids[k], Soon()));
+        if (got != want[k]) {
+          ++wrong;
+          ADD_FAILURE() << ids[k] << ": " << got << " != " << want[k];
+        }
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  return wrong.load();
+}
+
+// Prepares the store's SQL `text` for `n` ids (:id0 ..) as statement `name`
+// with PostgreSQL's own placeholders.
+void PrepareWithPlaceholders(soci::session& sql, const std::string& name, std::string text, int n) {
+  for (int i = n - 1; i >= 0; --i) {
+    text = absl::StrReplaceAll(text, {{absl::StrCat(":id", i), absl::StrCat("$", i + 1)}});
+  }
+  const std::vector<std::string> types(n, "text");
+  sql << "PREPARE " << name << "(" << absl::StrJoin(types, ",") << ") AS " << text;
+}
+
+// The plan of statement `name` (from PrepareWithPlaceholders) for `n` ids:
+// call_1, call_8, call_15, ...
+std::string ExplainPlan(soci::session& sql, const std::string& name, int n) {
+  std::vector<std::string> args;
+  for (int i = 0; i < n; ++i) args.push_back(absl::StrCat("'call_", i * 7 + 1, "'"));
+  soci::rowset<std::string> rows =
+      (sql.prepare << "EXPLAIN EXECUTE " << name << "(" << absl::StrJoin(args, ",") << ")");
+  std::string plan;
+  for (const std::string& line : rows) absl::StrAppend(&plan, line, "\n");
+  return plan;
+}
+
 TEST_F(SociOwnershipStorePgTest, ReadsRowsWithTheDefaultQuery) {
   auto store = OpenStore();
   ASSERT_NE(store, nullptr);
@@ -218,22 +274,13 @@ TEST_F(SociOwnershipStorePgTest, BatchedPlansStayIndexLookupsOnTablesOfEverySize
     const bool many_owners = std::string(schema) == "large";
     for (const auto& lookup : lookups) {
       for (int n : {1, 16}) {
-        // The store's SQL with PostgreSQL's own placeholders.
-        std::string text = DefaultBatchQuery(lookup.query, n, /*postgresql=*/true);
-        for (int i = n - 1; i >= 0; --i) {
-          text = absl::StrReplaceAll(text, {{absl::StrCat(":id", i), absl::StrCat("$", i + 1)}});
-        }
         const std::string name = absl::StrCat("q", ++statement);
-        std::vector<std::string> types(n, "text"), args;
-        for (int i = 0; i < n; ++i) args.push_back(absl::StrCat("'call_", i * 7 + 1, "'"));
-        sql << "PREPARE " << name << "(" << absl::StrJoin(types, ",") << ") AS " << text;
+        PrepareWithPlaceholders(sql, name, DefaultBatchQuery(lookup.query, n, /*postgresql=*/true),
+                                n);
         for (const char* mode : {"force_generic_plan", "force_custom_plan"}) {
           SCOPED_TRACE(absl::StrCat(schema, " ", lookup.table, " n=", n, " ", mode));
           sql << "SET plan_cache_mode = " << mode;
-          soci::rowset<std::string> rows =
-              (sql.prepare << "EXPLAIN EXECUTE " << name << "(" << absl::StrJoin(args, ",") << ")");
-          std::string plan;
-          for (const std::string& line : rows) absl::StrAppend(&plan, line, "\n");
+          const std::string plan = ExplainPlan(sql, name, n);
           EXPECT_THAT(plan, Not(HasSubstr("Hash"))) << plan;
           EXPECT_THAT(plan, Not(HasSubstr("Merge"))) << plan;
           if (n > 1) {
@@ -275,37 +322,15 @@ TEST_F(SociOwnershipStorePgTest, ConcurrentBatchedLookupsMatchOneByOne) {
   }
   ids.push_back("x' OR '1'='1");
   std::vector<std::string> want;
-  auto show = [](const absl::StatusOr<std::optional<CallOwnership>>& got) -> std::string {
-    if (!got.ok()) return got.status().ToString();
-    if (!got->has_value()) return "not found";
-    const CallOwnership& c = **got;
-    return absl::StrCat(c.owner_id, "|", c.assistant_id.value_or("NULL"), "|",
-                        c.assistant_owner_id.value_or("NULL"), "|",
-                        c.phone_number_id.value_or("NULL"), "|",
-                        c.phone_number_owner_id.value_or("NULL"));
-  };
   int found = 0;
   for (const std::string& id : ids) {
-    want.push_back(show(alone->FindCall(id, Soon())));
+    want.push_back(Show(alone->FindCall(id, Soon())));
     if (want.back() != "not found") ++found;
   }
   ASSERT_GT(found, 30);
-  std::atomic<int> wrong{0};
-  std::vector<std::thread> threads;
-  for (int t = 0; t < 16; ++t) {
-    threads.emplace_back([&, t] {
-      for (int i = 0; i < 150; ++i) {
-        const size_t k = (t * 7 + i * (t % 3 == 0 ? 1 : 13)) % ids.size();
-        const std::string got = show(store->FindCall(ids[k], Soon()));
-        if (got != want[k]) {
-          ++wrong;
-          ADD_FAILURE() << ids[k] << ": " << got << " != " << want[k];
-        }
-      }
-    });
-  }
-  for (std::thread& t : threads) t.join();
-  EXPECT_EQ(wrong.load(), 0);
+  EXPECT_EQ(WrongAnswersUnderLoad(*store, ids, want, 150,
+                                  [](int t, int i) { return t * 7 + i * (t % 3 == 0 ? 1 : 13); }),
+            0);
   EXPECT_GT(batched.load(), 0) << "16 threads on 2 connections never formed a batch";
   EXPECT_LE(largest.load(), 16);
 }
@@ -334,53 +359,22 @@ TEST_F(SociOwnershipStorePgTest, AConfiguredQueryIsBatchedAsCopiesOfItself) {
   for (int i = 0; i < 40; ++i) {
     ids.push_back(absl::StrCat(i % 4 == 3 ? "missing_" : "call_", i * 2389 % 100000 + 1));
   }
-  auto show = [](const absl::StatusOr<std::optional<CallOwnership>>& got) -> std::string {
-    if (!got.ok()) return got.status().ToString();
-    if (!got->has_value()) return "not found";
-    const CallOwnership& c = **got;
-    return absl::StrCat(c.owner_id, "|", c.assistant_id.value_or("NULL"), "|",
-                        c.assistant_owner_id.value_or("NULL"), "|",
-                        c.phone_number_id.value_or("NULL"), "|",
-                        c.phone_number_owner_id.value_or("NULL"));
-  };
   std::vector<std::string> want;
-  for (const std::string& id : ids) want.push_back(show(alone->FindCall(id, Soon())));
-  std::atomic<int> wrong{0};
-  std::vector<std::thread> threads;
-  for (int t = 0; t < 16; ++t) {
-    threads.emplace_back([&, t] {
-      for (int i = 0; i < 100; ++i) {
-        const size_t k = (t * 5 + i * 11) % ids.size();
-        const std::string got = show(store->FindCall(ids[k], Soon()));
-        if (got != want[k]) {
-          ++wrong;
-          ADD_FAILURE() << ids[k] << ": " << got << " != " << want[k];
-        }
-      }
-    });
-  }
-  for (std::thread& t : threads) t.join();
-  EXPECT_EQ(wrong.load(), 0);
+  for (const std::string& id : ids) want.push_back(Show(alone->FindCall(id, Soon())));
+  EXPECT_EQ(
+      WrongAnswersUnderLoad(*store, ids, want, 100, [](int t, int i) { return t * 5 + i * 11; }),
+      0);
   EXPECT_GT(batched.load(), 0) << "16 threads on 2 connections never formed a batch";
 
   // The plan of 16 copies: 16 index lookups of the call, never a scan of it.
   soci::session sql(*soci::factory_postgresql(),
                     server_->ConnectionString().substr(std::string("postgresql://").size()));
   sql << "SET search_path = large";
-  std::string text = *ConfiguredBatchQuery(query, "call_id", 16);
-  std::vector<std::string> types(16, "text"), args;
-  for (int i = 15; i >= 0; --i) {
-    text = absl::StrReplaceAll(text, {{absl::StrCat(":id", i), absl::StrCat("$", i + 1)}});
-  }
-  for (int i = 0; i < 16; ++i) args.push_back(absl::StrCat("'call_", i * 7 + 1, "'"));
-  sql << "PREPARE configured(" << absl::StrJoin(types, ",") << ") AS " << text;
+  PrepareWithPlaceholders(sql, "configured", *ConfiguredBatchQuery(query, "call_id", 16), 16);
   for (const char* mode : {"force_generic_plan", "force_custom_plan"}) {
     SCOPED_TRACE(mode);
     sql << "SET plan_cache_mode = " << mode;
-    soci::rowset<std::string> rows =
-        (sql.prepare << "EXPLAIN EXECUTE configured(" << absl::StrJoin(args, ",") << ")");
-    std::string plan;
-    for (const std::string& line : rows) absl::StrAppend(&plan, line, "\n");
+    const std::string plan = ExplainPlan(sql, "configured", 16);
     EXPECT_THAT(plan, Not(HasSubstr("Seq Scan on api_interviewcall"))) << plan;
     size_t lookups = 0;
     for (size_t at = plan.find("api_interviewcall_vapi_call_id_key"); at != std::string::npos;
