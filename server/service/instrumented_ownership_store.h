@@ -43,24 +43,31 @@ class InstrumentedOwnershipStore final : public OwnershipStore {
   absl::Status Ping(absl::Time deadline) override { return inner_.Ping(deadline); }
 
  private:
-  // Counts a lookup in flight from now until `done` runs.
+  // A lookup starts: counted in flight. Returns its start time.
+  absl::Time Begin() {
+    metrics_.SetDatabaseConnectionsInUse(in_flight_.fetch_add(1) + 1);
+    return absl::Now();
+  }
+  // The lookup begun at `start` ended with `status`.
+  void End(absl::Time start, const absl::Status& status) {
+    metrics_.ObserveDatabaseQuery(absl::Now() - start, status);
+    metrics_.SetDatabaseConnectionsInUse(in_flight_.fetch_sub(1) - 1);
+  }
+
+  // Measures a lookup from now until `done` runs.
   template <typename Answer>
   std::function<void(Answer)> Measured(std::function<void(Answer)> done) {
-    metrics_.SetDatabaseConnectionsInUse(in_flight_.fetch_add(1) + 1);
-    return [this, start = absl::Now(), done = std::move(done)](Answer found) {
-      metrics_.ObserveDatabaseQuery(absl::Now() - start, found.status());
-      metrics_.SetDatabaseConnectionsInUse(in_flight_.fetch_sub(1) - 1);
+    return [this, start = Begin(), done = std::move(done)](Answer found) {
+      End(start, found.status());
       done(std::move(found));
     };
   }
 
   template <typename LookupFn>
   auto Measure(LookupFn lookup) -> decltype(lookup()) {
-    metrics_.SetDatabaseConnectionsInUse(in_flight_.fetch_add(1) + 1);
-    const absl::Time start = absl::Now();
+    const absl::Time start = Begin();
     auto found = lookup();
-    metrics_.ObserveDatabaseQuery(absl::Now() - start, found.status());
-    metrics_.SetDatabaseConnectionsInUse(in_flight_.fetch_sub(1) - 1);
+    End(start, found.status());
     return found;
   }
 
