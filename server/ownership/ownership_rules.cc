@@ -424,27 +424,26 @@ void CallEventAuthorizer::Continue(std::unique_ptr<AsyncRun> run) {
       Decide(run->event, run->expected_owner_id, *run->policy, run->answers, &need, nullptr);
   if (!decided.ok()) return run->done(decided.status());
   if (decided->has_value()) return run->done(**std::move(decided));
-  // The store calls back exactly once; the run lives in the callback until then.
+  // The store calls back exactly once; the run lives in the callback until
+  // then, which stores the answer in `slot` and runs the chain again.
   AsyncRun* const r = run.release();
+  auto resume = [r](auto Answers::*slot) {
+    return [r, slot](auto found) {
+      r->answers.*slot = std::move(found);
+      Continue(std::unique_ptr<AsyncRun>(r));
+    };
+  };
+  OwnershipStore& store = r->self.store_;
   const v1::CallEvent& event = r->event;
   switch (need) {
     case Need::kCall:
-      return r->self.store_.FindCallAsync(event.call_id(), r->deadline, [r](CallAnswer found) {
-        r->answers.call = std::move(found);
-        Continue(std::unique_ptr<AsyncRun>(r));
-      });
+      return store.FindCallAsync(event.call_id(), r->deadline, resume(&Answers::call));
     case Need::kPhoneNumber:
-      return r->self.store_.FindOwnerAsync(OwnerLookup::kPhoneNumber, event.phone_number_id(),
-                                           r->deadline, [r](OwnerAnswer found) {
-                                             r->answers.phone_number = std::move(found);
-                                             Continue(std::unique_ptr<AsyncRun>(r));
-                                           });
+      return store.FindOwnerAsync(OwnerLookup::kPhoneNumber, event.phone_number_id(), r->deadline,
+                                  resume(&Answers::phone_number));
     case Need::kAssistant:
-      return r->self.store_.FindOwnerAsync(OwnerLookup::kAssistant, event.assistant_id(),
-                                           r->deadline, [r](OwnerAnswer found) {
-                                             r->answers.assistant = std::move(found);
-                                             Continue(std::unique_ptr<AsyncRun>(r));
-                                           });
+      return store.FindOwnerAsync(OwnerLookup::kAssistant, event.assistant_id(), r->deadline,
+                                  resume(&Answers::assistant));
   }
 }
 
