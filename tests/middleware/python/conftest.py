@@ -4,6 +4,7 @@ import base64
 import hashlib
 import hmac
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -50,6 +51,21 @@ def signed_report():
         return body, {"x-vapi-signature": hmac.new(secret, body, hashlib.sha256).hexdigest(),
                       "content-type": "application/json"}
     return make
+
+
+@pytest.fixture
+def assert_shadow_logged(caplog):
+    """Checks the client's log after the shadow vector `name` was answered
+    (clear `caplog` before sending it): one line naming the would-be deny's
+    reason and its decision id, or no line for a would-be allow."""
+    def check(name: str, expect: dict) -> None:
+        lines = [r.getMessage() for r in caplog.records if r.name == "hookguard_client"]
+        if expect["shadow_decision"] == "DECISION_DENY":
+            assert len(lines) == 1 and expect["shadow_reason"] in lines[0], (name, lines)
+            assert re.search(r"decision_id [0-9a-f]{16,}", lines[0]), lines
+        else:
+            assert lines == [], (name, lines)
+    return check
 
 
 @pytest.fixture
