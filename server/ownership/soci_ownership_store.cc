@@ -8,6 +8,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "server/ownership/soci_session.h"
 
 namespace hookguard {
@@ -246,23 +247,21 @@ absl::StatusOr<std::unique_ptr<SociOwnershipStore>> SociOwnershipStore::Open(
   std::string unbatched;
   if (error.has_value() && error->stage == ConnectStage::kPrepare) {
     Queries alone = queries;
+    std::vector<std::string> names;
     for (int query = 0; query < 3; ++query) {
       if (alone.configured[query] && alone.max_batch[query] > 1) {
         alone.max_batch[query] = 1;
-        absl::StrAppend(&unbatched, unbatched.empty() ? "" : ", ", "ownership.",
-                        configured[query].name);
+        names.push_back(absl::StrCat("ownership.", configured[query].name));
       }
     }
-    if (!unbatched.empty() &&
+    if (!names.empty() &&
         !Connect(*backend, alone, absl::Now() + options.query_timeout, *first).has_value()) {
-      unbatched = absl::StrCat(unbatched,
+      unbatched = absl::StrCat(absl::StrJoin(names, ", "),
                                ": runs one lookup per query (its batched form, UNION ALL "
                                "of copies, does not prepare: ",
                                error->status.message(), ")");
       queries = std::move(alone);
       error.reset();
-    } else {
-      unbatched.clear();
     }
   }
   if (error.has_value()) {
