@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 
 namespace hookguard {
 namespace {
@@ -263,11 +264,11 @@ OwnershipDecision ApplyResolvedOwnerRules(
 }
 
 // The chain runs as a pure function of the lookups answered so far (Decide):
-// when it needs one more, it stops, the lookup is made (blocking, or
-// asynchronously with the rest of the run in its callback), and the chain
-// runs again from the start with one more answer. Runs are cheap (no I/O)
-// and at most three lookups are ever needed, so replaying keeps one copy of
-// the rules for both forms.
+// when it needs one more, it stops, the lookup is made asynchronously with
+// the rest of the run in its callback (Continue), and the chain runs again
+// from the start with one more answer; the blocking Authorize waits for it.
+// Runs are cheap (no I/O) and at most three lookups are ever needed, so
+// replaying keeps one copy of the rules.
 struct CallEventAuthorizer::Answers {
   std::optional<CallAnswer> call;
   std::optional<OwnerAnswer> phone_number;
@@ -373,55 +374,49 @@ absl::StatusOr<std::optional<OwnershipDecision>> CallEventAuthorizer::Decide(
                 "no call row, and no owner through the sources of the event's resolution rule", {});
 }
 
-absl::StatusOr<OwnershipDecision> CallEventAuthorizer::Authorize(
-    const v1::CallEvent& event, absl::string_view expected_owner_id, absl::Time deadline,
-    std::vector<OwnershipStep>* trace) const {
-  const std::shared_ptr<const ResolvePolicy> policy = this->policy();
-  Answers answers;
-  while (true) {
-    Need need = Need::kCall;
-    absl::StatusOr<std::optional<OwnershipDecision>> decided =
-        Decide(event, expected_owner_id, *policy, answers, &need, trace);
-    if (!decided.ok()) return decided.status();
-    if (decided->has_value()) return **std::move(decided);
-    switch (need) {
-      case Need::kCall:
-        answers.call = store_.FindCall(event.call_id(), deadline);
-        break;
-      case Need::kPhoneNumber:
-        answers.phone_number =
-            store_.FindOwner(OwnerLookup::kPhoneNumber, event.phone_number_id(), deadline);
-        break;
-      case Need::kAssistant:
-        answers.assistant =
-            store_.FindOwner(OwnerLookup::kAssistant, event.assistant_id(), deadline);
-        break;
-    }
-  }
-}
-
-// One asynchronous Authorize, from its start until `done` ran.
+// One Authorize, from its start until `done` ran.
 struct CallEventAuthorizer::AsyncRun {
   const CallEventAuthorizer& self;
   const v1::CallEvent& event;
   const absl::string_view expected_owner_id;
   const absl::Time deadline;
   const std::shared_ptr<const ResolvePolicy> policy;
+  std::vector<OwnershipStep>* const trace;
   std::function<void(absl::StatusOr<OwnershipDecision>)> done;
   Answers answers;
 };
 
+absl::StatusOr<OwnershipDecision> CallEventAuthorizer::Authorize(
+    const v1::CallEvent& event, absl::string_view expected_owner_id, absl::Time deadline,
+    std::vector<OwnershipStep>* trace) const {
+  absl::Notification answered;
+  absl::StatusOr<OwnershipDecision> decision = absl::UnknownError("ownership chain did not run");
+  Continue(std::unique_ptr<AsyncRun>(new AsyncRun{*this,
+                                                  event,
+                                                  expected_owner_id,
+                                                  deadline,
+                                                  policy(),
+                                                  trace,
+                                                  [&](absl::StatusOr<OwnershipDecision> d) {
+                                                    decision = std::move(d);
+                                                    answered.Notify();
+                                                  },
+                                                  {}}));
+  answered.WaitForNotification();
+  return decision;
+}
+
 void CallEventAuthorizer::AuthorizeAsync(
     const v1::CallEvent& event, absl::string_view expected_owner_id, absl::Time deadline,
     std::function<void(absl::StatusOr<OwnershipDecision>)> done) const {
-  Continue(std::unique_ptr<AsyncRun>(
-      new AsyncRun{*this, event, expected_owner_id, deadline, policy(), std::move(done), {}}));
+  Continue(std::unique_ptr<AsyncRun>(new AsyncRun{
+      *this, event, expected_owner_id, deadline, policy(), nullptr, std::move(done), {}}));
 }
 
 void CallEventAuthorizer::Continue(std::unique_ptr<AsyncRun> run) {
   Need need = Need::kCall;
   absl::StatusOr<std::optional<OwnershipDecision>> decided =
-      Decide(run->event, run->expected_owner_id, *run->policy, run->answers, &need, nullptr);
+      Decide(run->event, run->expected_owner_id, *run->policy, run->answers, &need, run->trace);
   if (!decided.ok()) return run->done(decided.status());
   if (decided->has_value()) return run->done(**std::move(decided));
   // The store calls back exactly once; the run lives in the callback until

@@ -140,6 +140,7 @@ class CallEventAuthorizer {
   // `trace`, when not null, is cleared and receives the steps of this run
   // (OwnershipStepNames() when the call row decided, or when the rule
   // allows only the call; ResolutionStepNames() otherwise).
+  // Blocks until the store's answers are in (OwnershipStore::FindCallAsync).
   absl::StatusOr<OwnershipDecision> Authorize(const v1::CallEvent& event,
                                               absl::string_view expected_owner_id,
                                               absl::Time deadline,
