@@ -135,6 +135,26 @@ if [ "${HOOKGUARD_SETUP_SKIP_CLIENTS:-0}" != 1 ]; then
     GOBIN="$GOBIN_DIR" go install google.golang.org/grpc/cmd/protoc-gen-go-grpc@v1.5.1
   fi
   for d in client/go tests/contract/go tests/middleware/go tests/load/replicas_go; do (cd "$d" && go mod download); done
+  # A fresh module that requires the client, made exactly as
+  # tests/packaging makes it: its `go mod tidy` walks the whole module graph,
+  # tests of grpc-go's own packages included (github.com/google/go-cmp), which
+  # `go mod download` in client/go never fetches. Tidied offline first, so a
+  # second run asks the proxy nothing.
+  go_fresh="$(mktemp -d)"
+  cp -r client/go "$go_fresh/go-module"
+  mkdir "$go_fresh/go-app" && cp tests/packaging/go_app/main.go "$go_fresh/go-app/"
+  (
+    cd "$go_fresh/go-app"
+    export GOFLAGS=-mod=mod GOTOOLCHAIN=local
+    go mod init example.com/webhookapp >/dev/null 2>&1
+    go mod edit -require=github.com/hookguard/hookguard/client/go@v0.1.0 \
+      -replace=github.com/hookguard/hookguard/client/go=../go-module
+    if ! GOPROXY=off GOSUMDB=off go mod tidy >/dev/null 2>&1; then
+      echo "setup: fetching the modules a fresh Go module needs (go mod tidy)"
+      go mod tidy
+    fi
+  )
+  rm -rf "$go_fresh"
   echo "setup: Go client ok"
 
   # Java: resolve plugins and dependencies once so tests run with -o, for the
