@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
-"""Checks that every code snippet in docs/clients.md is code the tests run.
+"""Checks that the code snippets of the docs are code the tests run.
 
-Test sources (each has at least one) mark regions with a comment line containing
-"--- docs/clients.md: NAME" and end them with one containing "--- end".
-Each region, dedented, must appear verbatim in docs/clients.md.
-`check_docs.py --print` prints the regions (to paste after a change).
+Test sources mark regions with a comment line containing
+"--- docs/PAGE.md: NAME" (any page under docs/) and end them with one
+containing "--- end". Each region, dedented, must appear verbatim in the page
+it names. Every fenced code block of a framework guide (docs/guides/*.md) in a
+programming language must be such a region, so a guide shows no code that no
+test runs. `check_docs.py --print` prints the regions (to paste after a change).
 """
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ import textwrap
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-DOC = REPO / "docs" / "clients.md"
+# Files that must keep at least one region (a region elsewhere counts too).
 SOURCES = [
     "client/python/tests/test_client.py",
     "tests/middleware/python/test_django.py",
@@ -25,22 +27,44 @@ SOURCES = [
     "tests/middleware/go/middleware_test.go",
     "client/java/src/test/java/dev/hookguard/client/WebhookGuardTest.java",
     "client/cpp/example/main.cc",
+    "tests/packaging/django_app/settings_hookguard.py",
+    "tests/packaging/django_app/hooks/tests.py",
 ]
-START = re.compile(r"--- docs/clients\.md: (.+?) -*$")
+SEARCHED = ["client", "tests", "examples"]
+SUFFIXES = {".py", ".js", ".go", ".java", ".cc", ".h", ".ts"}
+SKIP = {"node_modules", ".venv", "build", "target", "__pycache__"}
+START = re.compile(r"--- (docs/[\w./-]+\.md): (.+?) -*$")
+# Languages whose fenced blocks in a guide must come from a test.
+CODE = {"python", "py", "js", "javascript", "ts", "typescript", "go", "java", "cpp", "c++"}
+FENCE = re.compile(r"^```(\w[\w+]*)\n(.*?)^```", re.M | re.S)
 
 
-def regions() -> dict[str, str]:
-    out: dict[str, str] = {}
-    for rel in SOURCES:
-        lines = (REPO / rel).read_text(encoding="utf-8").splitlines()
-        name, buf = None, []
+def source_files() -> list[Path]:
+    out = []
+    for top in SEARCHED:
+        for path in sorted((REPO / top).rglob("*")):
+            if path.suffix in SUFFIXES and path.is_file() and not SKIP & set(path.parts):
+                out.append(path)
+    return out
+
+
+def regions() -> dict[tuple[str, str, str], str]:
+    """(page, name, source) -> the region's dedented text."""
+    out: dict[tuple[str, str, str], str] = {}
+    for path in source_files():
+        rel = str(path.relative_to(REPO))
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except UnicodeDecodeError:
+            continue
+        page, name, buf = None, None, []
         for line in lines:
             m = START.search(line)
             if m:
-                name, buf = m.group(1).strip(), []
+                page, name, buf = m.group(1), m.group(2).strip(), []
             elif name and "--- end" in line:
-                out[f"{name} ({rel})"] = textwrap.dedent("\n".join(buf)).strip("\n")
-                name = None
+                out[(page, name, rel)] = textwrap.dedent("\n".join(buf)).strip("\n")
+                page, name = None, None
             elif name:
                 buf.append(line)
     return out
@@ -49,19 +73,33 @@ def regions() -> dict[str, str]:
 def main() -> int:
     found = regions()
     if sys.argv[1:] == ["--print"]:
-        for k, v in found.items():
-            print(f"## {k}\n{v}\n")
+        for (page, name, rel), text in found.items():
+            print(f"## {page}: {name} ({rel})\n{text}\n")
         return 0
-    doc = DOC.read_text(encoding="utf-8")
-    missing = [k for k, v in found.items() if v not in doc]
-    for k in missing:
-        print(f"docs/clients.md lacks the current snippet {k}")
-    without = [rel for rel in SOURCES if not any(k.endswith(f"({rel})") for k in found)]
+    failures = 0
+    for (page, name, rel), text in found.items():
+        doc = REPO / page
+        if not doc.is_file():
+            print(f"{rel}: region {name!r} names {page}, which does not exist")
+            failures += 1
+        elif text not in doc.read_text(encoding="utf-8"):
+            print(f"{page} lacks the current snippet {name} ({rel})")
+            failures += 1
+    for guide in sorted((REPO / "docs" / "guides").glob("*.md")):
+        page = str(guide.relative_to(REPO))
+        mine = {text for (p, _, _), text in found.items() if p == page}
+        for m in FENCE.finditer(guide.read_text(encoding="utf-8")):
+            block = m.group(2).strip("\n")
+            if m.group(1).lower() in CODE and block not in mine:
+                first = block.splitlines()[0] if block else ""
+                print(f"{page}: a {m.group(1)} block no test runs (starts {first!r})")
+                failures += 1
+    without = [rel for rel in SOURCES if not any(r == rel for (_, _, r) in found)]
     if without:
         print(f"no snippet in {', '.join(without)}")
-        return 1
-    print(f"{len(found) - len(missing)} passed, {len(missing)} failed")
-    return 1 if missing else 0
+        failures += 1
+    print(f"{len(found)} regions; {failures} failed")
+    return 1 if failures else 0
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ step "go client" bash -c 'cd client/go && go vet ./... && go test -count=1 ./...
 step "go test modules vet" bash -c 'cd tests/contract/go && go vet ./... && cd ../../middleware/go && go vet ./...'
 step "java client" bash -c 'cd client/java && mvn -q -o -B test'
 step "contract vectors up to date" python3 tests/contract/make_vectors.py --check
-step "docs/clients.md snippets match the tests" python3 tests/contract/check_docs.py
+step "the docs' snippets match the tests" python3 tests/contract/check_docs.py
 step "package versions match the release" python3 tests/packaging/check_versions.py
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

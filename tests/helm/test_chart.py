@@ -431,7 +431,7 @@ def test_stripe(docs):
     assert_common(tag, docs)
     cfg = assert_configmap(tag, docs, ["vapi", "stripe"])
     if cfg:
-        check(f"{tag}: the profiles name their preset, as docs/signatures.md does",
+        check(f"{tag}: the profiles name their preset, as docs/reference/signatures.md does",
               [p.get("preset") for p in cfg["profiles"]] == ["vapi", "stripe"], str(cfg))
     _, _, c = server_pod(docs)
     stripe = [e for e in c.get("env", []) if e["name"] == "STRIPE_WEBHOOK_SECRET"]
@@ -554,11 +554,11 @@ def test_headless_variants(base):
     names = ok and [d["metadata"]["name"] for d in kinds(docs, "Service")]
     check("variant 63-character fullnameOverride: headless name is a 63-character DNS label",
           bool(names) and sorted(names) == sorted([long, "h" * 54 + "-headless"]), str(names))
-    # The name the docs give: release "hookguard", as docs/deploy.md installs it.
+    # The name the docs give: release "hookguard", as docs/how-to/deploy-helm.md installs it.
     ok, docs = render(base, release="hookguard", namespace="hookguard")
     check("variant release hookguard: the headless Service is hookguard-headless",
           ok and service(docs, "hookguard-headless") is not None)
-    for doc in ("clients.md", "deploy.md"):
+    for doc in ("reference/clients.md", "how-to/deploy-helm.md"):
         text = open(os.path.join(REPO, "docs", doc)).read()
         check(f"docs/{doc} gives the chart's headless target dns:///hookguard-headless.",
               "dns:///hookguard-headless." in text)

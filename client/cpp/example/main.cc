@@ -8,7 +8,7 @@ int main(int argc, char** argv) {
   const std::string target = argc > 1 ? argv[1] : "localhost:50051";
   const std::string raw_body =
       R"({"message":{"type":"status-update","call":{"id":"call_alice_1"}}})";
-  // --- docs/clients.md: C++ ---
+  // --- docs/reference/clients.md: C++ ---
   // One per process; thread-safe. Code against hookguard::WebhookGuard& and
   // use hookguard::MockWebhookGuard (mock_webhook_guard.h) in tests.
   std::unique_ptr<hookguard::WebhookGuard> guard = hookguard::GrpcWebhookGuard::Create(target);

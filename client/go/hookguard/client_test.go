@@ -111,7 +111,7 @@ func TestNoServerFailsClosed(t *testing.T) {
 	header := http.Header{"X-Vapi-Signature": {"00"}}
 	var status int
 	var owner string
-	// --- docs/clients.md: Go ---
+	// --- docs/reference/clients.md: Go ---
 	client, err := New(target, Options{Timeout: 500 * time.Millisecond}) // one per process
 	if err != nil {
 		t.Fatal(err)

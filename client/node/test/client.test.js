@@ -127,7 +127,7 @@ test('NoServerListening fails closed with 503', async () => {
   const headers = { 'x-vapi-signature': '00' };
   const handled = [];
   let status;
-  // --- docs/clients.md: Node.js ---
+  // --- docs/reference/clients.md: Node.js ---
   const client = new HookguardClient(target, { timeoutMs: 500 }); // one per process
   const verdict = await client.authorizeWebhook(rawBody, headers); // never rejects
   if (!verdict.allowed) {

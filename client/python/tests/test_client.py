@@ -118,7 +118,7 @@ def test_deadline_exceeded_fails_closed(fake):
 
 def test_no_server_fails_closed():
     target, raw_body, headers, handled = "127.0.0.1:1", b"{}", {"x-vapi-signature": "00"}, []
-    # --- docs/clients.md: Python ---
+    # --- docs/reference/clients.md: Python ---
     client = HookguardClient(target, timeout=0.5)   # one per process; thread-safe
     verdict = client.authorize_webhook(raw_body, headers)
     if not verdict.allowed:

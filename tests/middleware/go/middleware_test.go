@@ -63,7 +63,7 @@ func (r *recorder) add(s string) {
 }
 
 func newServer(client hookguard.Authorizer, rec *recorder) *httptest.Server {
-	// --- docs/clients.md: Go net/http -------------------------------------------
+	// --- docs/guides/go.md: middleware -------------------------------------------
 	mux := http.NewServeMux()
 	guard := hookguard.Middleware(client, hookguard.MiddlewareOptions{})
 	mux.Handle("POST /webhooks/vapi", guard(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -20,7 +20,7 @@ const byName = Object.fromEntries(vectors.map((v) => [v.name, v]));
 const target = process.env.HOOKGUARD_TARGET;
 
 function makeApp(client, handled) {
-  // --- docs/clients.md: Express ------------------------------------------------
+  // --- docs/guides/express.md: route ------------------------------------------------
   const app = express();
   app.post('/webhooks/vapi', ...hookguardMiddleware(client), (req, res) => {
     const event = JSON.parse(req.body);          // req.body is the raw Buffer

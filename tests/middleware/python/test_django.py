@@ -47,7 +47,7 @@ from hookguard_client.django import hookguard_webhook  # noqa: E402
 
 handled: list = []
 
-# --- docs/clients.md: Django ---------------------------------------------------
+# --- docs/guides/django.md: view -----------------------------------------------------
 @hookguard_webhook
 def vapi_webhook(request):
     event = json.loads(request.body)            # runs only for an allowed webhook
@@ -57,7 +57,7 @@ def vapi_webhook(request):
 # --- end -----------------------------------------------------------------------
 
 
-# --- docs/clients.md: Django async ---------------------------------------------
+# --- docs/guides/django.md: async view ------------------------------------------
 @hookguard_webhook
 async def vapi_webhook_async(request):
     event = json.loads(request.body)            # runs only for an allowed webhook

@@ -14,7 +14,7 @@ handled: list = []
 
 
 def make_app(target: str) -> FastAPI:
-    # --- docs/clients.md: FastAPI ----------------------------------------------
+    # --- docs/guides/fastapi.md: endpoint ----------------------------------------------
     app = FastAPI()
     guard = HookguardDependency(AsyncHookguardClient(target))
 

@@ -8,14 +8,16 @@ EVENT = b'{"message": {"type": "status-update", "call": {"id": "call_1"}}}'
 
 
 class WebhookTests(TestCase):
+    # --- docs/guides/django.md: test double ---
     def post(self, route, verdict):
-        fake = FakeHookguardClient(verdict)
+        fake = FakeHookguardClient(verdict)  # allow("42"), deny(reason), unavailable()
         with override_settings(HOOKGUARD_CLIENT=fake):
             # As the platform posts: no CSRF token.
             resp = Client(enforce_csrf_checks=True).post(route, EVENT,
                                                          content_type="application/json")
         self.assertEqual([c.body for c in fake.calls], [EVENT])
         return resp
+    # --- end
 
     def test_allowed_event_is_handled_for_its_owner(self):
         for route in ROUTES:

@@ -273,7 +273,7 @@ class WebhookGuardTest {
     Map<String, String> headers = Map.of("x-vapi-signature", "00");
     int status;
     String ownerId = null;
-    // --- docs/clients.md: Java ---
+    // --- docs/guides/java.md: WebhookGuard ---
     try (WebhookGuard guard = WebhookGuard.newBuilder(target)  // build once, share
         .timeout(Duration.ofMillis(500)).build()) {
       Verdict v = guard.authorizeWebhook(rawBody, headers);
