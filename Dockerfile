@@ -13,7 +13,7 @@
 # as the chart does.
 
 # The base images. Build arguments so that a machine that cannot pull can
-# build from a base it imported (docs/deploy.md, section 1).
+# build from a base it imported (docs/dev/image.md).
 ARG BUILD_IMAGE=debian:12
 ARG RUNTIME_IMAGE=debian:12-slim
 

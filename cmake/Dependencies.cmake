@@ -1,4 +1,4 @@
-# Third-party dependencies, all from Debian 12's packages (see docs/dependencies.md).
+# Third-party dependencies, all from Debian 12's packages (see docs/dev/dependencies.md).
 find_package(Threads REQUIRED)
 find_package(Protobuf REQUIRED)
 find_package(gRPC CONFIG REQUIRED)

@@ -1,5 +1,5 @@
 """The README's demo: hookguard on a SQLite database of two tenants, fed
-legitimate webhooks and the attacks of the threat table (docs/security.md),
+legitimate webhooks and the attacks of the threat table (docs/explanation/security.md),
 through the `hookguard` CLI, printed as a table of expected vs actual answers.
 
 Run through scripts/demo.sh (which sets up and builds first). Exits 1 if any

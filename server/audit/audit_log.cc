@@ -105,7 +105,7 @@ int64_t SteadyNanos() {
 }  // namespace
 
 // Written by hand: Protobuf's reflective JSON printer took a quarter of the
-// CPU time of a VerifySignature call (docs/performance.md). The output is
+// CPU time of a VerifySignature call (docs/dev/benchmark-history.md). The output is
 // the printer's: proto field names in field-number order, default values
 // omitted, int64 as a JSON string; audit_log_test.cc compares the two for
 // every field of the record, so a new field cannot be forgotten here.

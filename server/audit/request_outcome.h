@@ -67,7 +67,7 @@ struct RequestOutcome {
 };
 
 // The audit line's record: every field by its proto name, enums by their
-// names, unset values left empty (docs/operations.md, "The audit log").
+// names, unset values left empty (docs/reference/audit-log.md).
 // `kind`, `level` and `time` are the AuditLog's to set.
 audit::v1::AuditRecord ToAuditRecord(RequestOutcome outcome);
 

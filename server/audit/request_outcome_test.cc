@@ -43,7 +43,7 @@ TEST(RequestOutcome, AllowedIsAnAllowOrAValidSignatureOfASucceededRpc) {
   EXPECT_FALSE(o.allowed());
 }
 
-// The audit line is the contract of docs/operations.md: these are the exact
+// The audit line is the contract of docs/reference/audit-log.md: these are the exact
 // lines (without kind, level and time, which AuditLog adds) the service
 // wrote before the outcome was typed.
 TEST(ToAuditRecord, WritesTheDocumentedFieldsAndValues) {

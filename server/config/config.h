@@ -1,4 +1,4 @@
-// Reading hookguard-server's --config file (docs/operations.md). Its rules
+// Reading hookguard-server's --config file (docs/reference/config.md). Its rules
 // are applied by Compile (server_spec.h).
 #ifndef HOOKGUARD_SERVER_CONFIG_CONFIG_H_
 #define HOOKGUARD_SERVER_CONFIG_CONFIG_H_

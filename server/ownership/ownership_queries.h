@@ -12,7 +12,7 @@
 
 namespace hookguard {
 
-// The queries for the Django schema of docs/ownership.md, valid on
+// The queries for the Django schema of docs/explanation/ownership.md, valid on
 // PostgreSQL and SQLite (and DefaultBatchQuery below).
 //
 // The call lookup binds :call_id. A call whose phone_number_id points at no

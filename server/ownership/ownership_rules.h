@@ -1,4 +1,4 @@
-// The ownership rules (docs/ownership.md), as pure functions, and the
+// The ownership rules (docs/explanation/ownership.md), as pure functions, and the
 // authorizer that feeds them from an OwnershipStore through the resolution
 // chain.
 #ifndef HOOKGUARD_SERVER_OWNERSHIP_OWNERSHIP_RULES_H_

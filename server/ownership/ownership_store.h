@@ -13,7 +13,7 @@
 
 namespace hookguard {
 
-// The one row the lookup query returns for a call (docs/ownership.md).
+// The one row the lookup query returns for a call (docs/explanation/ownership.md).
 // Ids are text; provider ids are the platform's ids, owner ids the
 // application's user ids.
 struct CallOwnership {

@@ -36,7 +36,7 @@ struct SociStoreOptions {
   // sent at once, alone; lookups wait only while every connection is busy,
   // and the next free connection takes all of them, up to this many. A
   // configured query is batched as UNION ALL of copies of itself when it can
-  // be, else it runs one lookup per query (docs/ownership.md).
+  // be, else it runs one lookup per query (docs/explanation/ownership.md).
   int max_batch = 16;
 
   // Told the size of every batch of lookups sent (1 for a lookup sent
@@ -51,7 +51,7 @@ struct SociStoreOptions {
 
   // Empty (or kDefaultCallQuery itself): the default query, batched.
   // Otherwise must bind :call_id and return at most one row of the five
-  // columns of docs/ownership.md, as text; batched as UNION ALL of copies of
+  // columns of docs/explanation/ownership.md, as text; batched as UNION ALL of copies of
   // it (ConfiguredBatchQuery) when it can be, else one lookup per query.
   std::string call_query;
 

@@ -1,5 +1,5 @@
 // Reads the ownership-relevant fields of a platform webhook body
-// (docs/ownership.md lists the fields read).
+// (docs/reference/rpcs.md lists the fields read).
 #ifndef HOOKGUARD_SERVER_PAYLOAD_CALL_EVENT_PARSER_H_
 #define HOOKGUARD_SERVER_PAYLOAD_CALL_EVENT_PARSER_H_
 

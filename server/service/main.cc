@@ -217,7 +217,7 @@ sigset_t BlockStopSignals() {
 int main(int argc, char** argv) {
   // Debian builds Abseil without NDEBUG, which turns on the Mutex deadlock
   // detector: a graph update on every lock, a few percent of a request's CPU
-  // in the profile (docs/performance.md). Our lock order is flat (no nested
+  // in the profile (docs/dev/benchmark-history.md). Our lock order is flat (no nested
   // locks), which the unit tests exercise with the detector still on.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   const sigset_t stop_signals = hookguard::BlockStopSignals();

@@ -38,7 +38,7 @@ class Server;
 
 namespace hookguard {
 
-// Everything the flags of hookguard-server set (docs/operations.md lists
+// Everything the flags of hookguard-server set (docs/reference/flags.md lists
 // them), already checked one by one (main.cc): Start only checks what needs
 // the files and the network.
 struct ServerOptions {

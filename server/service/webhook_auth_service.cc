@@ -104,7 +104,7 @@ void WebhookAuthServiceImpl::Finish(grpc::CallbackServerContext* context,
 // the worker that runs its batch. The hop pays for
 // itself on CPU work too: measured with tests/load/ab.py on 2 cores, doing
 // VerifySignature, or verify and parse before a cached lookup, on gRPC's
-// thread instead was 12-21% slower at saturation (docs/performance.md).
+// thread instead was 12-21% slower at saturation (docs/dev/benchmark-history.md).
 
 template <typename Run, typename Describe>
 grpc::ServerUnaryReactor* WebhookAuthServiceImpl::Serve(grpc::CallbackServerContext* context,

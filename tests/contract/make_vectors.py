@@ -136,7 +136,7 @@ def vectors() -> list[dict]:
     v.append(vector("allow_non_ascii_body", None, unicode_body, allow("1"),
                     description="non-ASCII UTF-8 is signed and sent byte for byte"))
 
-    # --- the threat table of docs/security.md (the `threat` number) --------
+    # --- the threat table of docs/explanation/security.md (the `threat` number) --------
     v.append(vector("threat1_cross_user_assistant", 1,
                     message({"id": "call_bob_1", "assistantId": "asst_alice"}),
                     deny("ASSISTANT_MISMATCH", 403),

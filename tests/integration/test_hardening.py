@@ -341,7 +341,7 @@ def test_unparseable_request_is_invalid_argument_and_logged(sqlite_db):
 
 
 # Deny details: written by us; the only request text they repeat is the
-# event's (validated) ids, as docs/security.md says.
+# event's (validated) ids, as docs/explanation/security.md says.
 def test_deny_details_repeat_nothing_of_the_request_but_the_event_ids(stub, pb):
     def body(call):
         return vapi_body(call, phoneNumber={"id": call.get("phoneNumberId", "phone_alice"),

@@ -7,7 +7,7 @@ saturating concurrency, alternating the binaries round by round so that drift
 in the machine's load hits both alike, and prints each round and the medians:
 throughput, and the server's CPU time per request (steadier on a shared
 machine).
-Used to measure each hot-path change (docs/performance.md).
+Used to measure each hot-path change (docs/dev/benchmark-history.md).
 """
 from __future__ import annotations
 

@@ -9,7 +9,7 @@ method, doing the same checks for a VAPI event: the hex HMAC-SHA256 of the
 body against x-vapi-signature (constant-time compare), json.loads of the
 body, the call's row from PostgreSQL with hookguard's default query
 (psycopg 3, asynchronous, prepared statements, a pool of connections), and
-the ownership rules 3 to 7 of docs/ownership.md. Written to be fast in
+the ownership rules 3 to 7 of docs/explanation/ownership.md. Written to be fast in
 Python (one event loop, no thread hops), not to be complete: no other
 events, no resolution chain, no audit log, no metrics. The secret comes
 from VAPI_WEBHOOK_SECRET. Never part of the product.

@@ -1,6 +1,6 @@
 // Go's encoding/json, read as a Go web tier reads a VAPI event: unmarshalled
 // into a struct whose json tags are VAPI's field names, the flat shape's
-// fields embedded at the root. Like the net/http example of docs/clients.md,
+// fields embedded at the root. Like the net/http example of docs/reference/clients.md,
 // the ids are used even when Unmarshal returns an error (a type error in one
 // field leaves the others filled). Usage: go run . BODIES.
 // Output and reading rule: see ../read_python.py.
