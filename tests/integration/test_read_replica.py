@@ -2,7 +2,7 @@
 lag is real and controlled (recovery_min_apply_delay): a call stored on the
 primary a moment before its webhook is allowed, every answer matches the
 primary's truth under load, the primary sees only the replica's misses, and
-faults of either database behave as docs/ownership.md says (threat row 33)."""
+faults of either database behave as docs/explanation/ownership.md says (threat row 33)."""
 from __future__ import annotations
 
 import itertools
