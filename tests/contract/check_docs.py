@@ -6,10 +6,12 @@ Test sources mark regions with a comment line containing
 containing "--- end". Each region, dedented, must appear verbatim in the page
 it names. Every fenced code block of a framework guide (docs/guides/*.md) in a
 programming language must be such a region, so a guide shows no code that no
-test runs. `check_docs.py --print` prints the regions (to paste after a change).
+test runs, and every ```json block of the docs must parse as JSON (configs and log lines
+are copied from them). `check_docs.py --print` prints the regions (to paste after a change).
 """
 from __future__ import annotations
 
+import json
 import re
 import sys
 import textwrap
@@ -94,6 +96,14 @@ def main() -> int:
                 first = block.splitlines()[0] if block else ""
                 print(f"{page}: a {m.group(1)} block no test runs (starts {first!r})")
                 failures += 1
+    for page in sorted((REPO / "docs").rglob("*.md")) + [REPO / "README.md"]:
+        for m in FENCE.finditer(page.read_text(encoding="utf-8")):
+            if m.group(1).lower() == "json":
+                try:
+                    json.loads(m.group(2))
+                except ValueError as err:
+                    print(f"{page.relative_to(REPO)}: a json block that does not parse ({err})")
+                    failures += 1
     without = [rel for rel in SOURCES if not any(r == rel for (_, _, r) in found)]
     if without:
         print(f"no snippet in {', '.join(without)}")
