@@ -151,6 +151,42 @@ PYEOF
   fi
 }
 
+# run_phases: the three phases every example runs, on the app the caller's
+# start_app / stop_app start and stop (APP_LOG its log), with hookguard's
+# config $APP/hookguard.json and the database DB; URL is the webhook's. The
+# caller sets the patterns of the app's answers: WANT_ALICE (alice's report
+# allowed, owner 1), WANT_ATTACK_SHADOW (the attack let through, no owner, a
+# would-be deny), WANT_FAILED_OPEN (no owner, error UNAVAILABLE). After phase
+# 2 it calls after_enforce (if defined) for app-specific checks.
+run_phases() {
+  local config="$APP/hookguard.json"
+  [ "$HAVE_SEND" = 1 ] || config="$(config_for shadow "$APP/hookguard.json")"  # TEMPORARY FALLBACK
+
+  echo "--- 1. shadow mode + fail-open: nothing is blocked, would-be denies are captured"
+  start_hookguard "$(config_for shadow "$APP/hookguard.json")" "$DB"
+  start_app
+  expect "alice's report"     200 "$WANT_ALICE" "$config" vapi "$WORK/alice.json" "$URL"
+  expect "attack (shadow)"    200 "$WANT_ATTACK_SHADOW" "$config" vapi "$WORK/attack.json" "$URL"
+  expect_captures "$HOOKGUARD_CAPTURE_DIR" 1
+
+  echo "--- 2. enforce: the attack is denied"
+  stop_app
+  stop_hookguard
+  start_hookguard "$(config_for enforce "$APP/hookguard.json")" "$DB"
+  start_app
+  expect "alice's report"     200 "$WANT_ALICE" "$config" vapi "$WORK/alice.json" "$URL"
+  expect "attack (enforced)"  403 'DENY_REASON_ASSISTANT_MISMATCH' "$config" vapi "$WORK/attack.json" "$URL"
+  expect_captures "$HOOKGUARD_CAPTURE_DIR" 2
+  if declare -F after_enforce >/dev/null; then after_enforce; fi
+
+  echo "--- 3. hookguard down: fail-open lets the webhook through, with no owner"
+  stop_hookguard
+  expect "alice's report (no hookguard)" 200 "$WANT_FAILED_OPEN" "$config" vapi "$WORK/alice.json" "$URL"
+  if grep -q "fail-open" "$APP_LOG"; then echo "ok   the app logged the fail-open"; else
+    echo "FAIL no fail-open warning in the app's log"; FAILED=$((FAILED + 1)); fi
+  stop_app
+}
+
 finish() {
   if [ "$FAILED" -gt 0 ]; then
     echo "example: $FAILED wrong answer(s)"

@@ -144,7 +144,9 @@ func TestAttacksGetContractStatusAndHandlerNotRun(t *testing.T) {
 	}
 }
 
-func TestUnreachableHookguardIs503(t *testing.T) {
+// unreachableClient is a client of a loopback port nothing listens on.
+func unreachableClient(t *testing.T) *hookguard.Client {
+	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -155,7 +157,12 @@ func TestUnreachableHookguardIs503(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+func TestUnreachableHookguardIs503(t *testing.T) {
+	c := unreachableClient(t)
 	rec := &recorder{}
 	srv := newServer(c, rec)
 	defer srv.Close()
@@ -227,17 +234,7 @@ func guarded(client hookguard.Authorizer, opts hookguard.MiddlewareOptions, rec 
 }
 
 func TestUnreachableHookguardWithFailOpenRunsHandlerWithErrAndNoOwner(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	c, err := hookguard.New(addr, hookguard.Options{Timeout: 300 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := unreachableClient(t)
 	var logged bytes.Buffer
 	rec := &recorder{}
 	srv := guarded(c, hookguard.MiddlewareOptions{FailOpen: true,
