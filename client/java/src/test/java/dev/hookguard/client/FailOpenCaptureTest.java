@@ -11,13 +11,7 @@ import dev.hookguard.v1.AuthorizeWebhookRequest;
 import dev.hookguard.v1.AuthorizeWebhookResponse;
 import dev.hookguard.v1.Decision;
 import dev.hookguard.v1.DenyReason;
-import dev.hookguard.v1.WebhookAuthServiceGrpc;
-import io.grpc.ManagedChannel;
-import io.grpc.Server;
 import io.grpc.Status;
-import io.grpc.inprocess.InProcessChannelBuilder;
-import io.grpc.inprocess.InProcessServerBuilder;
-import io.grpc.stub.StreamObserver;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -36,36 +30,18 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** failOpen(true) and the capture file writer. */
 class FailOpenCaptureTest {
-  private Server server;
-  private ManagedChannel channel;
+  private FakeHookguard fake;
 
   private WebhookGuard fake(Function<AuthorizeWebhookRequest, Object> answer) throws Exception {
-    String name = InProcessServerBuilder.generateName();
-    server = InProcessServerBuilder.forName(name)
-        .addService(new WebhookAuthServiceGrpc.WebhookAuthServiceImplBase() {
-          @Override
-          public void authorizeWebhook(AuthorizeWebhookRequest req,
-              StreamObserver<AuthorizeWebhookResponse> out) {
-            Object a = answer.apply(req);
-            if (a instanceof Status) {
-              out.onError(((Status) a).asRuntimeException());
-            } else {
-              out.onNext((AuthorizeWebhookResponse) a);
-              out.onCompleted();
-            }
-          }
-        }).build().start();
-    channel = InProcessChannelBuilder.forName(name).build();
-    return WebhookGuard.forChannel(channel, Duration.ofSeconds(1), true);
+    fake = FakeHookguard.start(answer);
+    return WebhookGuard.forChannel(fake.channel, Duration.ofSeconds(1), true);
   }
 
   @AfterEach
   void tearDown() {
-    if (channel != null) {
-      channel.shutdownNow();
-    }
-    if (server != null) {
-      server.shutdownNow();
+    if (fake != null) {
+      fake.close();
+      fake = null;
     }
   }
 

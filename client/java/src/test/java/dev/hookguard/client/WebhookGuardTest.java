@@ -14,14 +14,11 @@ import dev.hookguard.v1.WebhookAuthServiceGrpc;
 import io.grpc.EquivalentAddressGroup;
 import io.grpc.Grpc;
 import io.grpc.InsecureServerCredentials;
-import io.grpc.ManagedChannel;
 import io.grpc.NameResolver;
 import io.grpc.NameResolverProvider;
 import io.grpc.NameResolverRegistry;
 import io.grpc.Server;
 import io.grpc.Status;
-import io.grpc.inprocess.InProcessChannelBuilder;
-import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.stub.StreamObserver;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -37,30 +34,12 @@ import org.junit.jupiter.api.Test;
 
 /** The helper against an in-process fake server; one test per failure mode. */
 class WebhookGuardTest {
-  private Server server;
-  private ManagedChannel channel;
+  private FakeHookguard fake;
 
   private WebhookGuard fake(Duration timeout,
       Function<AuthorizeWebhookRequest, Object> answer) throws Exception {
-    String name = InProcessServerBuilder.generateName();
-    // Not directExecutor(): a slow answer must not block the caller's thread
-    // (the deadline test; grpc-java before 1.40 ran it there).
-    server = InProcessServerBuilder.forName(name)
-        .addService(new WebhookAuthServiceGrpc.WebhookAuthServiceImplBase() {
-          @Override
-          public void authorizeWebhook(AuthorizeWebhookRequest req,
-              StreamObserver<AuthorizeWebhookResponse> out) {
-            Object a = answer.apply(req);
-            if (a instanceof Status) {
-              out.onError(((Status) a).asRuntimeException());
-            } else {
-              out.onNext((AuthorizeWebhookResponse) a);
-              out.onCompleted();
-            }
-          }
-        }).build().start();
-    channel = InProcessChannelBuilder.forName(name).build();
-    return WebhookGuard.forChannel(channel, timeout);
+    fake = FakeHookguard.start(answer);
+    return WebhookGuard.forChannel(fake.channel, timeout);
   }
 
   private final List<Server> replicas = new ArrayList<>();
@@ -119,8 +98,7 @@ class WebhookGuardTest {
 
   @AfterEach
   void tearDown() {
-    if (channel != null) channel.shutdownNow();
-    if (server != null) server.shutdownNow();
+    if (fake != null) fake.close();
     replicas.forEach(Server::shutdownNow);
     if (resolver != null) NameResolverRegistry.getDefaultRegistry().deregister(resolver);
   }
