@@ -47,20 +47,11 @@ class FailOpenCaptureTest {
 
   @Test
   void failOpenUnreachableServerLetsThroughWithErrorAndNoOwner() throws Exception {
-    List<String> logged = new ArrayList<>();
-    java.util.logging.Handler h = new java.util.logging.Handler() {
-      @Override
-      public void publish(java.util.logging.LogRecord r) {
-        logged.add(java.text.MessageFormat.format(r.getMessage(), r.getParameters()));
-      }
-      @Override
-      public void flush() {}
-      @Override
-      public void close() {}
-    };
-    java.util.logging.Logger.getLogger("dev.hookguard.client").addHandler(h);
-    try (WebhookGuard guard = WebhookGuard.newBuilder("127.0.0.1:1")
-        .timeout(Duration.ofMillis(300)).failOpen(true).build()) {
+    List<String> logged;
+    try (ClientLog log = new ClientLog();
+        WebhookGuard guard = WebhookGuard.newBuilder("127.0.0.1:1")
+            .timeout(Duration.ofMillis(300)).failOpen(true).build()) {
+      logged = log.lines;
       Verdict v = guard.authorizeWebhook("{\"secret\":1}".getBytes(StandardCharsets.UTF_8),
           Map.of("x-vapi-signature", "sig-abc"), "vapi", "");
       assertTrue(v.allowed());
@@ -70,8 +61,6 @@ class FailOpenCaptureTest {
       // Nothing listens: refused (UNAVAILABLE), or still connecting at the deadline.
       assertTrue(v.error() == Status.Code.UNAVAILABLE || v.error() == Status.Code.DEADLINE_EXCEEDED,
           String.valueOf(v.error()));
-    } finally {
-      java.util.logging.Logger.getLogger("dev.hookguard.client").removeHandler(h);
     }
     assertEquals(1, logged.size());
     assertTrue(logged.get(0).contains("fail-open") && logged.get(0).contains("'vapi'"),

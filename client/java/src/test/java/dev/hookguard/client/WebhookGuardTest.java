@@ -158,19 +158,8 @@ class WebhookGuardTest {
 
   @Test
   void shadowDenyIsAllowedAndLogged() throws Exception {
-    List<String> logged = new ArrayList<>();
-    java.util.logging.Handler capture = new java.util.logging.Handler() {
-      @Override
-      public void publish(java.util.logging.LogRecord r) {
-        logged.add(java.text.MessageFormat.format(r.getMessage(), r.getParameters()));
-      }
-      @Override
-      public void flush() {}
-      @Override
-      public void close() {}
-    };
-    java.util.logging.Logger.getLogger("dev.hookguard.client").addHandler(capture);
-    try {
+    try (ClientLog log = new ClientLog()) {
+      List<String> logged = log.lines;
       WebhookGuard g = fake(Duration.ofSeconds(1), req -> AuthorizeWebhookResponse.newBuilder()
           .setDecision(Decision.DECISION_ALLOW).setHttpStatus(200).setDecisionId("d-s")
           .setResolvedBy(OwnerSource.OWNER_SOURCE_ASSISTANT).setDeliveryKey("k-1")
@@ -185,8 +174,6 @@ class WebhookGuardTest {
       assertEquals(1, logged.size());
       assertTrue(logged.get(0).contains("DENY_REASON_OWNER_CONFLICT"), logged.get(0));
       assertTrue(logged.get(0).contains("d-s"), logged.get(0));
-    } finally {
-      java.util.logging.Logger.getLogger("dev.hookguard.client").removeHandler(capture);
     }
   }
 
