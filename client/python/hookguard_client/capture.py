@@ -100,7 +100,8 @@ def write_capture(directory: str, capture: Capture) -> str:
     ident = capture.verdict.decision_id
     if not _SAFE_ID.fullmatch(ident):
         ident = secrets.token_hex(8)
-    path = os.path.join(directory, f"{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime(now))}-{ident}.json")
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(now))
+    path = os.path.join(directory, f"{stamp}-{ident}.json")
     if os.path.exists(path):  # the same decision captured twice in one second
         path = path[:-len(".json")] + f"-{secrets.token_hex(4)}.json"
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=".capture-", suffix=".tmp")  # mode 0600

@@ -47,7 +47,8 @@ HOOKGUARD_PATHS = {"/webhooks/vapi/": "vapi"}
 HOOKGUARD_FAIL_OPEN = True
 # Denied and would-be-denied deliveries, for `hookguard explain --capture=FILE`.
 # The files hold signatures and bodies: keep the directory private.
-HOOKGUARD_CAPTURE_DIR = os.environ.get("HOOKGUARD_CAPTURE_DIR", str(BASE_DIR / "hookguard-captures"))
+HOOKGUARD_CAPTURE_DIR = os.environ.get("HOOKGUARD_CAPTURE_DIR",
+                                       str(BASE_DIR / "hookguard-captures"))
 
 LOGGING = {
     "version": 1,
