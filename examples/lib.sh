@@ -177,6 +177,7 @@ run_phases() {
   expect "alice's report"     200 "$WANT_ALICE" "$config" vapi "$WORK/alice.json" "$URL"
   expect "attack (enforced)"  403 'DENY_REASON_ASSISTANT_MISMATCH' "$config" vapi "$WORK/attack.json" "$URL"
   expect_captures "$HOOKGUARD_CAPTURE_DIR" 2
+  explain_capture "$(config_for enforce "$APP/hookguard.json")"
   if declare -F after_enforce >/dev/null; then after_enforce; fi
 
   echo "--- 3. hookguard down: fail-open lets the webhook through, with no owner"
@@ -185,6 +186,26 @@ run_phases() {
   if grep -q "fail-open" "$APP_LOG"; then echo "ok   the app logged the fail-open"; else
     echo "FAIL no fail-open warning in the app's log"; FAILED=$((FAILED + 1)); fi
   stop_app
+}
+
+# explain_capture CONFIG: replays the newest capture file with `hookguard
+# explain --capture` (what an operator does with a would-be deny): the attack
+# must be explained as the cross-tenant deny it is.
+explain_capture() {
+  if ! "$HG" --help 2>&1 | grep -q 'explain --capture'; then
+    echo "skip hookguard explain --capture: not in this build"  # TEMPORARY FALLBACK: see above
+    return 0
+  fi
+  local file out
+  file="$(find "$HOOKGUARD_CAPTURE_DIR" -name '*.json' | sort | tail -1)"
+  out="$("$HG" explain --capture="$file" --db="sqlite3://db=$DB" --config="$1" 2>&1)" || true
+  if printf '%s\n' "$out" | grep -qE '^reason +DENY_REASON_ASSISTANT_MISMATCH'; then
+    echo "ok   hookguard explain --capture: DENY_REASON_ASSISTANT_MISMATCH"
+  else
+    echo "FAIL hookguard explain --capture=$file:"
+    printf '%s\n' "$out" | sed 's/^/       /'
+    FAILED=$((FAILED + 1))
+  fi
 }
 
 finish() {
