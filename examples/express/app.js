@@ -10,6 +10,7 @@ const { captureToDirectory } = require('@hookguard/client/capture');            
 // webhook is let through with no owner (and a warning), so nothing is lost
 // while the profile runs in shadow mode. Once enforcing, decide whether an
 // outage should cost you unverified webhooks (true) or retries (false).
+// --- docs/guides/express.md: app ---
 const hookguard = new HookguardClient(process.env.HOOKGUARD_TARGET || '127.0.0.1:50051');
 const guard = hookguardMiddleware(hookguard, {
   profile: 'vapi',
@@ -30,6 +31,7 @@ app.post('/webhooks/vapi', ...guard, (req, res) => {
   res.json({ owner: ownerId, type: event.type, error: verdict.error,
     shadowDeny: verdict.shadowDecision === 'DECISION_DENY' });
 });
+// --- end ---
 
 const port = Number(process.env.PORT || 3000);
 app.listen(port, '127.0.0.1', () => console.log(`listening on 127.0.0.1:${port}`));

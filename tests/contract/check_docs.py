@@ -29,7 +29,8 @@ SOURCES = [
     "tests/middleware/go/middleware_test.go",
     "client/java/src/test/java/dev/hookguard/client/WebhookGuardTest.java",
     "client/cpp/example/main.cc",
-    "tests/packaging/django_app/settings_hookguard.py",
+    "examples/django/exampleapp/settings.py",
+    "examples/express/app.js",
     "tests/packaging/django_app/hooks/tests.py",
 ]
 SEARCHED = ["client", "tests", "examples"]

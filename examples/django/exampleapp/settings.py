@@ -37,6 +37,7 @@ DATABASES = {"default": {
 }}
 
 # --- hookguard ------------------------------------------------------------------
+# --- docs/guides/django.md: settings ---
 HOOKGUARD_TARGET = os.environ.get("HOOKGUARD_TARGET", "127.0.0.1:50051")
 # Each webhook path and the hookguard profile that checks it.
 HOOKGUARD_PATHS = {"/webhooks/vapi/": "vapi"}
@@ -49,6 +50,7 @@ HOOKGUARD_FAIL_OPEN = True
 # The files hold signatures and bodies: keep the directory private.
 HOOKGUARD_CAPTURE_DIR = os.environ.get("HOOKGUARD_CAPTURE_DIR",
                                        str(BASE_DIR / "hookguard-captures"))
+# --- end ---
 
 LOGGING = {
     "version": 1,

@@ -6,6 +6,4 @@ import os  # noqa: E402
 INSTALLED_APPS.append("hooks")  # noqa: F821 - defined above in settings.py
 MIDDLEWARE.append("hookguard_client.django.HookguardMiddleware")  # noqa: F821
 HOOKGUARD_PATHS = ["/mw/"]
-# --- docs/guides/django.md: settings ---
 HOOKGUARD_TARGET = os.environ.get("HOOKGUARD_TARGET", "localhost:50051")
-# --- end
