@@ -366,9 +366,7 @@ int RunExplain(const CliArgs& args) {
   SociStoreOptions store_options;
   store_options.connection_string = *db;
   store_options.pool_size = 1;
-  store_options.call_query = queries.call;
-  store_options.phone_number_query = queries.phone_number;
-  store_options.assistant_query = queries.assistant;
+  SetLookupQueries(queries, &store_options);
   store_options.query_timeout = *timeout;
   absl::StatusOr<std::unique_ptr<SociOwnershipStore>> store =
       SociOwnershipStore::Open(store_options);
