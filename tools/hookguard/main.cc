@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "tools/hookguard/cli_args.h"
+#include "tools/hookguard/delivery_commands.h"
 #include "tools/hookguard/operator_commands.h"
 #include "tools/hookguard/rpc_commands.h"
 
@@ -66,6 +67,33 @@ const std::vector<Command>& Commands() {
         "type", "org_id", "expected_owner", "db", "config", "format", "timeout_ms"},
        false,
        RunExplain},
+      {"sign",
+       "sign [--config=FILE] [--profile=P] (--body=FILE|- | --fixture=NAME)\n"
+       "        [--call_id=ID] [--assistant_id=ID] [--phone_number_id=ID]\n"
+       "        [--set=PATH=TEXT | --set=PATH:=JSON]... [--timestamp=DIGITS] [--message_id=ID]\n"
+       "        [--key_id=K] [--method=POST] [--url=URL] [--body_out=FILE]\n"
+       "    Prints the headers the platform sends for the body (`name: value` a line), signed\n"
+       "    with the profile's first secret (or --key_id) read as hookguard-server reads it\n"
+       "    (no --config: $VAPI_WEBHOOK_SECRET). --fixture signs a VAPI message of the\n"
+       "    repository (tests/fixtures/vapi, built in: status-update, assistant-request, ...);\n"
+       "    --call_id/--assistant_id/--phone_number_id set those ids wherever the message has\n"
+       "    them (call, chat, session, phoneNumber); --set=message.call.orgId=X sets any key\n"
+       "    (PATH:=JSON for raw JSON such as null). --body_out writes the exact bytes signed.\n"
+       "    Timestamp: now (milliseconds for x-timestamp, as VAPI sends it, else seconds);\n"
+       "    message id: msg_<random> when the scheme has one. Exit 0, 2 errors.",
+       DeliveryFlags(), false, RunSign},
+      {"send",
+       "send --url=URL [the flags of sign] [--header='Name: value']...\n"
+       "        [--content_type=application/json] [--timeout_ms=10000]\n"
+       "    Signs as sign does and POSTs the delivery to the app's endpoint (http or https),\n"
+       "    then prints `HTTP <status>` and the app's answer. Exit 0 for 2xx, 1 for another\n"
+       "    status, 2 when nothing was sent or no answer came.",
+       [] {
+         auto flags = DeliveryFlags();
+         flags.insert({"header", "content_type", "timeout_ms"});
+         return flags;
+       }(),
+       false, RunSend},
   };
   return *commands;
 }

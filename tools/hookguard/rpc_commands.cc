@@ -28,18 +28,6 @@ int UsageError(const std::string& message) {
   return kExitError;
 }
 
-absl::StatusOr<std::string> ReadAll(const std::string& path) {
-  std::ostringstream out;
-  if (path == "-") {
-    out << std::cin.rdbuf();
-    return out.str();
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
-  out << in.rdbuf();
-  return out.str();
-}
-
 std::shared_ptr<grpc::Channel> Connect(const CliArgs& args, std::string* error) {
   std::string target = args.Get("target");
   if (target.empty()) {
@@ -97,6 +85,18 @@ void PrintField(const char* name, const std::string& value) {
 }
 
 }  // namespace
+
+absl::StatusOr<std::string> ReadAll(const std::string& path) {
+  std::ostringstream out;
+  if (path == "-") {
+    out << std::cin.rdbuf();
+    return out.str();
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
+  out << in.rdbuf();
+  return out.str();
+}
 
 absl::Status ReadHttpRequest(const CliArgs& args, v1::HttpRequest* request) {
   if (!args.Has("body"))

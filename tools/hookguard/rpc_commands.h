@@ -6,6 +6,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "hookguard/v1/hookguard.pb.h"
 #include "tools/hookguard/cli_args.h"
 
@@ -14,6 +15,10 @@ namespace hookguard::cli {
 // Flags every RPC subcommand takes: --target, --timeout_ms, --format and
 // the TLS flags.
 std::set<std::string, std::less<>> ConnectionFlags();
+
+// The bytes of the file `path`, or of stdin for "-". NotFound names the
+// file.
+absl::StatusOr<std::string> ReadAll(const std::string& path);
 
 // Reads --body (a file, or - for stdin; raw bytes), every --header='Name:
 // value', --method and --url into `request` (shared by `webhook`, `verify`
