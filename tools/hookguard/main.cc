@@ -58,13 +58,19 @@ const std::vector<Command>& Commands() {
       {"explain",
        "explain --body=FILE|- [--header='Name: value']... [--profile=P] [--method=M] [--url=U]\n"
        "        [--expected_owner=USER] [--db=CONN] [--config=FILE] [--format=text|json]\n"
+       "  explain --capture=FILE [--profile=P] [--expected_owner=USER] [--db=CONN] "
+       "[--config=FILE]\n"
+       "        [--format=text|json]\n"
        "  explain --call_id=ID [--assistant_id=ID] [--phone_number_id=ID] [--expected_owner=USER]\n"
        "        [--db=CONN] [--config=FILE] [--format=text|json]\n"
        "    Runs the service's checks locally (config, secrets and database as hookguard-server\n"
        "    reads them) and prints each step, the decision and the http_status the service\n"
-       "    answers. Exit 0 ALLOW, 1 deny, 2 errors.",
-       {"body", "header", "profile", "method", "url", "call_id", "assistant_id", "phone_number_id",
-        "type", "org_id", "expected_owner", "db", "config", "format", "timeout_ms"},
+       "    answers. --capture replays a delivery saved by a client's capture helper (format\n"
+       "    hookguard-capture/v1) and shows the answer the app got then. Exit 0 ALLOW, 1 deny,\n"
+       "    2 errors.",
+       {"body", "capture", "header", "profile", "method", "url", "call_id", "assistant_id",
+        "phone_number_id", "type", "org_id", "expected_owner", "db", "config", "format",
+        "timeout_ms"},
        false,
        RunExplain},
       {"sign",
