@@ -247,13 +247,9 @@ int RunSend(const CliArgs& args) {
   httplib::Headers headers;
   for (const auto& [name, value] : delivery->headers) headers.emplace(name, value);
   for (const std::string& header : args.GetAll("header")) {
-    const size_t colon = header.find(':');
-    if (colon == std::string::npos || colon == 0) {
-      return Fail(kCommand,
-                  absl::StrCat("--header must be 'Name: value', got '", header.substr(0, 40), "'"));
-    }
-    headers.emplace(header.substr(0, colon),
-                    std::string(absl::StripLeadingAsciiWhitespace(header.substr(colon + 1))));
+    absl::StatusOr<std::pair<std::string, std::string>> parsed = ParseHeaderFlag(header);
+    if (!parsed.ok()) return Fail(kCommand, parsed.status().message());
+    headers.emplace(parsed->first, parsed->second);
   }
   httplib::Client client(url->first);
   client.set_connection_timeout(std::chrono::milliseconds(timeout_ms));

@@ -98,6 +98,16 @@ absl::StatusOr<std::string> ReadAll(const std::string& path) {
   return out.str();
 }
 
+absl::StatusOr<std::pair<std::string, std::string>> ParseHeaderFlag(absl::string_view header) {
+  const size_t colon = header.find(':');
+  if (colon == absl::string_view::npos || colon == 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--header must be 'Name: value', got '", header.substr(0, 40), "'"));
+  }
+  return std::pair{std::string(header.substr(0, colon)),
+                   std::string(absl::StripLeadingAsciiWhitespace(header.substr(colon + 1)))};
+}
+
 absl::Status ReadHttpRequest(const CliArgs& args, v1::HttpRequest* request) {
   if (!args.Has("body"))
     return absl::InvalidArgumentError("--body=FILE (or - for stdin) is required");
@@ -105,13 +115,9 @@ absl::Status ReadHttpRequest(const CliArgs& args, v1::HttpRequest* request) {
   if (!body.ok()) return body.status();
   request->set_body(*std::move(body));
   for (const std::string& header : args.GetAll("header")) {
-    const size_t colon = header.find(':');
-    if (colon == std::string::npos || colon == 0) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("--header must be 'Name: value', got '", header.substr(0, 40), "'"));
-    }
-    (*request->mutable_headers())[header.substr(0, colon)] =
-        std::string(absl::StripLeadingAsciiWhitespace(header.substr(colon + 1)));
+    absl::StatusOr<std::pair<std::string, std::string>> parsed = ParseHeaderFlag(header);
+    if (!parsed.ok()) return parsed.status();
+    (*request->mutable_headers())[parsed->first] = std::move(parsed->second);
   }
   request->set_method(args.Get("method"));
   request->set_url(args.Get("url"));
