@@ -5,7 +5,10 @@ and the answer the app got when it was captured is shown beside."""
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import json
+from datetime import datetime, timedelta, timezone
 
 from conftest import ENV, SECRET, hmac_hex, run_cli
 
@@ -66,8 +69,12 @@ def test_a_capture_replays_as_its_body_and_headers_do(tmp_path, clean_db, config
             args.append(f"--expected_owner={owner}")
         rc_body, same = explain(*args, db=clean_db, config=config_file)
         assert (rc, got["reason"], got["failed_step"]) == (rc_body, reason, step), got
-        for key in ("decision", "reason", "http_status", "owner_id", "steps", "event", "profile"):
+        for key in ("decision", "reason", "http_status", "owner_id", "event", "profile"):
             assert got[key] == same[key], key
+        # The same steps; the signature was checked as of the capture time.
+        assert got["steps"][1:] == same["steps"][1:]
+        assert got["steps"][0]["detail"] == (
+            same["steps"][0]["detail"] + " at the capture time 2026-12-05T07:30:00Z")
         assert same["captured"] is None
         assert got["captured"] == {"captured_at": "2026-12-05T07:30:00Z",
                                    "decision": "DECISION_ALLOW",
@@ -124,3 +131,38 @@ def test_bad_capture_files_are_refused_naming_the_problem(tmp_path, clean_db, co
         r = run_cli("explain", f"--db={clean_db}", f"--config={config_file}", f"--capture={good}",
                     extra, env=ENV)
         assert r.returncode == 2, extra
+
+
+def test_a_timestamped_signature_is_checked_as_of_the_capture_time(tmp_path, clean_db):
+    """A vapi-hmac delivery captured yesterday verifies as it did when it
+    arrived; one that was already stale then is still STALE."""
+    secret = "capture-vapi-hmac-secret"
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({"profiles": [{"name": "vapi", "preset": "vapi-hmac",
+                                                "secrets": [{"key_id": "h", "env": "HG_CAP"}]}]}))
+    arrived = datetime(2026, 12, 4, 7, 30, tzinfo=timezone.utc)
+    ts = str(int(arrived.timestamp() * 1000))
+    body = body_of({"id": "call_alice_1"})
+    headers = {"x-timestamp": ts,
+               "x-signature": hmac.new(secret.encode(), ts.encode() + b"." + body,
+                                       hashlib.sha256).hexdigest()}
+    for captured_at, signature, rc in (
+            (arrived + timedelta(seconds=2), "SIGNATURE_RESULT_VALID", 0),
+            (arrived + timedelta(seconds=400), "SIGNATURE_RESULT_STALE", 1)):
+        path = capture_file(tmp_path, body, headers,
+                            captured_at=captured_at.strftime("%Y-%m-%dT%H:%M:%SZ"))
+        r = run_cli("explain", f"--db={clean_db}", f"--config={config}", f"--capture={path}",
+                    "--format=json", env={"HG_CAP": secret})
+        got = json.loads(r.stdout)
+        assert (r.returncode, got["signature"]) == (rc, signature), got
+    # Explained now, from its body and headers, the same delivery is stale.
+    body_path = tmp_path / "body.json"
+    body_path.write_bytes(body)
+    r = run_cli("explain", f"--db={clean_db}", f"--config={config}", f"--body={body_path}",
+                *[f"--header={k}: {v}" for k, v in headers.items()], "--format=json",
+                env={"HG_CAP": secret})
+    assert json.loads(r.stdout)["signature"] == "SIGNATURE_RESULT_STALE"
+    bad = capture_file(tmp_path, body, headers, captured_at="yesterday")
+    r = run_cli("explain", f"--db={clean_db}", f"--config={config}", f"--capture={bad}",
+                env={"HG_CAP": secret})
+    assert r.returncode == 2 and "captured_at" in r.stderr.decode(), r.stderr

@@ -382,6 +382,7 @@ int RunExplain(const CliArgs& args) {
   Explanation e;
   const std::string expected_owner = args.Get("expected_owner");
   const absl::Time now = absl::Now();
+  absl::Time verify_at = now;  // the clock of the signature check
   if (webhook) {
     v1::AuthorizeWebhookRequest request;
     if (capture) {
@@ -394,6 +395,17 @@ int RunExplain(const CliArgs& args) {
         return Fail(kCommand, absl::StrCat(args.Get("capture"), ": ", parsed.status().message()));
       }
       request = parsed->request;
+      // The signature is checked as of the delivery's arrival: a signed
+      // timestamp ages past its tolerance while the capture waits.
+      if (!parsed->captured_at.empty()) {
+        std::string why;
+        if (!absl::ParseTime(absl::RFC3339_full, parsed->captured_at, &verify_at, &why)) {
+          return Fail(kCommand, absl::StrCat(args.Get("capture"),
+                                             ": capture file: \"captured_at\" is not an RFC 3339 "
+                                             "time (",
+                                             why, ")"));
+        }
+      }
       if (args.Has("profile")) request.set_profile(args.Get("profile"));
       if (args.Has("expected_owner")) request.set_expected_owner_id(expected_owner);
       e.captured = *std::move(parsed);
@@ -408,7 +420,8 @@ int RunExplain(const CliArgs& args) {
     e.profile = request.profile().empty() ? profile_set->default_profile() : request.profile();
     v1::AuthorizeWebhookResponse response;
     std::vector<OwnershipStep> trace;
-    absl::Status s = authorizer.AuthorizeWebhook(request, now, now + *timeout, &response, &trace);
+    absl::Status s =
+        authorizer.AuthorizeWebhook(request, verify_at, now + *timeout, &response, &trace);
     if (!s.ok()) {
       if (s.code() == absl::StatusCode::kInvalidArgument ||
           s.code() == absl::StatusCode::kResourceExhausted) {
@@ -426,7 +439,10 @@ int RunExplain(const CliArgs& args) {
     if (valid) {
       e.steps.push_back(
           {"signature", "pass", v1::DENY_REASON_UNSPECIFIED,
-           absl::StrCat("VALID with key_id '", e.key_id, "' of profile '", e.profile, "'")});
+           absl::StrCat("VALID with key_id '", e.key_id, "' of profile '", e.profile, "'",
+                        verify_at == now
+                            ? ""
+                            : absl::StrCat(" at the capture time ", e.captured->captured_at))});
     } else {
       e.steps.push_back({"signature", "fail", v1::DENY_REASON_SIGNATURE_INVALID,
                          absl::StrCat(e.detail, " (profile '", e.profile, "')")});

@@ -27,8 +27,10 @@ int RunAuditDb(const CliArgs& args);
 // server builds them) and prints each step with pass/fail/skipped, then the
 // decision, reason and http_status the service would answer; with
 // --capture (a capture file of the client libraries, format
-// hookguard-capture/v1), the delivery is replayed as captured and the answer
-// the app got then is printed beside ("captured"). Exit 0 ALLOW,
+// hookguard-capture/v1), the delivery is replayed as captured, its signature
+// checked as of its captured_at time (a signed timestamp is not stale merely
+// because the capture waited), and the answer the app got then is printed
+// beside ("captured"). Exit 0 ALLOW,
 // 1 deny, 2 errors (including a database error: the service would fail
 // closed with a gRPC error).
 int RunExplain(const CliArgs& args);
