@@ -261,3 +261,36 @@ def test_send_fails_closed_when_nothing_answers(config):
     assert "no answer from" in r.stderr.decode()
     r = run_cli("send", f"--config={config}", "--url=ftp://x/", "--fixture=hang", env=SECRETS)
     assert r.returncode == 2 and "http://" in r.stderr.decode()
+
+
+def test_send_over_https_verifies_the_apps_certificate(hookguard, config, tmp_path):
+    """https with --tls_ca: the app's certificate is verified (a CA the CLI
+    was not given is refused, nothing sent)."""
+    import ssl
+    import subprocess
+
+    def openssl(*args):
+        subprocess.run(["openssl", *args], cwd=tmp_path, check=True, capture_output=True)
+
+    for name in ("ca", "other-ca"):
+        openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
+                f"/CN={name}", "-keyout", f"{name}.key", "-out", f"{name}.pem")
+    (tmp_path / "san.cnf").write_text("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
+    openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-keyout",
+            "app.key", "-out", "app.csr")
+    openssl("x509", "-req", "-in", "app.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+            "-CAcreateserial", "-days", "2", "-extfile", "san.cnf", "-out", "app.pem")
+    with _App(hookguard.target) as app:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(tmp_path / "app.pem", tmp_path / "app.key")
+        app.server.socket = context.wrap_socket(app.server.socket, server_side=True)
+        url = app.url.replace("http://", "https://") + "/webhooks/vapi-hmac"
+        r = run_cli("send", f"--config={config}", f"--url={url}", "--fixture=status-update",
+                    f"--tls_ca={tmp_path / 'ca.pem'}", env=SECRETS)
+        assert r.returncode == 0, r.stderr.decode()
+        assert r.stdout.decode().startswith("HTTP 200\n")
+        sent = len(app.received)
+        r = run_cli("send", f"--config={config}", f"--url={url}", "--fixture=status-update",
+                    f"--tls_ca={tmp_path / 'other-ca.pem'}", "--timeout_ms=3000", env=SECRETS)
+        assert r.returncode == 2 and "no answer from" in r.stderr.decode(), r.stderr
+        assert len(app.received) == sent

@@ -256,6 +256,7 @@ int RunSend(const CliArgs& args) {
   client.set_read_timeout(std::chrono::milliseconds(timeout_ms));
   client.set_write_timeout(std::chrono::milliseconds(timeout_ms));
   client.enable_server_certificate_verification(true);
+  if (args.Has("tls_ca")) client.set_ca_cert_path(args.Get("tls_ca"));
   const std::string method = args.Get("method", "POST");
   if (method != "POST") return Fail(kCommand, "--method: send posts (POST) only");
   httplib::Result result = client.Post(url->second, headers, delivery->body,

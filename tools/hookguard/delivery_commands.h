@@ -28,8 +28,10 @@ int RunSign(const CliArgs& args);
 
 // hookguard send --url=URL [the flags of sign] [--header='Name: value']...
 //                [--content_type=application/json] [--timeout_ms=10000]
+//                [--tls_ca=PEM]
 // Signs as `sign` does and POSTs the body with those headers to --url
-// (http, or https with the system's CA certificates), then prints
+// (http, or https verified with the system's CA certificates or --tls_ca),
+// then prints
 // `HTTP <status>` and the response body. Exit 0 for a 2xx answer, 1 for any
 // other status, 2 when nothing was sent or no answer came.
 int RunSend(const CliArgs& args);

@@ -90,13 +90,14 @@ const std::vector<Command>& Commands() {
        DeliveryFlags(), false, RunSign},
       {"send",
        "send --url=URL [the flags of sign] [--header='Name: value']...\n"
-       "        [--content_type=application/json] [--timeout_ms=10000]\n"
-       "    Signs as sign does and POSTs the delivery to the app's endpoint (http or https),\n"
-       "    then prints `HTTP <status>` and the app's answer. Exit 0 for 2xx, 1 for another\n"
-       "    status, 2 when nothing was sent or no answer came.",
+       "        [--content_type=application/json] [--timeout_ms=10000] [--tls_ca=PEM]\n"
+       "    Signs as sign does, POSTs the delivery to the app's endpoint (http, or https\n"
+       "    verified with the system's CA certificates or --tls_ca) and prints `HTTP <status>`\n"
+       "    and the app's answer. Exit 0 for 2xx, 1 for another status, 2 when nothing was\n"
+       "    sent or no answer came.",
        [] {
          auto flags = DeliveryFlags();
-         flags.insert({"header", "content_type", "timeout_ms"});
+         flags.insert({"header", "content_type", "timeout_ms", "tls_ca"});
          return flags;
        }(),
        false, RunSend},
