@@ -293,9 +293,9 @@ TEST(DescribeOwnership, SaysWhichLookupsAreOnAndWhichChainStepsAreOff) {
                 "ownership lookups: call on (ownership.call_query), phone_number off "
                 "(ownership.phone_number_query is not set), assistant on "
                 "(ownership.assistant_query)",
-                "ownership.resolve: assistant-request by call, phone_number (phone_number lookup "
-                "is off: ownership.phone_number_query is not set: its events without a call row "
-                "are denied there)",
+                "ownership.resolve: assistant-request by call, phone_number (phone_number is "
+                "off, ownership.phone_number_query is not set: an event without a call row that "
+                "reaches it is denied CALL_NOT_FOUND)",
                 "ownership.resolve: * by call"}));
 }
 

@@ -116,13 +116,16 @@ std::vector<std::string> ResolvePolicy::Describe() const {
     std::vector<std::string> off;
     for (v1::OwnerSource source : rule.by) {
       by.push_back(OwnerSourceConfigName(source));
-      if (IsOff(source)) off.push_back(LookupOffDetail(source));
+      if (IsOff(source)) {
+        off.push_back(absl::StrCat(OwnerSourceConfigName(source), " is off, ",
+                                   OwnerSourceQueryKey(source), " is not set"));
+      }
     }
     std::string line =
         absl::StrCat(absl::StrJoin(rule.types, ", "), " by ", absl::StrJoin(by, ", "));
     if (!off.empty()) {
       absl::StrAppend(&line, " (", absl::StrJoin(off, "; "),
-                      ": its events without a call row are denied there)");
+                      ": an event without a call row that reaches it is denied CALL_NOT_FOUND)");
     }
     lines.push_back(std::move(line));
   }

@@ -93,8 +93,9 @@ def test_check_config_says_which_lookups_are_on(own_schema):
     assert ("ownership lookups: call on (ownership.call_query), phone_number off "
             "(ownership.phone_number_query is not set), assistant off "
             "(ownership.assistant_query is not set)") in r.stdout, r.stdout
-    assert ("ownership.resolve: assistant-request by call, phone_number (phone_number lookup "
-            "is off: ownership.phone_number_query is not set") in r.stdout, r.stdout
+    assert ("ownership.resolve: assistant-request by call, phone_number (phone_number is off, "
+            "ownership.phone_number_query is not set: an event without a call row that reaches "
+            "it is denied CALL_NOT_FOUND)") in r.stdout, r.stdout
 
 
 CASES = [
