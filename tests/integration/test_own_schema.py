@@ -64,17 +64,24 @@ def _signed(pb, body: bytes, secret: str = SECRET):
         "x-signature": hmac_hex(secret, f"{ts}.".encode() + body), "x-timestamp": ts})
 
 
-@pytest.fixture(scope="module")
-def own_schema(tmp_path_factory):
+@pytest.fixture(scope="module", params=["sqlite3", "postgresql"])
+def own_schema(request, tmp_path_factory):
+    """(SOCI connection string, config file): the example's tables, on SQLite
+    and on PostgreSQL, with none of the Django tables."""
     work = tmp_path_factory.mktemp("own-schema")
-    db = servers.sqlite_db(work / "app.sqlite3")
-    import sqlite3
-
-    with sqlite3.connect(work / "app.sqlite3") as conn:
-        conn.executescript(SCHEMA)
     cfg = work / "config.json"
     cfg.write_text(json.dumps(example_config()))
-    return db, cfg
+    if request.param == "sqlite3":
+        import sqlite3
+
+        db = servers.sqlite_db(work / "app.sqlite3")
+        with sqlite3.connect(work / "app.sqlite3") as conn:
+            conn.executescript(SCHEMA)
+        yield db, cfg
+        return
+    with servers.PostgresServer() as pg:
+        pg.psql(SCHEMA)
+        yield pg.soci, cfg
 
 
 def test_the_example_uses_only_the_call_query():
