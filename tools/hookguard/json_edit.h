@@ -17,7 +17,7 @@ std::string JsonString(absl::string_view text);
 
 // Whether `path` (object keys joined by '.', from the root, e.g.
 // "message.call") names an object in `doc`. The first member of a repeated
-// key counts.
+// key counts; keys are compared as written (escapes are not decoded).
 bool IsJsonObjectAt(absl::string_view doc, absl::string_view path);
 
 // `doc` with the value at `path` ("message.call.id") replaced by
