@@ -108,7 +108,8 @@ const std::vector<Command>& Commands() {
 void PrintUsage(std::FILE* out) {
   std::fprintf(
       out,
-      "hookguard: call a hookguard server from a shell; audit-db and explain work without one.\n\n"
+      "hookguard: call a hookguard server from a shell; audit-db, explain, sign and send work "
+      "without one.\n\n"
       "Usage: hookguard COMMAND [--flag=value]...\n\nCommands:\n");
   for (const Command& c : Commands()) std::fprintf(out, "  %s\n", c.usage);
   std::fprintf(out,
