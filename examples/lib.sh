@@ -36,29 +36,16 @@ free_port() {
 # hookguard.json names: hookguard-server and `hookguard send` read it there.
 export VAPI_WEBHOOK_SECRET="example-only-secret-$RANDOM$RANDOM"
 
-# --- `hookguard send`, or the marked fallback ---------------------------------
-# TEMPORARY FALLBACK (remove once `hookguard send` and the vapi-hmac preset,
-# issue 22's server half, are merged): without them the examples run on the
-# "vapi" preset and sign with examples/send_fallback.py.
-if "$HG" --help 2>&1 | grep -qE '^  send '; then
-  HAVE_SEND=1
-else
-  HAVE_SEND=0
-  echo "example: NOTE: this build has no \`hookguard send\`; using the temporary fallback examples/send_fallback.py and the vapi preset" >&2
-fi
-
 # config_for MODE SRC: a copy of hookguard config SRC with every profile's
 # mode set to MODE (shadow or enforce); prints its path.
 config_for() {
   local mode="$1" src="$2" out="$WORK/hookguard-$1.json"
-  "$PY" - "$mode" "$src" "$out" "$HAVE_SEND" <<'PYEOF'
+  "$PY" - "$mode" "$src" "$out" <<'PYEOF'
 import json, sys
-mode, src, out, have_send = sys.argv[1:]
+mode, src, out = sys.argv[1:]
 config = json.load(open(src))
 for p in config["profiles"]:
     p["mode"] = mode
-    if have_send != "1" and p.get("preset") == "vapi-hmac":
-        p["preset"] = "vapi"  # TEMPORARY FALLBACK: see lib.sh
 json.dump(config, open(out, "w"), indent=1)
 PYEOF
   echo "$out"
@@ -105,11 +92,7 @@ wait_http() {
 # and its body after.
 send() {
   local out
-  if [ "$HAVE_SEND" = 1 ]; then
-    out="$("$HG" send --config="$1" --profile="$2" --body="$3" --url="$4" 2>&1)" || true
-  else
-    out="$("$PY" "$REPO/examples/send_fallback.py" --config="$1" --profile="$2" --body="$3" --url="$4" 2>&1)" || true
-  fi
+  out="$("$HG" send --config="$1" --profile="$2" --body="$3" --url="$4" 2>&1)" || true
   local status
   status="$(printf '%s\n' "$out" | grep -oE '^(HTTP[/0-9.]* |[Ss]tatus:? *)?[1-5][0-9][0-9]\b' | grep -oE '[1-5][0-9][0-9]$' | head -1)"
   printf '%s\n%s\n' "${status:-none}" "$out"
@@ -160,7 +143,6 @@ PYEOF
 # 2 it calls after_enforce (if defined) for app-specific checks.
 run_phases() {
   local config="$APP/hookguard.json"
-  [ "$HAVE_SEND" = 1 ] || config="$(config_for shadow "$APP/hookguard.json")"  # TEMPORARY FALLBACK
 
   echo "--- 1. shadow mode + fail-open: nothing is blocked, would-be denies are captured"
   start_hookguard "$(config_for shadow "$APP/hookguard.json")" "$DB"
@@ -192,10 +174,6 @@ run_phases() {
 # explain --capture` (what an operator does with a would-be deny): the attack
 # must be explained as the cross-tenant deny it is.
 explain_capture() {
-  if ! "$HG" --help 2>&1 | grep -q 'explain --capture'; then
-    echo "skip hookguard explain --capture: not in this build"  # TEMPORARY FALLBACK: see above
-    return 0
-  fi
   local file out
   file="$(find "$HOOKGUARD_CAPTURE_DIR" -name '*.json' | sort | tail -1)"
   out="$("$HG" explain --capture="$file" --db="sqlite3://db=$DB" --config="$1" 2>&1)" || true

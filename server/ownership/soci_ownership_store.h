@@ -62,10 +62,21 @@ struct SociStoreOptions {
   std::string phone_number_query;
   std::string assistant_query;
 
+  // false: that lookup is off (the configuration maps its own schema and
+  // sets no query for it): nothing is prepared for it, and FindOwner for it
+  // answers FAILED_PRECONDITION (the authorizer never asks: its chain denies
+  // first). SetLookupQueries fills these from a compiled configuration.
+  bool phone_number_lookup = true;
+  bool assistant_lookup = true;
+
   // Upper bound for one query (PostgreSQL statement_timeout) and for
   // connecting (libpq connect_timeout, rounded up to whole seconds, >= 2 s).
   absl::Duration query_timeout = absl::Seconds(5);
 };
+
+// The lookup queries of `queries` into `options`: the three texts, and the
+// lookups that are off.
+void SetLookupQueries(const OwnershipQueries& queries, SociStoreOptions* options);
 
 // Thread-safe. Lookups go through a LookupCoalescer over the pooled
 // connections: a lookup runs at once on a free connection, or waits (until
@@ -122,6 +133,7 @@ class SociOwnershipStore final : public OwnershipStore {
     std::array<std::string, 3> text;
     std::array<bool, 3> configured = {false, false, false};  // not the default query
     std::array<int, 3> max_batch = {1, 1, 1};
+    std::array<bool, 3> on = {true, true, true};  // false: never prepared nor run
   };
 
   // Empty, or which configured queries run one lookup per query although

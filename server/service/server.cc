@@ -149,6 +149,7 @@ absl::Status Server::Start() {
   if (!loaded.ok()) return loaded.status();
   ReportProfiles(**loaded);
   const ServerSpec& spec = (*loaded)->spec();
+  for (const std::string& line : DescribeOwnership(spec)) log_.Server("info", line);
   if (options_.db.empty()) {
     return absl::InvalidArgumentError(
         "no ownership database: set --db or HOOKGUARD_DB (a SOCI connection string)");
@@ -164,9 +165,7 @@ absl::Status Server::Start() {
   store_options.max_batch = options_.db_batch_size;
   store_options.on_batch = [this](int size) { metrics_.ObserveDatabaseBatch(size); };
   store_options.query_timeout = options_.db_timeout;
-  store_options.call_query = spec.queries.call;
-  store_options.phone_number_query = spec.queries.phone_number;
-  store_options.assistant_query = spec.queries.assistant;
+  SetLookupQueries(spec.queries, &store_options);
   absl::StatusOr<std::unique_ptr<SociOwnershipStore>> store =
       SociOwnershipStore::Open(store_options);
   if (!store.ok()) return store.status();
