@@ -20,6 +20,11 @@ constexpr absl::Duration kTimerIdle = absl::Milliseconds(100);
 // AnswersFollowingOnThisThread).
 thread_local int answers_following = 0;
 
+// The coalescer whose answers the calling thread is delivering now, if any:
+// an asynchronous lookup made from such a callback is queued, never led
+// there (see DeliverAndServe).
+thread_local const void* delivering_for = nullptr;
+
 }  // namespace
 
 // One lookup, from LookupAsync until its callback ran. Owned by the queue,
@@ -29,6 +34,9 @@ struct LookupCoalescer::Waiter {
   const absl::string_view id;
   const absl::Time deadline;
   Done done;
+  // A blocking Lookup's: its callback only wakes the waiting thread, so the
+  // timer may run it itself.
+  bool blocking = false;
   LookupResult result = absl::UnknownError("ownership lookup did not run");
 };
 
@@ -46,21 +54,25 @@ LookupCoalescer::LookupCoalescer(int connections, std::vector<int> max_batch, Ba
 }
 
 LookupCoalescer::~LookupCoalescer() {
-  std::vector<Waiter*> left;
   {
     absl::MutexLock lock(&mu_);
     stopping_ = true;
   }
   timer_.join();
-  {
-    absl::MutexLock lock(&mu_);
-    for (Waiter* w : queue_) {
-      w->result = absl::UnavailableError("ownership lookups stopped");
-      left.push_back(w);
+  // Callbacks may look up again: those lookups are answered the same way.
+  while (true) {
+    std::vector<Waiter*> left;
+    {
+      absl::MutexLock lock(&mu_);
+      for (Waiter* w : queue_) {
+        w->result = absl::UnavailableError("ownership lookups stopped");
+        left.push_back(w);
+      }
+      queue_.clear();
     }
-    queue_.clear();
+    if (left.empty()) return;
+    Deliver(left, 0);
   }
-  Deliver(left);
 }
 
 int LookupCoalescer::AnswersFollowingOnThisThread() { return answers_following; }
@@ -76,7 +88,8 @@ LookupResult LookupCoalescer::Lookup(int kind, absl::string_view id, absl::Time 
                     [&](LookupResult r) {
                       result = std::move(r);
                       answered.Notify();
-                    }},
+                    },
+                    /*blocking=*/true},
          /*blocking=*/true);
   answered.WaitForNotification();
   return result;
@@ -85,12 +98,16 @@ LookupResult LookupCoalescer::Lookup(int kind, absl::string_view id, absl::Time 
 void LookupCoalescer::Submit(Waiter* w, bool blocking) {
   mu_.Lock();
   queue_.push_back(w);
-  if (free_.empty()) {
+  // Inside a delivery of this coalescer's answers, an asynchronous lookup
+  // only queues: the delivering thread serves the queue once every answer
+  // of its batch is delivered (nested leading would make them wait for the
+  // whole queue). A blocking one cannot wait for that: it leads.
+  const bool defer = !blocking && delivering_for == this;
+  if (free_.empty() || defer) {
     if (w->deadline < timer_at_) timer_wake_ = true;
     mu_.Unlock();
     return;
   }
-  // A free connection means nothing else is queued: `w` runs alone, now.
   const int connection = free_.back();
   free_.pop_back();
   Lead(connection, blocking ? w : nullptr);
@@ -101,9 +118,20 @@ size_t LookupCoalescer::queued() const {
   return queue_.size();
 }
 
+void LookupCoalescer::Serve() {
+  mu_.Lock();
+  if (queue_.empty() || free_.empty()) {
+    mu_.Unlock();
+    return;
+  }
+  const int connection = free_.back();
+  free_.pop_back();
+  Lead(connection, nullptr);
+}
+
 void LookupCoalescer::Lead(int connection, const Waiter* until) {
-  std::vector<Waiter*> batch = TakeBatch();
   while (true) {
+    std::vector<Waiter*> batch = TakeBatch();
     // Lookups whose deadline passed while queued are answered without a query.
     const absl::Time now = absl::Now();
     std::vector<Waiter*> answered, sent;
@@ -139,37 +167,45 @@ void LookupCoalescer::Lead(int connection, const Waiter* until) {
     const bool until_answered =
         until != nullptr && std::find(answered.begin(), answered.end(), until) != answered.end();
 
-    // Before delivering, decide what the connection does next, so that
-    // lookups queued meanwhile are never left without one.
+    // The connection is free before any answer is delivered: a callback
+    // that blocks (a stalled audit log) holds no connection, and lookups
+    // queued meanwhile stay in the queue, within the timer's reach. With a
+    // Handoff, the queue is served at once on its thread while this one
+    // delivers; without, this thread serves it after delivering.
     mu_.Lock();
-    std::vector<Waiter*> next;
-    bool hand_off = false;
-    if (queue_.empty()) {
-      free_.push_back(connection);
-    } else if (until_answered && handoff_) {
-      hand_off = true;
-    } else {
-      next = TakeBatch();
-    }
+    free_.push_back(connection);
+    const bool hand_off = !queue_.empty() && handoff_ != nullptr;
+    const int following = queue_.empty() || hand_off ? 0 : NextBatchSize();
     mu_.Unlock();
-    if (hand_off) {
-      handoff_([this, connection] {
-        mu_.Lock();
-        if (queue_.empty()) {  // the timer answered them meanwhile
-          free_.push_back(connection);
-          mu_.Unlock();
-          return;
-        }
-        Lead(connection, nullptr);
-      });
-    }
-    answers_following += static_cast<int>(next.size());
-    Deliver(answered);
-    answers_following -= static_cast<int>(next.size());
-    if (next.empty()) return;
-    batch = std::move(next);
+    if (hand_off) handoff_([this] { Serve(); });
+    Deliver(answered, following);
+
+    // Serves what is queued now (follow-ups of the answers just delivered,
+    // lookups queued meanwhile) if no other thread took the connection. A
+    // blocking caller whose answer is in returns and hands that on.
     mu_.Lock();
+    if (queue_.empty() || free_.empty()) {
+      mu_.Unlock();
+      return;
+    }
+    if (until_answered && handoff_) {
+      mu_.Unlock();
+      if (!hand_off) handoff_([this] { Serve(); });
+      return;
+    }
+    connection = free_.back();
+    free_.pop_back();
   }
+}
+
+int LookupCoalescer::NextBatchSize() const {
+  const int kind = queue_.front()->kind;
+  const int most = std::max(1, max_batch_[kind]);
+  int n = 0;
+  for (const Waiter* w : queue_) {
+    if (w->kind == kind && ++n == most) break;
+  }
+  return n;
 }
 
 std::vector<LookupCoalescer::Waiter*> LookupCoalescer::TakeBatch() {
@@ -187,16 +223,24 @@ std::vector<LookupCoalescer::Waiter*> LookupCoalescer::TakeBatch() {
   return batch;
 }
 
-void LookupCoalescer::Deliver(std::vector<Waiter*>& answered) {
+void LookupCoalescer::Deliver(std::vector<Waiter*>& answered, int following) {
+  const void* const outer_coalescer = delivering_for;
   const int outer = answers_following;
+  delivering_for = this;
   for (size_t i = 0; i < answered.size(); ++i) {
     std::unique_ptr<Waiter> w(answered[i]);
     answered[i] = nullptr;
-    answers_following = outer + static_cast<int>(answered.size() - 1 - i);
+    answers_following = outer + following + static_cast<int>(answered.size() - 1 - i);
     w->done(std::move(w->result));
   }
   answers_following = outer;
+  delivering_for = outer_coalescer;
   answered.clear();
+}
+
+void LookupCoalescer::DeliverAndServe(std::vector<Waiter*>& answered) {
+  Deliver(answered, 0);
+  Serve();
 }
 
 void LookupCoalescer::TimerLoop() {
@@ -218,7 +262,20 @@ void LookupCoalescer::TimerLoop() {
     }
     if (!expired.empty()) {
       mu_.Unlock();
-      Deliver(expired);
+      // The timer never runs a request's callback when it can help it: one
+      // may block (a stalled audit log), and then no deadline would fire
+      // again, not even the health ping's. Blocking lookups' callbacks only
+      // wake their thread.
+      std::vector<Waiter*> here, handed;
+      for (Waiter* w : expired) (w->blocking || !handoff_ ? here : handed).push_back(w);
+      if (!handed.empty()) {
+        handoff_([this, handed]() mutable { DeliverAndServe(handed); });
+      }
+      if (handoff_) {
+        Deliver(here, 0);  // a handed-off Serve leads, never this thread
+      } else {
+        DeliverAndServe(here);
+      }
       mu_.Lock();
       continue;
     }

@@ -117,8 +117,9 @@ absl::Status Server::Start() {
   workers_ = std::make_unique<WorkerPool>(options_.worker_threads);
   SociStoreOptions store_options;
   store_options.connection_string = options_.db;
+  // Hand-offs go first: a connection waits for no queued request.
   store_options.handoff = [this](std::function<void()> work) {
-    workers_->Schedule(std::move(work));
+    workers_->ScheduleFirst(std::move(work));
   };
   store_options.pool_size = options_.pool_size;
   store_options.max_batch = options_.db_batch_size;

@@ -305,6 +305,77 @@ def test_row20_health_reports_an_audit_log_nobody_reads(pb, sqlite_db):
     assert "audit log write blocked" in log and "audit log writes again" in log
 
 
+# Row 20 with lookups on one connection: answers that block in the audit
+# write must hold no connection and no timer, so that the health loop keeps
+# running, readiness turns NOT_SERVING, and liveness keeps answering.
+def test_row20_audit_back_pressure_on_one_connection_never_wedges_health(pb, sqlite_db):
+    import fcntl
+    import os
+    import threading
+
+    from grpc_health.v1 import health_pb2
+
+    serving, not_serving = (health_pb2.HealthCheckResponse.SERVING,
+                            health_pb2.HealthCheckResponse.NOT_SERVING)
+    read_end, write_end = os.pipe()
+    fcntl.fcntl(write_end, fcntl.F_SETPIPE_SZ, 4096)
+    reader = None
+    try:
+        with servers.HookguardServer(sqlite_db, env={"VAPI_WEBHOOK_SECRET": SECRET_NEW},
+                                     stdout=write_end,
+                                     args=["--pool_size=1", "--log_stall_ms=3000", "--health_interval_ms=100",
+                                           "--db_timeout_ms=500"]) as s:
+            wait_serving(s.target)
+            with grpc.insecure_channel(s.target) as ch:
+                stub = pb.grpc.WebhookAuthServiceStub(ch)
+                # Every call looks its call up (one connection), and is denied
+                # with its capped ids echoed twice: the log's 1 MiB queue and
+                # the 4 KiB pipe fill within a few hundred calls.
+                def event(i):
+                    return pb.m.AuthorizeCallEventRequest(
+                        event=pb.m.CallEvent(call_id=f"call_missing_{i}_" + "x" * 200,
+                                             assistant_id="a" * 200),
+                        expected_owner_id="o" * 200)
+
+                calls = []
+                stop = time.monotonic() + 4
+                i = 0
+                while time.monotonic() < stop:
+                    calls += [stub.AuthorizeCallEvent.future(event(i + k), timeout=3)
+                              for k in range(200)]
+                    i += 200
+                    time.sleep(0.05)
+                # Readiness turns NOT_SERVING within a bound, and liveness
+                # answers all along.
+                deadline = time.monotonic() + 15
+                while _health(s.target) != not_serving:
+                    assert time.monotonic() < deadline, (
+                        "readiness still SERVING with the audit log stuck")
+                    assert _health(s.target, "hookguard.liveness") == serving
+                    time.sleep(0.1)
+                assert _health(s.target, "hookguard.liveness") == serving
+                for call in calls:
+                    try:
+                        call.result()
+                    except grpc.RpcError as e:
+                        assert e.code() in (grpc.StatusCode.DEADLINE_EXCEEDED,
+                                            grpc.StatusCode.UNAVAILABLE), e
+            reader = threading.Thread(target=lambda: _read_all(read_end), daemon=True)
+            reader.start()
+            deadline = time.monotonic() + 15
+            while _health(s.target) != serving:
+                assert time.monotonic() < deadline, "readiness stayed NOT_SERVING once read"
+                time.sleep(0.1)
+            s.terminate()
+            os.close(write_end)
+            write_end = -1
+    finally:
+        if write_end >= 0:
+            os.close(write_end)
+        if reader is not None:
+            reader.join(10)
+
+
 def _read_all(fd) -> bytes:
     import os
 
