@@ -269,7 +269,8 @@ void Server::ReloadLoop() {
                                         next.status().message()));
     } else if (*next != nullptr) {
       ReportProfiles(**next);
-      rules_->SetPolicy((*next)->spec().resolve);
+      // One swap: the set holds the profiles and the resolution chain, and
+      // each request reads it once (WebhookAuthorizer).
       profiles_->Set(*std::move(next));
       metrics_.ObserveReload(true);
       log_.Server("info", "configuration and secrets reloaded");
