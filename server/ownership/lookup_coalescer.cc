@@ -37,6 +37,8 @@ struct LookupCoalescer::Waiter {
   // A blocking Lookup's: its callback only wakes the waiting thread, so the
   // timer may run it itself.
   bool blocking = false;
+  // In the queue (guarded by mu_): false once a batch or the timer took it.
+  bool queued = true;
   LookupResult result = absl::UnknownError("ownership lookup did not run");
 };
 
@@ -65,6 +67,7 @@ LookupCoalescer::~LookupCoalescer() {
     {
       absl::MutexLock lock(&mu_);
       for (Waiter* w : queue_) {
+        w->queued = false;
         w->result = absl::UnavailableError("ownership lookups stopped");
         left.push_back(w);
       }
@@ -78,39 +81,75 @@ LookupCoalescer::~LookupCoalescer() {
 int LookupCoalescer::AnswersFollowingOnThisThread() { return answers_following; }
 
 void LookupCoalescer::LookupAsync(int kind, absl::string_view id, absl::Time deadline, Done done) {
-  Submit(new Waiter{kind, id, deadline, std::move(done)}, /*blocking=*/false);
-}
-
-LookupResult LookupCoalescer::Lookup(int kind, absl::string_view id, absl::Time deadline) {
-  absl::Notification answered;
-  LookupResult result = absl::UnknownError("ownership lookup did not run");
-  Submit(new Waiter{kind, id, deadline,
-                    [&](LookupResult r) {
-                      result = std::move(r);
-                      answered.Notify();
-                    },
-                    /*blocking=*/true},
-         /*blocking=*/true);
-  answered.WaitForNotification();
-  return result;
-}
-
-void LookupCoalescer::Submit(Waiter* w, bool blocking) {
+  Waiter* w = new Waiter{kind, id, deadline, std::move(done)};
   mu_.Lock();
   queue_.push_back(w);
-  // Inside a delivery of this coalescer's answers, an asynchronous lookup
-  // only queues: the delivering thread serves the queue once every answer
-  // of its batch is delivered (nested leading would make them wait for the
-  // whole queue). A blocking one cannot wait for that: it leads.
-  const bool defer = !blocking && delivering_for == this;
-  if (free_.empty() || defer) {
+  // Inside a delivery of this coalescer's answers, a lookup only queues:
+  // the delivering thread serves the queue once every answer of its batch
+  // is delivered (leading here would make them wait for the whole queue).
+  if (free_.empty() || delivering_for == this) {
     if (w->deadline < timer_at_) timer_wake_ = true;
     mu_.Unlock();
     return;
   }
   const int connection = free_.back();
   free_.pop_back();
-  Lead(connection, blocking ? w : nullptr);
+  Lead(connection);
+}
+
+LookupResult LookupCoalescer::Lookup(int kind, absl::string_view id, absl::Time deadline) {
+  LookupResult result = absl::UnknownError("ownership lookup did not run");
+  bool done = false;  // guarded by mu_
+  Waiter* const w = new Waiter{kind, id, deadline,
+                               [&](LookupResult r) {
+                                 absl::MutexLock lock(&mu_);
+                                 result = std::move(r);
+                                 done = true;
+                               },
+                               /*blocking=*/true};
+  mu_.Lock();
+  queue_.push_back(w);
+  if (w->deadline < timer_at_) timer_wake_ = true;
+  // Waits for the answer (a leader's batch, or the timer at the deadline);
+  // whenever a connection is free while `w` is still queued, this thread
+  // runs `w`'s batch itself, at once (the health ping must not wait for a
+  // thread that may be blocked in a callback).
+  auto answered_or_free = [&]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    return done || (w->queued && !free_.empty());
+  };
+  while (true) {
+    mu_.Await(absl::Condition(&answered_or_free));
+    if (done) break;
+    const int connection = free_.back();
+    free_.pop_back();
+    std::vector<Waiter*> batch = TakeBatch(w);
+    mu_.Unlock();
+    std::vector<Waiter*> answered = RunBatch(connection, std::move(batch));
+    mu_.Lock();
+    free_.push_back(connection);
+    const bool queued = !queue_.empty();
+    mu_.Unlock();
+    // This thread delivers its own answer only: the others' callbacks may
+    // block (a stalled audit log), and they go to the Handoff with the
+    // queue. Without a Handoff, this thread delivers them and serves the
+    // queue until it is empty.
+    const auto own = std::find(answered.begin(), answered.end(), w);
+    std::vector<Waiter*> mine = {*own};
+    answered.erase(own);
+    if (handoff_ == nullptr) {
+      Deliver(answered, 0);
+      Deliver(mine, 0);
+      Serve();
+    } else {
+      if (!answered.empty() || queued) {
+        handoff_([this, answered]() mutable { DeliverAndServe(answered); });
+      }
+      Deliver(mine, 0);
+    }
+    mu_.Lock();
+  }
+  mu_.Unlock();
+  return result;
 }
 
 size_t LookupCoalescer::queued() const {
@@ -126,46 +165,48 @@ void LookupCoalescer::Serve() {
   }
   const int connection = free_.back();
   free_.pop_back();
-  Lead(connection, nullptr);
+  Lead(connection);
 }
 
-void LookupCoalescer::Lead(int connection, const Waiter* until) {
+std::vector<LookupCoalescer::Waiter*> LookupCoalescer::RunBatch(int connection,
+                                                                std::vector<Waiter*> batch) {
+  // Lookups whose deadline passed while queued are answered without a query.
+  const absl::Time now = absl::Now();
+  std::vector<Waiter*> answered, sent;
+  std::vector<absl::string_view> ids;
+  absl::Time latest = absl::InfinitePast();
+  for (Waiter* w : batch) {
+    if (now > w->deadline) {
+      w->result = absl::DeadlineExceededError("ownership lookup deadline passed");
+      answered.push_back(w);
+      continue;
+    }
+    sent.push_back(w);
+    ids.push_back(w->id);
+    latest = std::max(latest, w->deadline);
+  }
+  if (sent.empty()) return answered;
+  std::vector<LookupResult> results(sent.size(), absl::UnknownError("ownership batch did not run"));
+  run_(connection, sent.front()->kind, ids, latest, absl::MakeSpan(results));
+  if (observe_) observe_(sent.front()->kind, static_cast<int>(sent.size()));
+  const absl::Time at = absl::Now();
+  for (size_t i = 0; i < sent.size(); ++i) {
+    if (results[i].ok() && at > sent[i]->deadline) {
+      sent[i]->result =
+          absl::DeadlineExceededError("ownership database answered after the deadline");
+    } else {
+      sent[i]->result = std::move(results[i]);
+    }
+    answered.push_back(sent[i]);
+  }
+  return answered;
+}
+
+void LookupCoalescer::Lead(int connection) {
   while (true) {
-    std::vector<Waiter*> batch = TakeBatch();
-    // Lookups whose deadline passed while queued are answered without a query.
-    const absl::Time now = absl::Now();
-    std::vector<Waiter*> answered, sent;
-    std::vector<absl::string_view> ids;
-    absl::Time latest = absl::InfinitePast();
-    for (Waiter* w : batch) {
-      if (now > w->deadline) {
-        w->result = absl::DeadlineExceededError("ownership lookup deadline passed");
-        answered.push_back(w);
-        continue;
-      }
-      sent.push_back(w);
-      ids.push_back(w->id);
-      latest = std::max(latest, w->deadline);
-    }
+    std::vector<Waiter*> batch = TakeBatch(queue_.front());
     mu_.Unlock();
-    if (!sent.empty()) {
-      std::vector<LookupResult> results(sent.size(),
-                                        absl::UnknownError("ownership batch did not run"));
-      run_(connection, sent.front()->kind, ids, latest, absl::MakeSpan(results));
-      if (observe_) observe_(sent.front()->kind, static_cast<int>(sent.size()));
-      const absl::Time at = absl::Now();
-      for (size_t i = 0; i < sent.size(); ++i) {
-        if (results[i].ok() && at > sent[i]->deadline) {
-          sent[i]->result =
-              absl::DeadlineExceededError("ownership database answered after the deadline");
-        } else {
-          sent[i]->result = std::move(results[i]);
-        }
-        answered.push_back(sent[i]);
-      }
-    }
-    const bool until_answered =
-        until != nullptr && std::find(answered.begin(), answered.end(), until) != answered.end();
+    std::vector<Waiter*> answered = RunBatch(connection, std::move(batch));
 
     // The connection is free before any answer is delivered: a callback
     // that blocks (a stalled audit log) holds no connection, and lookups
@@ -181,16 +222,10 @@ void LookupCoalescer::Lead(int connection, const Waiter* until) {
     Deliver(answered, following);
 
     // Serves what is queued now (follow-ups of the answers just delivered,
-    // lookups queued meanwhile) if no other thread took the connection. A
-    // blocking caller whose answer is in returns and hands that on.
+    // lookups queued meanwhile) unless another thread took the connection.
     mu_.Lock();
     if (queue_.empty() || free_.empty()) {
       mu_.Unlock();
-      return;
-    }
-    if (until_answered && handoff_) {
-      mu_.Unlock();
-      if (!hand_off) handoff_([this] { Serve(); });
       return;
     }
     connection = free_.back();
@@ -208,15 +243,18 @@ int LookupCoalescer::NextBatchSize() const {
   return n;
 }
 
-std::vector<LookupCoalescer::Waiter*> LookupCoalescer::TakeBatch() {
-  const int kind = queue_.front()->kind;
+std::vector<LookupCoalescer::Waiter*> LookupCoalescer::TakeBatch(Waiter* first) {
+  const int kind = first->kind;
   const size_t most = static_cast<size_t>(std::max(1, max_batch_[kind]));
-  std::vector<Waiter*> batch;
+  std::vector<Waiter*> batch = {first};
+  first->queued = false;
+  queue_.erase(std::find(queue_.begin(), queue_.end(), first));
   for (auto it = queue_.begin(); it != queue_.end() && batch.size() < most;) {
     if ((*it)->kind != kind) {
       ++it;
       continue;
     }
+    (*it)->queued = false;
     batch.push_back(*it);
     it = queue_.erase(it);
   }
@@ -253,6 +291,7 @@ void LookupCoalescer::TimerLoop() {
       if ((*it)->deadline <= now) {
         (*it)->result = absl::DeadlineExceededError(
             "no ownership database connection free before the deadline");
+        (*it)->queued = false;
         expired.push_back(*it);
         it = queue_.erase(it);
       } else {

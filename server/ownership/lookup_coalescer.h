@@ -52,12 +52,12 @@ class LookupCoalescer {
   // Runs `work` on another thread promptly, ahead of queued requests (a
   // worker pool's priority lane: WorkerPool::ScheduleFirst). Used so that
   // no thread holds a connection while it delivers answers: when lookups
-  // are queued after a batch, the connection goes on serving them there
-  // while this thread delivers; a blocking Lookup() whose answer is in
-  // returns at once; and the timer hands the callbacks of expired lookups
-  // there instead of running them (one may block). May be empty: the thread
-  // that delivered then serves the queue itself, after delivering, and the
-  // timer runs callbacks itself.
+  // are queued after a batch, a freed connection goes on serving them there
+  // while this thread delivers; a blocking Lookup() hands there the other
+  // answers of its batch; and the timer hands there the callbacks of
+  // expired lookups instead of running them (one may block). May be empty:
+  // the thread that delivered then serves the queue itself, after
+  // delivering, and the timer runs callbacks (and serves) itself.
   using Handoff = std::function<void(std::function<void()> work)>;
   // Receives a lookup's answer, exactly once.
   using Done = std::function<void(LookupResult)>;
@@ -91,7 +91,12 @@ class LookupCoalescer {
   // and may call LookupAsync again. Thread-safe.
   void LookupAsync(int kind, absl::string_view id, absl::Time deadline, Done done);
 
-  // The blocking form: LookupAsync, and waits for the answer. Thread-safe.
+  // The blocking form (the health ping): waits for the answer, and runs its
+  // own batch on this thread whenever a connection is free while it is
+  // still queued, so it never waits for a thread that may be blocked in a
+  // callback. It delivers no other lookup's answer (they go to the Handoff;
+  // without one, this thread delivers them and serves the queue until it is
+  // empty before returning). Thread-safe.
   LookupResult Lookup(int kind, absl::string_view id, absl::Time deadline);
 
   // Lookups waiting for a connection now.
@@ -105,20 +110,18 @@ class LookupCoalescer {
  private:
   struct Waiter;
 
-  // Queues `w` (taking ownership), and leads at once when a connection is
-  // free (not for an asynchronous lookup made inside a delivery). A blocking
-  // caller stops leading once `w` is answered.
-  void Submit(Waiter* w, bool blocking);
   // Leads if a lookup is queued and a connection is free.
   void Serve();
   // Holding `connection` and mu_, with lookups queued: runs the batch at the
   // head of the queue, frees the connection, delivers, and goes on while
-  // lookups are queued and a connection is free. With `until` set, stops
-  // once that lookup is answered (handing the queue to the Handoff).
-  void Lead(int connection, const Waiter* until) ABSL_UNLOCK_FUNCTION(mu_);
-  // Takes the queue's oldest lookup and the other queued lookups of its
-  // kind, oldest first, up to the kind's batch size.
-  std::vector<Waiter*> TakeBatch() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // lookups are queued and a connection is free.
+  void Lead(int connection) ABSL_UNLOCK_FUNCTION(mu_);
+  // Takes `first` (queued) and the other queued lookups of its kind, oldest
+  // first, up to the kind's batch size.
+  std::vector<Waiter*> TakeBatch(Waiter* first) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Runs `batch` on `connection` (held; without mu_): every waiter gets its
+  // result, and is returned, in no particular order.
+  std::vector<Waiter*> RunBatch(int connection, std::vector<Waiter*> batch);
   // The size TakeBatch would give now (queue not empty).
   int NextBatchSize() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Calls each waiter's callback with its result and deletes it; `following`

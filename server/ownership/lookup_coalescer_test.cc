@@ -569,5 +569,59 @@ TEST(LookupCoalescerTest, ACallbackThatBlocksNeverStopsTheTimer) {
   EXPECT_EQ(ping.status().code(), absl::StatusCode::kDeadlineExceeded);
 }
 
+// Issue 26 item 13: the health ping (a blocking Lookup) finds the only
+// connection free while a request's lookup is queued, every thread that
+// could serve it being blocked in a callback (a stalled audit log; the
+// Handoff's tasks wait here for a free worker). The ping runs its own batch
+// at once and delivers no other answer: it never blocks in a request's
+// callback.
+TEST(LookupCoalescerTest, TheHealthPingRunsAloneAndDeliversNoOtherAnswer) {
+  BlockingBackend backend;
+  absl::Mutex mu;
+  std::vector<std::function<void()>> waiting;  // the Handoff's, run at the end
+  LookupCoalescer coalescer(1, {16, 1}, backend.Fn(), nullptr, [&](std::function<void()> work) {
+    absl::MutexLock lock(&mu);
+    waiting.push_back(std::move(work));
+  });
+  absl::Notification unblock, first_delivered;
+  std::thread first([&] {
+    coalescer.LookupAsync(0, "first", Soon(), [&](LookupResult) {
+      first_delivered.Notify();
+      unblock.WaitForNotification();  // the audit write that never returns
+    });
+  });
+  backend.WaitStarted();
+  Answers answers;
+  coalescer.LookupAsync(0, "request", Soon(), [&](LookupResult r) {
+    answers.For(0)(std::move(r));
+    unblock.WaitForNotification();
+  });
+  backend.Release();
+  first_delivered.WaitForNotification();  // the connection is free, "request" queued
+  absl::Notification pinged;
+  std::string ping;
+  std::thread health([&] {
+    ping = OwnerOf(coalescer.Lookup(1, "ping", absl::Now() + absl::Seconds(2)));
+    pinged.Notify();
+  });
+  const bool answered = pinged.WaitForNotificationWithTimeout(absl::Seconds(5));
+  unblock.Notify();
+  health.join();
+  first.join();
+  for (bool more = true; more;) {
+    std::vector<std::function<void()>> tasks;
+    {
+      absl::MutexLock lock(&mu);
+      tasks.swap(waiting);
+    }
+    more = !tasks.empty();
+    for (auto& task : tasks) task();
+  }
+  ASSERT_TRUE(answered) << "the ping blocked in another lookup's callback";
+  EXPECT_EQ(ping, "owner-of-ping");
+  ASSERT_TRUE(answers.WaitFor(1));
+  EXPECT_EQ(answers.at(0).owner, "owner-of-request");
+}
+
 }  // namespace
 }  // namespace hookguard
