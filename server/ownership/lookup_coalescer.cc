@@ -115,13 +115,16 @@ LookupResult LookupCoalescer::Lookup(int kind, absl::string_view id, absl::Time 
   // runs `w`'s batch itself, at once (the health ping must not wait for a
   // thread that may be blocked in a callback).
   auto answered_or_free = [&]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
-    return done || (w->queued && !free_.empty());
+    return done || (w->queued && (!free_.empty() || !reserved_.empty()));
   };
   while (true) {
     mu_.Await(absl::Condition(&answered_or_free));
     if (done) break;
-    const int connection = free_.back();
-    free_.pop_back();
+    // A connection kept for a thread that is delivering answers is taken
+    // too: that thread may be blocked in a callback.
+    std::vector<int>& from = free_.empty() ? reserved_ : free_;
+    const int connection = from.back();
+    from.pop_back();
     std::vector<Waiter*> batch = TakeBatch(w);
     mu_.Unlock();
     std::vector<Waiter*> answered = RunBatch(connection, std::move(batch));
@@ -130,9 +133,9 @@ LookupResult LookupCoalescer::Lookup(int kind, absl::string_view id, absl::Time 
     const bool queued = !queue_.empty();
     mu_.Unlock();
     // This thread delivers its own answer only: the others' callbacks may
-    // block (a stalled audit log), and they go to the Handoff with the
-    // queue. Without a Handoff, this thread delivers them and serves the
-    // queue until it is empty.
+    // block (a stalled audit log), so they go to the Handoff, and so does
+    // the queue. Without a Handoff, this thread delivers them and serves
+    // the queue until it is empty.
     const auto own = std::find(answered.begin(), answered.end(), w);
     std::vector<Waiter*> mine = {*own};
     answered.erase(own);
@@ -141,7 +144,8 @@ LookupResult LookupCoalescer::Lookup(int kind, absl::string_view id, absl::Time 
       Deliver(mine, 0);
       Serve();
     } else {
-      if (!answered.empty() || queued) {
+      if (queued) handoff_([this] { Serve(); });
+      if (!answered.empty()) {
         handoff_([this, answered]() mutable { DeliverAndServe(answered); });
       }
       Deliver(mine, 0);
@@ -208,22 +212,29 @@ void LookupCoalescer::Lead(int connection) {
     mu_.Unlock();
     std::vector<Waiter*> answered = RunBatch(connection, std::move(batch));
 
-    // The connection is free before any answer is delivered: a callback
-    // that blocks (a stalled audit log) holds no connection, and lookups
-    // queued meanwhile stay in the queue, within the timer's reach. With a
-    // Handoff, the queue is served at once on its thread while this one
-    // delivers; without, this thread serves it after delivering.
+    // With lookups queued, the connection is kept for this thread's next
+    // batch (lookups queued while it delivers join that batch), but no
+    // batch is taken: every queued lookup stays within the timer's reach,
+    // and a blocking Lookup (the health ping) may take the connection while
+    // a callback blocks (a stalled audit log).
     mu_.Lock();
-    free_.push_back(connection);
-    const bool hand_off = !queue_.empty() && handoff_ != nullptr;
-    const int following = queue_.empty() || hand_off ? 0 : NextBatchSize();
+    const bool keep = !queue_.empty();
+    const int following = keep ? NextBatchSize() : 0;
+    (keep ? reserved_ : free_).push_back(connection);
     mu_.Unlock();
-    if (hand_off) handoff_([this] { Serve(); });
     Deliver(answered, following);
 
-    // Serves what is queued now (follow-ups of the answers just delivered,
-    // lookups queued meanwhile) unless another thread took the connection.
+    // Then serves what is queued now: follow-ups of the answers just
+    // delivered, lookups queued meanwhile.
     mu_.Lock();
+    const auto kept = std::find(reserved_.begin(), reserved_.end(), connection);
+    if (keep && kept != reserved_.end()) {
+      reserved_.erase(kept);
+      if (!queue_.empty()) continue;
+      free_.push_back(connection);
+      mu_.Unlock();
+      return;
+    }
     if (queue_.empty() || free_.empty()) {
       mu_.Unlock();
       return;

@@ -9,8 +9,9 @@
 // Lookups are asynchronous: a queued lookup holds no thread. The thread that
 // runs a batch also delivers its answers (calls each lookup's callback), so
 // a request whose lookup rode in another's batch is finished by the thread
-// that received the rows, without waking the thread that queued it. It frees
-// its connection first: a callback that blocks holds no connection.
+// that received the rows, without waking the thread that queued it. While it
+// delivers, it holds no batch of queued lookups (the timer answers each at
+// its deadline), and the blocking Lookup may take its connection.
 #ifndef HOOKGUARD_SERVER_OWNERSHIP_LOOKUP_COALESCER_H_
 #define HOOKGUARD_SERVER_OWNERSHIP_LOOKUP_COALESCER_H_
 
@@ -50,14 +51,13 @@ class LookupCoalescer {
   // Told the size of every batch that ran (for the metrics); may be empty.
   using BatchObserver = std::function<void(int kind, int size)>;
   // Runs `work` on another thread promptly, ahead of queued requests (a
-  // worker pool's priority lane: WorkerPool::ScheduleFirst). Used so that
-  // no thread holds a connection while it delivers answers: when lookups
-  // are queued after a batch, a freed connection goes on serving them there
-  // while this thread delivers; a blocking Lookup() hands there the other
-  // answers of its batch; and the timer hands there the callbacks of
-  // expired lookups instead of running them (one may block). May be empty:
-  // the thread that delivered then serves the queue itself, after
-  // delivering, and the timer runs callbacks (and serves) itself.
+  // worker pool's priority lane: WorkerPool::ScheduleFirst). A blocking
+  // Lookup() (the health ping) hands there the other answers of its batch
+  // and the queue, and the timer hands there the callbacks of expired
+  // lookups instead of running them: one may block (a stalled audit log).
+  // May be empty: the blocking caller then delivers the others' answers
+  // and serves the queue until it is empty before returning, and the timer
+  // runs callbacks (and serves the queue) itself.
   using Handoff = std::function<void(std::function<void()> work)>;
   // Receives a lookup's answer, exactly once.
   using Done = std::function<void(LookupResult)>;
@@ -75,8 +75,8 @@ class LookupCoalescer {
   // answer exactly once:
   //  - when a connection is free, on this thread before returning: this
   //    thread leads (runs batches from the head of the queue, `id` first
-  //    when nothing else is queued), delivers, and then serves what queued
-  //    meanwhile (see Handoff);
+  //    when nothing else is queued), delivers each, and then serves what
+  //    queued meanwhile, until the queue is empty;
   //  - otherwise later, on the thread that runs its batch (or, when its
   //    deadline passes first, on the timer's Handoff or timer thread).
   // Made from inside a callback of this coalescer, it is only queued: the
@@ -87,8 +87,8 @@ class LookupCoalescer {
   // waits for its batch (bounded by the query timeout). A queued lookup is
   // always within the timer's reach: a batch is taken from the queue only
   // to be sent at once. `id` must stay valid until `done` is called. `done`
-  // runs without any lock of the coalescer held and holding no connection,
-  // and may call LookupAsync again. Thread-safe.
+  // runs without any lock of the coalescer held, and may call LookupAsync
+  // again. Thread-safe.
   void LookupAsync(int kind, absl::string_view id, absl::Time deadline, Done done);
 
   // The blocking form (the health ping): waits for the answer, and runs its
@@ -113,8 +113,9 @@ class LookupCoalescer {
   // Leads if a lookup is queued and a connection is free.
   void Serve();
   // Holding `connection` and mu_, with lookups queued: runs the batch at the
-  // head of the queue, frees the connection, delivers, and goes on while
-  // lookups are queued and a connection is free.
+  // head of the queue, delivers (the connection kept, not held: see
+  // reserved_), and goes on while lookups are queued and it has a
+  // connection.
   void Lead(int connection) ABSL_UNLOCK_FUNCTION(mu_);
   // Takes `first` (queued) and the other queued lookups of its kind, oldest
   // first, up to the kind's batch size.
@@ -139,7 +140,10 @@ class LookupCoalescer {
   const Handoff handoff_;
 
   mutable absl::Mutex mu_;
-  std::vector<int> free_ ABSL_GUARDED_BY(mu_);      // connections nobody holds
+  std::vector<int> free_ ABSL_GUARDED_BY(mu_);  // connections nobody holds
+  // Connections kept for the thread that ran their last batch, while it
+  // delivers its answers (Lead); only a blocking Lookup takes them.
+  std::vector<int> reserved_ ABSL_GUARDED_BY(mu_);
   std::deque<Waiter*> queue_ ABSL_GUARDED_BY(mu_);  // lookups not yet taken, oldest first
   // The timer thread wakes by then at the latest; a lookup queued with an
   // earlier deadline wakes it.

@@ -498,30 +498,7 @@ TEST(LookupCoalescerTest, AFollowUpLookupWaitsUntilItsBatchIsDelivered) {
   EXPECT_LT(at("deliver:phone"), static_cast<long>(events.size()));
 }
 
-// A callback that blocks (a stalled audit log) holds no connection and no
-// queued lookup: with a Handoff, a lookup queued behind the batch is run
-// at once on the Handoff's thread.
-TEST(LookupCoalescerTest, ABlockedDeliveryHoldsNoConnection) {
-  BlockingBackend backend;
-  HandoffThreads handed;
-  LookupCoalescer coalescer(1, {16}, backend.Fn(), nullptr, handed.Fn());
-  absl::Notification unblock;
-  Answers answers;
-  std::thread first([&] {
-    coalescer.LookupAsync(0, "first", Soon(), [&](LookupResult) { unblock.WaitForNotification(); });
-  });
-  backend.WaitStarted();
-  coalescer.LookupAsync(0, "queued", Soon(), answers.For(0));
-  backend.Release();
-  const bool answered = answers.WaitFor(1);
-  unblock.Notify();
-  first.join();
-  handed.Join();
-  ASSERT_TRUE(answered) << "a queued lookup waited for a blocked callback";
-  EXPECT_EQ(answers.at(0).owner, "owner-of-queued");
-}
-
-// Without a Handoff, a lookup queued behind a batch whose delivery blocks
+// A lookup queued behind a batch whose delivery blocks (a stalled audit log)
 // stays within the timer's reach: it is answered at its deadline.
 TEST(LookupCoalescerTest, ALookupQueuedBehindABlockedDeliveryGivesUpAtItsDeadline) {
   BlockingBackend backend;
