@@ -127,7 +127,7 @@ LookupResult LookupCoalescer::Lookup(int kind, absl::string_view id, absl::Time 
     from.pop_back();
     std::vector<Waiter*> batch = TakeBatch(w);
     mu_.Unlock();
-    std::vector<Waiter*> answered = RunBatch(connection, std::move(batch));
+    std::vector<Waiter*> answered = RunBatch(connection, batch);
     mu_.Lock();
     free_.push_back(connection);
     const bool queued = !queue_.empty();
@@ -173,7 +173,7 @@ void LookupCoalescer::Serve() {
 }
 
 std::vector<LookupCoalescer::Waiter*> LookupCoalescer::RunBatch(int connection,
-                                                                std::vector<Waiter*> batch) {
+                                                                const std::vector<Waiter*>& batch) {
   // Lookups whose deadline passed while queued are answered without a query.
   const absl::Time now = absl::Now();
   std::vector<Waiter*> answered, sent;
@@ -210,7 +210,7 @@ void LookupCoalescer::Lead(int connection) {
   while (true) {
     std::vector<Waiter*> batch = TakeBatch(queue_.front());
     mu_.Unlock();
-    std::vector<Waiter*> answered = RunBatch(connection, std::move(batch));
+    std::vector<Waiter*> answered = RunBatch(connection, batch);
 
     // With lookups queued, the connection is kept for this thread's next
     // batch (lookups queued while it delivers join that batch), but no

@@ -122,7 +122,7 @@ class LookupCoalescer {
   std::vector<Waiter*> TakeBatch(Waiter* first) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Runs `batch` on `connection` (held; without mu_): every waiter gets its
   // result, and is returned, in no particular order.
-  std::vector<Waiter*> RunBatch(int connection, std::vector<Waiter*> batch);
+  std::vector<Waiter*> RunBatch(int connection, const std::vector<Waiter*>& batch);
   // The size TakeBatch would give now (queue not empty).
   int NextBatchSize() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Calls each waiter's callback with its result and deletes it; `following`
