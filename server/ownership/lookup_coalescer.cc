@@ -257,16 +257,21 @@ int LookupCoalescer::NextBatchSize() const {
 std::vector<LookupCoalescer::Waiter*> LookupCoalescer::TakeBatch(Waiter* first) {
   const int kind = first->kind;
   const size_t most = static_cast<size_t>(std::max(1, max_batch_[kind]));
-  std::vector<Waiter*> batch = {first};
-  first->queued = false;
-  queue_.erase(std::find(queue_.begin(), queue_.end(), first));
-  for (auto it = queue_.begin(); it != queue_.end() && batch.size() < most;) {
-    if ((*it)->kind != kind) {
+  // The oldest lookups of `first`'s kind, in queue order, with room kept
+  // for `first` until it is found.
+  std::vector<Waiter*> batch;
+  bool has_first = false;
+  for (auto it = queue_.begin(); it != queue_.end();) {
+    Waiter* const w = *it;
+    const bool room = batch.size() + (has_first || w == first ? 0 : 1) < most;
+    if (w->kind != kind || !room) {
+      if (has_first && batch.size() == most) break;
       ++it;
       continue;
     }
-    (*it)->queued = false;
-    batch.push_back(*it);
+    has_first = has_first || w == first;
+    w->queued = false;
+    batch.push_back(w);
     it = queue_.erase(it);
   }
   return batch;
