@@ -411,13 +411,19 @@ struct CallEventAuthorizer::AsyncRun {
 absl::StatusOr<OwnershipDecision> CallEventAuthorizer::Authorize(
     const v1::CallEvent& event, absl::string_view expected_owner_id, absl::Time deadline,
     std::vector<OwnershipStep>* trace) const {
+  return Authorize(event, expected_owner_id, deadline, policy(), trace);
+}
+
+absl::StatusOr<OwnershipDecision> CallEventAuthorizer::Authorize(
+    const v1::CallEvent& event, absl::string_view expected_owner_id, absl::Time deadline,
+    std::shared_ptr<const ResolvePolicy> policy, std::vector<OwnershipStep>* trace) const {
   absl::Notification answered;
   absl::StatusOr<OwnershipDecision> decision = absl::UnknownError("ownership chain did not run");
   Continue(std::unique_ptr<AsyncRun>(new AsyncRun{*this,
                                                   event,
                                                   expected_owner_id,
                                                   deadline,
-                                                  policy(),
+                                                  std::move(policy),
                                                   trace,
                                                   [&](absl::StatusOr<OwnershipDecision> d) {
                                                     decision = std::move(d);
@@ -431,8 +437,15 @@ absl::StatusOr<OwnershipDecision> CallEventAuthorizer::Authorize(
 void CallEventAuthorizer::AuthorizeAsync(
     const v1::CallEvent& event, absl::string_view expected_owner_id, absl::Time deadline,
     std::function<void(absl::StatusOr<OwnershipDecision>)> done) const {
+  AuthorizeAsync(event, expected_owner_id, deadline, policy(), std::move(done));
+}
+
+void CallEventAuthorizer::AuthorizeAsync(
+    const v1::CallEvent& event, absl::string_view expected_owner_id, absl::Time deadline,
+    std::shared_ptr<const ResolvePolicy> policy,
+    std::function<void(absl::StatusOr<OwnershipDecision>)> done) const {
   Continue(std::unique_ptr<AsyncRun>(new AsyncRun{
-      *this, event, expected_owner_id, deadline, policy(), nullptr, std::move(done), {}}));
+      *this, event, expected_owner_id, deadline, std::move(policy), nullptr, std::move(done), {}}));
 }
 
 void CallEventAuthorizer::Continue(std::unique_ptr<AsyncRun> run) {

@@ -130,9 +130,10 @@ OwnershipDecision ApplyResolvedOwnerRules(
 // A rule whose only source is the call gives exactly the answers (and the
 // trace) of ApplyOwnershipRules.
 //
-// The resolution chain can be replaced while requests run (SetPolicy, on a
-// configuration reload): each Authorize call uses the one in force when it
-// starts. Thread-safe.
+// The chain comes with each call (the overloads taking a policy: the server
+// passes the one of the configuration snapshot that verified the request),
+// or is the one in force, which SetPolicy replaces while requests run: each
+// Authorize call uses the one in force when it starts. Thread-safe.
 class CallEventAuthorizer {
  public:
   // `store` is not owned and must outlive the authorizer.
@@ -158,6 +159,19 @@ class CallEventAuthorizer {
   void AuthorizeAsync(const v1::CallEvent& event, absl::string_view expected_owner_id,
                       absl::Time deadline,
                       std::function<void(absl::StatusOr<OwnershipDecision>)> done) const;
+
+  // The same under the chain `policy` instead of the one in force: for a
+  // caller that holds one snapshot of its configuration per request (the
+  // profiles that verified the request and the chain that decides it come
+  // from one reload). `policy` must not be null.
+  void AuthorizeAsync(const v1::CallEvent& event, absl::string_view expected_owner_id,
+                      absl::Time deadline, std::shared_ptr<const ResolvePolicy> policy,
+                      std::function<void(absl::StatusOr<OwnershipDecision>)> done) const;
+  absl::StatusOr<OwnershipDecision> Authorize(const v1::CallEvent& event,
+                                              absl::string_view expected_owner_id,
+                                              absl::Time deadline,
+                                              std::shared_ptr<const ResolvePolicy> policy,
+                                              std::vector<OwnershipStep>* trace = nullptr) const;
 
   // The resolution chain in force.
   std::shared_ptr<const ResolvePolicy> policy() const {

@@ -43,10 +43,10 @@ struct SociStoreOptions {
   // alone), e.g. for a histogram. May be empty. Called from lookup threads.
   std::function<void(int size)> on_batch;
 
-  // Runs work on another thread (a worker pool's Schedule): where a
-  // connection goes on serving queued lookups when a blocking lookup (the
-  // health ping) got its own answer. May be empty: the blocking caller then
-  // serves them itself (LookupCoalescer::Handoff).
+  // Runs work on another thread promptly, ahead of queued requests (a
+  // worker pool's ScheduleFirst): the answers and queue a blocking lookup
+  // (the health ping) leaves, and the callbacks of lookups the timer
+  // expires. May be empty: see LookupCoalescer::Handoff.
   std::function<void(std::function<void()>)> handoff;
 
   // Empty (or kDefaultCallQuery itself): the default query, batched.

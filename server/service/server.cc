@@ -158,8 +158,9 @@ absl::Status Server::Start() {
   workers_ = std::make_unique<WorkerPool>(options_.worker_threads);
   SociStoreOptions store_options;
   store_options.connection_string = options_.db;
+  // Hand-offs go first: a connection waits for no queued request.
   store_options.handoff = [this](std::function<void()> work) {
-    workers_->Schedule(std::move(work));
+    workers_->ScheduleFirst(std::move(work));
   };
   store_options.pool_size = options_.pool_size;
   store_options.max_batch = options_.db_batch_size;
@@ -313,7 +314,8 @@ void Server::ReloadLoop() {
                                         next.status().message()));
     } else if (*next != nullptr) {
       ReportProfiles(**next);
-      rules_->SetPolicy((*next)->spec().resolve);
+      // One swap: the set holds the profiles and the resolution chain, and
+      // each request reads it once (WebhookAuthorizer).
       profiles_->Set(*std::move(next));
       metrics_.ObserveReload(true);
       log_.Server("info", "configuration and secrets reloaded");
