@@ -1,4 +1,4 @@
-"""The own-schema example of docs/ownership.md runs as written: its config
+"""The own-schema example of docs/fit.md runs as written: its config
 (the fenced block after `<!-- own-schema example -->`) sets only
 `ownership.call_query`, over a database that has none of the Django tables.
 The server starts, prepares only the call lookup, answers allow and deny from
@@ -17,7 +17,7 @@ import pytest
 import servers
 from conftest import hmac_hex, wait_serving
 
-DOC = servers.REPO / "docs" / "ownership.md"
+DOC = servers.REPO / "docs" / "fit.md"
 MARKER = "<!-- own-schema example -->"
 SECRET = "own-schema-test-secret"
 
