@@ -72,7 +72,8 @@ class RawH2Connection:
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.lock = threading.Condition()
         self.send_lock = threading.Lock()  # frames from two threads must not interleave
-        self.closed = False  # the server closed (or reset) the connection
+        self.closed = False  # the connection is unusable (closed, reset, or a send failed)
+        self.eof = False  # the server closed or reset it (seen by the reader)
         self.goaway = False
         self.goaway_debug = b""
         self.reset_streams: set[int] = set()
@@ -184,5 +185,5 @@ class RawH2Connection:
             if reply:
                 self.send(reply)
         with self.lock:
-            self.closed = True
+            self.eof = self.closed = True
             self.lock.notify_all()
