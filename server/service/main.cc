@@ -107,7 +107,9 @@ ABSL_FLAG(int, max_metadata_bytes, 8192,
           "Largest header list of one call; a larger one resets the call. The webhook's own "
           "headers travel in the message, not here.");
 ABSL_FLAG(int, max_connection_idle_seconds, 120,
-          "A connection with no call for this long is closed gracefully (GOAWAY); 0: never.");
+          "A connection with no call for this long is closed gracefully (GOAWAY); 0: never. "
+          "Also ends a connection whose call headers never end (an HTTP/2 CONTINUATION flood, "
+          "which gRPC 1.51 buffers without a size limit).");
 ABSL_FLAG(int, handshake_timeout_ms, 10000,
           "A connection that has not finished TLS and sent its HTTP/2 SETTINGS by then is "
           "closed.");
