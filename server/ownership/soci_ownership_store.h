@@ -13,6 +13,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "server/ownership/lookup_coalescer.h"
 #include "server/ownership/ownership_queries.h"  // kDefaultCallQuery and the others
@@ -125,24 +126,42 @@ class SociOwnershipStore final : public OwnershipStore {
   };
 
   // Empty, or which configured queries run one lookup per query although
-  // they look batchable, and why (for a warning at start).
-  const std::string& unbatched() const { return unbatched_; }
+  // they look batchable, and why (for a warning at start). Set by Open, or
+  // later by the first connection that prepares (when the database was
+  // down at Open).
+  std::string unbatched() const;
 
  private:
-  SociOwnershipStore(std::shared_ptr<const Backend> backend, Queries queries,
+  class Watchdog;  // interrupts a query still running at its deadline
+
+  SociOwnershipStore(std::shared_ptr<const Backend> backend, std::shared_ptr<const Queries> queries,
                      const SociStoreOptions& options);
 
-  // The coalescer's BatchFn: (re)connects `connection` if needed, runs the
-  // lookups (or the ping) and turns a driver exception into UNAVAILABLE for
-  // each of them (dropping the connection).
+  // The coalescer's BatchFn: (re)connects `connection` if needed and runs the
+  // lookups (or the ping) on it (RunOnSession), interrupted at `deadline`
+  // should the database not answer by then (DEADLINE_EXCEEDED for each);
+  // drops the connection after an error that may have broken it.
   void RunBatch(int connection, int kind, absl::Span<const absl::string_view> ids,
                 absl::Time deadline, absl::Span<LookupResult> results);
+  // Prepares `connection`'s statements if needed (falling back to one lookup
+  // per query for a configured query whose batched form does not prepare),
+  // then runs the lookups and writes each id's answer. A batch that fails
+  // with an error one id may have caused (SociDatabase::ErrorKind::kData)
+  // is asked again one id at a time, so that the id fails only its own
+  // lookup; an id the database cannot hold (kIdNotHoldable) is not found.
+  // Returns whether the connection must be dropped.
+  bool RunOnSession(Connection& connection, int kind, absl::Span<const absl::string_view> ids,
+                    absl::Time deadline, absl::Span<LookupResult> results);
+  std::shared_ptr<const Queries> CurrentQueries() const;
 
   const std::shared_ptr<const Backend> backend_;
-  const Queries queries_;
+  mutable absl::Mutex queries_mu_;
+  // Replaced once at most, by the fallback to one lookup per query.
+  std::shared_ptr<const Queries> queries_ ABSL_GUARDED_BY(queries_mu_);
+  std::string unbatched_ ABSL_GUARDED_BY(queries_mu_);
+  std::unique_ptr<Watchdog> watchdog_;
   std::vector<std::unique_ptr<Connection>> connections_;  // fixed after Open
   LookupCoalescer coalescer_;
-  std::string unbatched_;
 };
 
 }  // namespace hookguard

@@ -425,9 +425,13 @@ TEST_F(SociOwnershipStoreTest, AConfiguredQueryIsBatchedWhenItCanBe) {
       {"SELECT CAST(user_id AS TEXT), NULL, NULL, NULL, NULL FROM api_interviewcall"
        " WHERE vapi_call_id = :call_id -- the provider's id\n;",
        {1, 3}},
-      // A backslash: left as written, one lookup per query.
+      // A backslash means nothing to SQLite: batched.
       {"SELECT CAST(user_id AS TEXT), NULL, NULL, NULL, NULL FROM api_interviewcall"
        " WHERE vapi_call_id = :call_id AND 'a\\b' <> ''",
+       {1, 3}},
+      // Parameter text left (in a string here): one lookup per query.
+      {"SELECT CAST(user_id AS TEXT), NULL, NULL, NULL, NULL FROM api_interviewcall"
+       " WHERE vapi_call_id = :call_id AND 'x:call_id' <> ''",
        {1, 1, 1, 1}},
   };
   for (const auto& c : cases) {

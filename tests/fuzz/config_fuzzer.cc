@@ -31,7 +31,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         {spec->queries.assistant, "assistant_id"}};
     for (const auto& [query, parameter] : lookups) {
       // A batched form binds each copy's own parameter.
-      std::optional<std::string> batch = hookguard::ConfiguredBatchQuery(query, parameter, 3);
+      std::optional<std::string> batch =
+          hookguard::ConfiguredBatchQuery(query, parameter, 3, hookguard::SqlDialect::kPostgresql);
       if (batch.has_value() &&
           (batch->find(":id0") == std::string::npos || batch->find(":id2") == std::string::npos)) {
         std::abort();
