@@ -427,6 +427,10 @@ SociOwnershipStore::SociOwnershipStore(std::shared_ptr<const Backend> backend,
 
 SociOwnershipStore::~SociOwnershipStore() = default;
 
+bool SociOwnershipStore::waits_for_locks() const {
+  return backend_->kind == SociDatabase::Kind::kSqlite;
+}
+
 std::string SociOwnershipStore::unbatched() const {
   absl::MutexLock lock(&queries_mu_);
   return unbatched_;

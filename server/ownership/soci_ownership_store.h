@@ -107,6 +107,10 @@ class SociOwnershipStore final : public OwnershipStore {
   // Runs SELECT 1 on a pooled connection, in turn with the lookups.
   absl::Status Ping(absl::Time deadline) override;
 
+  // Whether a lookup may wait for another connection's write lock (SQLite:
+  // the app's own write transaction), bounded by the lookup's deadline.
+  bool waits_for_locks() const;
+
   // Lookups waiting for a connection now.
   size_t lookups_waiting() const { return coalescer_.queued(); }
 

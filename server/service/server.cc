@@ -150,6 +150,7 @@ absl::Status Server::Start() {
       *profiles_, *rules_, ids_, WebhookAuthorizerOptions{options_.max_body_bytes});
   ServiceOptions service_options;
   service_options.db_timeout = options_.db_timeout;
+  service_options.wait_for_locks_until_call_deadline = store_->waits_for_locks();
   service_options.allowed_clients = options_.allowed_clients;
   service_ = std::make_unique<WebhookAuthServiceImpl>(*authorizer_, *workers_, log_, metrics_,
                                                       service_options);
