@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <exception>
+#include <future>
 #include <stdexcept>
 #include <thread>
 #include <utility>
@@ -40,6 +41,8 @@ struct SociOwnershipStore::Backend : SociDatabase {
 // connected": the next use reconnects and re-prepares.
 struct SociOwnershipStore::Connection {
   std::unique_ptr<soci::session> session;
+  // A connect in progress (RunBatch), when `session` is null.
+  std::future<absl::StatusOr<std::unique_ptr<soci::session>>> connecting;
   // The queries `statements` were prepared from (the store's current ones,
   // or older ones before a runtime fallback): a connection that prepared
   // others re-prepares.
@@ -445,7 +448,23 @@ void SociOwnershipStore::RunBatch(int index, int kind, absl::Span<const absl::st
                                   absl::Time deadline, absl::Span<LookupResult> results) {
   Connection& connection = *connections_[index];
   if (connection.session == nullptr) {
-    absl::StatusOr<std::unique_ptr<soci::session>> session = backend_->Open();
+    // Connecting runs on its own thread, waited for until the deadline only:
+    // a server that accepts no connection (stopped, blackholed) holds a
+    // connect for libpq's connect_timeout, longer than a lookup may wait.
+    // A connect still running is taken over by the connection's next batch.
+    if (!connection.connecting.valid()) {
+      connection.connecting =
+          std::async(std::launch::async, [backend = backend_] { return backend->Open(); });
+    }
+    if (connection.connecting.wait_until(absl::ToChronoTime(deadline)) !=
+        std::future_status::ready) {
+      for (LookupResult& result : results) {
+        result = absl::DeadlineExceededError(
+            "ownership database accepted no connection before the deadline");
+      }
+      return;
+    }
+    absl::StatusOr<std::unique_ptr<soci::session>> session = connection.connecting.get();
     if (!session.ok()) {
       for (LookupResult& result : results) result = session.status();
       return;
