@@ -410,6 +410,7 @@ SociOwnershipStore::SociOwnershipStore(std::shared_ptr<const Backend> backend,
                                        const SociStoreOptions& options)
     : backend_(std::move(backend)),
       queries_(std::move(queries)),
+      on_unbatched_(options.on_unbatched),
       watchdog_(std::make_unique<Watchdog>(backend_, options.pool_size)),
       coalescer_(
           options.pool_size,
@@ -518,11 +519,15 @@ bool SociOwnershipStore::RunOnSession(Connection& connection, int kind,
       if (alone.has_value()) {
         auto fallback = std::make_shared<const Queries>(*std::move(alone));
         if (!Prepare(*backend_, fallback, deadline, connection).has_value()) {
-          absl::MutexLock lock(&queries_mu_);
-          if (queries_ == queries) {
-            queries_ = fallback;
-            unbatched_ = UnbatchedMessage(names, error->status);
+          std::string told;
+          {
+            absl::MutexLock lock(&queries_mu_);
+            if (queries_ == queries) {
+              queries_ = fallback;
+              unbatched_ = told = UnbatchedMessage(names, error->status);
+            }
           }
+          if (!told.empty() && on_unbatched_) on_unbatched_(told);
           queries = std::move(fallback);
           error.reset();
         }

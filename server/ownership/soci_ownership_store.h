@@ -50,6 +50,12 @@ struct SociStoreOptions {
   // serves them itself (LookupCoalescer::Handoff).
   std::function<void(std::function<void()>)> handoff;
 
+  // Told why, when a configured query falls back to one lookup per query
+  // after Open (the database was down at Open, and its batched form does
+  // not prepare once it is up): the message unbatched() then holds, for a
+  // warning. May be empty. Called once at most, from a lookup thread.
+  std::function<void(const std::string& message)> on_unbatched;
+
   // Empty (or kDefaultCallQuery itself): the default query, batched.
   // Otherwise must bind :call_id and return at most one row of the five
   // columns of docs/ownership.md, as text; batched as UNION ALL of copies of
@@ -163,6 +169,7 @@ class SociOwnershipStore final : public OwnershipStore {
   // Replaced once at most, by the fallback to one lookup per query.
   std::shared_ptr<const Queries> queries_ ABSL_GUARDED_BY(queries_mu_);
   std::string unbatched_ ABSL_GUARDED_BY(queries_mu_);
+  const std::function<void(const std::string&)> on_unbatched_;
   std::unique_ptr<Watchdog> watchdog_;
   std::vector<std::unique_ptr<Connection>> connections_;  // fixed after Open
   LookupCoalescer coalescer_;

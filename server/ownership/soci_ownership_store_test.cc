@@ -533,6 +533,24 @@ TEST_F(SociOwnershipStoreTest, TrickyConfiguredQueriesAnswerAsOneByOne) {
   }
 }
 
+// A query still running at its deadline is interrupted (sqlite3_interrupt)
+// and answered DEADLINE_EXCEEDED then, not when it ends; the store answers
+// again afterwards.
+TEST_F(SociOwnershipStoreTest, AQueryRunningPastItsDeadlineIsInterruptedAtIt) {
+  auto store = OpenStore(
+      "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 1000000000)"
+      " SELECT CAST(max(x) AS TEXT), NULL, NULL, NULL, NULL FROM c"
+      " WHERE :call_id <> 'quick' OR x = 1",
+      1, 1);
+  ASSERT_NE(store, nullptr);
+  const absl::Time start = absl::Now();
+  auto slow = store->FindCall("slow", start + absl::Milliseconds(300));
+  const absl::Duration took = absl::Now() - start;
+  EXPECT_EQ(slow.status().code(), absl::StatusCode::kDeadlineExceeded) << slow.status();
+  EXPECT_LT(took, absl::Seconds(1));
+  EXPECT_TRUE(store->Ping(Soon()).ok());
+}
+
 struct OpenErrorCase {
   std::string name;
   SociStoreOptions options;

@@ -127,6 +127,9 @@ absl::Status Server::Start() {
   store_options.call_query = spec.queries.call;
   store_options.phone_number_query = spec.queries.phone_number;
   store_options.assistant_query = spec.queries.assistant;
+  store_options.on_unbatched = [this](const std::string& message) {
+    log_.Server("warning", message);
+  };
   absl::StatusOr<std::unique_ptr<SociOwnershipStore>> store =
       SociOwnershipStore::Open(store_options);
   if (!store.ok()) return store.status();
