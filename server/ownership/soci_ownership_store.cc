@@ -132,6 +132,7 @@ std::optional<ConnectError> Prepare(
   backend.SetLockWait(*connection.session, deadline - absl::Now());
   try {
     for (int query = 0; query < 3; ++query) {
+      if (!queries->on[query]) continue;
       Statement(backend, *queries, connection, query, 1);
       Statement(backend, *queries, connection, query, queries->max_batch[query]);
     }
@@ -247,6 +248,14 @@ void RunLookups(const SociOwnershipStore::Backend& backend,
 
 }  // namespace
 
+void SetLookupQueries(const OwnershipQueries& queries, SociStoreOptions* options) {
+  options->call_query = queries.call;
+  options->phone_number_query = queries.phone_number;
+  options->assistant_query = queries.assistant;
+  options->phone_number_lookup = queries.phone_number_on();
+  options->assistant_lookup = queries.assistant_on();
+}
+
 absl::StatusOr<std::unique_ptr<SociOwnershipStore>> SociOwnershipStore::Open(
     const SociStoreOptions& options) {
   if (options.pool_size < 1) {
@@ -268,12 +277,14 @@ absl::StatusOr<std::unique_ptr<SociOwnershipStore>> SociOwnershipStore::Open(
       {options.phone_number_query, kDefaultPhoneNumberQuery, "phone_number_query"},
       {options.assistant_query, kDefaultAssistantQuery, "assistant_query"},
   };
-  for (const auto& q : configured) {
-    const std::string& text = q.configured.empty() ? std::string(q.fallback) : q.configured;
-    const char* parameter = kParameters[&q - configured];
-    if (!absl::StrContains(text, absl::StrCat(":", parameter))) {
+  const std::array<bool, 3> on = {true, options.phone_number_lookup, options.assistant_lookup};
+  for (int query = 0; query < 3; ++query) {
+    const auto& q = configured[query];
+    if (!on[query]) continue;
+    const std::string text = q.configured.empty() ? std::string(q.fallback) : q.configured;
+    if (!absl::StrContains(text, absl::StrCat(":", kParameters[query]))) {
       return absl::InvalidArgumentError(
-          absl::StrCat("ownership.", q.name, " must bind :", parameter));
+          absl::StrCat("ownership.", q.name, " must bind :", kParameters[query]));
     }
   }
   absl::StatusOr<SociDatabase> database =
@@ -281,8 +292,10 @@ absl::StatusOr<std::unique_ptr<SociOwnershipStore>> SociOwnershipStore::Open(
   if (!database.ok()) return database.status();
   const auto backend = std::make_shared<const Backend>(*std::move(database));
   Queries queries;
+  queries.on = on;
   for (int query = 0; query < 3; ++query) {
     const auto& q = configured[query];
+    if (!queries.on[query]) continue;
     queries.text[query] = q.configured.empty() ? q.fallback : q.configured;
     // The default queries have their own batched form, whether left empty or
     // written out (a compiled configuration fills the defaults in); a
@@ -410,6 +423,7 @@ SociOwnershipStore::SociOwnershipStore(std::shared_ptr<const Backend> backend,
                                        const SociStoreOptions& options)
     : backend_(std::move(backend)),
       queries_(std::move(queries)),
+      on_(queries_->on),
       on_unbatched_(options.on_unbatched),
       watchdog_(std::make_unique<Watchdog>(backend_, options.pool_size)),
       coalescer_(
@@ -641,6 +655,11 @@ int KindOf(OwnerLookup what) {
                                                             : LookupQuery::kAssistant);
 }
 
+absl::Status LookupOff(OwnerLookup what) {
+  return absl::FailedPreconditionError(
+      absl::StrCat("the ", OwnerLookupName(what), " lookup is off (its query is not configured)"));
+}
+
 }  // namespace
 
 CallAnswer SociOwnershipStore::FindCall(absl::string_view call_id, absl::Time deadline) {
@@ -649,6 +668,7 @@ CallAnswer SociOwnershipStore::FindCall(absl::string_view call_id, absl::Time de
 
 OwnerAnswer SociOwnershipStore::FindOwner(OwnerLookup what, absl::string_view id,
                                           absl::Time deadline) {
+  if (!on_[KindOf(what)]) return LookupOff(what);
   return ToOwner(coalescer_.Lookup(KindOf(what), id, deadline));
 }
 
@@ -661,6 +681,7 @@ void SociOwnershipStore::FindCallAsync(absl::string_view call_id, absl::Time dea
 
 void SociOwnershipStore::FindOwnerAsync(OwnerLookup what, absl::string_view id, absl::Time deadline,
                                         std::function<void(OwnerAnswer)> done) {
+  if (!on_[KindOf(what)]) return done(LookupOff(what));
   coalescer_.LookupAsync(KindOf(what), id, deadline, [done = std::move(done)](LookupResult found) {
     done(ToOwner(std::move(found)));
   });

@@ -102,6 +102,46 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Server::Credentials() {
   return grpc::SslServerCredentials(ssl);
 }
 
+absl::Status Server::OpenReadReplica(SociStoreOptions options) {
+  absl::StatusOr<SociDatabase> database =
+      SociDatabase::Parse(options_.db_read, options_.db_timeout);
+  if (!database.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("--db_read: ", database.status().message()));
+  }
+  if (database->kind != SociDatabase::Kind::kPostgresql) {
+    return absl::InvalidArgumentError(
+        "--db_read: a read replica must be PostgreSQL (postgresql://...); SQLite has none");
+  }
+  options.connection_string = options_.db_read;
+  absl::StatusOr<std::unique_ptr<SociOwnershipStore>> replica = SociOwnershipStore::Open(options);
+  if (!replica.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("--db_read: ", replica.status().message()));
+  }
+  replica_store_ = *std::move(replica);
+  lag_probe_ = std::make_unique<ReplayLagProbe>(*std::move(database));
+  ReplicaStoreOptions routing;
+  routing.max_lag = options_.db_read_max_lag;
+  routing.probe_interval = options_.health_interval;
+  routing.on_lookup = [this](LookupTarget target) {
+    metrics_.ObserveLookupTarget(LookupTargetName(target));
+  };
+  routing.on_absence_checked = [this](bool found) { metrics_.ObserveAbsenceConfirmation(found); };
+  routing.on_lag = [this](std::optional<absl::Duration> lag, bool in_use) {
+    metrics_.SetReplicaLag(lag, in_use);
+  };
+  routing.on_switch = [this](bool in_use, const std::string& why) {
+    log_.Server(in_use ? "info" : "warning", why, /*queue_only=*/true);
+  };
+  routed_store_ = std::make_unique<ReplicaOwnershipStore>(
+      *replica_store_, *store_, [probe = lag_probe_.get()] { return probe->Measure(); },
+      std::move(routing));
+  log_.Server("info", absl::StrCat("read replica on (--db_read): lookups go there first while "
+                                   "its replay lag is within ",
+                                   absl::ToInt64Milliseconds(options_.db_read_max_lag),
+                                   " ms; absences are confirmed on the primary (--db)"));
+  return absl::OkStatus();
+}
+
 absl::Status Server::Start() {
   // The configuration and its secrets, read once: any problem stops the
   // start, naming it.
@@ -109,6 +149,7 @@ absl::Status Server::Start() {
   if (!loaded.ok()) return loaded.status();
   ReportProfiles(**loaded);
   const ServerSpec& spec = (*loaded)->spec();
+  for (const std::string& line : DescribeOwnership(spec)) log_.Server("info", line);
   if (options_.db.empty()) {
     return absl::InvalidArgumentError(
         "no ownership database: set --db or HOOKGUARD_DB (a SOCI connection string)");
@@ -117,16 +158,15 @@ absl::Status Server::Start() {
   workers_ = std::make_unique<WorkerPool>(options_.worker_threads);
   SociStoreOptions store_options;
   store_options.connection_string = options_.db;
+  // Hand-offs go first: a connection waits for no queued request.
   store_options.handoff = [this](std::function<void()> work) {
-    workers_->Schedule(std::move(work));
+    workers_->ScheduleFirst(std::move(work));
   };
   store_options.pool_size = options_.pool_size;
   store_options.max_batch = options_.db_batch_size;
   store_options.on_batch = [this](int size) { metrics_.ObserveDatabaseBatch(size); };
   store_options.query_timeout = options_.db_timeout;
-  store_options.call_query = spec.queries.call;
-  store_options.phone_number_query = spec.queries.phone_number;
-  store_options.assistant_query = spec.queries.assistant;
+  SetLookupQueries(spec.queries, &store_options);
   store_options.on_unbatched = [this](const std::string& message) {
     log_.Server("warning", message);
   };
@@ -135,7 +175,13 @@ absl::Status Server::Start() {
   if (!store.ok()) return store.status();
   store_ = *std::move(store);
   if (!store_->unbatched().empty()) log_.Server("warning", store_->unbatched());
-  measured_store_ = std::make_unique<InstrumentedOwnershipStore>(*store_, metrics_);
+  OwnershipStore* lookups = store_.get();
+  if (!options_.db_read.empty()) {
+    absl::Status replica = OpenReadReplica(store_options);
+    if (!replica.ok()) return replica;
+    lookups = routed_store_.get();
+  }
+  measured_store_ = std::make_unique<InstrumentedOwnershipStore>(*lookups, metrics_);
   // The optional cache sits in front of the measured store, so the database
   // metrics count real queries only.
   cached_store_ = std::make_unique<CachingOwnershipStore>(
@@ -272,7 +318,8 @@ void Server::ReloadLoop() {
                                         next.status().message()));
     } else if (*next != nullptr) {
       ReportProfiles(**next);
-      rules_->SetPolicy((*next)->spec().resolve);
+      // One swap: the set holds the profiles and the resolution chain, and
+      // each request reads it once (WebhookAuthorizer).
       profiles_->Set(*std::move(next));
       metrics_.ObserveReload(true);
       log_.Server("info", "configuration and secrets reloaded");
