@@ -89,9 +89,14 @@ void SetLookupQueries(const OwnershipQueries& queries, SociStoreOptions* options
 // connections: a lookup runs at once on a free connection, or waits (until
 // its deadline at most) and goes out in the next batch. A connection that
 // fails is dropped and reopened on its next use, so the store recovers by
-// itself when the database comes back. Errors stay per lookup: a query that
-// fails answers its error to each lookup it carried; several rows or a NULL
-// owner for one id fail that id only (FAILED_PRECONDITION).
+// itself when the database comes back. A query still running at its
+// deadline is interrupted (SociDatabase::Interrupt): every lookup is
+// answered by its deadline, even by a database that hangs after a query was
+// sent. Errors stay per lookup: a batch that fails with an error one id may
+// have caused is asked again one id at a time; an id PostgreSQL cannot hold
+// in the parameter's type or the database's encoding is not found; several
+// rows or a NULL owner for one id fail that id only (FAILED_PRECONDITION);
+// any other failed query answers its error to each lookup it carried.
 class SociOwnershipStore final : public OwnershipStore {
  public:
   // Fails (InvalidArgument) for a connection string that cannot be parsed, an
