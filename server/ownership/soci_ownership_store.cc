@@ -471,6 +471,7 @@ void SociOwnershipStore::RunBatch(int index, int kind, absl::Span<const absl::st
       connection.connecting =
           std::async(std::launch::async, [backend = backend_] { return backend->Open(); });
     }
+    if (deadline == absl::InfiniteFuture()) connection.connecting.wait();
     if (connection.connecting.wait_until(absl::ToChronoTime(deadline)) !=
         std::future_status::ready) {
       for (LookupResult& result : results) {
