@@ -69,7 +69,9 @@ ABSL_FLAG(int, worker_threads, 0,
           "connection; a queued lookup holds none. 0: --pool_size plus one per CPU core.");
 ABSL_FLAG(int, db_timeout_ms, 250,
           "Upper bound of one ownership lookup in milliseconds, including the wait for a free "
-          "connection; the call's own deadline wins when sooner.");
+          "connection; the call's own deadline wins when sooner. On SQLite a lookup waits for "
+          "the app's write lock until the call's own deadline (this bound then applies to "
+          "calls without one).");
 ABSL_FLAG(int, ownership_cache_ttl_ms, 0,
           "How long a found ownership row may be served from memory without asking the "
           "database, in milliseconds. 0: off (every request reads the database). A revoked or "

@@ -195,6 +195,9 @@ absl::Status Server::Start() {
   store_options.on_batch = [this](int size) { metrics_.ObserveDatabaseBatch(size); };
   store_options.query_timeout = options_.db_timeout;
   SetLookupQueries(spec.queries, &store_options);
+  store_options.on_unbatched = [this](const std::string& message) {
+    log_.Server("warning", message);
+  };
   absl::StatusOr<std::unique_ptr<SociOwnershipStore>> store =
       SociOwnershipStore::Open(store_options);
   if (!store.ok()) return store.status();
@@ -224,6 +227,7 @@ absl::Status Server::Start() {
       *profiles_, *rules_, ids_, WebhookAuthorizerOptions{options_.max_body_bytes});
   ServiceOptions service_options;
   service_options.db_timeout = options_.db_timeout;
+  service_options.wait_for_locks_until_call_deadline = store_->waits_for_locks();
   service_options.allowed_clients = options_.allowed_clients;
   service_ = std::make_unique<WebhookAuthServiceImpl>(*authorizer_, *workers_, log_, metrics_,
                                                       service_options);
