@@ -96,6 +96,9 @@ std::optional<std::string> DecodeBase64(absl::string_view text) {
 
 std::optional<int64_t> ParseUnixTimestamp(absl::string_view text) {
   if (text.empty() || text.size() > kMaxTimestampDigits) return std::nullopt;
+  // One time, one text: "0170..." is refused, so that a signed payload holds
+  // one timestamp only (threat row 28).
+  if (text.size() > 1 && text[0] == '0') return std::nullopt;
   int64_t value = 0;
   for (char c : text) {
     if (c < '0' || c > '9') return std::nullopt;

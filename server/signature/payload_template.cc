@@ -46,6 +46,13 @@ absl::StatusOr<PayloadTemplate> PayloadTemplate::Parse(absl::string_view format)
     if (!literal.empty()) {
       segments.push_back(Segment{false, Placeholder::kBody, std::move(literal)});
       literal.clear();
+    } else if (!segments.empty() && segments.back().is_placeholder) {
+      // "{id}{timestamp}": "msg_10" + "T" and "msg_1" + "0T" sign the same
+      // bytes, so one MAC would verify under two (id, timestamp) pairs.
+      return absl::InvalidArgumentError(absl::StrCat(
+          "payload_format: ", format.substr(0, close + 1),
+          ": adjacent placeholders need a literal separator between them (e.g. \".\"), or one "
+          "signature verifies under several values"));
     }
     segments.push_back(Segment{true, known->placeholder, {}});
     i = close + 1;

@@ -31,7 +31,8 @@ class PayloadTemplate {
   using Parts = absl::InlinedVector<absl::string_view, 8>;
 
   // InvalidArgument "payload_format: ..." for an empty template, an unknown
-  // or unterminated placeholder.
+  // or unterminated placeholder, or two placeholders with no literal
+  // character between them ("{id}{timestamp}" is ambiguous).
   static absl::StatusOr<PayloadTemplate> Parse(absl::string_view format);
 
   bool Uses(Placeholder placeholder) const;

@@ -146,7 +146,7 @@ TEST(SignDelivery, RefusesWhatTheSchemeCannotSignWithoutNamingASecret) {
        {kBody, "", "", "1700000000"},
        "message id"},
       {"no url when {url} is signed",
-       R"({"name":"p","kind":"hmac","payload_format":"{url}{body}"})",
+       R"({"name":"p","kind":"hmac","payload_format":"{url}.{body}"})",
        {kBody},
        "URL"},
   };

@@ -21,6 +21,7 @@
 #include "absl/time/time.h"
 #include "httplib.h"
 #include "server/audit/decision_id.h"
+#include "server/audit/json_string.h"
 #include "server/config/secret_source.h"
 #include "server/config/server_spec.h"
 #include "server/signature/signer.h"
