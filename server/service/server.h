@@ -72,7 +72,7 @@ struct ServerOptions {
   // clients re-resolve and reach new replicas. Zero: never.
   absl::Duration max_connection_age;
   // What one client can make the server hold over HTTP/2 (gRPC's own limits;
-  // docs/operations.md says why each default).
+  // docs/reference/flags.md says why each default).
   int max_concurrent_streams = 100;                       // calls open at once, per connection
   int64_t memory_quota_bytes = int64_t{32} << 20;         // gRPC's buffers, all connections
   int max_metadata_bytes = 8192;                          // header list of one call
