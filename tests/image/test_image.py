@@ -27,8 +27,8 @@
        the CONTINUATION flood of tests/integration/h2_frames.py sent at the
        pod's port is cut off by nginx within seconds, hookguard-server's RSS
        unmoved, a call alongside answered;
-     - ci/production-values.yaml: the flags and config it renders start the
-       server, readiness SERVING;
+     - ci/production-values.yaml on PostgreSQL (primary and read replica):
+       the flags and config it renders start the server, readiness SERVING;
      - ci/tls-values.yaml: the exec readiness probe under mTLS (test CA), a
        signed ALLOW over mTLS, and a plaintext client and a client without a
        certificate refused (front proxy off: mTLS is hookguard's own);
@@ -388,9 +388,11 @@ class Pod:
         if data_dir is not None:
             mounts += ["-v", f"{data_dir}:/data"]
         # Secret env values travel in podman's environment (-e NAME), never in argv.
-        self.env = {"HOOKGUARD_DB": db}
+        # The read replica (database.readExistingSecret) is the same database here.
+        self.env = {"HOOKGUARD_DB": db, **({"HOOKGUARD_DB_READ": db} if any(
+            e["name"] == "HOOKGUARD_DB_READ" for e in c.get("env", [])) else {})}
         for e in c.get("env", []):
-            if e["name"] != "HOOKGUARD_DB" and "secretKeyRef" in e.get("valueFrom", {}):
+            if e["name"] not in self.env and "secretKeyRef" in e.get("valueFrom", {}):
                 self.env[e["name"]] = secrets.token_hex(16)
         env_flags = [a for name in self.env for a in ("-e", name)]
         # The chart's securityContext: UID 10001, read-only root, no capabilities.
@@ -426,8 +428,9 @@ class Pod:
         """The host PID of a container's first process."""
         return int(out(podman("inspect", "--format", "{{.State.Pid}}", name)).strip())
 
-    def exec(self, *cmd: str, stdin: bytes | None = None) -> subprocess.CompletedProcess:
-        return podman("exec", *(["-i"] if stdin is not None else []), self.name, *cmd,
+    def exec(self, *cmd: str, stdin: bytes | None = None, container: str | None = None
+             ) -> subprocess.CompletedProcess:
+        return podman("exec", *(["-i"] if stdin is not None else []), container or self.name, *cmd,
                       input_=stdin, check_rc=False, timeout=30)
 
     def ready(self, timeout: float = 30) -> bool:
@@ -447,12 +450,14 @@ class Pod:
             time.sleep(0.5)
         return False
 
-    def webhook(self, body: bytes, signature: str, *tls: str) -> tuple[str, int]:
+    def webhook(self, body: bytes, signature: str, *tls: str, container: str | None = None
+                ) -> tuple[str, int]:
         """A signed call to the pod's gRPC port (the Service's target: nginx
-        when the front proxy is on), sent by the image's CLI."""
+        when the front proxy is on), sent by the image's CLI from `container`
+        (default: the server's)."""
         p = self.exec("hookguard", "webhook", f"--target=127.0.0.1:{self.port}", *tls,
                       "--format=json", "--body=-", f"--header=x-vapi-signature: {signature}",
-                      stdin=body)
+                      stdin=body, container=container)
         try:
             r = json.loads(out(p))
             return r.get("decision", ""), int(r.get("http_status", 0))
@@ -495,11 +500,11 @@ BODY = json.dumps({"message": {"type": "status-update", "call": {
     "id": "call_alice_1", "assistantId": "asst_alice", "phoneNumberId": "phone_alice"}}}).encode()
 
 
-def requests(pod: Pod, tag: str, *tls: str) -> None:
-    got = pod.webhook(BODY, sign(pod.secret, BODY), *tls)
+def requests(pod: Pod, tag: str, *tls: str, container: str | None = None) -> None:
+    got = pod.webhook(BODY, sign(pod.secret, BODY), *tls, container=container)
     check(f"{tag}: a signed webhook for call_alice_1 is ALLOWed (200)", got == ("DECISION_ALLOW", 200),
           str(got))
-    got = pod.webhook(BODY, sign("not-the-secret", BODY), *tls)
+    got = pod.webhook(BODY, sign("not-the-secret", BODY), *tls, container=container)
     check(f"{tag}: a forged signature is denied 401", got == ("DECISION_DENY", 401), str(got))
 
 
@@ -584,10 +589,11 @@ def run_minimal(db_name: str, db: str, data_dir: Path | None = None) -> None:
         sigterm(pod, tag)
 
 
-def run_production() -> None:
+def run_production(db: str) -> None:
+    """ci/production-values.yaml names a read replica (PostgreSQL only): the
+    same PostgreSQL serves as primary and replica here."""
     tag = "production"
-    with Pod(tag, CHART / "ci" / "production-values.yaml", "sqlite3://db=/data/app.db",
-             sqlite_data()) as pod:
+    with Pod(tag, CHART / "ci" / "production-values.yaml", db) as pod:
         if check(f"{tag}: the server accepts the chart's flags and config; readiness SERVING",
                  pod.ready(), pod.logs()[-1500:]):
             sigterm(pod, tag)
@@ -618,7 +624,10 @@ def run_front_proxy_tls() -> None:
         if not check(f"{tag}: nginx (TLS) and hookguard-server (loopback, plaintext) ready",
                      pod.proxy_name is not None and pod.ready(), pod.logs()[-1500:]):
             return
-        requests(pod, f"{tag} (TLS ended by nginx, the chart's certificate)", *pod.client_tls)
+        # The client: the image's CLI with the TLS Secret's CA, as the `helm
+        # test` Pod runs it; here in the sidecar, the container that mounts it.
+        requests(pod, f"{tag} (TLS ended by nginx, the chart's certificate)", *pod.client_tls,
+                 container=pod.proxy_name)
         check(f"{tag}: a plaintext client of the gRPC port is refused",
               pod.exec("hookguard", "health", f"--target=127.0.0.1:{pod.port}").returncode != 0)
         sigterm(pod, tag)
@@ -653,7 +662,7 @@ def main() -> None:
             with servers.PostgresServer() as pg:
                 pg.load(*servers.django_fixtures(inconsistent=False))
                 run_minimal("PostgreSQL", pg.soci)
-            run_production()
+                run_production(pg.soci)
             run_tls()
             run_front_proxy_tls()
     except Exception as e:  # noqa: BLE001 -- a crash is a failure, with the summary printed
