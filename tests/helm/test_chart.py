@@ -965,6 +965,8 @@ REJECTIONS = [
     ("front proxy upstreamPort equals metrics.port", {"frontProxy": {"upstreamPort": 9090}},
      "frontProxy.upstreamPort must differ from metrics.port"),
     ("front proxy upstreamPort below 1024", {"frontProxy": {"upstreamPort": 80}}, "upstreamPort"),
+    ("front proxy on a privileged port (nginx runs as UID 10001 without capabilities)",
+     {"server": {"port": 443}}, "server.port (443) is below 1024"),
     ("front proxy unknown logLevel", {"frontProxy": {"logLevel": "verbose"}}, "logLevel"),
     ("front proxy without resource limits", {"frontProxy": {"resources": {"limits": None}}}, "limits"),
 ]

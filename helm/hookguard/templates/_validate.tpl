@@ -31,6 +31,9 @@ value to fix. Included once from deployment.yaml, so every render checks them.
 {{- fail "frontProxy.enabled and tls.clientAuth.enabled cannot both be on: with the front proxy, TLS ends in nginx, so hookguard-server never sees the client certificate that --client_ca and tls.clientAuth.allowedClients check. Either set frontProxy.enabled=false (mTLS straight to hookguard-server; then restrict callers with networkPolicy.enabled, since threat row 25's size bound is gone), or set tls.clientAuth.enabled=false and admit the web tier with networkPolicy.enabled" }}
 {{- end }}
 {{- if $v.frontProxy.enabled }}
+{{- if lt (int $v.server.port) 1024 }}
+{{- fail (printf "server.port (%d) is below 1024: the front proxy's nginx runs as UID 10001 without capabilities and cannot bind it; use a port of 1024 or above (service.port can stay what clients dial)" (int $v.server.port)) }}
+{{- end }}
 {{- if eq (int $v.frontProxy.upstreamPort) (int $v.server.port) }}
 {{- fail "frontProxy.upstreamPort must differ from server.port: nginx listens on server.port, hookguard-server on 127.0.0.1:frontProxy.upstreamPort" }}
 {{- end }}
