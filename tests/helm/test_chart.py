@@ -6,7 +6,9 @@
 2. `helm template` with each ci values file, then assertions on the rendered
    manifests (probes, security context, resources, HPA/replicas, PDB,
    NetworkPolicy selectors, ServiceMonitor, ConfigMap JSON, TLS, test Pod, the
-   headless Service and the name the docs give it...).
+   headless Service and the name the docs give it, the front proxy: nginx
+   sidecar, ports, hookguard-server bound to loopback, its rendered nginx.conf
+   accepted by `nginx -t`...).
 3. Values that must be rejected (schema or template `fail`): each must FAIL to
    render, with a message naming the problem.
 4. `hookguard-server --check_config` accepts the config.json of every
