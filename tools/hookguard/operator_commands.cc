@@ -268,8 +268,9 @@ void PrintExplainJson(const Explanation& e) {
     const Capture& c = *e.captured;
     captured = absl::StrCat(
         "{\"captured_at\": ", JsonString(c.captured_at), ", \"decision\": ", JsonString(c.decision),
-        ", \"shadow_decision\": ", JsonString(c.shadow_decision), ", \"reason\": ", JsonString(c.reason),
-        ", \"http_status\": ", c.http_status, ", \"decision_id\": ", JsonString(c.decision_id), "}");
+        ", \"shadow_decision\": ", JsonString(c.shadow_decision),
+        ", \"reason\": ", JsonString(c.reason), ", \"http_status\": ", c.http_status,
+        ", \"decision_id\": ", JsonString(c.decision_id), "}");
   }
   std::printf(
       "{\"mode\": %s, \"decision\": %s, \"reason\": %s, \"shadow_decision\": %s, "
