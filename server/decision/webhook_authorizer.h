@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -14,6 +15,7 @@
 #include "server/audit/decision_id.h"
 #include "server/decision/profile_holder.h"
 #include "server/ownership/ownership_rules.h"
+#include "server/ownership/subject_rules.h"
 
 namespace hookguard {
 
@@ -33,10 +35,22 @@ struct WebhookAuthorizerOptions {
 // filled in. On a non-OK status the response must not be used.
 // Thread-safe; holds no per-request state. The referenced objects are not
 // owned and must outlive it.
+// The subjects a body named, as (name, id) pairs in configuration order
+// (present ones only): for the audit line.
+using SubjectIds = std::vector<std::pair<std::string, std::string>>;
+
+// A profile with subjects (config profiles[].ownership.subjects) is
+// authorized by them in AuthorizeWebhook: the subjects are read from the
+// verified body (ReadSubjects) and decided by `subjects`
+// (SubjectAuthorizer); every other profile by the call model (`authorizer`).
+// AuthorizeCallEvent always uses the call model.
 class WebhookAuthorizer {
  public:
+  // `subjects` may be null when no profile has subjects: a subject profile
+  // is then an INTERNAL error (fail closed).
   WebhookAuthorizer(const ProfileHolder& profiles, const CallEventAuthorizer& authorizer,
-                    DecisionIdGenerator& ids, WebhookAuthorizerOptions options);
+                    DecisionIdGenerator& ids, WebhookAuthorizerOptions options,
+                    const SubjectAuthorizer* subjects = nullptr);
 
   // Verifies the signature at time `now`. Never parses the body.
   absl::Status VerifySignature(const v1::VerifySignatureRequest& request, absl::Time now,
@@ -51,10 +65,14 @@ class WebhookAuthorizer {
                                   std::vector<OwnershipStep>* trace = nullptr) const;
 
   // Verifies, then (only when VALID) parses, then authorizes. `trace` as in
-  // AuthorizeCallEvent.
+  // AuthorizeCallEvent; for a subject profile it starts with the step
+  // "read_subjects" (the ids read, or why the body is malformed), then the
+  // subject steps (ApplySubjectRules). `subject_ids`, when not null,
+  // receives the subjects the body named.
   absl::Status AuthorizeWebhook(const v1::AuthorizeWebhookRequest& request, absl::Time now,
                                 absl::Time deadline, v1::AuthorizeWebhookResponse* response,
-                                std::vector<OwnershipStep>* trace = nullptr) const;
+                                std::vector<OwnershipStep>* trace = nullptr,
+                                SubjectIds* subject_ids = nullptr) const;
 
   // The asynchronous forms, which the service uses: `done` receives what the
   // blocking form returns, exactly once, on this thread or on the thread
@@ -63,30 +81,37 @@ class WebhookAuthorizer {
   void AuthorizeCallEventAsync(const v1::AuthorizeCallEventRequest& request, absl::Time deadline,
                                v1::AuthorizeCallEventResponse* response,
                                std::function<void(absl::Status)> done) const;
+  // `subject_ids` as in AuthorizeWebhook: filled before `done` runs; it
+  // must stay valid until then.
   void AuthorizeWebhookAsync(const v1::AuthorizeWebhookRequest& request, absl::Time now,
                              absl::Time deadline, v1::AuthorizeWebhookResponse* response,
-                             std::function<void(absl::Status)> done) const;
+                             std::function<void(absl::Status)> done,
+                             SubjectIds* subject_ids = nullptr) const;
 
  private:
   // Finds the profile and verifies; `*shadow` (when not null) tells whether
   // the profile is in shadow mode.
+  // `*subjects` (when not null) receives the profile's subjects.
   absl::Status Verify(const std::string& profile, const v1::HttpRequest& request, absl::Time now,
-                      VerifyOutcome* outcome, bool* shadow) const;
+                      VerifyOutcome* outcome, bool* shadow,
+                      std::vector<SubjectSpec>* subjects = nullptr) const;
   // The part before the ownership rules. False when it decided (a malformed
   // event): the response is complete.
   bool PrepareCallEvent(const v1::AuthorizeCallEventRequest& request,
                         v1::AuthorizeCallEventResponse* response, bool* shadow) const;
   // Verifies and parses. `*decided` is false when the parsed event (in the
-  // response) must go to the ownership rules; otherwise the status and
-  // response are the answer.
+  // response) must go to the ownership rules, or, for a subject profile, the
+  // `*subjects` read; otherwise the status and response are the answer.
+  // `*read_step` describes the subjects read (or why they could not be).
   absl::Status PrepareWebhook(const v1::AuthorizeWebhookRequest& request, absl::Time now,
-                              v1::AuthorizeWebhookResponse* response, bool* shadow,
-                              bool* decided) const;
+                              v1::AuthorizeWebhookResponse* response, bool* shadow, bool* decided,
+                              std::vector<SubjectValue>* subjects, OwnershipStep* read_step) const;
 
   const ProfileHolder& profiles_;
   const CallEventAuthorizer& authorizer_;
   DecisionIdGenerator& ids_;
   const WebhookAuthorizerOptions options_;
+  const SubjectAuthorizer* const subjects_;
 };
 
 }  // namespace hookguard

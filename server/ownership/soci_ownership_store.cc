@@ -10,16 +10,18 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "server/ownership/soci_session.h"
+#include "server/ownership/subject_query.h"
 
 namespace hookguard {
 
 namespace {
 
-// Columns a lookup's row has (after the slot, in a batch).
-constexpr int kColumns[] = {5, 1, 1};
+// Columns a lookup's row has (after the slot, in a batch): the call row's
+// five, one (the owner) for every other query.
+int Columns(int query) { return query == static_cast<int>(LookupQuery::kCall) ? 5 : 1; }
 
-// Coalescer kinds: the three LookupQuery values, then the health ping.
-constexpr int kPingKind = 3;
+// Coalescer kinds: the queries' indexes (Queries), then the health ping.
+int PingKind(const SociOwnershipStore::Queries& queries) { return queries.size(); }
 
 }  // namespace
 
@@ -35,7 +37,7 @@ struct SociOwnershipStore::Backend : SociDatabase {
 struct SociOwnershipStore::Connection {
   std::unique_ptr<soci::session> session;
   // statements[query][n - 1]: the statement for n ids, prepared on first use.
-  std::vector<std::unique_ptr<soci::statement>> statements[3];
+  std::vector<std::vector<std::unique_ptr<soci::statement>>> statements;
 
   // Bound by reference into the statements.
   std::string ids[kMaxBatch];
@@ -60,6 +62,11 @@ constexpr char kLockedUntilDeadline[] =
 
 constexpr const char* kParameters[] = {"call_id", "phone_number_id", "assistant_id"};
 
+// The parameter query `query` binds: kParameters', then the subjects' :id.
+const char* Parameter(int query) {
+  return query < SociOwnershipStore::kFirstSubjectQuery ? kParameters[query] : kSubjectParameter;
+}
+
 struct ConnectError {
   ConnectStage stage;
   absl::Status status;
@@ -70,6 +77,9 @@ struct ConnectError {
 soci::statement& Statement(const SociOwnershipStore::Backend& backend,
                            const SociOwnershipStore::Queries& queries,
                            SociOwnershipStore::Connection& connection, int query, int n) {
+  if (static_cast<int>(connection.statements.size()) <= query) {
+    connection.statements.resize(query + 1);
+  }
   auto& by_size = connection.statements[query];
   if (static_cast<int>(by_size.size()) < n) by_size.resize(n);
   std::unique_ptr<soci::statement>& statement = by_size[n - 1];
@@ -82,9 +92,9 @@ soci::statement& Statement(const SociOwnershipStore::Backend& backend,
       made->exchange(soci::use(connection.ids[i], absl::StrCat("id", i)));
     }
   } else {
-    made->exchange(soci::use(connection.ids[0], kParameters[query]));
+    made->exchange(soci::use(connection.ids[0], Parameter(query)));
   }
-  for (int c = 0; c < kColumns[query]; ++c) {
+  for (int c = 0; c < Columns(query); ++c) {
     made->exchange(soci::into(connection.columns[c], connection.indicators[c]));
   }
   made->alloc();
@@ -92,7 +102,7 @@ soci::statement& Statement(const SociOwnershipStore::Backend& backend,
     made->prepare(queries.text[query]);
   } else if (queries.configured[query]) {
     // Open checked that the configured text has a batched form.
-    made->prepare(*ConfiguredBatchQuery(queries.text[query], kParameters[query], n));
+    made->prepare(*ConfiguredBatchQuery(queries.text[query], Parameter(query), n));
   } else {
     made->prepare(DefaultBatchQuery(static_cast<LookupQuery>(query), n,
                                     backend.kind == SociDatabase::Kind::kPostgresql));
@@ -115,7 +125,7 @@ std::optional<ConnectError> Connect(const SociOwnershipStore::Backend& backend,
   connection.session = *std::move(session);
   backend.SetLockWait(*connection.session, deadline - absl::Now());
   try {
-    for (int query = 0; query < 3; ++query) {
+    for (int query = 0; query < queries.size(); ++query) {
       Statement(backend, queries, connection, query, 1);
       Statement(backend, queries, connection, query, queries.max_batch[query]);
     }
@@ -134,27 +144,32 @@ std::optional<ConnectError> Connect(const SociOwnershipStore::Backend& backend,
 
 // The current row's columns.
 LookupRow ReadRow(const SociOwnershipStore::Connection& connection, int query) {
-  LookupRow row(kColumns[query]);
-  for (int c = 0; c < kColumns[query]; ++c) {
+  LookupRow row(Columns(query));
+  for (int c = 0; c < Columns(query); ++c) {
     if (connection.indicators[c] != soci::i_null) row[c] = connection.columns[c];
   }
   return row;
+}
+
+// "the phone number query", "the subject query #2", for messages.
+std::string QueryName(int query) {
+  return query < SociOwnershipStore::kFirstSubjectQuery
+             ? absl::StrCat("the ", OwnerLookupName(static_cast<OwnerLookup>(query - 1)), " query")
+             : absl::StrCat("the subject query #", query - SociOwnershipStore::kFirstSubjectQuery);
 }
 
 absl::Status TooManyRows(int query) {
   return absl::FailedPreconditionError(
       query == static_cast<int>(LookupQuery::kCall)
           ? "the ownership query returned more than one row for one call id"
-          : absl::StrCat("the ", OwnerLookupName(static_cast<OwnerLookup>(query - 1)),
-                         " query returned more than one row for one id"));
+          : absl::StrCat(QueryName(query), " returned more than one row for one id"));
 }
 
 absl::Status NullOwner(int query) {
   return absl::FailedPreconditionError(
       query == static_cast<int>(LookupQuery::kCall)
           ? "the ownership query returned a NULL call owner"
-          : absl::StrCat("the ", OwnerLookupName(static_cast<OwnerLookup>(query - 1)),
-                         " query returned a NULL owner"));
+          : absl::StrCat(QueryName(query), " returned a NULL owner"));
 }
 
 // Runs `ids` through `query`'s statement and writes each id's answer. A row
@@ -232,6 +247,17 @@ absl::StatusOr<std::unique_ptr<SociOwnershipStore>> SociOwnershipStore::Open(
           absl::StrCat("ownership.", q.name, " must bind :", kParameters[query]));
     }
   }
+  // The subject queries: always configured (there is no default).
+  for (const std::string& text : options.subject_queries) {
+    if (absl::Status s = CheckSubjectQuery(text); !s.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("profiles[].ownership.subjects[].", s.message()));
+    }
+    const bool batchable = ConfiguredBatchQuery(text, kSubjectParameter, 2).has_value();
+    queries.text.push_back(text);
+    queries.configured.push_back(true);
+    queries.max_batch.push_back(batchable ? options.max_batch : 1);
+  }
   absl::StatusOr<SociDatabase> database =
       SociDatabase::Parse(options.connection_string, options.query_timeout);
   if (!database.ok()) return database.status();
@@ -248,10 +274,12 @@ absl::StatusOr<std::unique_ptr<SociOwnershipStore>> SociOwnershipStore::Open(
   if (error.has_value() && error->stage == ConnectStage::kPrepare) {
     Queries alone = queries;
     std::vector<std::string> names;
-    for (int query = 0; query < 3; ++query) {
+    for (int query = 0; query < alone.size(); ++query) {
       if (alone.configured[query] && alone.max_batch[query] > 1) {
         alone.max_batch[query] = 1;
-        names.push_back(absl::StrCat("ownership.", configured[query].name));
+        names.push_back(query < kFirstSubjectQuery
+                            ? absl::StrCat("ownership.", configured[query].name)
+                            : absl::StrCat("subject query #", query - kFirstSubjectQuery));
       }
     }
     if (!names.empty() &&
@@ -283,13 +311,17 @@ SociOwnershipStore::SociOwnershipStore(std::shared_ptr<const Backend> backend, Q
       queries_(std::move(queries)),
       coalescer_(
           options.pool_size,
-          {queries_.max_batch[0], queries_.max_batch[1], queries_.max_batch[2], 1},
+          [&] {
+            std::vector<int> kinds = queries_.max_batch;
+            kinds.push_back(1);  // the ping
+            return kinds;
+          }(),
           [this](int connection, int kind, absl::Span<const absl::string_view> ids,
                  absl::Time deadline, absl::Span<LookupResult> results) {
             RunBatch(connection, kind, ids, deadline, results);
           },
-          [on_batch = options.on_batch](int kind, int size) {
-            if (on_batch && kind != kPingKind) on_batch(size);
+          [on_batch = options.on_batch, ping = PingKind(queries_)](int kind, int size) {
+            if (on_batch && kind != ping) on_batch(size);
           },
           options.handoff) {
   connections_.reserve(options.pool_size);
@@ -314,7 +346,7 @@ void SociOwnershipStore::RunBatch(int index, int kind, absl::Span<const absl::st
     // While the app holds a write lock (SQLite), wait for it, but not past
     // the deadline.
     backend_->SetLockWait(*connection.session, deadline - absl::Now());
-    if (kind == kPingKind) {
+    if (kind == PingKind(queries_)) {
       int one = 0;
       *connection.session << "SELECT 1", soci::into(one);
       if (one != 1) {
@@ -330,9 +362,10 @@ void SociOwnershipStore::RunBatch(int index, int kind, absl::Span<const absl::st
     connection.Drop();  // reconnect on next use
     if (backend_->IsLockTimeout(e))
       return answer_all(absl::DeadlineExceededError(kLockedUntilDeadline));
-    answer_all(absl::UnavailableError(absl::StrCat(
-        kind == kPingKind ? "ownership database ping failed: " : "ownership query failed: ",
-        backend_->Scrub(e.what()))));
+    answer_all(absl::UnavailableError(absl::StrCat(kind == PingKind(queries_)
+                                                       ? "ownership database ping failed: "
+                                                       : "ownership query failed: ",
+                                                   backend_->Scrub(e.what()))));
   } catch (...) {
     connection.Drop();
     answer_all(absl::UnavailableError("ownership query failed"));
@@ -390,8 +423,28 @@ void SociOwnershipStore::FindOwnerAsync(OwnerLookup what, absl::string_view id, 
   });
 }
 
+absl::StatusOr<std::optional<std::string>> SociOwnershipStore::FindSubjectOwner(
+    int query, absl::string_view id, absl::Time deadline) {
+  const int kind = kFirstSubjectQuery + query;
+  if (query < 0 || kind >= queries_.size()) {
+    return absl::InvalidArgumentError("no such subject query");
+  }
+  return ToOwner(coalescer_.Lookup(kind, id, deadline));
+}
+
+void SociOwnershipStore::FindSubjectOwnerAsync(int query, absl::string_view id, absl::Time deadline,
+                                               std::function<void(OwnerAnswer)> done) {
+  const int kind = kFirstSubjectQuery + query;
+  if (query < 0 || kind >= queries_.size()) {
+    return done(absl::InvalidArgumentError("no such subject query"));
+  }
+  coalescer_.LookupAsync(kind, id, deadline, [done = std::move(done)](LookupResult found) {
+    done(ToOwner(std::move(found)));
+  });
+}
+
 absl::Status SociOwnershipStore::Ping(absl::Time deadline) {
-  return coalescer_.Lookup(kPingKind, "", deadline).status();
+  return coalescer_.Lookup(PingKind(queries_), "", deadline).status();
 }
 
 }  // namespace hookguard

@@ -62,6 +62,13 @@ struct SociStoreOptions {
   std::string phone_number_query;
   std::string assistant_query;
 
+  // The subject queries (ServerSpec::subject_queries; FindSubjectOwner's
+  // `query` indexes them). Each binds :id and returns at most one row of one
+  // column, the owner's id, as text; batched as UNION ALL of copies of it
+  // when it can be, else one lookup per query. Each is a coalescer kind of
+  // its own.
+  std::vector<std::string> subject_queries;
+
   // Upper bound for one query (PostgreSQL statement_timeout) and for
   // connecting (libpq connect_timeout, rounded up to whole seconds, >= 2 s).
   absl::Duration query_timeout = absl::Seconds(5);
@@ -103,6 +110,13 @@ class SociOwnershipStore final : public OwnershipStore {
   void FindOwnerAsync(OwnerLookup what, absl::string_view id, absl::Time deadline,
                       std::function<void(OwnerAnswer)> done) override;
 
+  // Several rows or a NULL owner: FAILED_PRECONDITION, as FindOwner. A
+  // `query` out of range: INVALID_ARGUMENT.
+  absl::StatusOr<std::optional<std::string>> FindSubjectOwner(int query, absl::string_view id,
+                                                              absl::Time deadline) override;
+  void FindSubjectOwnerAsync(int query, absl::string_view id, absl::Time deadline,
+                             std::function<void(OwnerAnswer)> done) override;
+
   // Runs SELECT 1 on a pooled connection, in turn with the lookups.
   absl::Status Ping(absl::Time deadline) override;
 
@@ -114,15 +128,18 @@ class SociOwnershipStore final : public OwnershipStore {
 
   struct Backend;     // how to open a session (parsed connection string)
   struct Connection;  // one pooled session and its prepared statements
-  // The three lookups' queries, in the order of OwnerLookup after the call
-  // (call, phone number, assistant): the configured text or the default,
-  // and how many lookups one query carries (1: the text as given, one
-  // lookup per query; more: the batched form).
+  // The lookups' queries: the three of LookupQuery (call, phone number,
+  // assistant), then the subject queries (kFirstSubjectQuery + i): the
+  // configured text or the default, and how many lookups one query carries
+  // (1: the text as given, one lookup per query; more: the batched form).
+  // A query's index is also its coalescer kind; the ping's kind follows them.
   struct Queries {
-    std::array<std::string, 3> text;
-    std::array<bool, 3> configured = {false, false, false};  // not the default query
-    std::array<int, 3> max_batch = {1, 1, 1};
+    std::vector<std::string> text = std::vector<std::string>(3);
+    std::vector<bool> configured = std::vector<bool>(3, false);  // not the default query
+    std::vector<int> max_batch = std::vector<int>(3, 1);
+    int size() const { return static_cast<int>(text.size()); }
   };
+  static constexpr int kFirstSubjectQuery = 3;
 
   // Empty, or which configured queries run one lookup per query although
   // they look batchable, and why (for a warning at start).

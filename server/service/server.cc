@@ -127,6 +127,7 @@ absl::Status Server::Start() {
   store_options.call_query = spec.queries.call;
   store_options.phone_number_query = spec.queries.phone_number;
   store_options.assistant_query = spec.queries.assistant;
+  store_options.subject_queries = spec.subject_queries;
   absl::StatusOr<std::unique_ptr<SociOwnershipStore>> store =
       SociOwnershipStore::Open(store_options);
   if (!store.ok()) return store.status();
@@ -145,9 +146,11 @@ absl::Status Server::Start() {
                                         options_.ownership_cache_entries, " rows at most)"));
   }
   rules_ = std::make_unique<CallEventAuthorizer>(*cached_store_, spec.resolve);
+  subject_rules_ = std::make_unique<SubjectAuthorizer>(*cached_store_);
   profiles_ = std::make_unique<ProfileHolder>(*std::move(loaded));
   authorizer_ = std::make_unique<WebhookAuthorizer>(
-      *profiles_, *rules_, ids_, WebhookAuthorizerOptions{options_.max_body_bytes});
+      *profiles_, *rules_, ids_, WebhookAuthorizerOptions{options_.max_body_bytes},
+      subject_rules_.get());
   ServiceOptions service_options;
   service_options.db_timeout = options_.db_timeout;
   service_options.allowed_clients = options_.allowed_clients;

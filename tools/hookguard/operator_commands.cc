@@ -198,6 +198,7 @@ struct Explanation {
   v1::DenyReason enforced_reason = v1::DENY_REASON_UNSPECIFIED;
   bool shadow = false;
   v1::OwnerSource resolved_by = v1::OWNER_SOURCE_UNSPECIFIED;
+  std::string resolved_subject;
   int http_status = 0;
   std::string owner_id;
   std::string detail;
@@ -263,6 +264,9 @@ void PrintExplainText(const Explanation& e) {
   if (e.resolved_by != v1::OWNER_SOURCE_UNSPECIFIED) {
     std::printf("%-12s %s\n", "resolved_by", v1::OwnerSource_Name(e.resolved_by).c_str());
   }
+  if (!e.resolved_subject.empty()) {
+    std::printf("%-12s %s\n", "subject", Printable(e.resolved_subject).c_str());
+  }
   std::printf("%-12s %d\n", "http_status", e.http_status);
   if (!e.owner_id.empty()) std::printf("%-12s %s\n", "owner_id", Printable(e.owner_id).c_str());
   if (!e.detail.empty()) std::printf("%-12s %s\n", "detail", Printable(e.detail).c_str());
@@ -280,7 +284,8 @@ void PrintExplainJson(const Explanation& e) {
   }
   std::printf(
       "{\"mode\": %s, \"decision\": %s, \"reason\": %s, \"shadow_decision\": %s, "
-      "\"shadow_reason\": %s, \"resolved_by\": %s, \"http_status\": %d, \"owner_id\": %s, "
+      "\"shadow_reason\": %s, \"resolved_by\": %s, \"resolved_subject\": %s, \"http_status\": %d, "
+      "\"owner_id\": %s, "
       "\"failed_step\": %s, \"detail\": %s, \"profile\": %s, \"signature\": %s, \"key_id\": %s, "
       "\"event\": {\"type\": %s, \"call_id\": %s, \"assistant_id\": %s, \"phone_number_id\": %s, "
       "\"org_id\": %s}, \"steps\": [%s]}\n",
@@ -288,7 +293,8 @@ void PrintExplainJson(const Explanation& e) {
       Json(v1::DenyReason_Name(e.reason)).c_str(),
       Json(v1::Decision_Name(e.shadow ? e.enforced_decision : v1::DECISION_UNSPECIFIED)).c_str(),
       Json(v1::DenyReason_Name(e.shadow ? e.enforced_reason : v1::DENY_REASON_UNSPECIFIED)).c_str(),
-      Json(v1::OwnerSource_Name(e.resolved_by)).c_str(), e.http_status, Json(e.owner_id).c_str(),
+      Json(v1::OwnerSource_Name(e.resolved_by)).c_str(), Json(e.resolved_subject).c_str(),
+      e.http_status, Json(e.owner_id).c_str(),
       failed_step.empty() ? "null" : Json(failed_step).c_str(), Json(e.detail).c_str(),
       Json(e.profile).c_str(), Json(v1::SignatureResult_Name(e.signature)).c_str(),
       Json(e.key_id).c_str(), Json(e.event.type()).c_str(), Json(e.event.call_id()).c_str(),
@@ -354,6 +360,7 @@ int RunExplain(const CliArgs& args) {
       LoadServerSpec(args.Get("config"), webhook ? &secrets : nullptr);
   if (!spec.ok()) return Fail(kCommand, spec.status().message());
   const OwnershipQueries queries = spec->queries;
+  const std::vector<std::string> subject_queries = spec->subject_queries;
   const ResolvePolicy resolve = spec->resolve;
   std::shared_ptr<const ProfileSet> profile_set;
   if (webhook) {
@@ -369,13 +376,15 @@ int RunExplain(const CliArgs& args) {
   store_options.call_query = queries.call;
   store_options.phone_number_query = queries.phone_number;
   store_options.assistant_query = queries.assistant;
+  store_options.subject_queries = subject_queries;
   store_options.query_timeout = *timeout;
   absl::StatusOr<std::unique_ptr<SociOwnershipStore>> store =
       SociOwnershipStore::Open(store_options);
   if (!store.ok()) return Fail(kCommand, store.status().message());
   CallEventAuthorizer rules(**store, resolve);
+  SubjectAuthorizer subject_rules(**store);
   DecisionIdGenerator ids;
-  WebhookAuthorizer authorizer(profiles, rules, ids, WebhookAuthorizerOptions{});
+  WebhookAuthorizer authorizer(profiles, rules, ids, WebhookAuthorizerOptions{}, &subject_rules);
 
   Explanation e;
   const std::string expected_owner = args.Get("expected_owner");
@@ -404,6 +413,10 @@ int RunExplain(const CliArgs& args) {
     e.key_id = response.key_id();
     e.event = response.event();
     e.parsed = response.has_event();
+    e.resolved_subject = response.resolved_subject();
+    // A subject profile reads its subjects instead of a call event: the
+    // trace starts with that step (read_subjects).
+    const bool by_subjects = !trace.empty() && trace.front().name == "read_subjects";
 
     const bool valid = e.signature == v1::SIGNATURE_RESULT_VALID;
     if (valid) {
@@ -418,6 +431,8 @@ int RunExplain(const CliArgs& args) {
       e.steps.push_back({"parse", "skipped", v1::DENY_REASON_UNSPECIFIED,
                          "not reached: a body is parsed only once its signature is valid"});
       AddUnreachedOwnershipSteps("not reached: an earlier step decided", &e);
+    } else if (by_subjects) {
+      AddOwnershipSteps(trace, &e);
     } else if (!e.parsed) {
       e.steps.push_back({"parse", "fail", v1::DENY_REASON_MALFORMED_EVENT, e.detail});
       AddUnreachedOwnershipSteps("not reached: an earlier step decided", &e);
