@@ -190,6 +190,7 @@ absl::Status WebhookAuthorizer::PrepareWebhook(const v1::AuthorizeWebhookRequest
     // A subject profile: only the configured sources are read.
     if (subjects_ == nullptr) return NoSubjectAuthorizer();
     std::vector<SubjectSource> sources;
+    sources.reserve(specs.size());
     for (const SubjectSpec& spec : specs) sources.push_back(spec.source);
     absl::StatusOr<std::vector<std::optional<std::string>>> ids =
         ReadSubjects(request.request().body(), sources);
@@ -204,6 +205,8 @@ absl::Status WebhookAuthorizer::PrepareWebhook(const v1::AuthorizeWebhookRequest
       return absl::OkStatus();
     }
     std::vector<std::string> read;
+    read.reserve(specs.size());
+    subjects->reserve(specs.size());
     for (size_t i = 0; i < specs.size(); ++i) {
       SubjectValue value;
       value.name = specs[i].name;
