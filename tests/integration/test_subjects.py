@@ -14,6 +14,7 @@ import hmac
 import json
 import subprocess
 import time
+import urllib.request
 
 import grpc
 import pytest
@@ -336,3 +337,34 @@ def test_check_config_accepts_subject_profiles(tmp_path):
     cfg.write_text(json.dumps(CONFIG))
     r = _check_config(f"--config={cfg}", env=ENV)
     assert r.returncode == 0, r.stderr
+
+
+def test_concurrent_subject_lookups_each_get_their_own_owner(subject_db, pb, tmp_path):
+    """One connection, many requests at once: lookups queue and go out in
+    batches (UNION ALL of copies of the subject query), and each request
+    still gets its own id's answer (THREATS row 27, for subjects)."""
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps(CONFIG))
+    metrics_port = servers.free_port()
+    with servers.HookguardServer(subject_db, config=config, env=ENV,
+                                 args=["--pool_size=1", "--worker_threads=8",
+                                       f"--metrics_listen=127.0.0.1:{metrics_port}"]) as s:
+        wait_serving(s.target)
+        channel = grpc.insecure_channel(s.target)
+        stub = pb.grpc.WebhookAuthServiceStub(channel)
+        accounts = [("acct_1AliceAAAAAAAAAA", "1"), (BOB_ACCOUNT, "2"), ("acct_1Nobody", "")]
+        futures = []
+        for i in range(90):
+            account, owner = accounts[i % 3]
+            body = dumps(with_(STRIPE, "/account", account))
+            request = pb.m.AuthorizeWebhookRequest(
+                profile="stripe", request=pb.m.HttpRequest(body=body, headers=sign("stripe", body)))
+            futures.append((owner, stub.AuthorizeWebhook.future(request, timeout=20)))
+        for owner, future in futures:
+            r = future.result()
+            assert r.owner_id == owner, r.detail
+            assert r.http_status == (200 if owner else 404), r.detail
+        channel.close()
+        # Every subject lookup went through the coalescer and its metrics.
+        metrics = urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics").read().decode()
+        assert "hookguard_db_batch_size_sum 90" in metrics.splitlines(), metrics
