@@ -47,6 +47,8 @@ RETELL_AGENT_QUERY = "SELECT CAST(user_id AS TEXT) FROM voice_retellagent WHERE 
 RETELL_NUMBER_QUERY = ("SELECT CAST(user_id AS TEXT) FROM voice_retellnumber"
                        " WHERE phone_number = :id")
 ELEVEN_QUERY = "SELECT CAST(user_id AS TEXT) FROM voice_elevenlabsagent WHERE agent_id = :id"
+FORM_QUERY = ("SELECT CAST(user_id AS TEXT) FROM telephony_twiliosubaccount"
+              " WHERE account_sid = :id")
 
 STRIPE_SUBJECTS = {"subjects": [subject("account", "/account", STRIPE_QUERY)]}
 CONFIG = {
@@ -68,6 +70,11 @@ CONFIG = {
         {"name": "elevenlabs", "kind": "hmac", "signature_header": "x-test-signature",
          "secrets": [{"key_id": "e", "env": "HG_ELEVEN"}],
          "ownership": {"subjects": [subject("agent", "/data/agent_id", ELEVEN_QUERY)]}},
+        # form: subjects with a plain HMAC over the body (Twilio's own scheme,
+        # kind twilio, is the signature side's).
+        {"name": "form", "kind": "hmac", "signature_header": "x-test-signature",
+         "secrets": [{"key_id": "f", "env": "HG_RETELL"}],
+         "ownership": {"subjects": [subject("account", "form:AccountSid", FORM_QUERY)]}},
     ],
     "default_profile": "vapi",
 }
@@ -102,7 +109,8 @@ def sign(profile: str, body: bytes) -> dict:
     if profile == "slack":
         return {"X-Slack-Request-Timestamp": ts,
                 "X-Slack-Signature": "v0=" + hexmac(SLACK_SECRET, b"v0:" + ts.encode() + b":" + body)}
-    secret = {"retell": RETELL_SECRET, "elevenlabs": ELEVEN_SECRET, "vapi": SECRET_NEW}[profile]
+    secret = {"retell": RETELL_SECRET, "elevenlabs": ELEVEN_SECRET, "vapi": SECRET_NEW,
+              "form": RETELL_SECRET}[profile]
     return {"x-test-signature" if profile != "vapi" else "x-vapi-signature": hexmac(secret, body)}
 
 
@@ -227,6 +235,21 @@ CASES = [
      "OWNER_MISMATCH", 403, "", ""),
     ("elevenlabs_agent_id_wrong_type", "elevenlabs", dumps(with_(ELEVEN, "/data/agent_id", 1.5)),
      "", "MALFORMED_EVENT", 400, "", ""),
+    ("form_field_allowed", "form",
+     b"CallSid=CA1&AccountSid=AC00000000000000000000000000a11ce&To=%2B15005550006", "", None, 200,
+     "1", "account"),
+    ("form_field_another_tenant", "form",
+     b"CallSid=CA1&AccountSid=AC000000000000000000000000000b0b0", "1", "OWNER_MISMATCH", 403, "",
+     ""),
+    ("form_field_unknown", "form", b"AccountSid=AC0nobody", "", "SUBJECT_NOT_FOUND", 404, "", ""),
+    ("form_field_repeated", "form",
+     b"AccountSid=AC00000000000000000000000000a11ce&AccountSid=AC000000000000000000000000000b0b0",
+     "", "MALFORMED_EVENT", 400, "", ""),
+    ("form_field_bad_percent_encoding", "form", b"AccountSid=AC%zz", "", "MALFORMED_EVENT", 400,
+     "", ""),
+    ("form_field_absent", "form", b"CallSid=CA1", "", "MALFORMED_EVENT", 400, "", ""),
+    ("form_body_is_json", "form", dumps({"AccountSid": "AC00000000000000000000000000a11ce"}), "",
+     "MALFORMED_EVENT", 400, "", ""),
     ("elevenlabs_data_not_an_object", "elevenlabs", dumps(with_(ELEVEN, "/data", ["x"])), "",
      "MALFORMED_EVENT", 400, "", ""),
 ]
