@@ -234,7 +234,9 @@ type DenyReason int32
 const (
 	// Used with DECISION_ALLOW.
 	DenyReason_DENY_REASON_UNSPECIFIED DenyReason = 0
-	// The body is not JSON, has the wrong types, or has no call id. HTTP 400.
+	// The body is not JSON, has the wrong types, or has no call id (for a
+	// profile with subjects: a subject of the wrong type, read ambiguously, or
+	// required and absent). HTTP 400.
 	DenyReason_DENY_REASON_MALFORMED_EVENT DenyReason = 1
 	// The signature is missing, malformed, mismatched or stale. HTTP 401.
 	DenyReason_DENY_REASON_SIGNATURE_INVALID DenyReason = 2
@@ -924,7 +926,9 @@ type AuthorizeWebhookResponse struct {
 	// The outcome of the signature check.
 	Signature SignatureResult `protobuf:"varint,3,opt,name=signature,proto3,enum=hookguard.v1.SignatureResult" json:"signature,omitempty"`
 	// The call event as parsed from the body. Empty when the signature was
-	// invalid (the body is then never parsed) or the body was malformed.
+	// invalid (the body is then never parsed), the body was malformed, or the
+	// profile authorizes by subjects (resolved_subject then names the one that
+	// gave the owner; no call event is parsed).
 	Event *CallEvent `protobuf:"bytes,4,opt,name=event,proto3" json:"event,omitempty"`
 	// The application user the call belongs to (set with ALLOW, and in shadow
 	// mode only when the checks really found an owner).
