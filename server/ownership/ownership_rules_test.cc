@@ -358,6 +358,10 @@ class FixtureStore : public OwnershipStore {
     if (id == (phone ? "phone_nobody" : "asst_nobody")) return std::optional<std::string>("");
     return std::optional<std::string>();
   }
+  absl::StatusOr<std::optional<std::string>> FindSubjectOwner(int, absl::string_view,
+                                                              absl::Time) override {
+    return absl::UnimplementedError("the call model's tests have no subjects");
+  }
   absl::Status Ping(absl::Time) override { return absl::OkStatus(); }
 
   int lookups = 0;
