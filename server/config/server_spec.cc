@@ -184,7 +184,18 @@ absl::StatusOr<ServerSpec> Compile(const Config& config) {
   absl::StatusOr<OwnershipQueries> queries = CompileOwnershipQueries(config.ownership());
   if (!queries.ok()) return queries.status();
   spec.queries = *std::move(queries);
+  // No profile uses the call model and no call_query maps it: the app may
+  // have none of the default schema's tables (a Stripe-only app), so none of
+  // the call model's lookups is prepared. A query set on its own stays on.
+  if (config.ownership().call_query().empty() &&
+      std::all_of(spec.profiles.begin(), spec.profiles.end(),
+                  [](const ProfileSpec& p) { return !p.subjects.empty(); })) {
+    spec.queries.call.clear();
+    if (config.ownership().phone_number_query().empty()) spec.queries.phone_number.clear();
+    if (config.ownership().assistant_query().empty()) spec.queries.assistant.clear();
+  }
   std::vector<v1::OwnerSource> off;
+  if (!spec.queries.call_on()) off.push_back(v1::OWNER_SOURCE_CALL);
   if (!spec.queries.phone_number_on()) off.push_back(v1::OWNER_SOURCE_PHONE_NUMBER);
   if (!spec.queries.assistant_on()) off.push_back(v1::OWNER_SOURCE_ASSISTANT);
   absl::StatusOr<ResolvePolicy> resolve =
@@ -263,8 +274,12 @@ std::vector<std::string> KeysNeedingRestart(const ServerSpec& running, const Ser
 }
 
 std::vector<std::string> DescribeOwnership(const ServerSpec& spec) {
-  auto lookup = [](const char* name, const std::string& query, const std::string& fallback,
-                   const char* key) {
+  auto lookup = [&spec](const char* name, const std::string& query, const std::string& fallback,
+                        const char* key) {
+    if (query.empty() && !spec.queries.call_on()) {
+      return absl::StrCat(name, " off (every profile authorizes by ownership.subjects and ", key,
+                          " is not set)");
+    }
     if (query.empty()) return absl::StrCat(name, " off (", key, " is not set)");
     return absl::StrCat(name, " on (", query == fallback ? "default schema" : key, ")");
   };

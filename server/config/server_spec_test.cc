@@ -349,6 +349,38 @@ TEST(Compile, TypesSubjectsAndSharesEqualQueries) {
   EXPECT_EQ(number.query, 0);
 }
 
+// No profile uses the call model and no call_query is set: none of the call
+// model's lookups is on (a Stripe-only app on its own schema starts), and
+// --check_config says why. A VAPI profile beside them, or a call_query,
+// keeps them on.
+TEST(Compile, SubjectProfilesAloneTurnTheCallModelsLookupsOff) {
+  config::v1::Config only = Parsed(kSubjectProfiles);
+  only.mutable_profiles()->erase(only.mutable_profiles()->begin());
+  only.set_default_profile("stripe");
+  absl::StatusOr<ServerSpec> spec = Compile(only);
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  EXPECT_FALSE(spec->queries.call_on());
+  EXPECT_FALSE(spec->queries.phone_number_on());
+  EXPECT_FALSE(spec->queries.assistant_on());
+  EXPECT_TRUE(spec->resolve.IsOff(v1::OWNER_SOURCE_CALL));
+  EXPECT_EQ(DescribeOwnership(*spec).front(),
+            "ownership lookups: call off (every profile authorizes by ownership.subjects and "
+            "ownership.call_query is not set), phone_number off (every profile authorizes by "
+            "ownership.subjects and ownership.phone_number_query is not set), assistant off "
+            "(every profile authorizes by ownership.subjects and ownership.assistant_query is "
+            "not set)");
+
+  absl::StatusOr<ServerSpec> mixed = Compile(Parsed(kSubjectProfiles));
+  ASSERT_TRUE(mixed.ok()) << mixed.status();
+  EXPECT_TRUE(mixed->queries.call_on()) << "the vapi profile uses the call model";
+  EXPECT_FALSE(mixed->resolve.IsOff(v1::OWNER_SOURCE_CALL));
+
+  only.mutable_ownership()->set_call_query("SELECT 1 WHERE :call_id = :call_id");
+  absl::StatusOr<ServerSpec> mapped = Compile(only);
+  ASSERT_TRUE(mapped.ok()) << mapped.status();
+  EXPECT_TRUE(mapped->queries.call_on()) << "a configured call_query stays on";
+}
+
 TEST(Compile, RefusesBadSubjectsNamingProfileAndKey) {
   const struct {
     const char* ownership;

@@ -668,6 +668,14 @@ TEST(CallEventAuthorizer, ChainStepsWhoseLookupIsOffDenyNamingTheQuery) {
        "the event's assistant is not compared: assistant lookup is off: "
        "ownership.assistant_query is not set",
        2},
+      {"no call model (subject profiles only): a call is denied without a lookup",
+       "",
+       {v1::OWNER_SOURCE_CALL, phone, assistant},
+       TypedEvent("status-update", "call_alice_1", "asst_alice", "phone_alice"),
+       v1::DENY_REASON_CALL_NOT_FOUND,
+       "",
+       "no call row; call lookup is off: ownership.call_query is not set",
+       0},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.name);

@@ -268,6 +268,7 @@ void SetLookupQueries(const OwnershipQueries& queries,
   options->call_query = queries.call;
   options->phone_number_query = queries.phone_number;
   options->assistant_query = queries.assistant;
+  options->call_lookup = queries.call_on();
   options->phone_number_lookup = queries.phone_number_on();
   options->assistant_lookup = queries.assistant_on();
   options->subject_queries = subject_queries;
@@ -294,7 +295,7 @@ absl::StatusOr<std::unique_ptr<SociOwnershipStore>> SociOwnershipStore::Open(
       {options.phone_number_query, kDefaultPhoneNumberQuery, "phone_number_query"},
       {options.assistant_query, kDefaultAssistantQuery, "assistant_query"},
   };
-  const bool on[] = {true, options.phone_number_lookup, options.assistant_lookup};
+  const bool on[] = {options.call_lookup, options.phone_number_lookup, options.assistant_lookup};
   for (int query = 0; query < 3; ++query) {
     const auto& q = configured[query];
     if (!on[query]) continue;
@@ -694,6 +695,12 @@ int KindOf(OwnerLookup what) {
                                                             : LookupQuery::kAssistant);
 }
 
+absl::Status CallLookupOff() {
+  return absl::FailedPreconditionError(
+      "the call lookup is off (no profile uses the call model and ownership.call_query is not "
+      "set)");
+}
+
 absl::Status LookupOff(OwnerLookup what) {
   return absl::FailedPreconditionError(
       absl::StrCat("the ", OwnerLookupName(what), " lookup is off (its query is not configured)"));
@@ -702,6 +709,7 @@ absl::Status LookupOff(OwnerLookup what) {
 }  // namespace
 
 CallAnswer SociOwnershipStore::FindCall(absl::string_view call_id, absl::Time deadline) {
+  if (!on_[static_cast<int>(LookupQuery::kCall)]) return CallLookupOff();
   return ToCall(coalescer_.Lookup(static_cast<int>(LookupQuery::kCall), call_id, deadline));
 }
 
@@ -713,6 +721,7 @@ OwnerAnswer SociOwnershipStore::FindOwner(OwnerLookup what, absl::string_view id
 
 void SociOwnershipStore::FindCallAsync(absl::string_view call_id, absl::Time deadline,
                                        std::function<void(CallAnswer)> done) {
+  if (!on_[static_cast<int>(LookupQuery::kCall)]) return done(CallLookupOff());
   coalescer_.LookupAsync(
       static_cast<int>(LookupQuery::kCall), call_id, deadline,
       [done = std::move(done)](LookupResult found) { done(ToCall(std::move(found))); });

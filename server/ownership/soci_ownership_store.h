@@ -72,7 +72,9 @@ struct SociStoreOptions {
   // false: that lookup is off (the configuration maps its own schema and
   // sets no query for it): nothing is prepared for it, and FindOwner for it
   // answers FAILED_PRECONDITION (the authorizer never asks: its chain denies
-  // first). SetLookupQueries fills these from a compiled configuration.
+  // first; FindCall likewise). SetLookupQueries fills these from a compiled
+  // configuration.
+  bool call_lookup = true;
   bool phone_number_lookup = true;
   bool assistant_lookup = true;
 

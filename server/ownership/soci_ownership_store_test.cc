@@ -195,6 +195,44 @@ TEST(SociOwnershipStoreOwnSchema, LookupsThatAreOffAreNeverPrepared) {
   std::filesystem::remove_all(*dir);
 }
 
+// An app with subject profiles only (no call model): none of the three
+// lookups is prepared on a database without the Django tables, FindCall
+// answers FAILED_PRECONDITION, and the subject query answers.
+TEST(SociOwnershipStoreOwnSchema, SubjectsAloneNeedNoCallModelTables) {
+  absl::StatusOr<std::string> dir = testing::MakeTempDir("hookguard-sqlite-");
+  ASSERT_TRUE(dir.ok()) << dir.status();
+  const std::string path = *dir + "/stripe.db";
+  ASSERT_TRUE(testing::CreateSqliteDatabase(path, {}).ok());
+  ASSERT_TRUE(testing::ExecuteSqlite(path,
+                                     "CREATE TABLE accounts (acct TEXT PRIMARY KEY, owner TEXT);"
+                                     "INSERT INTO accounts VALUES ('acct_1', 'u-1');")
+                  .ok());
+  OwnershipQueries queries;
+  queries.call.clear();
+  queries.phone_number.clear();
+  queries.assistant.clear();
+  SociStoreOptions options;
+  options.connection_string = "sqlite3://db=" + path;
+  SetLookupQueries(queries, {"SELECT owner FROM accounts WHERE acct = :id"}, &options);
+  EXPECT_FALSE(options.call_lookup);
+  absl::StatusOr<std::unique_ptr<SociOwnershipStore>> store = SociOwnershipStore::Open(options);
+  ASSERT_TRUE(store.ok()) << store.status();
+  EXPECT_EQ((*store)->FindCall("c-1", Soon()).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  absl::Notification answered;
+  (*store)->FindCallAsync("c-1", Soon(), [&](CallAnswer a) {
+    EXPECT_EQ(a.status().code(), absl::StatusCode::kFailedPrecondition);
+    answered.Notify();
+  });
+  EXPECT_TRUE(answered.HasBeenNotified());
+  absl::StatusOr<std::optional<std::string>> owner =
+      (*store)->FindSubjectOwner(0, "acct_1", Soon());
+  ASSERT_TRUE(owner.ok()) << owner.status();
+  EXPECT_EQ(*owner, std::optional<std::string>("u-1"));
+  EXPECT_TRUE((*store)->Ping(Soon()).ok());
+  std::filesystem::remove_all(*dir);
+}
+
 TEST_F(SociOwnershipStoreTest, MoreThanOneRowFailsClosed) {
   auto store = OpenStore(
       "SELECT CAST(user_id AS TEXT), NULL, NULL, NULL, NULL FROM api_interviewcall"

@@ -391,3 +391,41 @@ def test_concurrent_subject_lookups_each_get_their_own_owner(subject_db, pb, tmp
         # Every subject lookup went through the coalescer and its metrics.
         metrics = urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics").read().decode()
         assert "hookguard_db_batch_size_sum 90" in metrics.splitlines(), metrics
+
+
+def test_an_app_with_only_subject_profiles_starts_on_its_own_schema(tmp_path, pb):
+    """No profile uses the VAPI call model and no ownership.call_query is set:
+    the call model's lookups are off (never prepared), so a Stripe-only app
+    whose database has none of the Django tables starts and answers;
+    --check_config says so, and a call event is denied naming the lookup."""
+    db = servers.sqlite_db(tmp_path / "stripe_only.db", FIXTURES / "subjects.sql")
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({"profiles": [
+        {"name": "stripe", "preset": "stripe", "secrets": [{"key_id": "s", "env": "HG_STRIPE"}],
+         "ownership": STRIPE_SUBJECTS}]}))
+    r = _check_config(f"--config={config}", env=ENV)
+    assert r.returncode == 0, r.stderr
+    assert "call off (every profile authorizes by ownership.subjects" in r.stdout + r.stderr, r
+    with servers.HookguardServer(db, config=config, env=ENV) as s:
+        wait_serving(s.target)
+        channel = grpc.insecure_channel(s.target)
+        stub = pb.grpc.WebhookAuthServiceStub(channel)
+        try:
+            body = dumps(STRIPE)
+            answer = stub.AuthorizeWebhook(pb.m.AuthorizeWebhookRequest(
+                profile="stripe", request=pb.m.HttpRequest(body=body, headers=sign("stripe", body))),
+                timeout=10)
+            assert (answer.decision, answer.owner_id, answer.resolved_subject) == (
+                pb.m.DECISION_ALLOW, "1", "account"), answer
+            body = dumps(with_(STRIPE, "/account", "acct_1Nobody"))
+            answer = stub.AuthorizeWebhook(pb.m.AuthorizeWebhookRequest(
+                profile="stripe", request=pb.m.HttpRequest(body=body, headers=sign("stripe", body))),
+                timeout=10)
+            assert answer.reason == pb.m.DENY_REASON_SUBJECT_NOT_FOUND, answer
+            answer = stub.AuthorizeCallEvent(pb.m.AuthorizeCallEventRequest(
+                event=pb.m.CallEvent(type="status-update", call_id="call_alice_1")), timeout=10)
+            assert (answer.decision, answer.reason) == (
+                pb.m.DECISION_DENY, pb.m.DENY_REASON_CALL_NOT_FOUND), answer
+            assert "call lookup is off" in answer.detail, answer
+        finally:
+            channel.close()
