@@ -39,7 +39,8 @@ class OptionReader {
   explicit OptionReader(const Profile& profile) : profile_(profile) {
     // The fields every kind has; ParseSignatureScheme reads kind and preset,
     // the configuration the others.
-    for (const char* common : {"name", "kind", "preset", "secrets", "mode"}) Field(common);
+    for (const char* common : {"name", "kind", "preset", "secrets", "mode", "ownership"})
+      Field(common);
   }
 
   void Read(const char* name, std::string* out) {

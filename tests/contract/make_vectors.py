@@ -9,8 +9,8 @@ runner re-implements signing; byte-exactness is proven by the server's answer).
 
 Every expectation is the answer protos/hookguard/v1/hookguard.proto and docs/
 specify for the fixtures
-tests/fixtures/{django_schema,consistent,inconsistent}.sql and the server
-configuration tests/contract/config.json.
+tests/fixtures/{django_schema,consistent,inconsistent,subjects}.sql and the
+server configuration tests/contract/config.json.
 """
 from __future__ import annotations
 
@@ -98,6 +98,29 @@ def vector(name: str, threat, body: bytes, expect: dict, *, headers: dict | None
     v.update({"headers": h, "profile": profile, "expected_owner_id": expected_owner_id,
               "expect": expect})
     return v
+
+
+FIXTURES = HERE.parent / "fixtures"
+
+
+def subject_allow(owner: str, subject: str, key_id: str) -> dict:
+    return dict(allow(owner, key_id, "SUBJECT"), resolved_subject=subject)
+
+
+def subject_deny(reason: str, status: int) -> dict:
+    return dict(deny(reason, status), resolved_subject="")
+
+
+def platform_body(path: str, **changes) -> bytes:
+    """A platform's fixture (tests/fixtures/<platform>/), compact, with
+    top-level members changed."""
+    doc = json.loads((FIXTURES / path).read_text(encoding="utf-8"))
+    doc.update(changes)
+    return json.dumps(doc, separators=(",", ":")).encode()
+
+
+def github_headers(body: bytes) -> dict:
+    return {"x-hub-signature-256": "sha256=" + sig(NEW, body)}
 
 
 ALICE_CALL = {"id": "call_alice_1", "assistantId": "asst_alice", "phoneNumberId": "phone_alice",
@@ -289,6 +312,75 @@ def vectors() -> list[dict]:
                     description="shadow mode, signed with another secret: let through, no "
                                 "owner, would-be 401"))
 
+    # --- subjects (profiles with ownership.subjects): the tenant's id read
+    # from the signed body. stripe-connect signs like the vapi profile (the
+    # stripe preset's timestamp would make a fixed vector stale); github uses
+    # the github preset. Owners: tests/fixtures/subjects.sql. ---------------
+    stripe = platform_body("stripe/connect_payment_intent_succeeded.json")
+    v.append(vector("subject_stripe_connect_account", None, stripe,
+                    subject_allow("1", "account", "contract-subjects"), profile="stripe-connect",
+                    description="a Stripe Connect event: `account` names alice's account"))
+    v.append(vector("subject_stripe_unknown_account", 34,
+                    platform_body("stripe/connect_payment_intent_succeeded.json",
+                                  account="acct_1Nobody"),
+                    subject_deny("SUBJECT_NOT_FOUND", 404), profile="stripe-connect",
+                    description="an account the app has no row for"))
+    v.append(vector("subject_stripe_other_tenants_account", 9,
+                    platform_body("stripe/connect_payment_intent_succeeded.json",
+                                  account="acct_1BobBBBBBBBBBBBB"),
+                    subject_deny("OWNER_MISMATCH", 403), profile="stripe-connect",
+                    expected_owner_id="1",
+                    description="bob's connected account while the app acts for alice"))
+    v.append(vector("subject_stripe_duplicate_account_key", 17,
+                    stripe.replace(b'"account":"acct_1AliceAAAAAAAAAA"',
+                                   b'"account":"acct_1AliceAAAAAAAAAA",'
+                                   b'"account":"acct_1BobBBBBBBBBBBBB"'),
+                    subject_deny("MALFORMED_EVENT", 400), profile="stripe-connect",
+                    description="`account` twice: readers differ on which one wins"))
+    v.append(vector("subject_stripe_case_variant_account_key", 17,
+                    platform_body("stripe/connect_payment_intent_succeeded.json",
+                                  Account="acct_1BobBBBBBBBBBBBB"),
+                    subject_deny("MALFORMED_EVENT", 400), profile="stripe-connect",
+                    description="`Account` beside `account`: a case-insensitive reader may "
+                                "take bob's"))
+    v.append(vector("subject_stripe_account_wrong_type", 4,
+                    platform_body("stripe/connect_payment_intent_succeeded.json",
+                                  account={"id": "acct_1AliceAAAAAAAAAA"}),
+                    subject_deny("MALFORMED_EVENT", 400), profile="stripe-connect",
+                    description="`account` is an object"))
+    v.append(vector("subject_stripe_sql_injection", 10,
+                    platform_body("stripe/connect_payment_intent_succeeded.json",
+                                  account="x' OR '1'='1"),
+                    subject_deny("SUBJECT_NOT_FOUND", 404), profile="stripe-connect",
+                    description="SQL in the subject id: a bound parameter finds nothing"))
+    github = platform_body("github/issues_opened.json")
+    v.append(vector("subject_github_installation_number", None, github,
+                    subject_allow("1", "installation", "contract-github"), secret=None,
+                    headers=github_headers(github), profile="github-app",
+                    description="a GitHub App delivery: installation.id is a JSON number"))
+    bad_number = github.replace(b'"id":41000001,', b'"id":41000001.0,')
+    v.append(vector("subject_github_installation_float", 4, bad_number,
+                    subject_deny("MALFORMED_EVENT", 400), secret=None,
+                    headers=github_headers(bad_number), profile="github-app",
+                    description="installation.id with a fraction: no integer to compare"))
+    doubled = github.replace(b'"installation":{"id":41000001,',
+                             b'"installation":{"id":41000001,"ID":41000002,')
+    v.append(vector("subject_github_case_variant_id", 17, doubled,
+                    subject_deny("MALFORMED_EVENT", 400), secret=None,
+                    headers=github_headers(doubled), profile="github-app",
+                    description="`ID` beside `id` inside installation"))
+    v.append(vector("subject_github_body_changed_after_signing", 5,
+                    github.replace(b'"id":41000001,', b'"id":41000002,'),
+                    dict(deny("SIGNATURE_INVALID", 401, "SIGNATURE_RESULT_MISMATCH"), resolved_subject=""),
+                    secret=None, headers=github_headers(github), profile="github-app",
+                    description="bob's installation id swapped into alice's signed delivery"))
+    v.append(vector("subject_shadow_unknown_account", 34,
+                    platform_body("stripe/connect_payment_intent_succeeded.json",
+                                  account="acct_1Nobody"),
+                    dict(shadow(deny("SUBJECT_NOT_FOUND", 404)), resolved_subject=""),
+                    profile="stripe-connect-shadow",
+                    description="shadow mode: let through, the would-be 404 beside it"))
+
     # --- not a decision: the helpers fail closed with 503 ------------------
     v.append(vector("rpc_error_unknown_profile", None, message(ALICE_CALL),
                     {"error": "INVALID_ARGUMENT", "decision": "DECISION_UNSPECIFIED",
@@ -302,7 +394,8 @@ def render() -> str:
     doc = {
         "comment": ("Generated by tests/contract/make_vectors.py; do not edit. Run the server with "
                     "tests/contract/config.json, the secrets below in its environment, and the "
-                    "fixtures django_schema.sql + consistent.sql + inconsistent.sql. A body is "
+                    "fixtures django_schema.sql + consistent.sql + inconsistent.sql + subjects.sql. "
+                    "A body is "
                     "UTF-8 text in 'body' or bytes in 'body_base64'. Runners compare every 'expect' "
                     "key (an unknown key is a failure) and no other; 'error' means a gRPC status "
                     "code instead of a decision. Enum values are their proto names."),

@@ -30,7 +30,7 @@ def check(v: dict, got: Verdict) -> None:
               "owner_id": got.owner_id, "signature": got.signature, "key_id": got.key_id,
               "error": got.error, "resolved_by": got.resolved_by,
               "delivery_key": got.delivery_key, "shadow_decision": got.shadow_decision,
-              "shadow_reason": got.shadow_reason}
+              "shadow_reason": got.shadow_reason, "resolved_subject": got.resolved_subject}
     assert set(exp) <= set(actual), f"{v['name']}: unknown expect keys {set(exp) - set(actual)}"
     assert {k: actual[k] for k in exp} == exp, f"{v['name']}: {v['description']} ({got.detail})"
     assert got.allowed == (exp.get("decision") == "DECISION_ALLOW")

@@ -85,6 +85,7 @@ TEST_P(Contract, MatchesExpectation) {
       {"delivery_key", got.delivery_key},
       {"shadow_decision", v1::Decision_Name(got.shadow_decision)},
       {"shadow_reason", v1::DenyReason_Name(got.shadow_reason)},
+      {"resolved_subject", got.resolved_subject},
   };
   static const std::map<grpc::StatusCode, std::string> kCodes = {
       {grpc::StatusCode::INVALID_ARGUMENT, "INVALID_ARGUMENT"},

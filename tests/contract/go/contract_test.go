@@ -73,6 +73,7 @@ func TestContract(t *testing.T) {
 				"signature": got.Signature.String(), "key_id": got.KeyID, "error": errName,
 				"resolved_by": got.ResolvedBy.String(), "delivery_key": got.DeliveryKey,
 				"shadow_decision": got.ShadowDecision.String(), "shadow_reason": got.ShadowReason.String(),
+				"resolved_subject": got.ResolvedSubject,
 			}
 			// Every expect key, and only those; a key this runner cannot read fails.
 			for k, want := range v.Expect {

@@ -27,6 +27,7 @@ if (target) {
         decision: got.decision, reason: got.reason, http_status: got.httpStatus, owner_id: got.ownerId,
         signature: got.signature, key_id: got.keyId, error: got.error, resolved_by: got.resolvedBy,
         delivery_key: got.deliveryKey, shadow_decision: got.shadowDecision, shadow_reason: got.shadowReason,
+        resolved_subject: got.resolvedSubject,
       };
       // Every expect key, and only those; a key this runner cannot read fails.
       const seen = {};

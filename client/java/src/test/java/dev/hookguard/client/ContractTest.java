@@ -63,6 +63,7 @@ class ContractTest {
     actual.put("delivery_key", got.deliveryKey());
     actual.put("shadow_decision", got.shadowDecision().name());
     actual.put("shadow_reason", got.shadowReason().name());
+    actual.put("resolved_subject", got.resolvedSubject());
     // Every expect key, and only those; a key this runner cannot read fails.
     Map<String, String> want = new HashMap<>();
     Map<String, String> seen = new HashMap<>();
