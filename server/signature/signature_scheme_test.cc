@@ -23,6 +23,11 @@ constexpr char kVapiHex[] = "eccea06870b7458e545dd91dfed7c7b5c8aa88ac8aeda608fe7
 constexpr char kStripeHex[] = "3e20a77e930720b3559de0a699e45990db10a2624482178e1fd3a2331b6919f1";
 constexpr char kGithubHex[] = "969999488bc56dd17c36681fa86855f8cd185912d2a73c62921ba6dd65e6d1e4";
 constexpr char kSlackHex[] = "fb0065d4463ff65bdedb1f3b80595a3e2ed2f1460a35df590c318b01440ff14f";
+// printf %s "${BODY}1700000000123" | openssl dgst -sha256 -hmac retell-api-key
+constexpr char kRetellHex[] = "c5374a17c956c7e024e246da9ecde88ad0b877b78e6029c10670c607224b67af";
+// printf %s "1700000000.$BODY" | openssl dgst -sha256 -hmac wsec_elevenlabstest
+constexpr char kElevenLabsHex[] =
+    "0526ad97130799afd07299c66e9f559e691fd3e037bc6b19584bd9fa1da55603";
 // Key "raw-key-bytes", configured as base64 "cmF3LWtleS1ieXRlcw==".
 constexpr char kBase64KeyHex[] = "e59bd04b0a112c2cf742fdd911d8ea4dcb425c764b770b07b591e792b5835957";
 // Standard Webhooks: the published test vector's key, id msg_1, 1700000000.
@@ -86,6 +91,23 @@ TEST(SignatureScheme, PresetsVerifyTheirPlatformsSignatures) {
        Request({{"X-Slack-Signature", std::string("v0=") + kSlackHex},
                 {"X-Slack-Request-Timestamp", "1700000000"}}),
        "", 1700000000},
+      {"retell", R"({"name":"p","preset":"retell"})", "retell-api-key",
+       Request({{"X-Retell-Signature", std::string("v=1700000000123,d=") + kRetellHex}}), "",
+       1700000000},
+      {"elevenlabs", R"({"name":"p","preset":"elevenlabs"})", "wsec_elevenlabstest",
+       Request({{"ElevenLabs-Signature", std::string("t=1700000000,v0=") + kElevenLabsHex}}), "",
+       1700000000},
+      {"twilio", R"({"name":"p","kind":"twilio"})", "12345",
+       [] {
+         v1::HttpRequest r;
+         r.set_url("https://mycompany.com/myapp.php?foo=1&bar=2");
+         r.set_body(
+             "CallSid=CA1234567890ABCDE&Digits=1234&From=%2B14158675309&To=%2B18005551212"
+             "&Caller=%2B14158675309");
+         (*r.mutable_headers())["X-Twilio-Signature"] = "RSOYDt4T1cUTdK1PDd93/VVr8B8=";
+         return r;
+       }(),
+       "", 0},
       {"hmac kind beside a preset", R"({"name":"p","preset":"vapi","kind":"hmac"})", "test-secret",
        Request({{"x-vapi-signature", kVapiHex}}), "", 0},
       {"no config: hmac defaults", R"({"name":"p","kind":"hmac"})", "test-secret",
@@ -130,6 +152,52 @@ TEST(SignatureScheme, TimestampedPresetsGoStale) {
   auto lenient = Make(R"({"name":"p","preset":"slack","tolerance_seconds":600})", "slack-secret");
   ASSERT_TRUE(lenient.ok());
   EXPECT_EQ((*lenient)->Verify(r, kNow + absl::Seconds(301))->result, SIGNATURE_RESULT_VALID);
+}
+
+// Each platform's window, as its SDK applies it: Retell 5 minutes either way
+// (milliseconds in the header), ElevenLabs 30 minutes.
+TEST(SignatureScheme, RetellAndElevenLabsGoStaleOutsideTheirWindows) {
+  auto retell = Make(R"({"name":"p","preset":"retell"})", "retell-api-key");
+  ASSERT_TRUE(retell.ok()) << retell.status();
+  const v1::HttpRequest r =
+      Request({{"X-Retell-Signature", std::string("v=1700000000123,d=") + kRetellHex}});
+  EXPECT_EQ((*retell)->Verify(r, kNow + absl::Seconds(300))->result, SIGNATURE_RESULT_VALID);
+  EXPECT_EQ((*retell)->Verify(r, kNow + absl::Seconds(301))->result, SIGNATURE_RESULT_STALE);
+  EXPECT_EQ((*retell)->Verify(r, kNow - absl::Seconds(301))->result, SIGNATURE_RESULT_STALE);
+  // The digits of the timestamp are signed: another timestamp does not verify.
+  EXPECT_EQ(
+      (*retell)
+          ->Verify(
+              Request({{"X-Retell-Signature", std::string("v=1700000000124,d=") + kRetellHex}}),
+              kNow)
+          ->result,
+      SIGNATURE_RESULT_MISMATCH);
+  // A leading zero would let a body's trailing '0' move into the timestamp.
+  EXPECT_EQ(
+      (*retell)
+          ->Verify(
+              Request({{"X-Retell-Signature", std::string("v=01700000000123,d=") + kRetellHex}}),
+              kNow)
+          ->result,
+      SIGNATURE_RESULT_MALFORMED);
+  // A changed body.
+  v1::HttpRequest changed = r;
+  changed.set_body(R"({"message":{"type":"status-update","call":{"id":"call-2"}}})");
+  EXPECT_EQ((*retell)->Verify(changed, kNow)->result, SIGNATURE_RESULT_MISMATCH);
+
+  auto eleven = Make(R"({"name":"p","preset":"elevenlabs"})", "wsec_elevenlabstest");
+  ASSERT_TRUE(eleven.ok()) << eleven.status();
+  const v1::HttpRequest e =
+      Request({{"ElevenLabs-Signature", std::string("t=1700000000,v0=") + kElevenLabsHex}});
+  EXPECT_EQ((*eleven)->Verify(e, kNow + absl::Minutes(30))->result, SIGNATURE_RESULT_VALID);
+  EXPECT_EQ((*eleven)->Verify(e, kNow + absl::Minutes(30) + absl::Seconds(1))->result,
+            SIGNATURE_RESULT_STALE);
+  EXPECT_EQ((*eleven)->Verify(e, kNow - absl::Minutes(31))->result, SIGNATURE_RESULT_STALE);
+  EXPECT_EQ(
+      (*eleven)
+          ->Verify(Request({{"ElevenLabs-Signature", std::string("v0=") + kElevenLabsHex}}), kNow)
+          ->result,
+      SIGNATURE_RESULT_MALFORMED);
 }
 
 TEST(SignatureScheme, FieldsBesideAPresetOverrideIt) {
@@ -197,6 +265,13 @@ TEST(ParseSignatureScheme, RejectsBadProfilesNamingProfileAndField) {
       {"no kind", R"({"name":"bad"})", "kind"},
       {"unknown kind", R"({"name":"bad","kind":"hmac256"})", "kind"},
       {"unknown preset", R"({"name":"bad","preset":"twilio"})", "preset"},
+      {"twilio with algorithm", R"({"name":"bad","kind":"twilio","algorithm":"sha256"})",
+       "algorithm: not an option of kind \"twilio\""},
+      {"twilio with signature_header",
+       R"({"name":"bad","kind":"twilio","signature_header":"x-sig"})", "signature_header"},
+      {"twilio with tolerance", R"({"name":"bad","kind":"twilio","tolerance_seconds":300})",
+       "tolerance_seconds"},
+      {"twilio beside a preset", R"({"name":"bad","preset":"retell","kind":"twilio"})", "kind"},
       {"kind contradicts preset", R"({"name":"bad","preset":"stripe","kind":"shared_secret"})",
        "kind"},
       {"unknown algorithm", R"({"name":"bad","kind":"hmac","algorithm":"md5"})", "algorithm"},
@@ -299,6 +374,9 @@ TEST(SchemeWarnings, NameWhatAValidProfileLeavesUnprotected) {
        {"algorithm sha1"}},
       {R"({"name":"p","kind":"shared_secret"})", {"shared_secret signs neither the body"}},
       {R"({"name":"p","preset":"stripe"})", {}},
+      {R"({"name":"p","preset":"retell"})", {}},
+      {R"({"name":"p","preset":"elevenlabs"})", {}},
+      {R"({"name":"p","kind":"twilio"})", {"twilio signs with sha1 and signs no timestamp"}},
       {R"({"name":"p","preset":"slack"})", {}},
       {R"({"name":"p","kind":"standard_webhooks"})", {}},
       {R"({"name":"p","kind":"hmac","message_id_header":"x-id","timestamp_header":"x-ts","payload_format":"{id}.{timestamp}.{body}"})",
