@@ -35,7 +35,17 @@ ABSL_FLAG(std::string, db, "",
 ABSL_FLAG(std::string, config, "",
           "JSON configuration file (schema hookguard.config.v1.Config). Without it, one hmac "
           "profile reads its secret from VAPI_WEBHOOK_SECRET.");
-ABSL_FLAG(int, pool_size, 4, "Database connections.");
+ABSL_FLAG(std::string, db_read, "",
+          "SOCI connection string of a PostgreSQL read replica (libpq's multi-host form "
+          "allowed, e.g. \"postgresql://host=r1,r2 ... target_session_attrs=prefer-standby\"): "
+          "lookups go there first; a lookup it answers with no row is confirmed on --db (the "
+          "primary) before anyone acts on it. Default: the environment variable "
+          "HOOKGUARD_DB_READ. Empty: every lookup reads --db.");
+ABSL_FLAG(int, db_read_max_lag_ms, 5000,
+          "While the read replica's replay lag (measured on the replica every "
+          "--health_interval_ms) is above this, or unknown, every lookup reads --db: the "
+          "bound on how stale a row read from the replica can be.");
+ABSL_FLAG(int, pool_size, 4, "Database connections (to --db, and as many to --db_read).");
 ABSL_FLAG(
     int, db_batch_size, 16,
     "Most ownership lookups sent in one query: lookups that wait while every connection "
@@ -100,6 +110,16 @@ absl::StatusOr<ServerOptions> OptionsFromFlags() {
     const char* env = std::getenv("HOOKGUARD_DB");
     if (env != nullptr) o.db = env;
   }
+  o.db_read = absl::GetFlag(FLAGS_db_read);
+  if (o.db_read.empty()) {
+    const char* env = std::getenv("HOOKGUARD_DB_READ");
+    if (env != nullptr) o.db_read = env;
+  }
+  const int max_lag_ms = absl::GetFlag(FLAGS_db_read_max_lag_ms);
+  if (max_lag_ms < 0 || max_lag_ms > 3600 * 1000) {
+    return invalid("--db_read_max_lag_ms must be between 0 and 3600000");
+  }
+  o.db_read_max_lag = absl::Milliseconds(max_lag_ms);
   o.pool_size = absl::GetFlag(FLAGS_pool_size);
   if (o.pool_size < 1 || o.pool_size > 1024)
     return invalid("--pool_size must be between 1 and 1024");

@@ -87,6 +87,24 @@ void Metrics::SetDatabaseUp(bool up) {
   db_up_ = up ? 1 : 0;
 }
 
+void Metrics::ObserveLookupTarget(absl::string_view target) {
+  absl::MutexLock lock(&mu_);
+  ++At(lookup_targets_, std::array<absl::string_view, 1>{target});
+}
+
+void Metrics::ObserveAbsenceConfirmation(bool found) {
+  absl::MutexLock lock(&mu_);
+  ++At(absence_confirmations_,
+       std::array<absl::string_view, 1>{found ? "found_on_primary" : "confirmed"});
+}
+
+void Metrics::SetReplicaLag(std::optional<absl::Duration> lag, bool in_use) {
+  absl::MutexLock lock(&mu_);
+  has_replica_ = true;
+  replica_lag_seconds_ = lag.has_value() ? absl::ToDoubleSeconds(*lag) : -1;
+  replica_in_use_ = in_use ? 1 : 0;
+}
+
 void Metrics::ObserveReload(bool ok) {
   absl::MutexLock lock(&mu_);
   ++reloads_[{ok ? "ok" : "error"}];
@@ -186,6 +204,24 @@ std::string Metrics::Render() const {
         "Ownership lookups in progress now: sent, or waiting for a connection.", db_in_use_);
 
   gauge("hookguard_db_up", "1 while the database answers the health ping.", db_up_);
+
+  if (has_replica_) {
+    Header(&out, "hookguard_db_lookups_total", "counter",
+           "Ownership lookups sent to each database (--db_read): target \"replica\" or "
+           "\"primary\" (misses of the replica, absences to confirm, and every lookup while "
+           "the replica is out of use).");
+    counters("hookguard_db_lookups_total", {"target"}, lookup_targets_);
+    Header(&out, "hookguard_db_absence_confirmations_total", "counter",
+           "Absences on the replica asked of the primary, by result: \"confirmed\" (no row "
+           "there either) or \"found_on_primary\" (the replica lagged).");
+    counters("hookguard_db_absence_confirmations_total", {"result"}, absence_confirmations_);
+    gauge("hookguard_db_replica_lag_seconds",
+          "The read replica's replay lag as it reports it; -1 when unknown or unreachable.",
+          replica_lag_seconds_);
+    gauge("hookguard_db_replica_in_use",
+          "1 while lookups go to the read replica (its lag within --db_read_max_lag_ms).",
+          replica_in_use_);
+  }
 
   gauge("hookguard_work_queue_depth", "Requests waiting for a worker thread.", queue_depth_);
 

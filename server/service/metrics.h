@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <iterator>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -44,6 +45,15 @@ class Metrics {
   // Upper bounds of the batch size buckets.
   static constexpr std::array<double, 7> kBatchBuckets = {1, 2, 4, 8, 16, 32, 64};
   void SetDatabaseUp(bool up);
+
+  // With a read replica (--db_read): one lookup sent to `target` ("replica"
+  // or "primary"); one absence the replica gave that the primary was asked
+  // to confirm (`found`: it had the row after all); the replica's measured
+  // replay lag (nullopt: unknown or unreachable) and whether lookups go to
+  // it now.
+  void ObserveLookupTarget(absl::string_view target);
+  void ObserveAbsenceConfirmation(bool found);
+  void SetReplicaLag(std::optional<absl::Duration> lag, bool in_use);
 
   // A reload of the configuration or secret files: "ok" or "error".
   void ObserveReload(bool ok);
@@ -113,6 +123,11 @@ class Metrics {
   int64_t shadow_profiles_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t db_in_use_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t db_up_ ABSL_GUARDED_BY(mu_) = 0;
+  Series<uint64_t> lookup_targets_ ABSL_GUARDED_BY(mu_);         // target
+  Series<uint64_t> absence_confirmations_ ABSL_GUARDED_BY(mu_);  // result
+  bool has_replica_ ABSL_GUARDED_BY(mu_) = false;
+  double replica_lag_seconds_ ABSL_GUARDED_BY(mu_) = -1;  // -1: unknown
+  int64_t replica_in_use_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t queue_depth_ ABSL_GUARDED_BY(mu_) = 0;
   double log_stalled_seconds_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t last_reload_ok_ ABSL_GUARDED_BY(mu_) = 1;

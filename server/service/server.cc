@@ -102,6 +102,46 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Server::Credentials() {
   return grpc::SslServerCredentials(ssl);
 }
 
+absl::Status Server::OpenReadReplica(SociStoreOptions options) {
+  absl::StatusOr<SociDatabase> database =
+      SociDatabase::Parse(options_.db_read, options_.db_timeout);
+  if (!database.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("--db_read: ", database.status().message()));
+  }
+  if (database->kind != SociDatabase::Kind::kPostgresql) {
+    return absl::InvalidArgumentError(
+        "--db_read: a read replica must be PostgreSQL (postgresql://...); SQLite has none");
+  }
+  options.connection_string = options_.db_read;
+  absl::StatusOr<std::unique_ptr<SociOwnershipStore>> replica = SociOwnershipStore::Open(options);
+  if (!replica.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("--db_read: ", replica.status().message()));
+  }
+  replica_store_ = *std::move(replica);
+  lag_probe_ = std::make_unique<ReplayLagProbe>(*std::move(database));
+  ReplicaStoreOptions routing;
+  routing.max_lag = options_.db_read_max_lag;
+  routing.probe_interval = options_.health_interval;
+  routing.on_lookup = [this](LookupTarget target) {
+    metrics_.ObserveLookupTarget(LookupTargetName(target));
+  };
+  routing.on_absence_checked = [this](bool found) { metrics_.ObserveAbsenceConfirmation(found); };
+  routing.on_lag = [this](std::optional<absl::Duration> lag, bool in_use) {
+    metrics_.SetReplicaLag(lag, in_use);
+  };
+  routing.on_switch = [this](bool in_use, const std::string& why) {
+    log_.Server(in_use ? "info" : "warning", why, /*queue_only=*/true);
+  };
+  routed_store_ = std::make_unique<ReplicaOwnershipStore>(
+      *replica_store_, *store_, [probe = lag_probe_.get()] { return probe->Measure(); },
+      std::move(routing));
+  log_.Server("info", absl::StrCat("read replica on (--db_read): lookups go there first while "
+                                   "its replay lag is within ",
+                                   absl::ToInt64Milliseconds(options_.db_read_max_lag),
+                                   " ms; absences are confirmed on the primary (--db)"));
+  return absl::OkStatus();
+}
+
 absl::Status Server::Start() {
   // The configuration and its secrets, read once: any problem stops the
   // start, naming it.
@@ -132,7 +172,13 @@ absl::Status Server::Start() {
   if (!store.ok()) return store.status();
   store_ = *std::move(store);
   if (!store_->unbatched().empty()) log_.Server("warning", store_->unbatched());
-  measured_store_ = std::make_unique<InstrumentedOwnershipStore>(*store_, metrics_);
+  OwnershipStore* lookups = store_.get();
+  if (!options_.db_read.empty()) {
+    absl::Status replica = OpenReadReplica(store_options);
+    if (!replica.ok()) return replica;
+    lookups = routed_store_.get();
+  }
+  measured_store_ = std::make_unique<InstrumentedOwnershipStore>(*lookups, metrics_);
   // The optional cache sits in front of the measured store, so the database
   // metrics count real queries only.
   cached_store_ = std::make_unique<CachingOwnershipStore>(

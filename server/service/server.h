@@ -25,6 +25,8 @@
 #include "server/decision/webhook_authorizer.h"
 #include "server/ownership/caching_ownership_store.h"
 #include "server/ownership/ownership_rules.h"
+#include "server/ownership/replay_lag_probe.h"
+#include "server/ownership/replica_ownership_store.h"
 #include "server/ownership/soci_ownership_store.h"
 #include "server/service/instrumented_ownership_store.h"
 #include "server/service/metrics.h"
@@ -43,7 +45,12 @@ namespace hookguard {
 // the files and the network.
 struct ServerOptions {
   std::string listen = "0.0.0.0:50051";
-  std::string db;           // SOCI connection string
+  std::string db;  // SOCI connection string
+  // A PostgreSQL read replica (libpq multi-host allowed): lookups go there
+  // first, absences are confirmed on `db`. Empty: none.
+  std::string db_read;
+  // While the replica's replay lag is above this, lookups go to `db`.
+  absl::Duration db_read_max_lag = absl::Seconds(5);
   std::string config_path;  // empty: DefaultConfig()
   int pool_size = 4;        // database connections
   int db_batch_size = 16;   // most lookups per query
@@ -101,6 +108,9 @@ class Server {
   // loaded set (key id and file, never a value) and sets their gauges.
   void ReportProfiles(const ProfileSet& profiles);
   absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials();
+  // --db_read: the replica's pool (as `options`, the primary's, but for its
+  // connection string), its lag probe and the routing store.
+  absl::Status OpenReadReplica(SociStoreOptions options);
   void SetServing(bool serving);
   void HealthLoop();
   void ReloadLoop();
@@ -115,6 +125,11 @@ class Server {
   // Before the store: a lookup may hand its connection to a worker.
   std::unique_ptr<WorkerPool> workers_;
   std::unique_ptr<SociOwnershipStore> store_;
+  // With --db_read: the replica's pool, its lag probe, and the store that
+  // routes between the replica and store_ (the primary).
+  std::unique_ptr<SociOwnershipStore> replica_store_;
+  std::unique_ptr<ReplayLagProbe> lag_probe_;
+  std::unique_ptr<ReplicaOwnershipStore> routed_store_;
   std::unique_ptr<InstrumentedOwnershipStore> measured_store_;
   std::unique_ptr<CachingOwnershipStore> cached_store_;
   std::unique_ptr<CallEventAuthorizer> rules_;

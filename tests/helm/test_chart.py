@@ -326,6 +326,9 @@ def test_minimal(docs):
     tag = "minimal"
     dep, pod, c = assert_common(tag, docs)
     check(f"{tag}: --ownership_cache_ttl_ms left out when 0", flag(c, "ownership_cache_ttl_ms") is None)
+    check(f"{tag}: no read replica unless database.readExistingSecret is set",
+          flag(c, "db_read_max_lag_ms") is None
+          and not [e for e in c.get("env", []) if e["name"] == "HOOKGUARD_DB_READ"])
     check(f"{tag}: connections recycled every 300 s by default (new pods get traffic)",
           flag(c, "max_connection_age_seconds") == "300")
     check(f"{tag}: replicas set (2) when autoscaling is off", dep["spec"].get("replicas") == 2)
@@ -347,6 +350,12 @@ def test_minimal(docs):
 
 def test_production(docs):
     tag = "production"
+    _, _, c = server_pod(docs)
+    read = [e for e in c.get("env", []) if e["name"] == "HOOKGUARD_DB_READ"]
+    check(f"{tag}: HOOKGUARD_DB_READ from database.readExistingSecret, lag bound as a flag",
+          len(read) == 1 and read[0]["valueFrom"]["secretKeyRef"] == {
+              "name": "hookguard-db-read", "key": "connection-string"}
+          and flag(c, "db_read_max_lag_ms") == "2000", str(read))
     dep, pod, c = assert_common(tag, docs)
     hpa = one(docs, "HorizontalPodAutoscaler")
     check(f"{tag}: autoscaling/v2 HPA 3..12 on the Deployment",
