@@ -179,15 +179,16 @@ absl::StatusOr<VerifyOutcome> TwilioVerifier::Verify(const v1::HttpRequest& requ
     signed_parts.push_back(p.name);
     signed_parts.push_back(p.value);
   }
+  // The URL as given, then its other default-port spelling (which
+  // signed_parts[0] then points into: it lives to the end of the function).
   const std::string candidates[] = {*std::move(mac)};
   absl::StatusOr<const std::string*> matched = keys_.Match(signed_parts, candidates);
   if (!matched.ok()) return matched.status();
-  if (*matched == nullptr) {
-    if (const std::optional<std::string> variant = DefaultPortVariant(*parts)) {
-      signed_parts[0] = *variant;
-      matched = keys_.Match(signed_parts, candidates);
-      if (!matched.ok()) return matched.status();
-    }
+  const std::optional<std::string> variant = DefaultPortVariant(*parts);
+  if (*matched == nullptr && variant) {
+    signed_parts[0] = *variant;
+    matched = keys_.Match(signed_parts, candidates);
+    if (!matched.ok()) return matched.status();
   }
   if (*matched == nullptr) {
     return FailOutcome(out, SIGNATURE_RESULT_MISMATCH,
