@@ -148,8 +148,8 @@ absl::StatusOr<VerifyOutcome> TwilioVerifier::Verify(const v1::HttpRequest& requ
   std::vector<FormParameter> parameters;
   std::optional<std::string> wanted_digest;
   if (body_hash) {
-    wanted_digest =
-        body_hash->size() == 2 * SHA256_DIGEST_LENGTH ? DecodeHex(*body_hash) : std::nullopt;
+    wanted_digest = body_hash->size() == size_t{2} * SHA256_DIGEST_LENGTH ? DecodeHex(*body_hash)
+                                                                          : std::nullopt;
     if (!wanted_digest) {
       return FailOutcome(out, SIGNATURE_RESULT_MALFORMED, "url's bodySHA256 is not 64 hex digits");
     }
