@@ -1,5 +1,7 @@
 import type { RequestHandler, Request } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AuthorizeOptions, HeadersLike, Verdict } from './index';
+import type { CaptureHook } from './capture';
 
 /** HookguardClient, or a test double (FakeHookguardClient of ./testing). */
 export interface Authorizer {
@@ -14,7 +16,14 @@ export interface HookguardExpressOptions {
   limit?: string | number;
   /** Called for every webhook not let through (deny, or 503 without a decision), before the answer. */
   onDeny?: (req: Request, verdict: Verdict) => void;
-  /** Where shadow-mode lines go. Default console. */
+  /**
+   * Default false. When hookguard gives no decision, run the handler anyway with ownerId '' and
+   * verdict.error set (a warning is logged). A decision (ALLOW or DENY) is always obeyed.
+   */
+  failOpen?: boolean;
+  /** Called (and awaited) with every denied or shadow-would-deny delivery; errors are logged, never change the answer. */
+  capture?: CaptureHook;
+  /** Where shadow-mode and fail-open lines go. Default console. */
   logger?: { warn(message: string): void };
   /** The express module, when it is not resolvable from this package. */
   express?: any;
@@ -25,9 +34,16 @@ declare global {
     interface Request {
       /** Set by hookguardMiddleware when hookguard allowed the webhook. */
       hookguard?: { ownerId: string; verdict: Verdict };
+      /** The raw body, kept by rawBodySaver. */
+      rawBody?: Buffer;
     }
   }
 }
 
 /** [express.raw(...), check]: app.post('/webhook', ...hookguardMiddleware(client), handler). */
 export function hookguardMiddleware(client: Authorizer, options?: HookguardExpressOptions): RequestHandler[];
+
+/** express.json({ verify: rawBodySaver }): keeps the raw body in req.rawBody for the middleware. */
+export function rawBodySaver(req: IncomingMessage, res: ServerResponse, buf: Buffer): void;
+/** The 500 answer's text when a parser consumed the body without rawBodySaver. */
+export const RAW_BODY_UNAVAILABLE: string;

@@ -3,18 +3,46 @@
 // and either hands the request on with req.hookguard = {ownerId, verdict}
 // or answers the verdict's HTTP status without calling the next handler:
 // the reason as text and the decision id in the Hookguard-Decision-Id header,
-// or 503 "hookguard unavailable" when hookguard could not be asked. A profile
-// in shadow mode is let through, its would-be deny logged.
+// or 503 "hookguard unavailable" when hookguard could not be asked (with
+// failOpen: true the handler runs instead, ownerId '' and verdict.error set).
+// A profile in shadow mode is let through, its would-be deny logged.
+//
+// Behind a global JSON parser, pass rawBodySaver as its verify function
+// (app.use(express.json({ verify: rawBodySaver }))): the parser keeps the
+// raw bytes in req.rawBody and the middleware verifies those.
 
-const { DECISION_ID_HEADER, DEFAULT_MAX_BODY_BYTES, isShadowDeny } = require('./index');
+const {
+  DECISION_ID_HEADER, DEFAULT_MAX_BODY_BYTES, isShadowDeny, failOpenVerdict, verdictFromError,
+} = require('./index');
+const { callCapture, makeCapture } = require('./capture');
+
+// What the middleware answers when a body parser ran before it without
+// rawBodySaver: the bytes the platform signed are gone.
+const RAW_BODY_UNAVAILABLE = 'hookguard: raw body unavailable: a body parser (e.g. a global ' +
+  'express.json()) read the body before hookguard. Keep the raw bytes with ' +
+  "app.use(express.json({ verify: require('@hookguard/client/express').rawBodySaver })), " +
+  'or register the webhook route before the parser.';
+
+/**
+ * The `verify` function of express.json(), express.urlencoded() or
+ * express.text(): keeps the raw bytes the parser read in req.rawBody, which
+ * the middleware then verifies. app.use(express.json({ verify: rawBodySaver })).
+ */
+function rawBodySaver(req, _res, buf) {
+  req.rawBody = buf;
+}
 
 /**
  * @param {import('./index').HookguardClient} client (or a test double: ./testing)
  * @param {object} [options] profile; expectedOwnerId(req) => string; limit
  *   (bytes, or an express.raw size string; default 4 MiB as the server:
  *   larger bodies are 413); onDeny(req, verdict) (called for every webhook
- *   not let through, before the answer); logger (with warn(); default
- *   console: shadow-mode lines); express (the express module, if it is not
+ *   not let through, before the answer); failOpen (default false: when
+ *   hookguard gives no decision, run the handler with ownerId '' and
+ *   verdict.error set, and warn); capture(capture) (called, and awaited,
+ *   with every denied or shadow-would-deny delivery: see ./capture's
+ *   captureToDirectory); logger (with warn(); default console: shadow-mode
+ *   and fail-open lines); express (the express module, if it is not
  *   resolvable from here).
  * @returns {Function[]} [express.raw(...), check]: use as app.post(path, ...mw, handler).
  */
@@ -45,26 +73,41 @@ function hookguardMiddleware(client, options = {}) {
     res.status(verdict.httpStatus).type('text/plain')
       .send(verdict.error ? 'hookguard unavailable' : verdict.reason);
   }
+  // The raw bytes: req.rawBody (rawBodySaver), else the Buffer express.raw
+  // left in req.body; null when another parser consumed them.
+  function rawBody(req) {
+    if (Buffer.isBuffer(req.rawBody)) return req.rawBody;
+    if (Buffer.isBuffer(req.body)) return req.body;
+    if (req.body === undefined ||
+        (typeof req.body === 'object' && req.body !== null && Object.keys(req.body).length === 0)) {
+      return Buffer.alloc(0);  // no body at all
+    }
+    return null;
+  }
   async function check(req, res, next) {
     // A body already parsed to an object by another parser is not the raw
     // body any more: refuse rather than re-serialise (it would not verify).
-    const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-    if (req.body !== undefined && !Buffer.isBuffer(req.body) &&
-        !(typeof req.body === 'object' && Object.keys(req.body).length === 0)) {
-      res.status(500).type('text/plain').send('hookguard: raw body unavailable');
+    const body = rawBody(req);
+    if (body === null) {
+      logger.warn(RAW_BODY_UNAVAILABLE);
+      res.status(500).type('text/plain').send(RAW_BODY_UNAVAILABLE);
       return;
     }
+    const profile = options.profile || '';
+    const expectedOwnerId = options.expectedOwnerId ? options.expectedOwnerId(req) : '';
     let verdict;
     try {
       verdict = await client.authorizeWebhook(body, req.headers, {
-        profile: options.profile,
-        expectedOwnerId: options.expectedOwnerId ? options.expectedOwnerId(req) : '',
-        method: req.method,
+        profile, expectedOwnerId, method: req.method,
       });
     } catch (err) {
-      res.status(503).type('text/plain').send('hookguard unavailable');
-      return;
+      verdict = verdictFromError(err);
     }
+    if (options.failOpen) verdict = failOpenVerdict(verdict, profile, logger);
+    await callCapture(options.capture, () => makeCapture(body, req.headers, verdict, {
+      profile, method: req.method, expectedOwnerId,
+      url: `${req.protocol}://${req.get('host') || ''}${req.originalUrl}`,
+    }), verdict, logger);
     if (!verdict.allowed) {
       deny(req, res, verdict);
       return;
@@ -79,4 +122,4 @@ function hookguardMiddleware(client, options = {}) {
   return [raw, check];
 }
 
-module.exports = { hookguardMiddleware };
+module.exports = { hookguardMiddleware, rawBodySaver, RAW_BODY_UNAVAILABLE };

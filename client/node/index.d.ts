@@ -67,6 +67,14 @@ export interface ClientOptions {
   tls?: TlsOptions;
   credentials?: ChannelCredentials;
   channelOptions?: ChannelOptions;
+  /**
+   * Default false. When hookguard gives no decision (unreachable, deadline, any RPC error), let the
+   * webhook through: allowed=true, httpStatus=200, ownerId='', error set; a warning is logged.
+   * A decision (ALLOW or DENY) is always obeyed.
+   */
+  failOpen?: boolean;
+  /** Where fail-open warnings go. Default console. */
+  logger?: { warn(message: string): void };
 }
 
 export type HeadersLike =
@@ -86,6 +94,7 @@ export interface AuthorizeOptions {
 export class HookguardClient {
   constructor(target: string, options?: ClientOptions);
   readonly timeoutMs: number;
+  readonly failOpen: boolean;
   /** Never rejects for an RPC failure: resolves to allowed=false, httpStatus=503. */
   authorizeWebhook(body: Buffer | Uint8Array, headers: HeadersLike, opts?: AuthorizeOptions): Promise<Verdict>;
   close(): void;
@@ -93,6 +102,12 @@ export class HookguardClient {
 
 /** True for a shadow-mode ALLOW that enforcement would have denied. */
 export function isShadowDeny(verdict: Verdict): boolean;
+/** True when fail-open let the webhook through without any decision (verdict.error says why). */
+export function isFailedOpen(verdict: Verdict): boolean;
+/** The fail-open answer for a verdict without a decision (a decision is returned unchanged); warns on logger. */
+export function failOpenVerdict(verdict: Verdict, profile?: string, logger?: { warn(message: string): void }): Verdict;
+/** The verdict of a failed call: allowed=false, httpStatus=503, error = the gRPC code's name. */
+export function verdictFromError(err: unknown): Verdict;
 /** 'Hookguard-Decision-Id': the header that carries the decision id of a deny. */
 export const DECISION_ID_HEADER: string;
 /** 4 MiB: the server's default body limit, and the Express middleware's. */

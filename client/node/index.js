@@ -3,7 +3,9 @@
 // webhook may be processed. Fail closed: an RPC error (server down, deadline,
 // any non-OK status) resolves to a verdict with allowed=false and
 // httpStatus=503 (the platform retries later); it never rejects and never
-// allows.
+// allows. Unless the client is made with failOpen: true: then such a verdict
+// lets the webhook through unverified (allowed, httpStatus 200, ownerId '',
+// error set) and a warning is logged. A decision is always obeyed.
 
 const path = require('node:path');
 const grpc = require('@grpc/grpc-js');
@@ -130,6 +132,28 @@ function isShadowDeny(verdict) {
   return verdict.allowed && verdict.shadowDecision === 'DECISION_DENY';
 }
 
+/**
+ * True when fail-open let the webhook through without any decision
+ * (verdict.error says why): nothing was verified and the owner is unknown.
+ */
+function isFailedOpen(verdict) {
+  return verdict.allowed && verdict.error != null;
+}
+
+/**
+ * The fail-open answer for a verdict without a decision: let through, 200,
+ * no owner, error kept. A decision (ALLOW or DENY) is returned unchanged:
+ * fail-open never overrides one. Warns on `logger` (default console) every
+ * time, with the error code and the profile; never the body, a header or a
+ * secret.
+ */
+function failOpenVerdict(verdict, profile = '', logger = console) {
+  if (verdict.error == null || verdict.allowed) return verdict;
+  logger.warn(`hookguard gave no decision (${verdict.error}) for profile '${profile || ''}': ` +
+    'fail-open lets the webhook through UNVERIFIED, with no owner');
+  return { ...verdict, allowed: true, httpStatus: 200, ownerId: '' };
+}
+
 class HookguardClient {
   /**
    * @param {string} target "host:port", or "dns:///name:port" for a name with
@@ -138,7 +162,10 @@ class HookguardClient {
    * @param {object} [options] timeoutMs (default 500); tls: {ca, cert, key}
    *   (PEM Buffers; cert+key for mTLS); credentials: grpc.ChannelCredentials
    *   (overrides tls); channelOptions: grpc channel options (with
-   *   'grpc.service_config' they replace SERVICE_CONFIG).
+   *   'grpc.service_config' they replace SERVICE_CONFIG); failOpen (default
+   *   false: when hookguard gives no decision, let the webhook through with
+   *   ownerId '' and error set, and warn on logger); logger (with warn();
+   *   default console).
    * One client (one HTTP/2 connection) is meant to be shared by the process.
    */
   constructor(target, options = {}) {
@@ -152,6 +179,8 @@ class HookguardClient {
         : grpc.credentials.createInsecure();
     }
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.failOpen = options.failOpen === true;
+    this.logger = options.logger || console;
     this.stub = new pkg.WebhookAuthService(target, creds,
       { 'grpc.service_config': SERVICE_CONFIG, ...options.channelOptions });
   }
@@ -178,13 +207,17 @@ class HookguardClient {
       },
     };
     const timeoutMs = opts.timeoutMs ?? this.timeoutMs;
+    const noDecision = (err) => {
+      const v = verdictFromError(err);
+      return this.failOpen ? failOpenVerdict(v, request.profile, this.logger) : v;
+    };
     return new Promise((resolve) => {
       try {
         this.stub.AuthorizeWebhook(request, { deadline: Date.now() + timeoutMs }, (err, resp) => {
-          resolve(err ? verdictFromError(err) : verdictFromResponse(resp));
+          resolve(err ? noDecision(err) : verdictFromResponse(resp));
         });
       } catch (err) {
-        resolve(verdictFromError(err));
+        resolve(noDecision(err));
       }
     });
   }
@@ -197,6 +230,9 @@ class HookguardClient {
 module.exports = {
   HookguardClient,
   isShadowDeny,
+  isFailedOpen,
+  failOpenVerdict,
+  verdictFromError,
   DECISION_ID_HEADER,
   DEFAULT_MAX_BODY_BYTES,
   DEFAULT_TIMEOUT_MS,

@@ -123,12 +123,16 @@ absl::StatusOr<ServerSpec> Compile(const Config& config) {
     if (!profile.ok()) return profile.status();
     spec.profiles.push_back(*std::move(profile));
   }
-  absl::StatusOr<ResolvePolicy> resolve = ResolvePolicy::Compile(config.ownership().resolve());
-  if (!resolve.ok()) return resolve.status();
-  spec.resolve = *std::move(resolve);
   absl::StatusOr<OwnershipQueries> queries = CompileOwnershipQueries(config.ownership());
   if (!queries.ok()) return queries.status();
   spec.queries = *std::move(queries);
+  std::vector<v1::OwnerSource> off;
+  if (!spec.queries.phone_number_on()) off.push_back(v1::OWNER_SOURCE_PHONE_NUMBER);
+  if (!spec.queries.assistant_on()) off.push_back(v1::OWNER_SOURCE_ASSISTANT);
+  absl::StatusOr<ResolvePolicy> resolve =
+      ResolvePolicy::Compile(config.ownership().resolve(), std::move(off));
+  if (!resolve.ok()) return resolve.status();
+  spec.resolve = *std::move(resolve);
   spec.default_profile = config.default_profile();
   if (spec.default_profile.empty()) {
     if (config.profiles_size() > 1) {
@@ -180,10 +184,39 @@ std::vector<std::string> KeysNeedingRestart(const ServerSpec& running, const Ser
       {"ownership.assistant_query", &OwnershipQueries::assistant},
   };
   std::vector<std::string> keys;
+  const bool call_changed = running.queries.call != next.queries.call;
   for (const auto& k : restart_only) {
-    if (running.queries.*k.query != next.queries.*k.query) keys.push_back(k.key);
+    const std::string& was = running.queries.*k.query;
+    const std::string& is = next.queries.*k.query;
+    if (was == is) continue;
+    // A lookup turned off or on by setting or removing call_query alone is
+    // that key's change, named once.
+    if (call_changed && k.query != &OwnershipQueries::call && (was.empty() || is.empty())) {
+      continue;
+    }
+    keys.push_back(k.key);
   }
   return keys;
+}
+
+std::vector<std::string> DescribeOwnership(const ServerSpec& spec) {
+  auto lookup = [](const char* name, const std::string& query, const std::string& fallback,
+                   const char* key) {
+    if (query.empty()) return absl::StrCat(name, " off (", key, " is not set)");
+    return absl::StrCat(name, " on (", query == fallback ? "default schema" : key, ")");
+  };
+  std::vector<std::string> lines = {absl::StrCat(
+      "ownership lookups: ",
+      lookup("call", spec.queries.call, kDefaultCallQuery, "ownership.call_query"), ", ",
+      lookup("phone_number", spec.queries.phone_number, kDefaultPhoneNumberQuery,
+             "ownership.phone_number_query"),
+      ", ",
+      lookup("assistant", spec.queries.assistant, kDefaultAssistantQuery,
+             "ownership.assistant_query"))};
+  for (const std::string& rule : spec.resolve.Describe()) {
+    lines.push_back(absl::StrCat("ownership.resolve: ", rule));
+  }
+  return lines;
 }
 
 }  // namespace hookguard

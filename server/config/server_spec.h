@@ -108,7 +108,16 @@ absl::StatusOr<ServerSpec> LoadServerSpec(const std::string& config_path,
 // per database connection), in that order. Empty when `next` can be applied
 // live (profiles, secrets, modes, default_profile, ownership.resolve, and the
 // audit queries, which only `hookguard audit-db` runs).
+// A lookup turned off or on only because call_query was set or removed is
+// reported as "ownership.call_query" alone.
 std::vector<std::string> KeysNeedingRestart(const ServerSpec& running, const ServerSpec& next);
+
+// What the ownership part of `spec` does, for operators (`--check_config`,
+// the log at start): a line naming which lookups are on (call,
+// phone_number, assistant; "default schema" or the key that set each query,
+// or off and the key that is not set), then one line per rule of the
+// resolution chain, marking the steps that are off (ResolvePolicy::Describe).
+std::vector<std::string> DescribeOwnership(const ServerSpec& spec);
 
 }  // namespace hookguard
 

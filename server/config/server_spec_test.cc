@@ -80,7 +80,13 @@ TEST(Compile, KeepsTheConfiguredQueriesAndResolution) {
   ASSERT_TRUE(spec.ok()) << spec.status();
   EXPECT_EQ(spec->queries.call, "SELECT 1 WHERE :call_id = :call_id");
   EXPECT_EQ(spec->queries.audit_assistant, "SELECT 1");
-  EXPECT_EQ(spec->queries.phone_number, kDefaultPhoneNumberQuery);
+  // An own schema (call_query set): the lookups it does not configure are
+  // off, and so are the chain's steps that need them.
+  EXPECT_EQ(spec->queries.phone_number, "");
+  EXPECT_EQ(spec->queries.assistant, "");
+  EXPECT_TRUE(spec->resolve.IsOff(v1::OWNER_SOURCE_PHONE_NUMBER));
+  EXPECT_TRUE(spec->resolve.IsOff(v1::OWNER_SOURCE_ASSISTANT));
+  EXPECT_FALSE(spec->resolve.IsOff(v1::OWNER_SOURCE_CALL));
   EXPECT_EQ(spec->queries.audit_phone_number, kDefaultAuditPhoneNumberQuery);
   ASSERT_NE(spec->resolve.RuleFor("chat.created"), nullptr);
   EXPECT_EQ(spec->resolve.RuleFor("chat.created")->by,
@@ -254,6 +260,43 @@ TEST(KeysNeedingRestart, NamesTheLookupQueriesThatChangedAndNothingElse) {
   phone.mutable_ownership()->set_phone_number_query("SELECT 1 WHERE :phone_number_id = 1");
   EXPECT_EQ(KeysNeedingRestart(running, *Compile(phone)),
             std::vector<std::string>{"ownership.phone_number_query"});
+}
+
+// Setting call_query alone turns the other lookups off: one key changed,
+// named once; a lookup query set beside it is its own key.
+TEST(KeysNeedingRestart, NamesAnOwnSchemaByItsCallQueryOnly) {
+  const ServerSpec running = *Compile(TwoProfiles());
+  config::v1::Config own = TwoProfiles();
+  own.mutable_ownership()->set_call_query("SELECT 1 WHERE :call_id = :call_id");
+  EXPECT_EQ(KeysNeedingRestart(running, *Compile(own)),
+            std::vector<std::string>{"ownership.call_query"});
+  EXPECT_EQ(KeysNeedingRestart(*Compile(own), running),
+            std::vector<std::string>{"ownership.call_query"});
+  config::v1::Config own_phone = own;
+  own_phone.mutable_ownership()->set_phone_number_query("SELECT 1 WHERE :phone_number_id = 1");
+  EXPECT_EQ(KeysNeedingRestart(*Compile(own), *Compile(own_phone)),
+            std::vector<std::string>{"ownership.phone_number_query"});
+}
+
+TEST(DescribeOwnership, SaysWhichLookupsAreOnAndWhichChainStepsAreOff) {
+  EXPECT_EQ(DescribeOwnership(*Compile(TwoProfiles())),
+            (std::vector<std::string>{
+                "ownership lookups: call on (default schema), phone_number on (default schema), "
+                "assistant on (default schema)",
+                "ownership.resolve: assistant-request by call, phone_number",
+                "ownership.resolve: * by call"}));
+  config::v1::Config own = TwoProfiles();
+  own.mutable_ownership()->set_call_query("SELECT 1 WHERE :call_id = :call_id");
+  own.mutable_ownership()->set_assistant_query("SELECT 1 WHERE :assistant_id = 1");
+  EXPECT_EQ(DescribeOwnership(*Compile(own)),
+            (std::vector<std::string>{
+                "ownership lookups: call on (ownership.call_query), phone_number off "
+                "(ownership.phone_number_query is not set), assistant on "
+                "(ownership.assistant_query)",
+                "ownership.resolve: assistant-request by call, phone_number (phone_number is "
+                "off, ownership.phone_number_query is not set: an event without a call row that "
+                "reaches it is denied CALL_NOT_FOUND)",
+                "ownership.resolve: * by call"}));
 }
 
 TEST(LoadServerSpec, WithoutAPathCompilesTheDefaultConfig) {

@@ -1,4 +1,5 @@
-// The live set of verification profiles, swapped whole on reload.
+// The live configuration snapshot (profiles and resolution chain), swapped
+// whole on reload.
 #ifndef HOOKGUARD_SERVER_DECISION_PROFILE_HOLDER_H_
 #define HOOKGUARD_SERVER_DECISION_PROFILE_HOLDER_H_
 
@@ -11,9 +12,12 @@
 
 namespace hookguard {
 
-// Holds the current ProfileSet. A request takes a reference with Get() and
+// Holds the current ProfileSet: the profiles and the whole compiled
+// configuration they came from (spec(), with the resolution chain), swapped
+// as one snapshot on reload. A request takes a reference with Get() once and
 // keeps using that set even if a reload swaps in a new one meanwhile, so a
-// request never sees half of a rotation. Thread-safe.
+// request never sees half of a rotation, nor the profiles of one reload with
+// the chain of another. Thread-safe.
 class ProfileHolder {
  public:
   explicit ProfileHolder(std::shared_ptr<const ProfileSet> profiles)

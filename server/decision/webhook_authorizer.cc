@@ -58,16 +58,21 @@ WebhookAuthorizer::WebhookAuthorizer(const ProfileHolder& profiles,
                                      DecisionIdGenerator& ids, WebhookAuthorizerOptions options)
     : profiles_(profiles), authorizer_(authorizer), ids_(ids), options_(options) {}
 
-absl::Status WebhookAuthorizer::Verify(const std::string& profile, const v1::HttpRequest& request,
-                                       absl::Time now, VerifyOutcome* outcome, bool* shadow) const {
+std::shared_ptr<const ResolvePolicy> WebhookAuthorizer::ChainOf(const Snapshot& profiles) const {
+  if (profiles == nullptr) return authorizer_.policy();
+  // Shares the snapshot's ownership: the chain lives as long as the set.
+  return std::shared_ptr<const ResolvePolicy>(profiles, &profiles->spec().resolve);
+}
+
+absl::Status WebhookAuthorizer::Verify(const Snapshot& profiles, const std::string& profile,
+                                       const v1::HttpRequest& request, absl::Time now,
+                                       VerifyOutcome* outcome, bool* shadow) const {
   if (request.body().size() > options_.max_body_bytes) {
     return absl::ResourceExhaustedError(absl::StrCat("body of ", request.body().size(),
                                                      " bytes is over the limit of ",
                                                      options_.max_body_bytes));
   }
-  // Keep the set alive for the whole check, even if a reload swaps it.
-  const std::shared_ptr<const ProfileSet> profiles = profiles_.Get();
-  const Verifier* verifier = profiles->Find(profile);
+  const Verifier* verifier = profiles == nullptr ? nullptr : profiles->Find(profile);
   if (verifier == nullptr) {
     return absl::InvalidArgumentError(absl::StrCat("unknown profile \"", CapEcho(profile), "\""));
   }
@@ -83,7 +88,8 @@ absl::Status WebhookAuthorizer::VerifySignature(const v1::VerifySignatureRequest
                                                 absl::Time now,
                                                 v1::VerifySignatureResponse* response) const {
   VerifyOutcome outcome;
-  if (absl::Status s = Verify(request.profile(), request.request(), now, &outcome, nullptr);
+  if (absl::Status s =
+          Verify(profiles_.Get(), request.profile(), request.request(), now, &outcome, nullptr);
       !s.ok()) {
     return s;
   }
@@ -95,12 +101,12 @@ absl::Status WebhookAuthorizer::VerifySignature(const v1::VerifySignatureRequest
   return absl::OkStatus();
 }
 
-bool WebhookAuthorizer::PrepareCallEvent(const v1::AuthorizeCallEventRequest& request,
+bool WebhookAuthorizer::PrepareCallEvent(const Snapshot& profiles,
+                                         const v1::AuthorizeCallEventRequest& request,
                                          v1::AuthorizeCallEventResponse* response,
                                          bool* shadow) const {
   // No profile is named: the default profile's mode applies (enforce when
   // no profile set is held, as in `hookguard explain` of a call event).
-  const std::shared_ptr<const ProfileSet> profiles = profiles_.Get();
   *shadow = profiles != nullptr && profiles->IsShadow("");
   // The caller extracted these ids itself: hold them to the parser's rules
   // before they reach the database.
@@ -116,33 +122,37 @@ absl::Status WebhookAuthorizer::AuthorizeCallEvent(const v1::AuthorizeCallEventR
                                                    absl::Time deadline,
                                                    v1::AuthorizeCallEventResponse* response,
                                                    std::vector<OwnershipStep>* trace) const {
+  const Snapshot profiles = profiles_.Get();  // read once: see the class comment
   bool shadow = false;
-  if (!PrepareCallEvent(request, response, &shadow)) return absl::OkStatus();
-  return Complete(
-      authorizer_.Authorize(request.event(), request.expected_owner_id(), deadline, trace), shadow,
-      ids_, response);
+  if (!PrepareCallEvent(profiles, request, response, &shadow)) return absl::OkStatus();
+  return Complete(authorizer_.Authorize(request.event(), request.expected_owner_id(), deadline,
+                                        ChainOf(profiles), trace),
+                  shadow, ids_, response);
 }
 
 void WebhookAuthorizer::AuthorizeCallEventAsync(const v1::AuthorizeCallEventRequest& request,
                                                 absl::Time deadline,
                                                 v1::AuthorizeCallEventResponse* response,
                                                 std::function<void(absl::Status)> done) const {
+  const Snapshot profiles = profiles_.Get();  // read once: see the class comment
   bool shadow = false;
-  if (!PrepareCallEvent(request, response, &shadow)) return done(absl::OkStatus());
+  if (!PrepareCallEvent(profiles, request, response, &shadow)) return done(absl::OkStatus());
   authorizer_.AuthorizeAsync(
-      request.event(), request.expected_owner_id(), deadline,
+      request.event(), request.expected_owner_id(), deadline, ChainOf(profiles),
       [this, shadow, response, done = std::move(done)](absl::StatusOr<OwnershipDecision> decision) {
         done(Complete(std::move(decision), shadow, ids_, response));
       });
 }
 
-absl::Status WebhookAuthorizer::PrepareWebhook(const v1::AuthorizeWebhookRequest& request,
+absl::Status WebhookAuthorizer::PrepareWebhook(const Snapshot& profiles,
+                                               const v1::AuthorizeWebhookRequest& request,
                                                absl::Time now,
                                                v1::AuthorizeWebhookResponse* response, bool* shadow,
                                                bool* decided) const {
   *decided = true;
   VerifyOutcome outcome;
-  if (absl::Status s = Verify(request.profile(), request.request(), now, &outcome, shadow);
+  if (absl::Status s =
+          Verify(profiles, request.profile(), request.request(), now, &outcome, shadow);
       !s.ok()) {
     return s;
   }
@@ -174,23 +184,25 @@ absl::Status WebhookAuthorizer::AuthorizeWebhook(const v1::AuthorizeWebhookReque
                                                  absl::Time now, absl::Time deadline,
                                                  v1::AuthorizeWebhookResponse* response,
                                                  std::vector<OwnershipStep>* trace) const {
+  const Snapshot profiles = profiles_.Get();  // read once: see the class comment
   bool shadow = false, decided = true;
-  absl::Status prepared = PrepareWebhook(request, now, response, &shadow, &decided);
+  absl::Status prepared = PrepareWebhook(profiles, request, now, response, &shadow, &decided);
   if (!prepared.ok() || decided) return prepared;
-  return Complete(
-      authorizer_.Authorize(response->event(), request.expected_owner_id(), deadline, trace),
-      shadow, ids_, response);
+  return Complete(authorizer_.Authorize(response->event(), request.expected_owner_id(), deadline,
+                                        ChainOf(profiles), trace),
+                  shadow, ids_, response);
 }
 
 void WebhookAuthorizer::AuthorizeWebhookAsync(const v1::AuthorizeWebhookRequest& request,
                                               absl::Time now, absl::Time deadline,
                                               v1::AuthorizeWebhookResponse* response,
                                               std::function<void(absl::Status)> done) const {
+  const Snapshot profiles = profiles_.Get();  // read once: see the class comment
   bool shadow = false, decided = true;
-  absl::Status prepared = PrepareWebhook(request, now, response, &shadow, &decided);
+  absl::Status prepared = PrepareWebhook(profiles, request, now, response, &shadow, &decided);
   if (!prepared.ok() || decided) return done(std::move(prepared));
   authorizer_.AuthorizeAsync(
-      response->event(), request.expected_owner_id(), deadline,
+      response->event(), request.expected_owner_id(), deadline, ChainOf(profiles),
       [this, shadow, response, done = std::move(done)](absl::StatusOr<OwnershipDecision> decision) {
         done(Complete(std::move(decision), shadow, ids_, response));
       });

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -31,8 +32,11 @@ struct WebhookAuthorizerOptions {
 // an oversized body, and the ownership store's UNAVAILABLE or
 // DEADLINE_EXCEEDED); every decision, allow or deny, is OK with the response
 // filled in. On a non-OK status the response must not be used.
-// Thread-safe; holds no per-request state. The referenced objects are not
-// owned and must outlive it.
+// Each request reads the configuration once (ProfileHolder::Get): the
+// profiles that verify it and the resolution chain that decides it
+// (ProfileSet::spec().resolve) come from the same reload, whatever reload
+// happens meanwhile. Thread-safe; holds no per-request state. The
+// referenced objects are not owned and must outlive it.
 class WebhookAuthorizer {
  public:
   WebhookAuthorizer(const ProfileHolder& profiles, const CallEventAuthorizer& authorizer,
@@ -68,19 +72,25 @@ class WebhookAuthorizer {
                              std::function<void(absl::Status)> done) const;
 
  private:
-  // Finds the profile and verifies; `*shadow` (when not null) tells whether
-  // the profile is in shadow mode.
-  absl::Status Verify(const std::string& profile, const v1::HttpRequest& request, absl::Time now,
-                      VerifyOutcome* outcome, bool* shadow) const;
+  using Snapshot = std::shared_ptr<const ProfileSet>;
+  // The chain that decides a request verified under `profiles`: the one of
+  // the same configuration (reload), or the authorizer's own when no
+  // profile set is held.
+  std::shared_ptr<const ResolvePolicy> ChainOf(const Snapshot& profiles) const;
+  // Finds the profile in `profiles` and verifies; `*shadow` (when not null)
+  // tells whether the profile is in shadow mode.
+  absl::Status Verify(const Snapshot& profiles, const std::string& profile,
+                      const v1::HttpRequest& request, absl::Time now, VerifyOutcome* outcome,
+                      bool* shadow) const;
   // The part before the ownership rules. False when it decided (a malformed
   // event): the response is complete.
-  bool PrepareCallEvent(const v1::AuthorizeCallEventRequest& request,
+  bool PrepareCallEvent(const Snapshot& profiles, const v1::AuthorizeCallEventRequest& request,
                         v1::AuthorizeCallEventResponse* response, bool* shadow) const;
   // Verifies and parses. `*decided` is false when the parsed event (in the
   // response) must go to the ownership rules; otherwise the status and
   // response are the answer.
-  absl::Status PrepareWebhook(const v1::AuthorizeWebhookRequest& request, absl::Time now,
-                              v1::AuthorizeWebhookResponse* response, bool* shadow,
+  absl::Status PrepareWebhook(const Snapshot& profiles, const v1::AuthorizeWebhookRequest& request,
+                              absl::Time now, v1::AuthorizeWebhookResponse* response, bool* shadow,
                               bool* decided) const;
 
   const ProfileHolder& profiles_;

@@ -18,6 +18,7 @@ namespace hookguard {
 namespace {
 
 using ::testing::_;
+using ::testing::Invoke;
 using ::testing::Return;
 using ::testing::StrictMock;
 
@@ -28,6 +29,17 @@ std::shared_ptr<const ProfileSet> DefaultProfiles() {
   return *ProfileSet::Build(
       *Compile(DefaultConfig(),
                FakeSecretSource(std::map<std::string, std::string>{{kDefaultSecretEnv, kSecret}})));
+}
+
+// The default profile under the resolution chain `by` for chat events
+// (ownership.resolve: {"types": ["chat.*"], "by": by}).
+std::shared_ptr<const ProfileSet> ProfilesResolvingChatsBy(std::vector<std::string> by) {
+  config::v1::Config config = DefaultConfig();
+  config::v1::ResolveRule* rule = config.mutable_ownership()->add_resolve();
+  rule->add_types("chat.*");
+  for (std::string& source : by) rule->add_by(std::move(source));
+  return *ProfileSet::Build(*Compile(
+      config, FakeSecretSource(std::map<std::string, std::string>{{kDefaultSecretEnv, kSecret}})));
 }
 
 std::string HexHmacSha256(const std::string& body) {
@@ -267,6 +279,63 @@ TEST_F(WebhookAuthorizerTest, DecisionIdsAreUnique) {
   ASSERT_TRUE(authorizer_.AuthorizeCallEvent(request, deadline_, &b).ok());
   EXPECT_EQ(a.reason(), v1::DENY_REASON_MALFORMED_EVENT);
   EXPECT_NE(a.decision_id(), b.decision_id());
+}
+
+// Reload atomicity (threats table, the reload row): the profiles that verify
+// a request and the chain that decides it are one snapshot. The chain comes
+// from the profile set the request read, never from anywhere else (the
+// rules' own chain here stands for a half-applied reload).
+TEST_F(WebhookAuthorizerTest, DecidesUnderTheChainOfTheSnapshotThatVerified) {
+  profiles_.Set(ProfilesResolvingChatsBy({"assistant"}));
+  EXPECT_CALL(store_, FindOwner(OwnerLookup::kAssistant, absl::string_view("asst_alice"), _))
+      .Times(2)
+      .WillRepeatedly(Return(std::optional<std::string>("1")));
+  v1::AuthorizeCallEventRequest request;
+  request.mutable_event()->set_type("chat.created");
+  request.mutable_event()->set_assistant_id("asst_alice");
+  request.set_expected_owner_id("1");
+  v1::AuthorizeCallEventResponse response;
+  ASSERT_TRUE(authorizer_.AuthorizeCallEvent(request, deadline_, &response).ok());
+  EXPECT_EQ(response.decision(), v1::DECISION_ALLOW) << response.ShortDebugString();
+  EXPECT_EQ(response.resolved_by(), v1::OWNER_SOURCE_ASSISTANT);
+
+  // The same through a signed webhook, asynchronously.
+  v1::AuthorizeWebhookRequest webhook;
+  *webhook.mutable_request() = Signed(
+      R"({"message":{"type":"chat.created","chat":{"id":"chat_1","assistantId":"asst_alice"}}})");
+  webhook.set_expected_owner_id("1");
+  v1::AuthorizeWebhookResponse answer;
+  absl::Status status = absl::UnknownError("not called");
+  authorizer_.AuthorizeWebhookAsync(webhook, now_, deadline_, &answer,
+                                    [&](absl::Status s) { status = s; });
+  ASSERT_TRUE(status.ok()) << status;
+  EXPECT_EQ(answer.decision(), v1::DECISION_ALLOW) << answer.ShortDebugString();
+}
+
+// A reload that lands while a request waits for its first lookup: the
+// request goes on under the snapshot it started with (its chain still tries
+// the assistant), not the new one (call only).
+TEST_F(WebhookAuthorizerTest, AReloadDuringARequestNeverMixesSnapshots) {
+  profiles_.Set(ProfilesResolvingChatsBy({"call", "assistant"}));
+  EXPECT_CALL(store_, FindCall(absl::string_view("call_unknown"), _))
+      .WillOnce(Invoke([&](absl::string_view, absl::Time) {
+        profiles_.Set(ProfilesResolvingChatsBy({"call"}));  // the reload
+        return std::optional<CallOwnership>();
+      }));
+  EXPECT_CALL(store_, FindOwner(OwnerLookup::kAssistant, absl::string_view("asst_alice"), _))
+      .WillOnce(Return(std::optional<std::string>("1")));
+  v1::AuthorizeCallEventRequest request;
+  request.mutable_event()->set_type("chat.created");
+  request.mutable_event()->set_call_id("call_unknown");
+  request.mutable_event()->set_assistant_id("asst_alice");
+  request.set_expected_owner_id("1");
+  v1::AuthorizeCallEventResponse response;
+  absl::Status status = absl::UnknownError("not called");
+  authorizer_.AuthorizeCallEventAsync(request, deadline_, &response,
+                                      [&](absl::Status s) { status = s; });
+  ASSERT_TRUE(status.ok()) << status;
+  EXPECT_EQ(response.decision(), v1::DECISION_ALLOW) << response.ShortDebugString();
+  EXPECT_EQ(response.resolved_by(), v1::OWNER_SOURCE_ASSISTANT);
 }
 
 }  // namespace

@@ -9,7 +9,9 @@
 // Lookups are asynchronous: a queued lookup holds no thread. The thread that
 // runs a batch also delivers its answers (calls each lookup's callback), so
 // a request whose lookup rode in another's batch is finished by the thread
-// that received the rows, without waking the thread that queued it.
+// that received the rows, without waking the thread that queued it. While it
+// delivers, it holds no batch of queued lookups (the timer answers each at
+// its deadline), and the blocking Lookup may take its connection.
 #ifndef HOOKGUARD_SERVER_OWNERSHIP_LOOKUP_COALESCER_H_
 #define HOOKGUARD_SERVER_OWNERSHIP_LOOKUP_COALESCER_H_
 
@@ -48,11 +50,14 @@ class LookupCoalescer {
                          absl::Time deadline, absl::Span<LookupResult> results)>;
   // Told the size of every batch that ran (for the metrics); may be empty.
   using BatchObserver = std::function<void(int kind, int size)>;
-  // Runs `work` on another thread soon (a worker pool's Schedule). Used when
-  // a blocking Lookup() got its answer while lookups are still queued: the
-  // caller returns, and the connection goes on serving the queue there. May
-  // be empty: the blocking caller then serves the queue itself until it is
-  // empty before returning.
+  // Runs `work` on another thread promptly, ahead of queued requests (a
+  // worker pool's priority lane: WorkerPool::ScheduleFirst). A blocking
+  // Lookup() (the health ping) hands there the other answers of its batch
+  // and the queue, and the timer hands there the callbacks of expired
+  // lookups instead of running them: one may block (a stalled audit log).
+  // May be empty: the blocking caller then delivers the others' answers
+  // and serves the queue until it is empty before returning, and the timer
+  // runs callbacks (and serves the queue) itself.
   using Handoff = std::function<void(std::function<void()> work)>;
   // Receives a lookup's answer, exactly once.
   using Done = std::function<void(LookupResult)>;
@@ -68,19 +73,30 @@ class LookupCoalescer {
 
   // Looks `id` up, as part of a batch or alone, and calls `done` with the
   // answer exactly once:
-  //  - when a connection is free, on this thread before returning: the
-  //    lookup runs alone, and this thread then runs (and delivers) batches
-  //    of whatever queued meanwhile until the queue is empty;
+  //  - when a connection is free, on this thread before returning: this
+  //    thread leads (runs batches from the head of the queue, `id` first
+  //    when nothing else is queued), delivers each, and then serves what
+  //    queued meanwhile, until the queue is empty;
   //  - otherwise later, on the thread that runs its batch (or, when its
-  //    deadline passes first, on the coalescer's timer thread).
+  //    deadline passes first, on the timer's Handoff or timer thread).
+  // Made from inside a callback of this coalescer, it is only queued: the
+  // delivering thread serves the queue after its batch's other answers are
+  // delivered, so a follow-up lookup never delays them.
   // DEADLINE_EXCEEDED when no connection took it before `deadline` (it is
   // then never sent), or it was answered after it; a lookup already sent
-  // waits for its batch (bounded by the query timeout). `id` must stay valid
-  // until `done` is called. `done` runs without any lock of the coalescer
-  // held and may call LookupAsync again. Thread-safe.
+  // waits for its batch (bounded by the query timeout). A queued lookup is
+  // always within the timer's reach: a batch is taken from the queue only
+  // to be sent at once. `id` must stay valid until `done` is called. `done`
+  // runs without any lock of the coalescer held, and may call LookupAsync
+  // again. Thread-safe.
   void LookupAsync(int kind, absl::string_view id, absl::Time deadline, Done done);
 
-  // The blocking form: LookupAsync, and waits for the answer. Thread-safe.
+  // The blocking form (the health ping): waits for the answer, and runs its
+  // own batch on this thread whenever a connection is free while it is
+  // still queued, so it never waits for a thread that may be blocked in a
+  // callback. It delivers no other lookup's answer (they go to the Handoff;
+  // without one, this thread delivers them and serves the queue until it is
+  // empty before returning). Thread-safe.
   LookupResult Lookup(int kind, absl::string_view id, absl::Time deadline);
 
   // Lookups waiting for a connection now.
@@ -94,19 +110,27 @@ class LookupCoalescer {
  private:
   struct Waiter;
 
-  // Queues `w` (taking ownership), and runs it at once when a connection is
-  // free. A blocking caller stops serving the queue once `w` is answered.
-  void Submit(Waiter* w, bool blocking);
-  // Holding `connection`, runs batches from the head of the queue and
-  // delivers them until the queue is empty, then frees the connection. With
-  // `until` set, stops once that lookup is answered and hands the
-  // connection off (if a Handoff was given and lookups are queued).
-  void Lead(int connection, const Waiter* until) ABSL_UNLOCK_FUNCTION(mu_);
-  // Takes the queue's oldest lookup and the other queued lookups of its
-  // kind, oldest first, up to the kind's batch size.
-  std::vector<Waiter*> TakeBatch() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Calls each waiter's callback with its result and deletes it.
-  static void Deliver(std::vector<Waiter*>& answered);
+  // Leads if a lookup is queued and a connection is free.
+  void Serve();
+  // Holding `connection` and mu_, with lookups queued: runs the batch at the
+  // head of the queue, delivers (the connection kept, not held: see
+  // reserved_), and goes on while lookups are queued and it has a
+  // connection.
+  void Lead(int connection) ABSL_UNLOCK_FUNCTION(mu_);
+  // Takes `first` (queued) and the other queued lookups of its kind, oldest
+  // first, up to the kind's batch size.
+  std::vector<Waiter*> TakeBatch(Waiter* first) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Runs `batch` on `connection` (held; without mu_): every waiter gets its
+  // result, and is returned, in no particular order.
+  std::vector<Waiter*> RunBatch(int connection, const std::vector<Waiter*>& batch);
+  // The size TakeBatch would give now (queue not empty).
+  int NextBatchSize() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Calls each waiter's callback with its result and deletes it; `following`
+  // more answers follow on this thread (AnswersFollowingOnThisThread).
+  // Lookups the callbacks make are only queued (Submit).
+  void Deliver(std::vector<Waiter*>& answered, int following);
+  // Deliver, then Serve: what the callbacks queued is led here.
+  void DeliverAndServe(std::vector<Waiter*>& answered);
   // Answers queued lookups whose deadline passed, at their deadline.
   void TimerLoop();
 
@@ -116,7 +140,10 @@ class LookupCoalescer {
   const Handoff handoff_;
 
   mutable absl::Mutex mu_;
-  std::vector<int> free_ ABSL_GUARDED_BY(mu_);      // connections nobody holds
+  std::vector<int> free_ ABSL_GUARDED_BY(mu_);  // connections nobody holds
+  // Connections kept for the thread that ran their last batch, while it
+  // delivers its answers (Lead); only a blocking Lookup takes them.
+  std::vector<int> reserved_ ABSL_GUARDED_BY(mu_);
   std::deque<Waiter*> queue_ ABSL_GUARDED_BY(mu_);  // lookups not yet taken, oldest first
   // The timer thread wakes by then at the latest; a lookup queued with an
   // earlier deadline wakes it.

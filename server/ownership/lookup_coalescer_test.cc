@@ -1,5 +1,6 @@
 #include "server/ownership/lookup_coalescer.h"
 
+#include <algorithm>
 #include <atomic>
 #include <functional>
 #include <map>
@@ -10,6 +11,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/synchronization/notification.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -410,6 +412,192 @@ TEST(LookupCoalescerTest, ACallbackMayLookUpAgain) {
     coalescer.LookupAsync(0, "phone", Soon(), [&](LookupResult next) { second = OwnerOf(next); });
   });
   EXPECT_EQ(second, "owner-of-phone");
+}
+
+// Threads a Handoff starts, joined by the test.
+class HandoffThreads {
+ public:
+  LookupCoalescer::Handoff Fn() {
+    return [this](std::function<void()> work) {
+      absl::MutexLock lock(&mu_);
+      threads_.emplace_back(std::move(work));
+    };
+  }
+  void Join() {
+    std::vector<std::thread> threads;
+    {
+      absl::MutexLock lock(&mu_);
+      threads.swap(threads_);
+    }
+    for (std::thread& t : threads) t.join();
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::vector<std::thread> threads_;
+};
+
+// Issue 26 item 10: a callback that looks up again (an event without a call
+// row tries the phone number next) under a steady stream of new lookups.
+// Its follow-up is queued, and its batch runs only once the other answers
+// of the batch that carried it are delivered: they never wait for the
+// queue.
+TEST(LookupCoalescerTest, AFollowUpLookupWaitsUntilItsBatchIsDelivered) {
+  absl::Mutex mu;
+  std::vector<std::string> events;
+  auto note = [&](std::string event) {
+    absl::MutexLock lock(&mu);
+    events.push_back(std::move(event));
+  };
+  BlockingBackend blocker;
+  LookupCoalescer::BatchFn blocking = blocker.Fn();
+  LookupCoalescer* self = nullptr;
+  std::vector<std::string> stream;  // ids of the steady stream, kept alive
+  for (int i = 0; i < 20; ++i) stream.push_back(absl::StrCat("new-", i));
+  std::atomic<int> next_new{0};
+  LookupCoalescer coalescer(1, {4},
+                            [&](int connection, int kind, absl::Span<const absl::string_view> ids,
+                                absl::Time deadline, absl::Span<LookupResult> results) {
+                              blocking(connection, kind, ids, deadline, results);
+                              note(absl::StrCat("batch:", absl::StrJoin(ids, ",")));
+                              // From the follow-up's batch on, new requests
+                              // keep arriving while each batch runs.
+                              if (ids[0] != "phone" && !absl::StartsWith(ids[0], "new-")) return;
+                              if (const int n = next_new++; n < 20) {
+                                self->LookupAsync(0, stream[n], Soon(), [](LookupResult) {});
+                              }
+                            });
+  self = &coalescer;
+  std::thread first([&] {
+    coalescer.LookupAsync(0, "first", Soon(), [&](LookupResult) { note("deliver:first"); });
+  });
+  blocker.WaitStarted();
+  coalescer.LookupAsync(0, "unknown-call", Soon(), [&](LookupResult r) {
+    note("deliver:unknown-call");
+    EXPECT_EQ(OwnerOf(r), "not found");
+    coalescer.LookupAsync(0, "phone", Soon(), [&](LookupResult) { note("deliver:phone"); });
+  });
+  coalescer.LookupAsync(0, "b", Soon(), [&](LookupResult) { note("deliver:b"); });
+  coalescer.LookupAsync(0, "c", Soon(), [&](LookupResult) { note("deliver:c"); });
+  blocker.Release();
+  first.join();
+  absl::MutexLock lock(&mu);
+  auto at = [&](const std::string& event) {
+    return std::find(events.begin(), events.end(), event) - events.begin();
+  };
+  ASSERT_LT(at("deliver:c"), static_cast<long>(events.size())) << absl::StrJoin(events, " ");
+  const long phone_batch =
+      std::find_if(events.begin(), events.end(),
+                   [](const std::string& e) {
+                     return absl::StartsWith(e, "batch:") && absl::StrContains(e, "phone");
+                   }) -
+      events.begin();
+  EXPECT_LT(at("deliver:b"), phone_batch) << absl::StrJoin(events, " ");
+  EXPECT_LT(at("deliver:c"), phone_batch) << absl::StrJoin(events, " ");
+  EXPECT_LT(phone_batch, static_cast<long>(events.size())) << absl::StrJoin(events, " ");
+  EXPECT_LT(at("deliver:phone"), static_cast<long>(events.size()));
+}
+
+// A lookup queued behind a batch whose delivery blocks (a stalled audit log)
+// stays within the timer's reach: it is answered at its deadline.
+TEST(LookupCoalescerTest, ALookupQueuedBehindABlockedDeliveryGivesUpAtItsDeadline) {
+  BlockingBackend backend;
+  LookupCoalescer coalescer(1, {16}, backend.Fn());
+  absl::Notification unblock;
+  Answers answers;
+  std::thread first([&] {
+    coalescer.LookupAsync(0, "first", Soon(), [&](LookupResult) { unblock.WaitForNotification(); });
+  });
+  backend.WaitStarted();
+  coalescer.LookupAsync(0, "late", absl::Now() + absl::Milliseconds(100), answers.For(0));
+  backend.Release();
+  const bool answered = answers.WaitFor(1);
+  unblock.Notify();
+  first.join();
+  ASSERT_TRUE(answered) << "a taken lookup was out of the timer's reach";
+  EXPECT_THAT(answers.at(0).owner, ::testing::HasSubstr("DEADLINE_EXCEEDED"));
+}
+
+// Issue 26 item 13: the timer hands expired requests' callbacks to the
+// Handoff, so one that blocks (a stalled audit log) never stops the
+// deadlines of others, such as the health ping's.
+TEST(LookupCoalescerTest, ACallbackThatBlocksNeverStopsTheTimer) {
+  BlockingBackend backend;
+  HandoffThreads handed;
+  LookupCoalescer coalescer(1, {16, 1}, backend.Fn(), nullptr, handed.Fn());
+  std::thread first([&] { coalescer.LookupAsync(0, "first", Soon(), [](LookupResult) {}); });
+  backend.WaitStarted();  // the only connection hangs
+  absl::Notification unblock;
+  coalescer.LookupAsync(0, "request", absl::Now() + absl::Milliseconds(20),
+                        [&](LookupResult) { unblock.WaitForNotification(); });
+  absl::Notification pinged;
+  LookupResult ping = absl::UnknownError("not set");
+  std::thread health([&] {
+    ping = coalescer.Lookup(1, "ping", absl::Now() + absl::Milliseconds(300));
+    pinged.Notify();
+  });
+  const bool answered = pinged.WaitForNotificationWithTimeout(absl::Seconds(3));
+  unblock.Notify();
+  backend.Release();
+  health.join();
+  first.join();
+  handed.Join();
+  ASSERT_TRUE(answered) << "the ping waited behind a blocked callback";
+  EXPECT_EQ(ping.status().code(), absl::StatusCode::kDeadlineExceeded);
+}
+
+// Issue 26 item 13: the health ping (a blocking Lookup) finds the only
+// connection free while a request's lookup is queued, every thread that
+// could serve it being blocked in a callback (a stalled audit log; the
+// Handoff's tasks wait here for a free worker). The ping runs its own batch
+// at once and delivers no other answer: it never blocks in a request's
+// callback.
+TEST(LookupCoalescerTest, TheHealthPingRunsAloneAndDeliversNoOtherAnswer) {
+  BlockingBackend backend;
+  absl::Mutex mu;
+  std::vector<std::function<void()>> waiting;  // the Handoff's, run at the end
+  LookupCoalescer coalescer(1, {16, 1}, backend.Fn(), nullptr, [&](std::function<void()> work) {
+    absl::MutexLock lock(&mu);
+    waiting.push_back(std::move(work));
+  });
+  absl::Notification unblock, first_delivered;
+  std::thread first([&] {
+    coalescer.LookupAsync(0, "first", Soon(), [&](LookupResult) {
+      first_delivered.Notify();
+      unblock.WaitForNotification();  // the audit write that never returns
+    });
+  });
+  backend.WaitStarted();
+  Answers answers;
+  coalescer.LookupAsync(0, "request", Soon(), [&](LookupResult r) {
+    answers.For(0)(std::move(r));
+    unblock.WaitForNotification();
+  });
+  backend.Release();
+  first_delivered.WaitForNotification();  // the connection is free, "request" queued
+  absl::Notification pinged;
+  std::string ping;
+  std::thread health([&] {
+    ping = OwnerOf(coalescer.Lookup(1, "ping", absl::Now() + absl::Seconds(2)));
+    pinged.Notify();
+  });
+  const bool answered = pinged.WaitForNotificationWithTimeout(absl::Seconds(5));
+  unblock.Notify();
+  health.join();
+  first.join();
+  for (bool more = true; more;) {
+    std::vector<std::function<void()>> tasks;
+    {
+      absl::MutexLock lock(&mu);
+      tasks.swap(waiting);
+    }
+    more = !tasks.empty();
+    for (auto& task : tasks) task();
+  }
+  ASSERT_TRUE(answered) << "the ping blocked in another lookup's callback";
+  EXPECT_EQ(ping, "owner-of-ping");
+  ASSERT_TRUE(answers.WaitFor(1));
+  EXPECT_EQ(answers.at(0).owner, "owner-of-request");
 }
 
 }  // namespace

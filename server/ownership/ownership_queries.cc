@@ -189,6 +189,11 @@ bool OwnershipQueries::operator==(const OwnershipQueries& o) const {
 
 absl::StatusOr<OwnershipQueries> CompileOwnershipQueries(const config::v1::Ownership& ownership) {
   OwnershipQueries queries;
+  if (!ownership.call_query().empty()) {
+    // An own schema: the default schema's tables are not there to read.
+    queries.phone_number.clear();
+    queries.assistant.clear();
+  }
   const struct {
     const char* key;
     const std::string& configured;

@@ -58,6 +58,12 @@ std::optional<std::string> ConfiguredBatchQuery(absl::string_view query,
 // The five queries of config `ownership`, each the configured text or the
 // default schema's. Comparable: a change of a lookup query needs a restart
 // (the server prepares them once per connection).
+//
+// `phone_number` and `assistant` are empty when that lookup is off: the
+// configuration maps its own schema (sets `call_query`) and leaves that
+// query unset, so no query of the default schema is run on it. A lookup
+// that is off is never prepared, and the chain steps that need it deny
+// (ResolvePolicy::IsOff). The call lookup is always on.
 struct OwnershipQueries {
   std::string call = kDefaultCallQuery;
   std::string phone_number = kDefaultPhoneNumberQuery;
@@ -65,11 +71,18 @@ struct OwnershipQueries {
   std::string audit_assistant = kDefaultAuditAssistantQuery;
   std::string audit_phone_number = kDefaultAuditPhoneNumberQuery;
 
+  bool phone_number_on() const { return !phone_number.empty(); }
+  bool assistant_on() const { return !assistant.empty(); }
+
   bool operator==(const OwnershipQueries& other) const;
   bool operator!=(const OwnershipQueries& other) const { return !(*this == other); }
 };
 
-// The queries of `ownership`, defaults for those left empty. What can be
+// The queries of `ownership`, defaults for those left empty, except that
+// when `call_query` is set (the app's own schema), an unset
+// `phone_number_query` / `assistant_query` leaves that lookup off (empty)
+// rather than reading the default schema's tables. The audit queries keep
+// their defaults (only `hookguard audit-db` runs them). What can be
 // told without a database is checked: each lookup query binds its parameter
 // (call_query :call_id, phone_number_query :phone_number_id,
 // assistant_query :assistant_id). InvalidArgument names the key.

@@ -28,6 +28,31 @@ TEST(CompileOwnershipQueries, FillsTheDefaultSchemaForWhatIsNotSet) {
   EXPECT_NE(*queries, OwnershipQueries());
 }
 
+// An own schema (call_query set) reads no table of the default schema: the
+// lookups it does not configure are off (empty), those it does are on.
+TEST(CompileOwnershipQueries, AnOwnCallQueryLeavesUnsetLookupsOff) {
+  config::v1::Ownership own;
+  own.set_call_query("SELECT o, a, ao, p, po FROM calls WHERE id = :call_id");
+  absl::StatusOr<OwnershipQueries> queries = CompileOwnershipQueries(own);
+  ASSERT_TRUE(queries.ok()) << queries.status();
+  EXPECT_EQ(queries->call, own.call_query());
+  EXPECT_EQ(queries->phone_number, "");
+  EXPECT_EQ(queries->assistant, "");
+  EXPECT_FALSE(queries->phone_number_on());
+  EXPECT_FALSE(queries->assistant_on());
+  EXPECT_EQ(queries->audit_assistant, kDefaultAuditAssistantQuery);
+
+  own.set_phone_number_query("SELECT owner FROM lines WHERE id = :phone_number_id");
+  queries = CompileOwnershipQueries(own);
+  ASSERT_TRUE(queries.ok()) << queries.status();
+  EXPECT_TRUE(queries->phone_number_on());
+  EXPECT_EQ(queries->phone_number, own.phone_number_query());
+  EXPECT_FALSE(queries->assistant_on());
+
+  EXPECT_TRUE(OwnershipQueries().phone_number_on());
+  EXPECT_TRUE(OwnershipQueries().assistant_on());
+}
+
 TEST(CompileOwnershipQueries, EveryLookupMustBindItsParameter) {
   const struct {
     void (config::v1::Ownership::*set)(const std::string&);

@@ -216,7 +216,7 @@ OwnershipDecision ApplyOwnershipRules(const v1::CallEvent& event,
 
 OwnershipDecision ApplyResolvedOwnerRules(
     const v1::CallEvent& event, v1::OwnerSource source, const std::string& owner,
-    const std::optional<std::optional<std::string>>& other_owner,
+    const std::optional<std::optional<std::string>>& other_owner, absl::string_view other_off,
     absl::string_view expected_owner_id, std::vector<OwnershipStep>* trace) {
   Tracer t(trace);
   const bool by_phone = source == v1::OWNER_SOURCE_PHONE_NUMBER;
@@ -229,7 +229,11 @@ OwnershipDecision ApplyResolvedOwnerRules(
                   {"expected_owner"});
   }
   // Rules 2 and 3: every other id the event names must be the same user's.
-  if (!other_owner.has_value()) {
+  if (!other_off.empty()) {
+    t.Skip("owner_consistency", [&] {
+      return absl::StrCat("the event's ", other_kind, " is not compared: ", other_off);
+    });
+  } else if (!other_owner.has_value()) {
     t.Skip("owner_consistency",
            [&] { return absl::StrCat("the event names no ", other_kind, " to compare"); });
   } else if (!other_owner->has_value()) {
@@ -336,6 +340,16 @@ absl::StatusOr<std::optional<OwnershipDecision>> CallEventAuthorizer::Decide(
     const bool by_phone = source == v1::OWNER_SOURCE_PHONE_NUMBER;
     const OwnerLookup what = by_phone ? OwnerLookup::kPhoneNumber : OwnerLookup::kAssistant;
     const char* step = by_phone ? "phone_number_lookup" : "assistant_lookup";
+    const std::string& id = by_phone ? event.phone_number_id() : event.assistant_id();
+    if (!id.empty() && policy.IsOff(source)) {
+      // The rule needs a lookup the configuration left off: never skipped
+      // (a later source could allow what this one would have denied).
+      return t.Fail(
+          step, v1::DENY_REASON_CALL_NOT_FOUND,
+          absl::StrCat(event.call_id().empty() ? "the event names no call" : "no call row", "; ",
+                       LookupOffDetail(source)),
+          {"owner_consistency", "expected_owner"});
+    }
     const OwnerAnswer* owner = nullptr;
     const Have have = owner_of(what, &owner);
     if (have == Have::kPending) return std::nullopt;
@@ -353,18 +367,26 @@ absl::StatusOr<std::optional<OwnershipDecision>> CallEventAuthorizer::Decide(
       return absl::StrCat("the event's ", OwnerLookupName(what), " is owned by '", *owner->value(),
                           "'");
     });
-    // The other id the event names: nullopt when none.
+    // The other id the event names: nullopt when none, or when its lookup
+    // is off (then not compared, and the trace says why).
     std::optional<std::optional<std::string>> other_owner;
-    const OwnerAnswer* other = nullptr;
-    const Have other_have =
-        owner_of(by_phone ? OwnerLookup::kAssistant : OwnerLookup::kPhoneNumber, &other);
-    if (other_have == Have::kPending) return std::nullopt;
-    if (other_have == Have::kAnswer) {
-      if (!other->ok()) return other->status();
-      other_owner = **other;
+    const v1::OwnerSource other_source =
+        by_phone ? v1::OWNER_SOURCE_ASSISTANT : v1::OWNER_SOURCE_PHONE_NUMBER;
+    std::string other_off;
+    if (policy.IsOff(other_source)) {
+      other_off = LookupOffDetail(other_source);
+    } else {
+      const OwnerAnswer* other = nullptr;
+      const Have other_have =
+          owner_of(by_phone ? OwnerLookup::kAssistant : OwnerLookup::kPhoneNumber, &other);
+      if (other_have == Have::kPending) return std::nullopt;
+      if (other_have == Have::kAnswer) {
+        if (!other->ok()) return other->status();
+        other_owner = **other;
+      }
     }
-    return ApplyResolvedOwnerRules(event, source, *owner->value(), other_owner, expected_owner_id,
-                                   trace);
+    return ApplyResolvedOwnerRules(event, source, *owner->value(), other_owner, other_off,
+                                   expected_owner_id, trace);
   }
   if (!named_any) {
     return t.Fail("resolve", v1::DENY_REASON_MALFORMED_EVENT,
@@ -389,13 +411,19 @@ struct CallEventAuthorizer::AsyncRun {
 absl::StatusOr<OwnershipDecision> CallEventAuthorizer::Authorize(
     const v1::CallEvent& event, absl::string_view expected_owner_id, absl::Time deadline,
     std::vector<OwnershipStep>* trace) const {
+  return Authorize(event, expected_owner_id, deadline, policy(), trace);
+}
+
+absl::StatusOr<OwnershipDecision> CallEventAuthorizer::Authorize(
+    const v1::CallEvent& event, absl::string_view expected_owner_id, absl::Time deadline,
+    std::shared_ptr<const ResolvePolicy> policy, std::vector<OwnershipStep>* trace) const {
   absl::Notification answered;
   absl::StatusOr<OwnershipDecision> decision = absl::UnknownError("ownership chain did not run");
   Continue(std::unique_ptr<AsyncRun>(new AsyncRun{*this,
                                                   event,
                                                   expected_owner_id,
                                                   deadline,
-                                                  policy(),
+                                                  std::move(policy),
                                                   trace,
                                                   [&](absl::StatusOr<OwnershipDecision> d) {
                                                     decision = std::move(d);
@@ -409,8 +437,15 @@ absl::StatusOr<OwnershipDecision> CallEventAuthorizer::Authorize(
 void CallEventAuthorizer::AuthorizeAsync(
     const v1::CallEvent& event, absl::string_view expected_owner_id, absl::Time deadline,
     std::function<void(absl::StatusOr<OwnershipDecision>)> done) const {
+  AuthorizeAsync(event, expected_owner_id, deadline, policy(), std::move(done));
+}
+
+void CallEventAuthorizer::AuthorizeAsync(
+    const v1::CallEvent& event, absl::string_view expected_owner_id, absl::Time deadline,
+    std::shared_ptr<const ResolvePolicy> policy,
+    std::function<void(absl::StatusOr<OwnershipDecision>)> done) const {
   Continue(std::unique_ptr<AsyncRun>(new AsyncRun{
-      *this, event, expected_owner_id, deadline, policy(), nullptr, std::move(done), {}}));
+      *this, event, expected_owner_id, deadline, std::move(policy), nullptr, std::move(done), {}}));
 }
 
 void CallEventAuthorizer::Continue(std::unique_ptr<AsyncRun> run) {

@@ -97,7 +97,9 @@ OwnershipDecision ApplyOwnershipRules(const v1::CallEvent& event,
 // OWNER_SOURCE_ASSISTANT). `other_owner` is the lookup of the other id the
 // event names (its assistant when found by phone number, and the reverse):
 // nullopt when the event names none, an empty optional inside when no row
-// has it. The first that fails decides:
+// has it. `other_off` is non-empty when the other id's lookup is off
+// (LookupOffDetail): it is then not compared, and the trace says why. The
+// first that fails decides:
 //   1 `owner` is empty (no owner to trust)   -> OWNER_MISMATCH
 //   2 the other id is unknown                -> ASSISTANT_MISMATCH or
 //                                               PHONE_NUMBER_MISMATCH
@@ -108,7 +110,7 @@ OwnershipDecision ApplyOwnershipRules(const v1::CallEvent& event,
 // "owner_consistency" and "expected_owner" (appended, not cleared).
 OwnershipDecision ApplyResolvedOwnerRules(
     const v1::CallEvent& event, v1::OwnerSource source, const std::string& owner,
-    const std::optional<std::optional<std::string>>& other_owner,
+    const std::optional<std::optional<std::string>>& other_owner, absl::string_view other_off,
     absl::string_view expected_owner_id, std::vector<OwnershipStep>* trace = nullptr);
 
 // Finds the event's owner through the resolution chain and applies the
@@ -122,12 +124,16 @@ OwnershipDecision ApplyResolvedOwnerRules(
 // names that id. The first that knows its id gives the owner, checked by
 // ApplyResolvedOwnerRules. When none does: CALL_NOT_FOUND if the event
 // named any id a source could look up, else MALFORMED_EVENT (no call id).
+// A source whose lookup is off (ResolvePolicy::IsOff) denies the event that
+// reaches it naming its id: CALL_NOT_FOUND, with a detail naming the unset
+// query; the sources after it are not tried.
 // A rule whose only source is the call gives exactly the answers (and the
 // trace) of ApplyOwnershipRules.
 //
-// The resolution chain can be replaced while requests run (SetPolicy, on a
-// configuration reload): each Authorize call uses the one in force when it
-// starts. Thread-safe.
+// The chain comes with each call (the overloads taking a policy: the server
+// passes the one of the configuration snapshot that verified the request),
+// or is the one in force, which SetPolicy replaces while requests run: each
+// Authorize call uses the one in force when it starts. Thread-safe.
 class CallEventAuthorizer {
  public:
   // `store` is not owned and must outlive the authorizer.
@@ -153,6 +159,19 @@ class CallEventAuthorizer {
   void AuthorizeAsync(const v1::CallEvent& event, absl::string_view expected_owner_id,
                       absl::Time deadline,
                       std::function<void(absl::StatusOr<OwnershipDecision>)> done) const;
+
+  // The same under the chain `policy` instead of the one in force: for a
+  // caller that holds one snapshot of its configuration per request (the
+  // profiles that verified the request and the chain that decides it come
+  // from one reload). `policy` must not be null.
+  void AuthorizeAsync(const v1::CallEvent& event, absl::string_view expected_owner_id,
+                      absl::Time deadline, std::shared_ptr<const ResolvePolicy> policy,
+                      std::function<void(absl::StatusOr<OwnershipDecision>)> done) const;
+  absl::StatusOr<OwnershipDecision> Authorize(const v1::CallEvent& event,
+                                              absl::string_view expected_owner_id,
+                                              absl::Time deadline,
+                                              std::shared_ptr<const ResolvePolicy> policy,
+                                              std::vector<OwnershipStep>* trace = nullptr) const;
 
   // The resolution chain in force.
   std::shared_ptr<const ResolvePolicy> policy() const {

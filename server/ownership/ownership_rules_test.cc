@@ -596,6 +596,116 @@ TEST(CallEventAuthorizer, ResolutionLookupErrorsAreNeverAllow) {
   }
 }
 
+// A configuration that maps its own schema and leaves phone_number_query or
+// assistant_query unset turns that lookup off: an event whose chain reaches
+// it (naming its id) is denied CALL_NOT_FOUND with a detail naming the
+// unset query, without a lookup and without trying a later source; an off
+// lookup is never used to compare the other id.
+TEST(CallEventAuthorizer, ChainStepsWhoseLookupIsOffDenyNamingTheQuery) {
+  constexpr auto kNone = v1::DENY_REASON_UNSPECIFIED;
+  const auto phone = v1::OWNER_SOURCE_PHONE_NUMBER;
+  const auto assistant = v1::OWNER_SOURCE_ASSISTANT;
+  const struct {
+    std::string name;
+    std::string policy;  // "" for the default chain
+    std::vector<v1::OwnerSource> off;
+    v1::CallEvent event;
+    v1::DenyReason reason;
+    std::string owner_id;
+    std::string detail;  // the decision's (a deny) or the owner_consistency step's
+    int lookups;
+  } cases[] = {
+      {"default chain, phone off: inbound assistant-request denied",
+       "",
+       {phone},
+       TypedEvent("assistant-request", "call_new", "", "phone_alice"),
+       v1::DENY_REASON_CALL_NOT_FOUND,
+       "",
+       "no call row; phone_number lookup is off: ownership.phone_number_query is not set",
+       1},
+      {"default chain, phone off: a known call is decided by its row",
+       "",
+       {phone, assistant},
+       TypedEvent("assistant-request", "call_alice_1", "", "phone_alice"),
+       kNone,
+       "1",
+       "",
+       1},
+      {"default chain, phone off: an event naming no number is not found as before",
+       "",
+       {phone},
+       TypedEvent("assistant-request", "call_new", "", ""),
+       v1::DENY_REASON_CALL_NOT_FOUND,
+       "",
+       "no call row, and no owner through the sources of the event's resolution rule",
+       1},
+      {"an off step is never skipped for a later source that would allow",
+       "x=call,phone_number,assistant",
+       {phone},
+       TypedEvent("x", "call_new", "asst_alice", "phone_bob"),
+       v1::DENY_REASON_CALL_NOT_FOUND,
+       "",
+       "no call row; phone_number lookup is off: ownership.phone_number_query is not set",
+       1},
+      {"chat by assistant, assistant off: no call",
+       "chat.*=assistant",
+       {assistant},
+       TypedEvent("chat.created", "", "asst_alice", ""),
+       v1::DENY_REASON_CALL_NOT_FOUND,
+       "",
+       "the event names no call; assistant lookup is off: ownership.assistant_query is not set",
+       0},
+      {"by phone with assistant off: the assistant is not compared",
+       "status-update=call,phone_number",
+       {assistant},
+       TypedEvent("status-update", "call_new", "asst_bob", "phone_alice"),
+       kNone,
+       "1",
+       "the event's assistant is not compared: assistant lookup is off: "
+       "ownership.assistant_query is not set",
+       2},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    config::v1::Ownership ownership;
+    if (!c.policy.empty()) {
+      std::vector<absl::string_view> halves = absl::StrSplit(c.policy, '=');
+      config::v1::ResolveRule* r = ownership.add_resolve();
+      for (absl::string_view t : absl::StrSplit(halves[0], ',')) r->add_types(std::string(t));
+      for (absl::string_view b : absl::StrSplit(halves[1], ',')) r->add_by(std::string(b));
+    }
+    absl::StatusOr<ResolvePolicy> policy = ResolvePolicy::Compile(ownership.resolve(), c.off);
+    ASSERT_TRUE(policy.ok()) << policy.status();
+    FixtureStore store;
+    CallEventAuthorizer authorizer(store, *policy);
+    std::vector<OwnershipStep> trace;
+    absl::StatusOr<OwnershipDecision> got = authorizer.Authorize(c.event, "", kDeadline, &trace);
+    ASSERT_TRUE(got.ok()) << got.status();
+    EXPECT_EQ(got->decision, c.reason == kNone ? kAllow : kDeny);
+    EXPECT_EQ(got->reason, c.reason) << got->detail;
+    EXPECT_EQ(got->owner_id, c.owner_id);
+    EXPECT_EQ(store.lookups, c.lookups);
+    if (c.reason != kNone) {
+      EXPECT_EQ(got->detail, c.detail);
+    } else if (!c.detail.empty()) {
+      bool found = false;
+      for (const OwnershipStep& step : trace) {
+        if (step.name != "owner_consistency") continue;
+        found = true;
+        EXPECT_EQ(step.outcome, OwnershipStep::Outcome::kSkipped);
+        EXPECT_EQ(step.detail, c.detail);
+      }
+      EXPECT_TRUE(found);
+    }
+    ThreadedFixtureStore threaded;
+    CallEventAuthorizer async(threaded, *policy);
+    absl::StatusOr<OwnershipDecision> later = AuthorizeThroughAsync(async, c.event, "");
+    ASSERT_TRUE(later.ok()) << later.status();
+    EXPECT_EQ(later->reason, got->reason);
+    EXPECT_EQ(later->detail, got->detail);
+  }
+}
+
 // A run keeps the chain it started with when a reload lands while its
 // lookup is out.
 TEST(CallEventAuthorizer, AnAsynchronousRunKeepsTheChainItStartedWith) {

@@ -6,6 +6,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 
 namespace hookguard {
 namespace {
@@ -35,13 +36,30 @@ const char* OwnerSourceConfigName(v1::OwnerSource source) {
   }
 }
 
+const char* OwnerSourceQueryKey(v1::OwnerSource source) {
+  switch (source) {
+    case v1::OWNER_SOURCE_PHONE_NUMBER:
+      return "ownership.phone_number_query";
+    case v1::OWNER_SOURCE_ASSISTANT:
+      return "ownership.assistant_query";
+    default:
+      return "ownership.call_query";
+  }
+}
+
+std::string LookupOffDetail(v1::OwnerSource source) {
+  return absl::StrCat(OwnerSourceConfigName(source),
+                      " lookup is off: ", OwnerSourceQueryKey(source), " is not set");
+}
+
 ResolvePolicy::ResolvePolicy()
     : rules_({{{"assistant-request"}, {v1::OWNER_SOURCE_CALL, v1::OWNER_SOURCE_PHONE_NUMBER}},
               {{"*"}, {v1::OWNER_SOURCE_CALL}}}) {}
 
 absl::StatusOr<ResolvePolicy> ResolvePolicy::Compile(
-    const google::protobuf::RepeatedPtrField<config::v1::ResolveRule>& rules) {
-  if (rules.empty()) return ResolvePolicy();
+    const google::protobuf::RepeatedPtrField<config::v1::ResolveRule>& rules,
+    std::vector<v1::OwnerSource> off) {
+  if (rules.empty()) return ResolvePolicy(ResolvePolicy().rules_, std::move(off));
   std::vector<ResolveRule> compiled;
   for (int i = 0; i < rules.size(); ++i) {
     const config::v1::ResolveRule& rule = rules[i];
@@ -84,7 +102,34 @@ absl::StatusOr<ResolvePolicy> ResolvePolicy::Compile(
     }
     compiled.push_back(std::move(out));
   }
-  return ResolvePolicy(std::move(compiled));
+  return ResolvePolicy(std::move(compiled), std::move(off));
+}
+
+bool ResolvePolicy::IsOff(v1::OwnerSource source) const {
+  return std::find(off_.begin(), off_.end(), source) != off_.end();
+}
+
+std::vector<std::string> ResolvePolicy::Describe() const {
+  std::vector<std::string> lines;
+  for (const ResolveRule& rule : rules_) {
+    std::vector<std::string> by;
+    std::vector<std::string> off;
+    for (v1::OwnerSource source : rule.by) {
+      by.push_back(OwnerSourceConfigName(source));
+      if (IsOff(source)) {
+        off.push_back(absl::StrCat(OwnerSourceConfigName(source), " is off, ",
+                                   OwnerSourceQueryKey(source), " is not set"));
+      }
+    }
+    std::string line =
+        absl::StrCat(absl::StrJoin(rule.types, ", "), " by ", absl::StrJoin(by, ", "));
+    if (!off.empty()) {
+      absl::StrAppend(&line, " (", absl::StrJoin(off, "; "),
+                      ": an event without a call row that reaches it is denied CALL_NOT_FOUND)");
+    }
+    lines.push_back(std::move(line));
+  }
+  return lines;
 }
 
 const ResolveRule* ResolvePolicy::RuleFor(absl::string_view type) const {

@@ -34,8 +34,12 @@ class ResolvePolicy {
   // non-empty and has "*" only as its last character; sources are "call",
   // "phone_number" or "assistant", each at most once, "call" first when
   // present. InvalidArgument names the rule ("ownership.resolve[1].by[0]").
+  // `off`: the sources whose lookup is off (their query is not set, see
+  // OwnershipQueries); a rule may still name them, and then its events that
+  // reach that step are denied (CallEventAuthorizer).
   static absl::StatusOr<ResolvePolicy> Compile(
-      const google::protobuf::RepeatedPtrField<config::v1::ResolveRule>& rules);
+      const google::protobuf::RepeatedPtrField<config::v1::ResolveRule>& rules,
+      std::vector<v1::OwnerSource> off = {});
 
   // The first rule whose types match `type`, or nullptr when none does (the
   // event is then resolved by its call row only).
@@ -43,14 +47,32 @@ class ResolvePolicy {
 
   const std::vector<ResolveRule>& rules() const { return rules_; }
 
+  // Whether the lookup of `source` is off (Compile's `off`).
+  bool IsOff(v1::OwnerSource source) const;
+
+  // One line per rule, for operators: `types by a, b (off: ...)`, e.g.
+  // `assistant-request by call, phone_number (phone_number off:
+  // ownership.phone_number_query is not set)`.
+  std::vector<std::string> Describe() const;
+
  private:
-  explicit ResolvePolicy(std::vector<ResolveRule> rules) : rules_(std::move(rules)) {}
+  ResolvePolicy(std::vector<ResolveRule> rules, std::vector<v1::OwnerSource> off)
+      : rules_(std::move(rules)), off_(std::move(off)) {}
 
   std::vector<ResolveRule> rules_;
+  std::vector<v1::OwnerSource> off_;
 };
 
 // "call", "phone_number" or "assistant": the config's name of a source.
 const char* OwnerSourceConfigName(v1::OwnerSource source);
+
+// The configuration key of a source's query: "ownership.call_query",
+// "ownership.phone_number_query" or "ownership.assistant_query".
+const char* OwnerSourceQueryKey(v1::OwnerSource source);
+
+// What a step on an off source says, e.g. "phone_number lookup is off:
+// ownership.phone_number_query is not set".
+std::string LookupOffDetail(v1::OwnerSource source);
 
 }  // namespace hookguard
 

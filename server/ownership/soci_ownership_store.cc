@@ -116,6 +116,7 @@ std::optional<ConnectError> Connect(const SociOwnershipStore::Backend& backend,
   backend.SetLockWait(*connection.session, deadline - absl::Now());
   try {
     for (int query = 0; query < 3; ++query) {
+      if (!queries.on[query]) continue;
       Statement(backend, queries, connection, query, 1);
       Statement(backend, queries, connection, query, queries.max_batch[query]);
     }
@@ -194,6 +195,14 @@ void RunLookups(const SociOwnershipStore::Backend& backend,
 
 }  // namespace
 
+void SetLookupQueries(const OwnershipQueries& queries, SociStoreOptions* options) {
+  options->call_query = queries.call;
+  options->phone_number_query = queries.phone_number;
+  options->assistant_query = queries.assistant;
+  options->phone_number_lookup = queries.phone_number_on();
+  options->assistant_lookup = queries.assistant_on();
+}
+
 absl::StatusOr<std::unique_ptr<SociOwnershipStore>> SociOwnershipStore::Open(
     const SociStoreOptions& options) {
   if (options.pool_size < 1) {
@@ -216,8 +225,10 @@ absl::StatusOr<std::unique_ptr<SociOwnershipStore>> SociOwnershipStore::Open(
       {options.phone_number_query, kDefaultPhoneNumberQuery, "phone_number_query"},
       {options.assistant_query, kDefaultAssistantQuery, "assistant_query"},
   };
+  queries.on = {true, options.phone_number_lookup, options.assistant_lookup};
   for (int query = 0; query < 3; ++query) {
     const auto& q = configured[query];
+    if (!queries.on[query]) continue;
     queries.text[query] = q.configured.empty() ? q.fallback : q.configured;
     // The default queries have their own batched form, whether left empty or
     // written out (a compiled configuration fills the defaults in); a
@@ -365,6 +376,11 @@ int KindOf(OwnerLookup what) {
                                                             : LookupQuery::kAssistant);
 }
 
+absl::Status LookupOff(OwnerLookup what) {
+  return absl::FailedPreconditionError(
+      absl::StrCat("the ", OwnerLookupName(what), " lookup is off (its query is not configured)"));
+}
+
 }  // namespace
 
 CallAnswer SociOwnershipStore::FindCall(absl::string_view call_id, absl::Time deadline) {
@@ -373,6 +389,7 @@ CallAnswer SociOwnershipStore::FindCall(absl::string_view call_id, absl::Time de
 
 OwnerAnswer SociOwnershipStore::FindOwner(OwnerLookup what, absl::string_view id,
                                           absl::Time deadline) {
+  if (!queries_.on[KindOf(what)]) return LookupOff(what);
   return ToOwner(coalescer_.Lookup(KindOf(what), id, deadline));
 }
 
@@ -385,6 +402,7 @@ void SociOwnershipStore::FindCallAsync(absl::string_view call_id, absl::Time dea
 
 void SociOwnershipStore::FindOwnerAsync(OwnerLookup what, absl::string_view id, absl::Time deadline,
                                         std::function<void(OwnerAnswer)> done) {
+  if (!queries_.on[KindOf(what)]) return done(LookupOff(what));
   coalescer_.LookupAsync(KindOf(what), id, deadline, [done = std::move(done)](LookupResult found) {
     done(ToOwner(std::move(found)));
   });

@@ -43,10 +43,10 @@ struct SociStoreOptions {
   // alone), e.g. for a histogram. May be empty. Called from lookup threads.
   std::function<void(int size)> on_batch;
 
-  // Runs work on another thread (a worker pool's Schedule): where a
-  // connection goes on serving queued lookups when a blocking lookup (the
-  // health ping) got its own answer. May be empty: the blocking caller then
-  // serves them itself (LookupCoalescer::Handoff).
+  // Runs work on another thread promptly, ahead of queued requests (a
+  // worker pool's ScheduleFirst): the answers and queue a blocking lookup
+  // (the health ping) leaves, and the callbacks of lookups the timer
+  // expires. May be empty: see LookupCoalescer::Handoff.
   std::function<void(std::function<void()>)> handoff;
 
   // Empty (or kDefaultCallQuery itself): the default query, batched.
@@ -62,10 +62,21 @@ struct SociStoreOptions {
   std::string phone_number_query;
   std::string assistant_query;
 
+  // false: that lookup is off (the configuration maps its own schema and
+  // sets no query for it): nothing is prepared for it, and FindOwner for it
+  // answers FAILED_PRECONDITION (the authorizer never asks: its chain denies
+  // first). SetLookupQueries fills these from a compiled configuration.
+  bool phone_number_lookup = true;
+  bool assistant_lookup = true;
+
   // Upper bound for one query (PostgreSQL statement_timeout) and for
   // connecting (libpq connect_timeout, rounded up to whole seconds, >= 2 s).
   absl::Duration query_timeout = absl::Seconds(5);
 };
+
+// The lookup queries of `queries` into `options`: the three texts, and the
+// lookups that are off.
+void SetLookupQueries(const OwnershipQueries& queries, SociStoreOptions* options);
 
 // Thread-safe. Lookups go through a LookupCoalescer over the pooled
 // connections: a lookup runs at once on a free connection, or waits (until
@@ -122,6 +133,7 @@ class SociOwnershipStore final : public OwnershipStore {
     std::array<std::string, 3> text;
     std::array<bool, 3> configured = {false, false, false};  // not the default query
     std::array<int, 3> max_batch = {1, 1, 1};
+    std::array<bool, 3> on = {true, true, true};  // false: never prepared nor run
   };
 
   // Empty, or which configured queries run one lookup per query although

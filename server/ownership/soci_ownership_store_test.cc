@@ -148,6 +148,53 @@ TEST_F(SociOwnershipStoreTest, CustomQueryMapsAnotherSchema) {
   EXPECT_FALSE(got->has_value());
 }
 
+// An own schema with no api_phonenumber / api_assistant tables: the lookups
+// that are off are not prepared (Open succeeds) and answer
+// FAILED_PRECONDITION, never a row or "not found".
+TEST(SociOwnershipStoreOwnSchema, LookupsThatAreOffAreNeverPrepared) {
+  absl::StatusOr<std::string> dir = testing::MakeTempDir("hookguard-sqlite-");
+  ASSERT_TRUE(dir.ok()) << dir.status();
+  const std::string path = *dir + "/own.db";
+  ASSERT_TRUE(testing::CreateSqliteDatabase(path, {}).ok());
+  ASSERT_TRUE(
+      testing::ExecuteSqlite(path,
+                             "CREATE TABLE calls (cid TEXT PRIMARY KEY, tenant TEXT NOT NULL);"
+                             "INSERT INTO calls VALUES ('c-1', 't-a');")
+          .ok());
+  config::v1::Ownership ownership;
+  ownership.set_call_query(
+      "SELECT tenant, NULL, tenant, NULL, NULL FROM calls WHERE cid = :call_id");
+  absl::StatusOr<OwnershipQueries> queries = CompileOwnershipQueries(ownership);
+  ASSERT_TRUE(queries.ok()) << queries.status();
+  SociStoreOptions options;
+  options.connection_string = "sqlite3://db=" + path;
+  SetLookupQueries(*queries, &options);
+  EXPECT_FALSE(options.phone_number_lookup);
+  EXPECT_FALSE(options.assistant_lookup);
+  absl::StatusOr<std::unique_ptr<SociOwnershipStore>> store = SociOwnershipStore::Open(options);
+  ASSERT_TRUE(store.ok()) << store.status();
+  absl::StatusOr<std::optional<CallOwnership>> call = (*store)->FindCall("c-1", Soon());
+  ASSERT_TRUE(call.ok()) << call.status();
+  ASSERT_TRUE(call->has_value());
+  EXPECT_EQ((*call)->owner_id, "t-a");
+  for (OwnerLookup what : {OwnerLookup::kPhoneNumber, OwnerLookup::kAssistant}) {
+    absl::StatusOr<std::optional<std::string>> owner = (*store)->FindOwner(what, "x", Soon());
+    EXPECT_EQ(owner.status().code(), absl::StatusCode::kFailedPrecondition);
+    absl::Notification answered;
+    (*store)->FindOwnerAsync(what, "x", Soon(), [&](OwnerAnswer a) {
+      EXPECT_EQ(a.status().code(), absl::StatusCode::kFailedPrecondition);
+      answered.Notify();
+    });
+    EXPECT_TRUE(answered.HasBeenNotified());
+  }
+  // The same file with every lookup on fails at start, naming the table.
+  options.phone_number_lookup = options.assistant_lookup = true;
+  absl::StatusOr<std::unique_ptr<SociOwnershipStore>> all = SociOwnershipStore::Open(options);
+  ASSERT_FALSE(all.ok());
+  EXPECT_THAT(all.status().message(), HasSubstr("api_phonenumber"));
+  std::filesystem::remove_all(*dir);
+}
+
 TEST_F(SociOwnershipStoreTest, MoreThanOneRowFailsClosed) {
   auto store = OpenStore(
       "SELECT CAST(user_id AS TEXT), NULL, NULL, NULL, NULL FROM api_interviewcall"

@@ -23,6 +23,7 @@
 #include "absl/synchronization/mutex.h"
 #include "server/audit/audit_log.h"
 #include "server/config/secret_source.h"
+#include "server/config/server_spec.h"
 #include "server/ownership/soci_ownership_store.h"
 #include "server/service/profile_reloader.h"
 #include "server/service/server.h"
@@ -207,6 +208,9 @@ int CheckConfig() {
   }
   for (const std::string& warning : ProfileWarningLines(**profiles)) {
     std::printf("warning: %s\n", warning.c_str());
+  }
+  for (const std::string& line : DescribeOwnership((*profiles)->spec())) {
+    std::printf("%s\n", line.c_str());
   }
   std::printf("%s: OK, the server would start with profiles %s (default %s)\n",
               path.empty() ? "default configuration" : path.c_str(),

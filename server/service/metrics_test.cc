@@ -137,6 +137,34 @@ TEST(Metrics, MissingSecretsArePerProfileAndReplaced) {
   EXPECT_FALSE(absl::StrContains(text, "profile=\"legacy\"")) << text;
 }
 
+// The read-replica series exist only once a replica reports (--db_read).
+TEST(Metrics, ReplicaSeriesAppearWithAReplicaOnly) {
+  Metrics metrics;
+  EXPECT_FALSE(absl::StrContains(metrics.Render(), "hookguard_db_replica"));
+  metrics.SetReplicaLag(absl::Milliseconds(250), true);
+  metrics.ObserveLookupTarget("replica");
+  metrics.ObserveLookupTarget("replica");
+  metrics.ObserveLookupTarget("primary");
+  metrics.ObserveAbsenceConfirmation(true);
+  metrics.ObserveAbsenceConfirmation(false);
+  metrics.ObserveAbsenceConfirmation(false);
+  std::string text = metrics.Render();
+  EXPECT_TRUE(absl::StrContains(text, "hookguard_db_lookups_total{target=\"replica\"} 2")) << text;
+  EXPECT_TRUE(absl::StrContains(text, "hookguard_db_lookups_total{target=\"primary\"} 1")) << text;
+  EXPECT_TRUE(absl::StrContains(
+      text, "hookguard_db_absence_confirmations_total{result=\"found_on_primary\"} 1"))
+      << text;
+  EXPECT_TRUE(
+      absl::StrContains(text, "hookguard_db_absence_confirmations_total{result=\"confirmed\"} 2"))
+      << text;
+  EXPECT_TRUE(absl::StrContains(text, "hookguard_db_replica_lag_seconds 0.25\n")) << text;
+  EXPECT_TRUE(absl::StrContains(text, "hookguard_db_replica_in_use 1\n")) << text;
+  metrics.SetReplicaLag(std::nullopt, false);
+  text = metrics.Render();
+  EXPECT_TRUE(absl::StrContains(text, "hookguard_db_replica_lag_seconds -1\n")) << text;
+  EXPECT_TRUE(absl::StrContains(text, "hookguard_db_replica_in_use 0\n")) << text;
+}
+
 TEST(Metrics, EscapesLabelValues) {
   Metrics metrics;
   RequestOutcome record;

@@ -31,8 +31,9 @@ class ProfileReloader {
 
   // Re-reads the configuration and the secret files. Returns nullptr when
   // nothing changed since the last successful load, a new set when something
-  // did and it is valid and can be applied live (the caller puts in force
-  // its profiles and its spec().resolve), and an error when the new files
+  // did and it is valid and can be applied live (the caller puts it in
+  // force whole, with one swap: its profiles and its spec().resolve are one
+  // snapshot, ProfileHolder::Set), and an error when the new files
   // are bad or change a key that applies only at start (FailedPrecondition
   // naming the key, e.g. ownership.call_query: KeysNeedingRestart). On an
   // error the caller keeps the old set; the same files are reported only

@@ -3,9 +3,11 @@
 #include <cstdio>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "server/decision/profile_holder.h"
 
 namespace hookguard {
 namespace {
@@ -119,8 +121,37 @@ TEST_F(ProfileReloaderTest, EmptiedOnlySecretFileLeavesAProfileThatVerifiesNothi
   EXPECT_NE((*next)->missing_secrets()[0].why.find("empty"), std::string::npos);
 }
 
-// A reload applies what can change live (here ownership.resolve, which the
-// caller puts in force from spec()) and refuses, naming the key, what only a
+// Reload atomicity: a reload that changes a secret and the resolution chain
+// together gives one set holding both, swapped in with one Set: a request
+// holding the old snapshot keeps the old secret and the old chain, the next
+// one gets both new (WebhookAuthorizer reads the chain from the snapshot).
+TEST_F(ProfileReloaderTest, ASecretAndChainChangeArriveAsOneSnapshot) {
+  ProfileReloader reloader(config_, secrets_);
+  auto first = reloader.Load();
+  ASSERT_TRUE(first.ok()) << first.status();
+  ProfileHolder holder(*first);
+  const std::shared_ptr<const ProfileSet> in_flight = holder.Get();
+  WriteFile(secret_, "second-secret\n");
+  WriteFile(config_, absl::StrCat(R"({"profiles":[{"name":"vapi","kind":"shared_secret",)",
+                                  R"("secrets":[{"key_id":"k1","file":")", secret_, R"("}]}],)",
+                                  R"("ownership": {"resolve": [)",
+                                  R"({"types": ["custom.*"], "by": ["assistant"]}]}})"));
+  auto next = reloader.ReloadIfChanged();
+  ASSERT_TRUE(next.ok()) << next.status();
+  ASSERT_NE(*next, nullptr);
+  holder.Set(*next);
+  EXPECT_EQ(Check(*in_flight, "first-secret").result, v1::SIGNATURE_RESULT_VALID);
+  const std::vector<v1::OwnerSource> assistant = {v1::OWNER_SOURCE_ASSISTANT};
+  ASSERT_NE(in_flight->spec().resolve.RuleFor("custom.created"), nullptr);
+  EXPECT_NE(in_flight->spec().resolve.RuleFor("custom.created")->by, assistant);
+  const std::shared_ptr<const ProfileSet> after = holder.Get();
+  EXPECT_EQ(Check(*after, "second-secret").result, v1::SIGNATURE_RESULT_VALID);
+  ASSERT_NE(after->spec().resolve.RuleFor("custom.created"), nullptr);
+  EXPECT_EQ(after->spec().resolve.RuleFor("custom.created")->by, assistant);
+}
+
+// A reload applies what can change live (here ownership.resolve, which
+// comes in force with the set, in its spec()) and refuses, naming the key, what only a
 // restart applies (a lookup query): nothing of that configuration is applied.
 TEST_F(ProfileReloaderTest, ALookupQueryChangeIsRefusedNamingTheKey) {
   const std::string profiles = absl::StrCat(

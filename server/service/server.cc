@@ -149,6 +149,7 @@ absl::Status Server::Start() {
   if (!loaded.ok()) return loaded.status();
   ReportProfiles(**loaded);
   const ServerSpec& spec = (*loaded)->spec();
+  for (const std::string& line : DescribeOwnership(spec)) log_.Server("info", line);
   if (options_.db.empty()) {
     return absl::InvalidArgumentError(
         "no ownership database: set --db or HOOKGUARD_DB (a SOCI connection string)");
@@ -157,16 +158,15 @@ absl::Status Server::Start() {
   workers_ = std::make_unique<WorkerPool>(options_.worker_threads);
   SociStoreOptions store_options;
   store_options.connection_string = options_.db;
+  // Hand-offs go first: a connection waits for no queued request.
   store_options.handoff = [this](std::function<void()> work) {
-    workers_->Schedule(std::move(work));
+    workers_->ScheduleFirst(std::move(work));
   };
   store_options.pool_size = options_.pool_size;
   store_options.max_batch = options_.db_batch_size;
   store_options.on_batch = [this](int size) { metrics_.ObserveDatabaseBatch(size); };
   store_options.query_timeout = options_.db_timeout;
-  store_options.call_query = spec.queries.call;
-  store_options.phone_number_query = spec.queries.phone_number;
-  store_options.assistant_query = spec.queries.assistant;
+  SetLookupQueries(spec.queries, &store_options);
   absl::StatusOr<std::unique_ptr<SociOwnershipStore>> store =
       SociOwnershipStore::Open(store_options);
   if (!store.ok()) return store.status();
@@ -314,7 +314,8 @@ void Server::ReloadLoop() {
                                         next.status().message()));
     } else if (*next != nullptr) {
       ReportProfiles(**next);
-      rules_->SetPolicy((*next)->spec().resolve);
+      // One swap: the set holds the profiles and the resolution chain, and
+      // each request reads it once (WebhookAuthorizer).
       profiles_->Set(*std::move(next));
       metrics_.ObserveReload(true);
       log_.Server("info", "configuration and secrets reloaded");

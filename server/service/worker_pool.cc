@@ -19,7 +19,13 @@ WorkerPool::~WorkerPool() {
 void WorkerPool::Schedule(std::function<void()> task) {
   absl::MutexLock lock(&mu_);
   tasks_.push_back(std::move(task));
-  queued_.store(tasks_.size(), std::memory_order_relaxed);
+  queued_.store(first_.size() + tasks_.size(), std::memory_order_relaxed);
+}
+
+void WorkerPool::ScheduleFirst(std::function<void()> task) {
+  absl::MutexLock lock(&mu_);
+  first_.push_back(std::move(task));
+  queued_.store(first_.size() + tasks_.size(), std::memory_order_relaxed);
 }
 
 void WorkerPool::Run() {
@@ -29,13 +35,14 @@ void WorkerPool::Run() {
       absl::MutexLock lock(&mu_);
       mu_.Await(absl::Condition(
           +[](WorkerPool* pool) ABSL_EXCLUSIVE_LOCKS_REQUIRED(pool->mu_) {
-            return pool->stopping_ || !pool->tasks_.empty();
+            return pool->stopping_ || !pool->first_.empty() || !pool->tasks_.empty();
           },
           this));
-      if (tasks_.empty()) return;  // stopping and drained
-      task = std::move(tasks_.front());
-      tasks_.pop_front();
-      queued_.store(tasks_.size(), std::memory_order_relaxed);
+      std::deque<std::function<void()>>& from = first_.empty() ? tasks_ : first_;
+      if (from.empty()) return;  // stopping and drained
+      task = std::move(from.front());
+      from.pop_front();
+      queued_.store(first_.size() + tasks_.size(), std::memory_order_relaxed);
     }
     task();
   }

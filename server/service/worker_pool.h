@@ -16,7 +16,8 @@
 
 namespace hookguard {
 
-// Runs scheduled tasks on `threads` threads in FIFO order. The destructor
+// Runs scheduled tasks on `threads` threads in FIFO order, those of
+// ScheduleFirst before the others. The destructor
 // runs every task already scheduled, then joins. Thread-safe.
 class WorkerPool {
  public:
@@ -27,6 +28,12 @@ class WorkerPool {
 
   void Schedule(std::function<void()> task);
 
+  // Schedules `task` ahead of every task scheduled with Schedule (FIFO among
+  // these): for short work that others wait on, such as a database
+  // connection handed on to serve queued lookups, which must not wait its
+  // turn behind the requests queued meanwhile.
+  void ScheduleFirst(std::function<void()> task);
+
   // Tasks waiting for a thread (a saturation signal for metrics, and the
   // audit log's hint that more work is coming). Lock-free: read per request.
   size_t queued() const { return queued_.load(std::memory_order_relaxed); }
@@ -35,8 +42,10 @@ class WorkerPool {
   void Run();
 
   absl::Mutex mu_;
+  std::deque<std::function<void()>> first_ ABSL_GUARDED_BY(mu_);  // ScheduleFirst's
   std::deque<std::function<void()>> tasks_ ABSL_GUARDED_BY(mu_);
-  std::atomic<size_t> queued_{0};  // tasks_.size(), stored under mu_ on every change
+  // first_.size() + tasks_.size(), stored under mu_ on every change
+  std::atomic<size_t> queued_{0};
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<std::thread> threads_;
 };

@@ -1,9 +1,13 @@
 #include "server/service/worker_pool.h"
 
 #include <atomic>
+#include <string>
 #include <thread>
+#include <vector>
 
+#include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
 namespace hookguard {
@@ -46,6 +50,37 @@ TEST(WorkerPool, QueuedCountsTasksWaitingForAThread) {
   EXPECT_EQ(pool.queued(), 3u);
   release.Notify();
   while (pool.queued() != 0) std::this_thread::yield();
+}
+
+// Row 11: a database connection handed on (LookupCoalescer::Handoff) runs
+// before the requests queued ahead of it, which may themselves wait for it.
+TEST(WorkerPool, ScheduleFirstRunsAheadOfQueuedTasks) {
+  absl::Notification started, release;
+  absl::Mutex mu;
+  std::vector<std::string> order;
+  auto record = [&](std::string name) {
+    return [&, name] {
+      absl::MutexLock lock(&mu);
+      order.push_back(name);
+    };
+  };
+  {
+    WorkerPool pool(1);
+    pool.Schedule([&] {
+      started.Notify();
+      release.WaitForNotification();
+    });
+    started.WaitForNotification();
+    pool.Schedule(record("request-1"));
+    pool.Schedule(record("request-2"));
+    pool.ScheduleFirst(record("handoff-1"));
+    pool.Schedule(record("request-3"));
+    pool.ScheduleFirst(record("handoff-2"));
+    EXPECT_EQ(pool.queued(), 5u);
+    release.Notify();
+  }
+  EXPECT_THAT(order, ::testing::ElementsAre("handoff-1", "handoff-2", "request-1", "request-2",
+                                            "request-3"));
 }
 
 }  // namespace

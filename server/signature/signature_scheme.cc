@@ -165,8 +165,33 @@ absl::StatusOr<SignatureScheme> ReadScheme(OptionReader& reader, absl::string_vi
   return scheme;
 }
 
-// The presets, as the hmac options they stand for. "vapi" is the defaults.
-std::optional<HmacScheme> Preset(absl::string_view name) {
+constexpr char kPresetNames[] =
+    "vapi-hmac, vapi-secret, vapi-bearer, vapi, stripe, github, slack, retell or elevenlabs";
+
+// The presets, as the options of the kind they stand for. "vapi" is the
+// hmac defaults (the origin document's x-vapi-signature over the body).
+std::optional<SignatureScheme> Preset(absl::string_view name) {
+  // What a VAPI HMAC credential sends with its defaults (signatureHeader
+  // x-signature, timestampHeader x-timestamp, payloadFormat
+  // "{timestamp}.{body}", sha256, hex); the timestamp is in milliseconds,
+  // which every hmac timestamp accepts.
+  if (name == "vapi-hmac") {
+    HmacScheme s;
+    s.signature_header = "x-signature";
+    s.timestamp_header = "x-timestamp";
+    s.payload_format = "{timestamp}.{body}";
+    return s;
+  }
+  // VAPI's legacy server secret: the secret itself in x-vapi-secret.
+  if (name == "vapi-secret") return SharedSecretScheme{};
+  // A VAPI Bearer Token credential with its defaults (headerName
+  // Authorization, bearerPrefixEnabled).
+  if (name == "vapi-bearer") {
+    SharedSecretScheme s;
+    s.header = "authorization";
+    s.bearer_prefix = true;
+    return s;
+  }
   HmacScheme s;
   if (name == "vapi") return s;
   if (name == "stripe") {
@@ -292,24 +317,24 @@ absl::StatusOr<std::unique_ptr<const Verifier>> AsVerifier(
 
 absl::StatusOr<SignatureScheme> ParseSignatureScheme(const Profile& profile) {
   std::string kind = profile.kind();
-  std::optional<HmacScheme> preset;
+  std::optional<SignatureScheme> preset;
   if (!profile.preset().empty()) {
     preset = Preset(profile.preset());
     if (!preset) {
-      return Invalid(profile,
-                     absl::StrCat("preset: unknown \"", profile.preset(),
-                                  "\" (vapi, stripe, github, slack, retell or elevenlabs)"));
+      return Invalid(
+          profile, absl::StrCat("preset: unknown \"", profile.preset(), "\" (", kPresetNames, ")"));
     }
-    if (!kind.empty() && kind != kHmac) {
+    const char* preset_kind = std::holds_alternative<HmacScheme>(*preset) ? kHmac : kSharedSecret;
+    if (!kind.empty() && kind != preset_kind) {
       return Invalid(profile, absl::StrCat("kind: \"", kind, "\" contradicts preset \"",
-                                           profile.preset(), "\" (of kind \"", kHmac, "\")"));
+                                           profile.preset(), "\" (of kind \"", preset_kind, "\")"));
     }
-    kind = kHmac;
+    kind = preset_kind;
   }
   OptionReader reader(profile);
   if (kind == kHmac) {
-    absl::StatusOr<SignatureScheme> scheme =
-        ReadScheme(reader, kind, preset.value_or(HmacScheme{}), ReadHmacOptions);
+    absl::StatusOr<SignatureScheme> scheme = ReadScheme(
+        reader, kind, preset ? std::get<HmacScheme>(*preset) : HmacScheme{}, ReadHmacOptions);
     if (!scheme.ok()) return scheme;
     if (absl::Status s = CheckHmacScheme(std::get<HmacScheme>(*scheme)); !s.ok()) {
       return Invalid(profile, s.message());
@@ -317,7 +342,9 @@ absl::StatusOr<SignatureScheme> ParseSignatureScheme(const Profile& profile) {
     return scheme;
   }
   if (kind == kSharedSecret) {
-    return ReadScheme(reader, kind, SharedSecretScheme{}, ReadSharedSecretOptions);
+    return ReadScheme(reader, kind,
+                      preset ? std::get<SharedSecretScheme>(*preset) : SharedSecretScheme{},
+                      ReadSharedSecretOptions);
   }
   if (kind == kStandardWebhooks) {
     return ReadScheme(reader, kind, StandardWebhooksScheme{}, ReadStandardWebhooksOptions);

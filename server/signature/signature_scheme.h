@@ -26,8 +26,12 @@ namespace hookguard {
 using SignatureScheme =
     std::variant<HmacScheme, SharedSecretScheme, StandardWebhooksScheme, TwilioScheme>;
 
-// The scheme of `profile`: its kind (or its preset's: "vapi", "stripe",
-// "github", "slack", "retell", "elevenlabs"), the defaults of the kind, then every option the
+// The scheme of `profile`: its kind (or its preset's: "vapi-hmac" (what a
+// VAPI HMAC credential sends by default: x-signature over
+// "{timestamp}.{body}", x-timestamp), "vapi-secret" (shared_secret
+// x-vapi-secret), "vapi-bearer" (shared_secret `Authorization: Bearer`),
+// "vapi" (hmac x-vapi-signature over the body), "stripe", "github",
+// "slack", "retell", "elevenlabs"), the defaults of the kind, then every option the
 // profile sets (options set beside a preset override it). Reads every field
 // but name, secrets and mode. Checks everything that needs no secret: an
 // unknown preset, kind, algorithm or encoding; a kind that contradicts the

@@ -28,6 +28,9 @@ constexpr char kRetellHex[] = "c5374a17c956c7e024e246da9ecde88ad0b877b78e6029c10
 // printf %s "1700000000.$BODY" | openssl dgst -sha256 -hmac wsec_elevenlabstest
 constexpr char kElevenLabsHex[] =
     "0526ad97130799afd07299c66e9f559e691fd3e037bc6b19584bd9fa1da55603";
+// vapi-hmac: secret "vapi-hmac-secret", timestamp 1700000000000 (ms, as VAPI
+// sends it): printf %s "1700000000000.$BODY" | openssl dgst -sha256 -hmac ...
+constexpr char kVapiHmacHex[] = "f486f9b63cce406b6937f4b8873e4b101d51647a96319deec9134fcc1c02af34";
 // Key "raw-key-bytes", configured as base64 "cmF3LWtleS1ieXRlcw==".
 constexpr char kBase64KeyHex[] = "e59bd04b0a112c2cf742fdd911d8ea4dcb425c764b770b07b591e792b5835957";
 // Standard Webhooks: the published test vector's key, id msg_1, 1700000000.
@@ -108,6 +111,16 @@ TEST(SignatureScheme, PresetsVerifyTheirPlatformsSignatures) {
          return r;
        }(),
        "", 0},
+      {"vapi-hmac (a VAPI HMAC credential's defaults)", R"({"name":"p","preset":"vapi-hmac"})",
+       "vapi-hmac-secret",
+       Request({{"X-Signature", kVapiHmacHex}, {"X-Timestamp", "1700000000000"}}), "", 1700000000},
+      {"vapi-secret", R"({"name":"p","preset":"vapi-secret"})", "s3cret",
+       Request({{"X-Vapi-Secret", "s3cret"}}), "", 0},
+      {"vapi-bearer", R"({"name":"p","preset":"vapi-bearer"})", "s3cret",
+       Request({{"Authorization", "Bearer s3cret"}}), "", 0},
+      {"shared_secret kind beside a vapi-bearer preset",
+       R"({"name":"p","preset":"vapi-bearer","kind":"shared_secret"})", "s3cret",
+       Request({{"authorization", "Bearer s3cret"}}), "", 0},
       {"hmac kind beside a preset", R"({"name":"p","preset":"vapi","kind":"hmac"})", "test-secret",
        Request({{"x-vapi-signature", kVapiHex}}), "", 0},
       {"no config: hmac defaults", R"({"name":"p","kind":"hmac"})", "test-secret",
@@ -200,6 +213,24 @@ TEST(SignatureScheme, RetellAndElevenLabsGoStaleOutsideTheirWindows) {
       SIGNATURE_RESULT_MALFORMED);
 }
 
+// vapi-hmac has VAPI's replay window: 300 s either way from now, with the
+// millisecond timestamp VAPI sends.
+TEST(SignatureScheme, VapiHmacGoesStaleAfterFiveMinutes) {
+  auto vapi = Make(R"({"name":"p","preset":"vapi-hmac"})", "vapi-hmac-secret");
+  ASSERT_TRUE(vapi.ok()) << vapi.status();
+  const v1::HttpRequest r =
+      Request({{"x-signature", kVapiHmacHex}, {"x-timestamp", "1700000000000"}});
+  EXPECT_EQ((*vapi)->Verify(r, kNow + absl::Seconds(300))->result, SIGNATURE_RESULT_VALID);
+  EXPECT_EQ((*vapi)->Verify(r, kNow + absl::Seconds(301))->result, SIGNATURE_RESULT_STALE);
+  EXPECT_EQ((*vapi)->Verify(r, kNow - absl::Seconds(301))->result, SIGNATURE_RESULT_STALE);
+  // A signature without its timestamp is malformed, never valid.
+  EXPECT_EQ((*vapi)->Verify(Request({{"x-signature", kVapiHmacHex}}), kNow)->result,
+            SIGNATURE_RESULT_MALFORMED);
+  // The legacy preset's header is not what vapi-hmac reads.
+  EXPECT_EQ((*vapi)->Verify(Request({{"x-vapi-signature", kVapiHex}}), kNow)->result,
+            v1::SIGNATURE_RESULT_MISSING);
+}
+
 TEST(SignatureScheme, FieldsBesideAPresetOverrideIt) {
   // github's scheme, but the signature in another header.
   auto v = Make(R"({"name":"p","preset":"github","signature_header":"x-sig"})", "gh-secret");
@@ -274,6 +305,10 @@ TEST(ParseSignatureScheme, RejectsBadProfilesNamingProfileAndField) {
       {"twilio beside a preset", R"({"name":"bad","preset":"retell","kind":"twilio"})", "kind"},
       {"kind contradicts preset", R"({"name":"bad","preset":"stripe","kind":"shared_secret"})",
        "kind"},
+      {"kind contradicts a shared_secret preset",
+       R"({"name":"bad","preset":"vapi-secret","kind":"hmac"})", "kind"},
+      {"an hmac option beside vapi-bearer",
+       R"({"name":"bad","preset":"vapi-bearer","signature_header":"x"})", "signature_header"},
       {"unknown algorithm", R"({"name":"bad","kind":"hmac","algorithm":"md5"})", "algorithm"},
       {"unknown encoding", R"({"name":"bad","kind":"hmac","signature_encoding":"base32"})",
        "signature_encoding"},
@@ -378,6 +413,9 @@ TEST(SchemeWarnings, NameWhatAValidProfileLeavesUnprotected) {
       {R"({"name":"p","preset":"elevenlabs"})", {}},
       {R"({"name":"p","kind":"twilio"})", {"twilio signs with sha1 and signs no timestamp"}},
       {R"({"name":"p","preset":"slack"})", {}},
+      {R"({"name":"p","preset":"vapi-hmac"})", {}},
+      {R"({"name":"p","preset":"vapi-secret"})", {"shared_secret signs neither the body"}},
+      {R"({"name":"p","preset":"vapi-bearer"})", {"shared_secret signs neither the body"}},
       {R"({"name":"p","kind":"standard_webhooks"})", {}},
       {R"({"name":"p","kind":"hmac","message_id_header":"x-id","timestamp_header":"x-ts","payload_format":"{id}.{timestamp}.{body}"})",
        {}},

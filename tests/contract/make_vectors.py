@@ -210,6 +210,37 @@ def vectors() -> list[dict]:
                         headers={"x-vapi-timestamp": ts,
                                  "x-vapi-signature": sig(NEW, ts.encode() + b"." + body)},
                         description="validly signed with a timestamp outside the tolerance"))
+    # Profile vapi-hmac (preset vapi-hmac: what a VAPI HMAC credential sends
+    # with its defaults): x-signature = hex HMAC-SHA256 of "{timestamp}.{body}",
+    # x-timestamp in milliseconds. A fixed file cannot hold a fresh timestamp,
+    # so the MAC is proven byte-exact through STALE (given only after the MAC
+    # matched, never for a forgery).
+    old_ms = "1000000000000"
+    body = message(ALICE_CALL)
+    v.append(vector("vapi_hmac_authentic_but_stale", 6, body,
+                    deny("SIGNATURE_INVALID", 401, "SIGNATURE_RESULT_STALE"), secret=None,
+                    profile="vapi-hmac",
+                    headers={"x-timestamp": old_ms,
+                             "x-signature": sig(NEW, old_ms.encode() + b"." + body)},
+                    description="preset vapi-hmac: the MAC of '{timestamp}.{body}' matches, the "
+                                "millisecond timestamp is outside the 300 s window"))
+    v.append(vector("vapi_hmac_other_secret", 5, body,
+                    deny("SIGNATURE_INVALID", 401, "SIGNATURE_RESULT_MISMATCH"), secret=None,
+                    profile="vapi-hmac",
+                    headers={"x-timestamp": old_ms,
+                             "x-signature": sig(OTHER, old_ms.encode() + b"." + body)},
+                    description="preset vapi-hmac signed with another secret: a forgery is "
+                                "MISMATCH, never STALE"))
+    v.append(vector("vapi_hmac_timestamp_missing", 6, body,
+                    deny("SIGNATURE_INVALID", 401, "SIGNATURE_RESULT_MALFORMED"), secret=None,
+                    profile="vapi-hmac",
+                    headers={"x-signature": sig(NEW, old_ms.encode() + b"." + body)},
+                    description="preset vapi-hmac without its x-timestamp header"))
+    v.append(vector("vapi_hmac_legacy_header_only", 5, body,
+                    deny("SIGNATURE_INVALID", 401, "SIGNATURE_RESULT_MISSING"),
+                    profile="vapi-hmac",
+                    description="preset vapi-hmac reads x-signature, not the legacy "
+                                "x-vapi-signature over the body"))
     v.append(vector("threat6_timestamp_missing", 6, message(ALICE_CALL),
                     deny("SIGNATURE_INVALID", 401, "SIGNATURE_RESULT_MALFORMED"),
                     profile="vapi-timestamped",

@@ -305,6 +305,119 @@ def test_row20_health_reports_an_audit_log_nobody_reads(pb, sqlite_db):
     assert "audit log write blocked" in log and "audit log writes again" in log
 
 
+def _gauge(port, name) -> float:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as m:
+        for line in m.read().decode().splitlines():
+            if line.startswith(name + " "):
+                return float(line.split()[1])
+    raise AssertionError(f"{name} not in /metrics")
+
+
+# Row 20 with lookups on one connection (issue 26 item 13): answers that
+# block in the audit write hold no connection and no timer, so the health
+# loop keeps running: its database ping still succeeds (the database is fine),
+# the stuck-log detector turns readiness NOT_SERVING, and liveness answers.
+def test_row20_audit_back_pressure_on_one_connection_never_wedges_health(pb, tmp_path):
+    import fcntl
+    import os
+    import sqlite3
+    import threading
+
+    from grpc_health.v1 import health_pb2
+
+    serving, not_serving = (health_pb2.HealthCheckResponse.SERVING,
+                            health_pb2.HealthCheckResponse.NOT_SERVING)
+    read_end, write_end = os.pipe()
+    fcntl.fcntl(write_end, fcntl.F_SETPIPE_SZ, 4096)
+    reader = None
+    port = servers.free_port()
+    path = tmp_path / "app.db"
+    db = servers.sqlite_db(path, *servers.django_fixtures(inconsistent=False))
+    loading = threading.Event()
+
+    def app_writes():
+        # Short write locks, as the app takes them: lookups queue up behind
+        # each, so that answers are delivered while more lookups wait.
+        conn = sqlite3.connect(path, isolation_level=None)
+        while loading.is_set():
+            conn.execute("BEGIN EXCLUSIVE")
+            conn.execute("UPDATE api_assistant SET user_id = user_id")
+            time.sleep(0.1)
+            conn.execute("COMMIT")
+            time.sleep(0.05)
+        conn.close()
+
+    writer = threading.Thread(target=app_writes)
+    try:
+        with servers.HookguardServer(
+                db, env={"VAPI_WEBHOOK_SECRET": SECRET_NEW}, stdout=write_end,
+                args=["--pool_size=1", "--db_batch_size=1", "--worker_threads=8",
+                      "--log_stall_ms=3000", "--health_interval_ms=100", "--db_timeout_ms=500",
+                      f"--metrics_listen=127.0.0.1:{port}"]) as s:
+            wait_serving(s.target)
+            with grpc.insecure_channel(s.target) as ch:
+                stub = pb.grpc.WebhookAuthServiceStub(ch)
+
+                # Each call looks its call up and is denied with its ids
+                # echoed twice: the log's 1 MiB queue and the 4 KiB pipe fill
+                # within a few thousand calls, while lookups keep queuing.
+                def event(i):
+                    return pb.m.AuthorizeCallEventRequest(
+                        event=pb.m.CallEvent(call_id=f"call_missing_{i}_" + "x" * 200,
+                                             assistant_id="a" * 200),
+                        expected_owner_id="o" * 200)
+
+                calls = []
+                loading.set()
+                writer.start()
+                stop = time.monotonic() + 4
+                i = 0
+                while time.monotonic() < stop:
+                    calls += [stub.AuthorizeCallEvent.future(event(i + k), timeout=3)
+                              for k in range(200)]
+                    i += 200
+                    time.sleep(0.05)
+                loading.clear()
+                writer.join()
+                # The health loop still runs: it sees the stuck log, turns
+                # readiness NOT_SERVING, and its ping still reaches the
+                # database; liveness answers all along.
+                deadline = time.monotonic() + 15
+                while not (_health(s.target) == not_serving
+                           and _gauge(port, "hookguard_audit_log_stalled_seconds") >= 3):
+                    assert time.monotonic() < deadline, (
+                        "health loop wedged: readiness "
+                        f"{_health(s.target)}, log stalled for "
+                        f"{_gauge(port, 'hookguard_audit_log_stalled_seconds')} s")
+                    assert _health(s.target, "hookguard.liveness") == serving
+                    time.sleep(0.1)
+                assert _health(s.target, "hookguard.liveness") == serving
+                assert _gauge(port, "hookguard_db_up") == 1, "the ping waited behind the log"
+                for call in calls:
+                    try:
+                        call.result()
+                    except grpc.RpcError as e:
+                        assert e.code() in (grpc.StatusCode.DEADLINE_EXCEEDED,
+                                            grpc.StatusCode.UNAVAILABLE), e
+            reader = threading.Thread(target=lambda: _read_all(read_end), daemon=True)
+            reader.start()
+            deadline = time.monotonic() + 15
+            while _health(s.target) != serving:
+                assert time.monotonic() < deadline, "readiness stayed NOT_SERVING once read"
+                time.sleep(0.1)
+            s.terminate()
+            os.close(write_end)
+            write_end = -1
+    finally:
+        loading.clear()
+        if writer.is_alive():
+            writer.join()
+        if write_end >= 0:
+            os.close(write_end)
+        if reader is not None:
+            reader.join(10)
+
+
 def _read_all(fd) -> bytes:
     import os
 

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "tools/hookguard/cli_args.h"
+#include "tools/hookguard/delivery_commands.h"
 #include "tools/hookguard/operator_commands.h"
 #include "tools/hookguard/rpc_commands.h"
 
@@ -59,15 +60,49 @@ const std::vector<Command>& Commands() {
       {"explain",
        "explain --body=FILE|- [--header='Name: value']... [--profile=P] [--method=M] [--url=U]\n"
        "        [--expected_owner=USER] [--db=CONN] [--config=FILE] [--format=text|json]\n"
+       "  explain --capture=FILE [--profile=P] [--expected_owner=USER] [--db=CONN] "
+       "[--config=FILE]\n"
+       "        [--format=text|json]\n"
        "  explain --call_id=ID [--assistant_id=ID] [--phone_number_id=ID] [--expected_owner=USER]\n"
        "        [--db=CONN] [--config=FILE] [--format=text|json]\n"
        "    Runs the service's checks locally (config, secrets and database as hookguard-server\n"
        "    reads them) and prints each step, the decision and the http_status the service\n"
-       "    answers. Exit 0 ALLOW, 1 deny, 2 errors.",
-       {"body", "header", "profile", "method", "url", "call_id", "assistant_id", "phone_number_id",
-        "type", "org_id", "expected_owner", "db", "config", "format", "timeout_ms"},
+       "    answers. --capture replays a delivery saved by a client's capture helper (format\n"
+       "    hookguard-capture/v1) and shows the answer the app got then. Exit 0 ALLOW, 1 deny,\n"
+       "    2 errors.",
+       {"body", "capture", "header", "profile", "method", "url", "call_id", "assistant_id",
+        "phone_number_id", "type", "org_id", "expected_owner", "db", "config", "format",
+        "timeout_ms"},
        false,
        RunExplain},
+      {"sign",
+       "sign [--config=FILE] [--profile=P] (--body=FILE|- | --fixture=NAME)\n"
+       "        [--call_id=ID] [--assistant_id=ID] [--phone_number_id=ID]\n"
+       "        [--set=PATH=TEXT | --set=PATH:=JSON]... [--timestamp=DIGITS] [--message_id=ID]\n"
+       "        [--key_id=K] [--method=POST] [--url=URL] [--body_out=FILE]\n"
+       "    Prints the headers the platform sends for the body (`name: value` a line), signed\n"
+       "    with the profile's first secret (or --key_id) read as hookguard-server reads it\n"
+       "    (no --config: $VAPI_WEBHOOK_SECRET). --fixture signs a VAPI message of the\n"
+       "    repository (tests/fixtures/vapi, built in: status-update, assistant-request, ...);\n"
+       "    --call_id/--assistant_id/--phone_number_id set those ids wherever the message has\n"
+       "    them (call, chat, session, phoneNumber); --set=message.call.orgId=X sets any key\n"
+       "    (PATH:=JSON for raw JSON such as null). --body_out writes the exact bytes signed.\n"
+       "    Timestamp: now (milliseconds for x-timestamp, as VAPI sends it, else seconds);\n"
+       "    message id: msg_<random> when the scheme has one. Exit 0, 2 errors.",
+       DeliveryFlags(), false, RunSign},
+      {"send",
+       "send --url=URL [the flags of sign] [--header='Name: value']...\n"
+       "        [--content_type=application/json] [--timeout_ms=10000] [--tls_ca=PEM]\n"
+       "    Signs as sign does, POSTs the delivery to the app's endpoint (http, or https\n"
+       "    verified with the system's CA certificates or --tls_ca) and prints `HTTP <status>`\n"
+       "    and the app's answer. Exit 0 for 2xx, 1 for another status, 2 when nothing was\n"
+       "    sent or no answer came.",
+       [] {
+         auto flags = DeliveryFlags();
+         flags.insert({"header", "content_type", "timeout_ms", "tls_ca"});
+         return flags;
+       }(),
+       false, RunSend},
   };
   return *commands;
 }
@@ -75,7 +110,8 @@ const std::vector<Command>& Commands() {
 void PrintUsage(std::FILE* out) {
   std::fprintf(
       out,
-      "hookguard: call a hookguard server from a shell; audit-db and explain work without one.\n\n"
+      "hookguard: call a hookguard server from a shell; audit-db, explain, sign and send work "
+      "without one.\n\n"
       "Usage: hookguard COMMAND [--flag=value]...\n\nCommands:\n");
   for (const Command& c : Commands()) std::fprintf(out, "  %s\n", c.usage);
   std::fprintf(out,

@@ -27,6 +27,8 @@
 #include "server/ownership/ownership_store.h"
 #include "server/ownership/soci_ownership_store.h"
 #include "server/ownership/soci_session.h"
+#include "tools/hookguard/capture_file.h"
+#include "tools/hookguard/json_edit.h"
 #include "tools/hookguard/ownership_audit.h"
 #include "tools/hookguard/rpc_commands.h"
 
@@ -43,38 +45,8 @@ int Fail(absl::string_view command, absl::string_view message) {
   return kExitError;
 }
 
-// A JSON string literal. Bytes >= 0x80 pass through (ids are UTF-8).
-std::string Json(absl::string_view text) {
-  std::string out = "\"";
-  for (unsigned char c : text) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (c < 0x20 || c == 0x7f) {
-          char buf[8];
-          std::snprintf(buf, sizeof(buf), "\\u%04x", c);
-          out += buf;
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  return out + "\"";
-}
+// A JSON string literal (ids are UTF-8).
+std::string Json(absl::string_view text) { return JsonString(text); }
 
 std::string JsonOrNull(const std::optional<std::string>& value) {
   return value.has_value() ? Json(*value) : "null";
@@ -202,6 +174,8 @@ struct Explanation {
   std::string owner_id;
   std::string detail;
   std::vector<ExplainStep> steps;
+  // --capture: what the app was answered when the delivery was captured.
+  std::optional<Capture> captured;
 };
 
 // The answer's fields, from either authorization response.
@@ -266,6 +240,18 @@ void PrintExplainText(const Explanation& e) {
   std::printf("%-12s %d\n", "http_status", e.http_status);
   if (!e.owner_id.empty()) std::printf("%-12s %s\n", "owner_id", Printable(e.owner_id).c_str());
   if (!e.detail.empty()) std::printf("%-12s %s\n", "detail", Printable(e.detail).c_str());
+  if (e.captured.has_value()) {
+    const Capture& c = *e.captured;
+    std::printf(
+        "%-12s %s %s%s%s (http %d) at %s, decision_id %s\n", "captured",
+        Printable(c.decision).c_str(), Printable(c.reason).c_str(),
+        c.shadow_decision.empty() || c.shadow_decision == "DECISION_UNSPECIFIED" ? "" : ", shadow ",
+        c.shadow_decision.empty() || c.shadow_decision == "DECISION_UNSPECIFIED"
+            ? ""
+            : Printable(c.shadow_decision).c_str(),
+        c.http_status, c.captured_at.empty() ? "?" : Printable(c.captured_at).c_str(),
+        c.decision_id.empty() ? "?" : Printable(c.decision_id).c_str());
+  }
 }
 
 void PrintExplainJson(const Explanation& e) {
@@ -278,12 +264,20 @@ void PrintExplainJson(const Explanation& e) {
                                  ", \"reason\": ", Json(v1::DenyReason_Name(step.reason)),
                                  ", \"detail\": ", Json(step.detail), "}"));
   }
+  std::string captured = "null";
+  if (e.captured.has_value()) {
+    const Capture& c = *e.captured;
+    captured = absl::StrCat(
+        "{\"captured_at\": ", Json(c.captured_at), ", \"decision\": ", Json(c.decision),
+        ", \"shadow_decision\": ", Json(c.shadow_decision), ", \"reason\": ", Json(c.reason),
+        ", \"http_status\": ", c.http_status, ", \"decision_id\": ", Json(c.decision_id), "}");
+  }
   std::printf(
       "{\"mode\": %s, \"decision\": %s, \"reason\": %s, \"shadow_decision\": %s, "
       "\"shadow_reason\": %s, \"resolved_by\": %s, \"http_status\": %d, \"owner_id\": %s, "
       "\"failed_step\": %s, \"detail\": %s, \"profile\": %s, \"signature\": %s, \"key_id\": %s, "
       "\"event\": {\"type\": %s, \"call_id\": %s, \"assistant_id\": %s, \"phone_number_id\": %s, "
-      "\"org_id\": %s}, \"steps\": [%s]}\n",
+      "\"org_id\": %s}, \"steps\": [%s], \"captured\": %s}\n",
       Json(e.mode).c_str(), Json(v1::Decision_Name(e.decision)).c_str(),
       Json(v1::DenyReason_Name(e.reason)).c_str(),
       Json(v1::Decision_Name(e.shadow ? e.enforced_decision : v1::DECISION_UNSPECIFIED)).c_str(),
@@ -293,7 +287,7 @@ void PrintExplainJson(const Explanation& e) {
       Json(e.profile).c_str(), Json(v1::SignatureResult_Name(e.signature)).c_str(),
       Json(e.key_id).c_str(), Json(e.event.type()).c_str(), Json(e.event.call_id()).c_str(),
       Json(e.event.assistant_id()).c_str(), Json(e.event.phone_number_id()).c_str(),
-      Json(e.event.org_id()).c_str(), absl::StrJoin(steps, ", ").c_str());
+      Json(e.event.org_id()).c_str(), absl::StrJoin(steps, ", ").c_str(), captured.c_str());
 }
 
 }  // namespace
@@ -326,9 +320,19 @@ int RunExplain(const CliArgs& args) {
   constexpr absl::string_view kCommand = "explain";
   absl::StatusOr<std::string> format = FormatFlag(args, "text");
   if (!format.ok()) return Fail(kCommand, format.status().message());
-  const bool webhook = args.Has("body");
-  if (webhook == args.Has("call_id")) {
-    return Fail(kCommand, "give either --body=FILE|- (a webhook) or --call_id=ID (a call event)");
+  const bool capture = args.Has("capture");
+  const bool webhook = args.Has("body") || capture;
+  if ((args.Has("body") + capture + args.Has("call_id")) != 1) {
+    return Fail(kCommand,
+                "give one of --body=FILE|- (a webhook), --capture=FILE (a captured delivery) or "
+                "--call_id=ID (a call event)");
+  }
+  if (capture) {
+    for (const char* flag : {"header", "method", "url"}) {
+      if (args.Has(flag)) {
+        return Fail(kCommand, absl::StrCat("--", flag, " comes from the capture file"));
+      }
+    }
   }
   if (webhook) {
     for (const char* flag : {"assistant_id", "phone_number_id", "type", "org_id"}) {
@@ -366,9 +370,7 @@ int RunExplain(const CliArgs& args) {
   SociStoreOptions store_options;
   store_options.connection_string = *db;
   store_options.pool_size = 1;
-  store_options.call_query = queries.call;
-  store_options.phone_number_query = queries.phone_number;
-  store_options.assistant_query = queries.assistant;
+  SetLookupQueries(queries, &store_options);
   store_options.query_timeout = *timeout;
   absl::StatusOr<std::unique_ptr<SociOwnershipStore>> store =
       SociOwnershipStore::Open(store_options);
@@ -380,18 +382,46 @@ int RunExplain(const CliArgs& args) {
   Explanation e;
   const std::string expected_owner = args.Get("expected_owner");
   const absl::Time now = absl::Now();
+  absl::Time verify_at = now;  // the clock of the signature check
   if (webhook) {
     v1::AuthorizeWebhookRequest request;
-    request.set_profile(args.Get("profile"));
-    request.set_expected_owner_id(expected_owner);
-    if (absl::Status s = ReadHttpRequest(args, request.mutable_request()); !s.ok()) {
-      return Fail(kCommand, s.message());
+    if (capture) {
+      // Replayed as captured: profile, headers, method, url, body and
+      // expected owner (--profile and --expected_owner override them).
+      absl::StatusOr<std::string> text = ReadAll(args.Get("capture"));
+      if (!text.ok()) return Fail(kCommand, text.status().message());
+      absl::StatusOr<Capture> parsed = ParseCapture(*text);
+      if (!parsed.ok()) {
+        return Fail(kCommand, absl::StrCat(args.Get("capture"), ": ", parsed.status().message()));
+      }
+      request = parsed->request;
+      // The signature is checked as of the delivery's arrival: a signed
+      // timestamp ages past its tolerance while the capture waits.
+      if (!parsed->captured_at.empty()) {
+        std::string why;
+        if (!absl::ParseTime(absl::RFC3339_full, parsed->captured_at, &verify_at, &why)) {
+          return Fail(kCommand, absl::StrCat(args.Get("capture"),
+                                             ": capture file: \"captured_at\" is not an RFC 3339 "
+                                             "time (",
+                                             why, ")"));
+        }
+      }
+      if (args.Has("profile")) request.set_profile(args.Get("profile"));
+      if (args.Has("expected_owner")) request.set_expected_owner_id(expected_owner);
+      e.captured = *std::move(parsed);
+    } else {
+      request.set_profile(args.Get("profile"));
+      request.set_expected_owner_id(expected_owner);
+      if (absl::Status s = ReadHttpRequest(args, request.mutable_request()); !s.ok()) {
+        return Fail(kCommand, s.message());
+      }
     }
     e.mode = "webhook";
     e.profile = request.profile().empty() ? profile_set->default_profile() : request.profile();
     v1::AuthorizeWebhookResponse response;
     std::vector<OwnershipStep> trace;
-    absl::Status s = authorizer.AuthorizeWebhook(request, now, now + *timeout, &response, &trace);
+    absl::Status s =
+        authorizer.AuthorizeWebhook(request, verify_at, now + *timeout, &response, &trace);
     if (!s.ok()) {
       if (s.code() == absl::StatusCode::kInvalidArgument ||
           s.code() == absl::StatusCode::kResourceExhausted) {
@@ -409,7 +439,10 @@ int RunExplain(const CliArgs& args) {
     if (valid) {
       e.steps.push_back(
           {"signature", "pass", v1::DENY_REASON_UNSPECIFIED,
-           absl::StrCat("VALID with key_id '", e.key_id, "' of profile '", e.profile, "'")});
+           absl::StrCat("VALID with key_id '", e.key_id, "' of profile '", e.profile, "'",
+                        verify_at == now
+                            ? ""
+                            : absl::StrCat(" at the capture time ", e.captured->captured_at))});
     } else {
       e.steps.push_back({"signature", "fail", v1::DENY_REASON_SIGNATURE_INVALID,
                          absl::StrCat(e.detail, " (profile '", e.profile, "')")});

@@ -28,18 +28,6 @@ int UsageError(const std::string& message) {
   return kExitError;
 }
 
-absl::StatusOr<std::string> ReadAll(const std::string& path) {
-  std::ostringstream out;
-  if (path == "-") {
-    out << std::cin.rdbuf();
-    return out.str();
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
-  out << in.rdbuf();
-  return out.str();
-}
-
 std::shared_ptr<grpc::Channel> Connect(const CliArgs& args, std::string* error) {
   std::string target = args.Get("target");
   if (target.empty()) {
@@ -98,6 +86,28 @@ void PrintField(const char* name, const std::string& value) {
 
 }  // namespace
 
+absl::StatusOr<std::string> ReadAll(const std::string& path) {
+  std::ostringstream out;
+  if (path == "-") {
+    out << std::cin.rdbuf();
+    return out.str();
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
+  out << in.rdbuf();
+  return out.str();
+}
+
+absl::StatusOr<std::pair<std::string, std::string>> ParseHeaderFlag(absl::string_view header) {
+  const size_t colon = header.find(':');
+  if (colon == absl::string_view::npos || colon == 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--header must be 'Name: value', got '", header.substr(0, 40), "'"));
+  }
+  return std::pair{std::string(header.substr(0, colon)),
+                   std::string(absl::StripLeadingAsciiWhitespace(header.substr(colon + 1)))};
+}
+
 absl::Status ReadHttpRequest(const CliArgs& args, v1::HttpRequest* request) {
   if (!args.Has("body"))
     return absl::InvalidArgumentError("--body=FILE (or - for stdin) is required");
@@ -105,13 +115,9 @@ absl::Status ReadHttpRequest(const CliArgs& args, v1::HttpRequest* request) {
   if (!body.ok()) return body.status();
   request->set_body(*std::move(body));
   for (const std::string& header : args.GetAll("header")) {
-    const size_t colon = header.find(':');
-    if (colon == std::string::npos || colon == 0) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("--header must be 'Name: value', got '", header.substr(0, 40), "'"));
-    }
-    (*request->mutable_headers())[header.substr(0, colon)] =
-        std::string(absl::StripLeadingAsciiWhitespace(header.substr(colon + 1)));
+    absl::StatusOr<std::pair<std::string, std::string>> parsed = ParseHeaderFlag(header);
+    if (!parsed.ok()) return parsed.status();
+    (*request->mutable_headers())[parsed->first] = std::move(parsed->second);
   }
   request->set_method(args.Get("method"));
   request->set_url(args.Get("url"));

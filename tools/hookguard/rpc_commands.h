@@ -4,8 +4,11 @@
 
 #include <set>
 #include <string>
+#include <utility>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "hookguard/v1/hookguard.pb.h"
 #include "tools/hookguard/cli_args.h"
 
@@ -14,6 +17,14 @@ namespace hookguard::cli {
 // Flags every RPC subcommand takes: --target, --timeout_ms, --format and
 // the TLS flags.
 std::set<std::string, std::less<>> ConnectionFlags();
+
+// The bytes of the file `path`, or of stdin for "-". NotFound names the
+// file.
+absl::StatusOr<std::string> ReadAll(const std::string& path);
+
+// One --header='Name: value' flag: (Name, value without leading blanks).
+// InvalidArgument for a value without a name.
+absl::StatusOr<std::pair<std::string, std::string>> ParseHeaderFlag(absl::string_view header);
 
 // Reads --body (a file, or - for stdin; raw bytes), every --header='Name:
 // value', --method and --url into `request` (shared by `webhook`, `verify`

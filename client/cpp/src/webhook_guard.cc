@@ -23,7 +23,7 @@ std::unique_ptr<GrpcWebhookGuard> GrpcWebhookGuard::Create(const std::string& ta
   grpc::ChannelArguments args;
   if (!options.service_config.empty()) args.SetServiceConfigJSON(options.service_config);
   return std::make_unique<GrpcWebhookGuard>(grpc::CreateCustomChannel(target, creds, args),
-                                            options.timeout, options.shadow_deny_log);
+                                            options);
 }
 
 GrpcWebhookGuard::GrpcWebhookGuard(std::shared_ptr<grpc::ChannelInterface> channel,
@@ -31,6 +31,41 @@ GrpcWebhookGuard::GrpcWebhookGuard(std::shared_ptr<grpc::ChannelInterface> chann
     : stub_(v1::WebhookAuthService::NewStub(std::move(channel))),
       timeout_(timeout),
       shadow_deny_log_(std::move(shadow_deny_log)) {}
+
+GrpcWebhookGuard::GrpcWebhookGuard(std::shared_ptr<grpc::ChannelInterface> channel,
+                                   const GrpcWebhookGuardOptions& options)
+    : stub_(v1::WebhookAuthService::NewStub(std::move(channel))),
+      timeout_(options.timeout),
+      shadow_deny_log_(options.shadow_deny_log),
+      fail_open_(options.fail_open),
+      fail_open_log_(options.fail_open_log) {}
+
+namespace {
+
+std::string StatusCodeName(grpc::StatusCode code) {
+  switch (code) {
+    case grpc::StatusCode::UNAVAILABLE:
+      return "UNAVAILABLE";
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+      return "DEADLINE_EXCEEDED";
+    case grpc::StatusCode::RESOURCE_EXHAUSTED:
+      return "RESOURCE_EXHAUSTED";
+    case grpc::StatusCode::FAILED_PRECONDITION:
+      return "FAILED_PRECONDITION";
+    case grpc::StatusCode::INTERNAL:
+      return "INTERNAL";
+    default:
+      return "status code " + std::to_string(static_cast<int>(code));
+  }
+}
+
+}  // namespace
+
+void LogFailOpen(const Verdict& verdict, const std::string& profile) {
+  std::clog << ("hookguard gave no decision (" + StatusCodeName(verdict.error) + ") for profile '" +
+                profile + "': fail-open lets the webhook through UNVERIFIED, with no owner\n")
+            << std::flush;
+}
 
 void LogShadowDeny(const Verdict& verdict) {
   // One write of a whole line, so that lines of concurrent calls do not mix.
@@ -45,7 +80,13 @@ Verdict GrpcWebhookGuard::Authorize(const WebhookRequest& request) {
   context.set_deadline(std::chrono::system_clock::now() + timeout_);
   v1::AuthorizeWebhookResponse response;
   grpc::Status status = stub_->AuthorizeWebhook(&context, ToProto(request), &response);
-  if (!status.ok()) return VerdictFromStatus(status);
+  if (!status.ok()) {
+    Verdict verdict = VerdictFromStatus(status);
+    if (!fail_open_) return verdict;
+    verdict = FailOpenVerdict(std::move(verdict));
+    if (fail_open_log_) fail_open_log_(verdict, request.profile);
+    return verdict;
+  }
   Verdict verdict = VerdictFromResponse(response);
   if (verdict.ShadowDeny() && shadow_deny_log_) shadow_deny_log_(verdict);
   return verdict;
@@ -94,6 +135,14 @@ Verdict VerdictFromStatus(const grpc::Status& status) {
   v.error = status.ok() ? grpc::StatusCode::UNKNOWN : status.error_code();
   v.detail = status.error_message();
   return v;
+}
+
+Verdict FailOpenVerdict(Verdict verdict) {
+  if (verdict.error == grpc::StatusCode::OK || verdict.allowed) return verdict;
+  verdict.allowed = true;
+  verdict.http_status = 200;
+  verdict.owner_id.clear();
+  return verdict;
 }
 
 }  // namespace hookguard

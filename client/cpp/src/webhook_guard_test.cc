@@ -273,5 +273,88 @@ TEST(MockWebhookGuard, StandsInForTheService) {
   EXPECT_EQ(HandleWebhook(guard, "{}", &owner), 503);
 }
 
+// Fail-open: a missing decision lets through, with no owner, `error` set and
+// the warning called; a decision is obeyed; off by default.
+struct FailOpenCase {
+  std::string name;
+  grpc::Status status;  // the fake's status; OK: it answers `decision`
+  v1::Decision decision;
+  bool fail_open;
+  bool want_allowed;
+  int want_http_status;
+  bool want_logged;
+};
+
+class FailOpenTest : public testing::TestWithParam<FailOpenCase> {};
+
+TEST_P(FailOpenTest, ObeysDecisionsAndOpensOnlyWithoutOne) {
+  const FailOpenCase& c = GetParam();
+  FakeService service([&c](const auto&, v1::AuthorizeWebhookResponse* r) {
+    r->set_decision(c.decision);
+    r->set_owner_id("9");
+    r->set_http_status(c.decision == v1::DECISION_ALLOW ? 200 : 403);
+    return c.status;
+  });
+  int port = 0;
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+  builder.RegisterService(&service);
+  auto server = builder.BuildAndStart();
+  std::vector<std::string> logged;
+  GrpcWebhookGuardOptions options;
+  options.fail_open = c.fail_open;
+  options.fail_open_log = [&logged](const Verdict& v, const std::string& profile) {
+    logged.push_back(profile + ":" + std::to_string(static_cast<int>(v.error)));
+  };
+  GrpcWebhookGuard guard(
+      grpc::CreateChannel("127.0.0.1:" + std::to_string(port), grpc::InsecureChannelCredentials()),
+      options);
+  WebhookRequest request;
+  request.profile = "vapi";
+  Verdict v = guard.Authorize(request);
+  server->Shutdown(std::chrono::system_clock::now());
+  EXPECT_EQ(v.allowed, c.want_allowed);
+  EXPECT_EQ(v.http_status, c.want_http_status);
+  EXPECT_EQ(v.FailedOpen(), c.want_logged);
+  if (!c.status.ok()) {
+    EXPECT_EQ(v.owner_id, "");
+  }
+  EXPECT_EQ(logged.size(), c.want_logged ? 1u : 0u);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    FailOpen, FailOpenTest,
+    testing::Values(
+        FailOpenCase{"UnavailableFailsOpen", grpc::Status(grpc::StatusCode::UNAVAILABLE, "db"),
+                     v1::DECISION_ALLOW, true, true, 200, true},
+        FailOpenCase{"UnavailableFailsClosedByDefault",
+                     grpc::Status(grpc::StatusCode::UNAVAILABLE, "db"), v1::DECISION_ALLOW, false,
+                     false, 503, false},
+        FailOpenCase{"DenyIsObeyed", grpc::Status::OK, v1::DECISION_DENY, true, false, 403, false},
+        FailOpenCase{"AllowKeepsItsOwner", grpc::Status::OK, v1::DECISION_ALLOW, true, true, 200,
+                     false}),
+    [](const testing::TestParamInfo<FailOpenCase>& info) { return info.param.name; });
+
+TEST(FailOpen, UnreachableServerLetsThroughWithErrorAndNoOwner) {
+  GrpcWebhookGuardOptions options;
+  options.timeout = std::chrono::milliseconds(300);
+  options.fail_open = true;
+  std::vector<std::string> profiles;
+  options.fail_open_log = [&profiles](const Verdict&, const std::string& p) {
+    profiles.push_back(p);
+  };
+  auto guard = GrpcWebhookGuard::Create("127.0.0.1:1", options);
+  WebhookRequest request;
+  request.body = "{}";
+  request.profile = "vapi";
+  Verdict v = guard->Authorize(request);
+  EXPECT_TRUE(v.allowed);
+  EXPECT_TRUE(v.FailedOpen());
+  EXPECT_EQ(v.http_status, 200);
+  EXPECT_EQ(v.owner_id, "");
+  EXPECT_NE(v.error, grpc::StatusCode::OK);
+  EXPECT_EQ(profiles, std::vector<std::string>{"vapi"});
+}
+
 }  // namespace
 }  // namespace hookguard

@@ -5,7 +5,10 @@
 //
 // Fail closed: any RPC error (server down, deadline, non-OK status) is a
 // Verdict with Allowed=false and HTTPStatus=503, so the platform retries
-// later. Nothing but a DECISION_ALLOW answer allows.
+// later. Nothing but a DECISION_ALLOW answer allows, unless the caller turns
+// on FailOpen (Options.FailOpen, MiddlewareOptions.FailOpen): then a missing
+// decision lets the webhook through unverified, with no owner, Err set and a
+// warning logged. A decision (ALLOW or DENY) is always obeyed.
 package hookguard
 
 import (
@@ -14,6 +17,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"os"
 	"strings"
@@ -76,7 +80,8 @@ type Verdict struct {
 	DecisionID string
 	Detail     string
 	// Err is the RPC error when no decision was obtained (Allowed is then
-	// false and HTTPStatus 503); status.Code(Err) gives its gRPC code.
+	// false and HTTPStatus 503, or with FailOpen true, 200 and no owner);
+	// status.Code(Err) gives its gRPC code.
 	Err error
 	// ResolvedBy says where OwnerID came from: the call's row, or (the app
 	// has no row for the call yet) its phone number or assistant.
@@ -95,6 +100,30 @@ type Verdict struct {
 // block. OwnerID is then set only if the checks really found an owner.
 func (v Verdict) ShadowDeny() bool {
 	return v.Allowed && v.ShadowDecision == pb.Decision_DECISION_DENY
+}
+
+// FailedOpen is true when fail-open let the webhook through without any
+// decision (Err says why): nothing was verified and OwnerID is empty.
+func (v Verdict) FailedOpen() bool {
+	return v.Allowed && v.Err != nil
+}
+
+// FailOpenVerdict is the fail-open answer for a verdict without a decision
+// (Err set): let through, 200, no owner, Err kept. A decision (ALLOW or
+// DENY) is returned unchanged: fail-open never overrides one. It warns on
+// logger (nil: slog.Default()) every time, with the gRPC code and the
+// profile; never the body, a header or a secret.
+func FailOpenVerdict(v Verdict, profile string, logger *slog.Logger) Verdict {
+	if v.Err == nil || v.Allowed {
+		return v
+	}
+	if logger == nil {
+		logger = slog.Default()
+	}
+	logger.Warn("hookguard gave no decision: fail-open lets the webhook through UNVERIFIED, with no owner",
+		"error", status.Code(v.Err).String(), "profile", profile)
+	v.Allowed, v.HTTPStatus, v.OwnerID = true, http.StatusOK, ""
+	return v
 }
 
 // Authorizer decides on one webhook. *Client implements it; tests of code
@@ -116,13 +145,21 @@ type Options struct {
 	Timeout     time.Duration
 	TLS         *TLS
 	DialOptions []grpc.DialOption // appended after the transport credentials
+	// FailOpen (default false): when hookguard gives no decision
+	// (unreachable, deadline, any RPC error), Authorize returns an allowing
+	// Verdict with an empty OwnerID and Err set, and logs a warning.
+	FailOpen bool
+	// Logger receives the fail-open warnings (default slog.Default()).
+	Logger *slog.Logger
 }
 
 // Client calls hookguard. It is safe for concurrent use; share one per process.
 type Client struct {
-	conn    *grpc.ClientConn // nil when the caller owns the connection
-	stub    pb.WebhookAuthServiceClient
-	timeout time.Duration
+	conn     *grpc.ClientConn // nil when the caller owns the connection
+	stub     pb.WebhookAuthServiceClient
+	timeout  time.Duration
+	failOpen bool
+	logger   *slog.Logger
 }
 
 // New connects (lazily) to target: "host:port", or "dns:///name:port" for a
@@ -143,17 +180,25 @@ func New(target string, opts Options) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("hookguard: %w", err)
 	}
-	c := NewFromConn(conn, opts.Timeout)
+	c := NewFromConnWithOptions(conn, opts)
 	c.conn = conn
 	return c, nil
 }
 
 // NewFromConn uses a connection the caller owns (Close leaves it open).
 func NewFromConn(conn grpc.ClientConnInterface, timeout time.Duration) *Client {
+	return NewFromConnWithOptions(conn, Options{Timeout: timeout})
+}
+
+// NewFromConnWithOptions is NewFromConn with Options' Timeout, FailOpen and
+// Logger (TLS and DialOptions are the connection's business and ignored).
+func NewFromConnWithOptions(conn grpc.ClientConnInterface, opts Options) *Client {
+	timeout := opts.Timeout
 	if timeout <= 0 {
 		timeout = DefaultTimeout
 	}
-	return &Client{stub: pb.NewWebhookAuthServiceClient(conn), timeout: timeout}
+	return &Client{stub: pb.NewWebhookAuthServiceClient(conn), timeout: timeout,
+		failOpen: opts.FailOpen, logger: opts.Logger}
 }
 
 // Close closes the connection New opened.
@@ -164,7 +209,8 @@ func (c *Client) Close() error {
 	return nil
 }
 
-// Authorize asks AuthorizeWebhook. It never returns an allow on error.
+// Authorize asks AuthorizeWebhook. It never returns an allow on error,
+// unless the client was made with FailOpen.
 func (c *Client) Authorize(ctx context.Context, r Request) Verdict {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
@@ -176,6 +222,9 @@ func (c *Client) Authorize(ctx context.Context, r Request) Verdict {
 		},
 	})
 	if err != nil {
+		if c.failOpen {
+			return FailOpenVerdict(verdictFromError(err), r.Profile, c.logger)
+		}
 		return verdictFromError(err)
 	}
 	return verdictFromResponse(resp)

@@ -20,6 +20,15 @@ const DecisionIDHeader = "Hookguard-Decision-Id"
 
 type ownerKey struct{}
 
+type verdictKey struct{}
+
+// VerdictFrom returns the Verdict that Middleware put in the request context
+// of a webhook it let through (FailedOpen() tells a fail-open pass).
+func VerdictFrom(ctx context.Context) (Verdict, bool) {
+	v, ok := ctx.Value(verdictKey{}).(Verdict)
+	return v, ok
+}
+
 // OwnerID returns the owner id that Middleware put in the request context of
 // an allowed webhook.
 func OwnerID(ctx context.Context) (string, bool) {
@@ -38,7 +47,15 @@ type MiddlewareOptions struct {
 	// OnDeny, if set, is called for every webhook not let through (a deny, or
 	// 503 when there was no decision) before the answer is written.
 	OnDeny func(*http.Request, Verdict)
-	// Logger receives the shadow-mode lines (default slog.Default()).
+	// FailOpen (default false): when hookguard gives no decision, call next
+	// anyway, with an empty owner id and the Verdict's Err set
+	// (VerdictFrom), and log a warning. A decision is always obeyed.
+	FailOpen bool
+	// Capture, if set, is called with every denied or shadow-would-deny
+	// delivery (e.g. CaptureToDir(dir)), before the answer. A panic in it is
+	// logged and never changes the answer.
+	Capture func(Capture)
+	// Logger receives the shadow-mode and fail-open lines (default slog.Default()).
 	Logger *slog.Logger
 }
 
@@ -47,7 +64,8 @@ type MiddlewareOptions struct {
 // the verdict's HTTP status without calling next: the reason as text and the
 // decision id in DecisionIDHeader, or 503 "hookguard unavailable" when there
 // was no decision. A profile in shadow mode is let through and its would-be
-// deny logged.
+// deny logged. With FailOpen, a missing decision calls next with an empty
+// owner id.
 func Middleware(a Authorizer, opts MiddlewareOptions) func(http.Handler) http.Handler {
 	limit := opts.MaxBodyBytes
 	if limit <= 0 {
@@ -70,6 +88,12 @@ func Middleware(a Authorizer, opts MiddlewareOptions) func(http.Handler) http.Ha
 				req.ExpectedOwnerID = opts.ExpectedOwnerID(r)
 			}
 			v := a.Authorize(r.Context(), req)
+			if opts.FailOpen {
+				v = FailOpenVerdict(v, opts.Profile, logger)
+			}
+			if opts.Capture != nil && ShouldCapture(v) {
+				callCapture(opts.Capture, NewCapture(req, v, requestURL(r)), logger)
+			}
 			if !v.Allowed {
 				if opts.OnDeny != nil {
 					opts.OnDeny(r, v)
@@ -89,7 +113,27 @@ func Middleware(a Authorizer, opts MiddlewareOptions) func(http.Handler) http.Ha
 					"shadow_reason", v.ShadowReason.String(), "decision_id", v.DecisionID)
 			}
 			r.Body = io.NopCloser(bytes.NewReader(body))
-			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ownerKey{}, v.OwnerID)))
+			ctx := context.WithValue(context.WithValue(r.Context(), ownerKey{}, v.OwnerID), verdictKey{}, v)
+			next.ServeHTTP(w, r.WithContext(ctx))
 		})
 	}
+}
+
+// requestURL is the URL the client asked for, as this server saw it.
+func requestURL(r *http.Request) string {
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host + r.URL.RequestURI()
+}
+
+func callCapture(hook func(Capture), c Capture, logger *slog.Logger) {
+	defer func() {
+		if p := recover(); p != nil {
+			logger.Warn("hookguard capture hook failed", "decision_id", c.Verdict.DecisionID,
+				"panic", fmt.Sprint(p))
+		}
+	}()
+	hook(c)
 }

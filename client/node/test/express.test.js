@@ -103,3 +103,136 @@ test('the fake answers in order, then repeats the last', async () => {
     assert.deepEqual(codes, [200, 403, 403]);
   });
 });
+
+// --- failOpen -------------------------------------------------------------------
+
+test('failOpen: no decision runs the handler with no owner and the error set', async () => {
+  const warned = [];
+  const seen = [];
+  const app = express();
+  app.post('/w', ...hookguardMiddleware(new FakeHookguardClient(unavailable('UNAVAILABLE')),
+    { failOpen: true, logger: { warn: (m) => warned.push(m) } }), (req, res) => {
+    seen.push([req.hookguard.ownerId, req.hookguard.verdict.error]);
+    res.json({ ok: true });
+  });
+  await withApp(app, async (url) => {
+    assert.equal((await fetch(`${url}/w`, { method: 'POST', body: BODY })).status, 200);
+  });
+  assert.deepEqual(seen, [['', 'UNAVAILABLE']]);
+  assert.equal(warned.length, 1);
+  assert.match(warned[0], /fail-open/);
+});
+
+test('failOpen: a client that rejects is also let through', async () => {
+  const throwing = { authorizeWebhook: async () => { throw new Error('boom'); } };
+  await serve(throwing, { failOpen: true, logger: { warn() {} } }, async (post, handled) => {
+    assert.equal((await post()).status, 200);
+    assert.deepEqual(handled, [['', BODY.length]]);
+  });
+});
+
+test('failOpen: a deny is still a deny; off, an outage is still 503', async () => {
+  await serve(new FakeHookguardClient(deny()), { failOpen: true }, async (post, handled) => {
+    assert.equal((await post()).status, 403);
+    assert.deepEqual(handled, []);
+  });
+  await serve(new FakeHookguardClient(unavailable()), { failOpen: false }, async (post, handled) => {
+    assert.equal((await post()).status, 503);
+    assert.deepEqual(handled, []);
+  });
+});
+
+// --- capture --------------------------------------------------------------------
+
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { captureToDirectory } = require('../capture');
+
+test('capture: a deny and a shadow would-deny land in the directory, an allow does not', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hg-express-'));
+  const fake = new FakeHookguardClient(deny('DENY_REASON_CALL_NOT_FOUND', { decisionId: 'd-1' }),
+    shadowDeny('DENY_REASON_OWNER_MISMATCH', { decisionId: 'd-2' }), allow(), unavailable());
+  await serve(fake, { capture: captureToDirectory(dir), profile: 'vapi', logger: { warn() {} } },
+    async (post) => {
+      const codes = [];
+      for (let i = 0; i < 4; i += 1) codes.push((await post()).status);
+      assert.deepEqual(codes, [404, 200, 200, 503]);
+    });
+  const recs = fs.readdirSync(dir).sort().map((f) => JSON.parse(fs.readFileSync(path.join(dir, f))));
+  assert.deepEqual(recs.map((r) => r.decision_id).sort(), ['d-1', 'd-2']);
+  for (const r of recs) {
+    assert.deepEqual(Buffer.from(r.body_base64, 'base64'), BODY);
+    assert.equal(r.headers['x-vapi-signature'], 'ab');
+    assert.equal(r.profile, 'vapi');
+    assert.match(r.url, /^http:\/\/127\.0\.0\.1:\d+\/webhooks\/vapi$/);
+  }
+});
+
+test('capture: a hook that throws or rejects never changes the answer', async () => {
+  const warned = [];
+  for (const hook of [() => { throw new Error('disk full'); }, async () => { throw new Error('disk full'); }]) {
+    await serve(new FakeHookguardClient(deny(), shadowDeny()),
+      { capture: hook, logger: { warn: (m) => warned.push(m) } }, async (post, handled) => {
+        assert.equal((await post()).status, 403);
+        assert.equal((await post()).status, 200);
+        assert.equal(handled.length, 1);
+      });
+  }
+  assert.equal(warned.filter((m) => m.includes('capture hook failed')).length, 4);
+});
+
+// --- a global JSON parser -----------------------------------------------------------
+
+const { rawBodySaver } = require('../express');
+
+async function withApp(app, fn) {
+  const server = await new Promise((resolve) => { const s = app.listen(0, '127.0.0.1', () => resolve(s)); });
+  try {
+    await fn(`http://127.0.0.1:${server.address().port}`);
+  } finally {
+    server.close();
+  }
+}
+
+function globalJsonApp(fake, jsonOptions, warned) {
+  const handled = [];
+  const app = express();
+  app.use(express.json(jsonOptions));
+  app.post('/webhooks/vapi', ...hookguardMiddleware(fake, { logger: { warn: (m) => warned.push(m) } }),
+    (req, res) => {
+      handled.push([req.hookguard.ownerId, req.body.message.type]);
+      res.json({ ok: true });
+    });
+  return { app, handled };
+}
+
+test('global express.json() with rawBodySaver: the raw bytes are verified, req.body stays parsed', async () => {
+  const fake = new FakeHookguardClient(allow('42'));
+  const { app, handled } = globalJsonApp(fake, { verify: rawBodySaver }, []);
+  const body = Buffer.from('{ "message" : {"type":"status-update"} }');  // not what JSON.stringify gives
+  await withApp(app, async (url) => {
+    const resp = await fetch(`${url}/webhooks/vapi`, { method: 'POST', body,
+      headers: { 'content-type': 'application/json' } });
+    assert.equal(resp.status, 200, await resp.text());
+  });
+  assert.deepEqual(fake.calls[0].body, body);
+  assert.deepEqual(handled, [['42', 'status-update']]);
+});
+
+test('global express.json() without rawBodySaver: 500 with a message that names the fix', async () => {
+  const warned = [];
+  const fake = new FakeHookguardClient(allow('42'));
+  const { app, handled } = globalJsonApp(fake, {}, warned);
+  await withApp(app, async (url) => {
+    const resp = await fetch(`${url}/webhooks/vapi`, { method: 'POST', body: BODY,
+      headers: { 'content-type': 'application/json' } });
+    assert.equal(resp.status, 500);
+    const text = await resp.text();
+    assert.match(text, /raw body unavailable/);
+    assert.match(text, /verify: require\('@hookguard\/client\/express'\)\.rawBodySaver/);
+  });
+  assert.equal(fake.calls.length, 0);
+  assert.deepEqual(handled, []);
+  assert.equal(warned.length, 1);
+});

@@ -28,3 +28,26 @@ app.post('/fake', ...hookguardMiddleware(fake, {
   res.json({ shadow: v ? isShadowDeny(v) : false, key: v?.deliveryKey, by: v?.resolvedBy });
 });
 void fake.calls.length;
+
+// Fail-open, the capture hook and rawBodySaver.
+import { isFailedOpen } from '..';
+import { rawBodySaver } from '../express';
+import { captureToDirectory, writeCapture, makeCapture, Capture } from '../capture';
+const open = new HookguardClient('hookguard:50051', { failOpen: true, logger: console });
+void open.failOpen;
+const app2 = express();
+app2.use(express.json({ verify: rawBodySaver }));
+app2.post('/webhooks/vapi', ...hookguardMiddleware(open, {
+  profile: 'vapi-hmac',
+  failOpen: true,
+  capture: captureToDirectory('/var/lib/app/captures'),
+}), (req, res) => {
+  const v = req.hookguard?.verdict;
+  const raw: Buffer | undefined = req.rawBody;
+  res.json({ failedOpen: v ? isFailedOpen(v) : false, n: raw?.length });
+});
+async function keep(body: Buffer, v: Verdict): Promise<string> {
+  const c: Capture = makeCapture(body, { 'x-signature': 'ab' }, v, { profile: 'vapi' });
+  return writeCapture('/tmp/captures', c);
+}
+void keep;

@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 from typing import Iterable, Mapping, Optional, Tuple, Union
 
 import grpc
 
 from ._gen import hookguard_pb2 as pb
+
+log = logging.getLogger("hookguard_client")
 
 #: Default time the web tier waits for a decision, in seconds.
 DEFAULT_TIMEOUT_S = 0.5
@@ -59,7 +62,9 @@ class Verdict:
 
     `http_status` is what to answer the platform with. `error` is set (the
     gRPC status code's name, e.g. "UNAVAILABLE") when no decision was
-    obtained; `allowed` is then False and `http_status` is 503.
+    obtained; `allowed` is then False and `http_status` is 503, unless the
+    client or helper runs with fail_open=True: then `allowed` is True,
+    `http_status` 200 and `owner_id` empty (`failed_open`).
     """
 
     allowed: bool
@@ -84,6 +89,12 @@ class Verdict:
         would have denied (`shadow_reason` says why): log it, do not block.
         `owner_id` is then set only if the checks really found an owner."""
         return self.allowed and self.shadow_decision == "DECISION_DENY"
+
+    @property
+    def failed_open(self) -> bool:
+        """True when fail-open let the webhook through without any decision
+        (`error` says why): nothing was verified and the owner is unknown."""
+        return self.allowed and self.error is not None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -191,3 +202,15 @@ def verdict_from_error(err: BaseException) -> Verdict:
     return Verdict(allowed=False, decision="DECISION_UNSPECIFIED",
                    reason="DENY_REASON_UNSPECIFIED", owner_id="",
                    http_status=UNAVAILABLE_HTTP_STATUS, detail=detail, error=name)
+
+
+def fail_open_verdict(verdict: Verdict, profile: str = "") -> Verdict:
+    """The fail-open answer for a verdict without a decision: let through,
+    200, no owner, `error` kept. A decision (ALLOW or DENY) is returned
+    unchanged: fail-open never overrides one. Logs a warning every time
+    (the error code and the profile; never the body, a header or a secret)."""
+    if verdict.error is None or verdict.allowed:
+        return verdict
+    log.warning("hookguard gave no decision (%s) for profile %r: fail-open lets the webhook "
+                "through UNVERIFIED, with no owner", verdict.error, profile)
+    return dataclasses.replace(verdict, allowed=True, http_status=200, owner_id="")

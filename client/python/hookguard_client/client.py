@@ -7,7 +7,8 @@ from typing import Optional
 import grpc
 
 from ._core import (DEFAULT_TIMEOUT_S, HeadersLike, TlsOptions, Verdict, build_request,
-                    channel_options, verdict_from_error, verdict_from_response)
+                    channel_options, fail_open_verdict, verdict_from_error,
+                    verdict_from_response)
 from ._gen import hookguard_pb2_grpc
 
 
@@ -23,12 +24,18 @@ class HookguardClient:
     seconds. `channel` replaces the channel built from target and tls (tests,
     custom interceptors); the client then does not own it and `close()`
     leaves it open.
+
+    `fail_open=True`: when hookguard gives no decision (unreachable,
+    deadline, any RPC error) the verdict lets the webhook through (allowed,
+    200, empty owner_id, `error` set) and a warning is logged on the
+    "hookguard_client" logger. A decision, ALLOW or DENY, is always obeyed.
     """
 
     def __init__(self, target: str = "", *, tls: Optional[TlsOptions] = None,
                  timeout: float = DEFAULT_TIMEOUT_S,
                  channel: Optional[grpc.Channel] = None,
-                 options: Optional[list] = None) -> None:
+                 options: Optional[list] = None, fail_open: bool = False) -> None:
+        self.fail_open = fail_open
         self._owns_channel = channel is None
         if channel is None:
             if not target:
@@ -44,14 +51,19 @@ class HookguardClient:
                           expected_owner_id: str = "", method: str = "", url: str = "",
                           timeout: Optional[float] = None) -> Verdict:
         """One round trip: signature, payload, ownership. Never raises for an
-        RPC failure: returns a Verdict with allowed=False, http_status=503."""
+        RPC failure: returns a Verdict with allowed=False, http_status=503
+        (with fail_open: allowed=True, 200, no owner; `error` set either way)."""
         request = build_request(body, headers, profile, expected_owner_id, method, url)
         try:
             resp = self._stub.AuthorizeWebhook(
                 request, timeout=self.timeout if timeout is None else timeout)
         except Exception as err:  # noqa: BLE001 - fail closed on anything
-            return verdict_from_error(err)
+            return self._no_decision(err, profile)
         return verdict_from_response(resp)
+
+    def _no_decision(self, err: BaseException, profile: str) -> Verdict:
+        verdict = verdict_from_error(err)
+        return fail_open_verdict(verdict, profile) if self.fail_open else verdict
 
     def close(self) -> None:
         if self._owns_channel:
@@ -75,7 +87,8 @@ class AsyncHookguardClient:
     def __init__(self, target: str = "", *, tls: Optional[TlsOptions] = None,
                  timeout: float = DEFAULT_TIMEOUT_S,
                  channel: Optional[grpc.aio.Channel] = None,
-                 options: Optional[list] = None) -> None:
+                 options: Optional[list] = None, fail_open: bool = False) -> None:
+        self.fail_open = fail_open
         if channel is None and not target:
             raise ValueError("target or channel is required")
         self._target = target
@@ -112,8 +125,10 @@ class AsyncHookguardClient:
             resp = await self._ensure_stub().AuthorizeWebhook(
                 request, timeout=self.timeout if timeout is None else timeout)
         except Exception as err:  # noqa: BLE001 - fail closed on anything
-            return verdict_from_error(err)
+            return self._no_decision(err, profile)
         return verdict_from_response(resp)
+
+    _no_decision = HookguardClient._no_decision
 
     async def close(self) -> None:
         if self._owns_channel and self._channel is not None:

@@ -12,9 +12,12 @@ It reads the raw body (up to `max_body_bytes`, default 4 MiB as the server;
 a larger body is answered 413) before anything parses it. On deny it raises
 HTTPException with the verdict's HTTP status, the reason as detail and the
 decision id in the `Hookguard-Decision-Id` header (the endpoint does not
-run); when hookguard cannot be asked, 503 "hookguard unavailable". On ALLOW
-it also sets `request.state.hookguard_owner_id`. A profile in shadow mode is
-let through (its would-be deny is logged on the "hookguard_client" logger).
+run); when hookguard cannot be asked, 503 "hookguard unavailable" (with
+`fail_open=True` the endpoint runs instead, with an empty owner and the
+verdict's `error` set, and a warning is logged). On ALLOW it also sets
+`request.state.hookguard_owner_id`. A profile in shadow mode is let through
+(its would-be deny is logged on the "hookguard_client" logger). `capture`
+receives every denied or would-be-denied delivery (hookguard_client.capture).
 """
 # No `from __future__ import annotations` here: older FastAPI (0.110) cannot
 # resolve string annotations of a callable object's __call__ and would take
@@ -23,9 +26,10 @@ from typing import Any, Callable, Optional
 
 from fastapi import HTTPException, Request
 
-from ._core import DEFAULT_MAX_BODY_BYTES, Verdict
+from ._core import DEFAULT_MAX_BODY_BYTES, Verdict, fail_open_verdict
 from ._framework import (OnDeny, authorize_async, body_too_large_text, call_on_deny,
                          deny_headers, deny_text, note_allowed)
+from .capture import CaptureHook, call_capture, make_capture
 
 
 async def read_body(request: Request, limit: int) -> Optional[bytes]:
@@ -51,13 +55,19 @@ async def read_body(request: Request, limit: int) -> Optional[bytes]:
 
 class HookguardDependency:
     """`client` is an AsyncHookguardClient (or a test double). `on_deny(request,
-    verdict)` is called for every webhook not let through."""
+    verdict)` is called for every webhook not let through. `fail_open=True`
+    lets a webhook through when hookguard gives no decision. `capture(c)` is
+    called with every denied or shadow-would-deny delivery (e.g.
+    hookguard_client.capture.capture_to_directory(dir))."""
 
     def __init__(self, client: Any, *, profile: str = "",
                  expected_owner_id: Optional[Callable[[Request], str]] = None,
                  on_deny: Optional[OnDeny] = None,
-                 max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> None:
+                 max_body_bytes: int = DEFAULT_MAX_BODY_BYTES, fail_open: bool = False,
+                 capture: Optional[CaptureHook] = None) -> None:
         self.client = client
+        self.fail_open = fail_open
+        self.capture = capture
         self.profile = profile
         self.expected_owner_id = expected_owner_id
         self.on_deny = on_deny
@@ -67,10 +77,17 @@ class HookguardDependency:
         body = await read_body(request, self.max_body_bytes)
         if body is None:
             raise HTTPException(status_code=413, detail=body_too_large_text(self.max_body_bytes))
-        verdict = await authorize_async(
-            self.client, body, request.headers.items(), profile=self.profile,
-            expected_owner_id=self.expected_owner_id(request) if self.expected_owner_id else "",
-            method=request.method)
+        expected = self.expected_owner_id(request) if self.expected_owner_id else ""
+        headers = request.headers.items()
+        verdict = await authorize_async(self.client, body, headers, profile=self.profile,
+                                        expected_owner_id=expected, method=request.method)
+        if self.fail_open:
+            verdict = fail_open_verdict(verdict, self.profile)
+        call_capture(self.capture,
+                     lambda: make_capture(body, headers, verdict, profile=self.profile,
+                                          method=request.method, url=str(request.url),
+                                          expected_owner_id=expected),
+                     verdict)
         if not verdict.allowed:
             call_on_deny(self.on_deny, request, verdict)
             raise HTTPException(status_code=verdict.http_status, detail=deny_text(verdict),

@@ -207,3 +207,56 @@ def test_checked_in_stubs_match_the_proto():
     regen = Path(__file__).resolve().parents[1] / "regen.sh"
     result = subprocess.run([str(regen), "--check"], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def deny_owner(_req):
+    return pb.AuthorizeWebhookResponse(decision=pb.DECISION_DENY, http_status=403,
+                                       reason=pb.DENY_REASON_OWNER_MISMATCH, decision_id="d1")
+
+
+def test_fail_open_unreachable_server_lets_through_with_error_and_no_owner(caplog):
+    caplog.set_level("WARNING", logger="hookguard_client")
+    with HookguardClient("127.0.0.1:1", timeout=0.3, fail_open=True) as client:
+        v = client.authorize_webhook(b'{"secret":"body"}', {"x-vapi-signature": "sig-abc"},
+                                     profile="vapi")
+    assert (v.allowed, v.http_status, v.owner_id, v.error, v.failed_open) == (
+        True, 200, "", "UNAVAILABLE", True)
+    assert "fail-open" in caplog.text and "'vapi'" in caplog.text
+    assert "sig-abc" not in caplog.text and "secret" not in caplog.text
+
+
+def test_fail_open_deadline_lets_through(fake):
+    def slow(req):
+        time.sleep(0.3)
+        return deny_owner(req)
+    _, target = fake(slow)
+    with HookguardClient(target, timeout=0.05, fail_open=True) as client:
+        v = client.authorize_webhook(b"{}", {})
+    assert (v.allowed, v.error, v.owner_id) == (True, "DEADLINE_EXCEEDED", "")
+
+
+def test_fail_open_still_obeys_a_deny_and_an_allow(fake):
+    _, deny_target = fake(deny_owner)
+    _, allow_target = fake(allow)
+    with HookguardClient(deny_target, fail_open=True) as client:
+        v = client.authorize_webhook(b"{}", {})
+    assert (v.allowed, v.http_status, v.error, v.failed_open) == (False, 403, None, False)
+    with HookguardClient(allow_target, fail_open=True) as client:
+        v = client.authorize_webhook(b"{}", {})
+    assert (v.allowed, v.owner_id, v.error, v.failed_open) == (True, "1", None, False)
+
+
+def test_fail_open_off_by_default():
+    with HookguardClient("127.0.0.1:1", timeout=0.3) as client:
+        v = client.authorize_webhook(b"{}", {})
+    assert (v.allowed, v.http_status, v.error) == (False, 503, "UNAVAILABLE")
+
+
+def test_async_client_fail_open(fake):
+    _, target = fake(lambda r: grpc.StatusCode.UNAVAILABLE)
+
+    async def run():
+        async with AsyncHookguardClient(target, fail_open=True) as client:
+            return await client.authorize_webhook(b"{}", {})
+    v = asyncio.run(run())
+    assert (v.allowed, v.http_status, v.owner_id, v.error) == (True, 200, "", "UNAVAILABLE")

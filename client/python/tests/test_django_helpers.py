@@ -47,28 +47,35 @@ from hookguard_client.testing import (FakeHookguardClient, allow, deny, shadow_d
 
 handled: list = []
 denied: list = []
+errors: list = []  # request.hookguard_verdict.error of each view run
+
+
+def note(request):
+    handled.append((getattr(request, "hookguard_owner_id", None), len(request.body)))
+    verdict = getattr(request, "hookguard_verdict", None)
+    errors.append(verdict.error if verdict is not None else None)
 
 
 @hookguard_webhook
 def sync_view(request):
-    handled.append((request.hookguard_owner_id, len(request.body)))
+    note(request)
     return JsonResponse({"ok": True})
 
 
 @hookguard_webhook(on_deny=lambda request, verdict: denied.append(verdict))
 async def async_view(request):
     await asyncio.sleep(0)
-    handled.append((request.hookguard_owner_id, len(request.body)))
+    note(request)
     return JsonResponse({"ok": True})
 
 
 def plain_view(request):  # guarded by the middleware (HOOKGUARD_PATHS)
-    handled.append((getattr(request, "hookguard_owner_id", None), len(request.body)))
+    note(request)
     return JsonResponse({"ok": True})
 
 
 async def plain_async_view(request):
-    handled.append((getattr(request, "hookguard_owner_id", None), len(request.body)))
+    note(request)
     return JsonResponse({"ok": True})
 
 
@@ -78,6 +85,9 @@ urlpatterns = [
     path("mw/sync", plain_view),
     path("mw/async", plain_async_view),
     path("open/form", plain_view),  # not guarded: CSRF applies as usual
+    path("webhooks/vapi/event", plain_view),
+    path("webhooks/stripe/event", plain_view),
+    path("webhooks/vapi-other/event", plain_view),
 ]
 
 ROUTES = ["/hooks/sync", "/hooks/async", "/mw/sync", "/mw/async"]
@@ -88,6 +98,7 @@ BODY = b'{"message":{"type":"status-update","call":{"id":"c1"}}}'
 def clear():
     handled.clear()
     denied.clear()
+    errors.clear()
 
 
 def post(route, body=BODY, asgi=False, **headers):
@@ -193,3 +204,114 @@ def test_fake_answers_in_order_then_repeats_the_last():
     fake = FakeHookguardClient(allow("1"), deny())
     with override_settings(HOOKGUARD_CLIENT=fake):
         assert [post("/hooks/sync").status_code for _ in range(3)] == [200, 403, 403]
+
+
+# --- fail-open (HOOKGUARD_FAIL_OPEN) ---------------------------------------------
+
+@pytest.mark.parametrize("asgi", [False, True], ids=["wsgi", "asgi"])
+@pytest.mark.parametrize("route", ROUTES)
+def test_fail_open_runs_the_view_with_no_owner_and_the_error_set(route, asgi, caplog):
+    caplog.set_level(logging.WARNING, logger="hookguard_client")
+    with override_settings(HOOKGUARD_CLIENT=FakeHookguardClient(unavailable("UNAVAILABLE")),
+                           HOOKGUARD_FAIL_OPEN=True):
+        resp = post(route, asgi=asgi, **{"X-Vapi-Signature": "secret-sig"})
+    assert resp.status_code == 200, resp.content
+    assert (handled, errors) == ([("", len(BODY))], ["UNAVAILABLE"])
+    assert "fail-open" in caplog.text and "UNAVAILABLE" in caplog.text
+    assert "secret-sig" not in caplog.text and BODY.decode() not in caplog.text
+
+
+@pytest.mark.parametrize("route", ROUTES)
+def test_fail_open_off_is_still_503(route):
+    with override_settings(HOOKGUARD_CLIENT=FakeHookguardClient(unavailable()),
+                           HOOKGUARD_FAIL_OPEN=False):
+        assert post(route).status_code == 503
+    assert handled == []
+
+
+@pytest.mark.parametrize("route", ROUTES)
+def test_fail_open_obeys_a_deny(route):
+    with override_settings(HOOKGUARD_CLIENT=FakeHookguardClient(deny()), HOOKGUARD_FAIL_OPEN=True):
+        assert post(route).status_code == 403
+    assert handled == []
+
+
+def test_fail_open_decorator_argument():
+    view = hookguard_webhook(client=FakeHookguardClient(unavailable()), fail_open=True)(plain_view)
+    from django.test import RequestFactory
+    request = RequestFactory().post("/x", data=BODY, content_type="application/json")
+    assert view(request).status_code == 200
+    assert errors == ["UNAVAILABLE"]
+
+
+# --- capture (HOOKGUARD_CAPTURE_DIR / HOOKGUARD_CAPTURE) -------------------------
+
+def captured(directory):
+    import json
+    import os
+    files = sorted(os.listdir(directory))
+    return files, [json.load(open(os.path.join(directory, f))) for f in files]
+
+
+@pytest.mark.parametrize("asgi", [False, True], ids=["wsgi", "asgi"])
+@pytest.mark.parametrize("route", ROUTES)
+def test_a_deny_is_captured_with_the_exact_bytes(route, asgi, tmp_path):
+    import base64
+    body = b'{"message":{"call":{"id":"c\xc3\xa9"}}}\n\x00'
+    with override_settings(HOOKGUARD_CLIENT=FakeHookguardClient(
+            deny("DENY_REASON_CALL_NOT_FOUND", decision_id="d-404")),
+            HOOKGUARD_CAPTURE_DIR=str(tmp_path)):
+        assert post(route, body, asgi=asgi, **{"X-Vapi-Signature": "ab"}).status_code == 404
+    files, records = captured(tmp_path)
+    assert len(files) == 1 and files[0].endswith("-d-404.json")
+    rec = records[0]
+    assert base64.b64decode(rec["body_base64"]) == body
+    assert rec["headers"]["x-vapi-signature"] == "ab"
+    assert (rec["decision"], rec["reason"], rec["http_status"], rec["method"]) == (
+        "DECISION_DENY", "DENY_REASON_CALL_NOT_FOUND", 404, "POST")
+    assert rec["url"] == "http://testserver" + route
+
+
+@pytest.mark.parametrize("route", ROUTES)
+def test_a_shadow_would_deny_is_captured_and_an_allow_is_not(route, tmp_path):
+    with override_settings(HOOKGUARD_CLIENT=FakeHookguardClient(
+            allow("1"), shadow_deny("DENY_REASON_OWNER_MISMATCH", decision_id="d-sh"),
+            unavailable()), HOOKGUARD_CAPTURE_DIR=str(tmp_path)):
+        assert [post(route).status_code for _ in range(3)] == [200, 200, 503]
+    files, records = captured(tmp_path)
+    assert [r["decision_id"] for r in records] == ["d-sh"]
+    assert (records[0]["decision"], records[0]["shadow_decision"], records[0]["reason"]) == (
+        "DECISION_ALLOW", "DECISION_DENY", "DENY_REASON_OWNER_MISMATCH")
+
+
+@pytest.mark.parametrize("route", ROUTES)
+def test_a_failing_capture_hook_changes_no_answer(route, caplog):
+    def hook(capture):
+        raise RuntimeError("disk full")
+    with override_settings(HOOKGUARD_CLIENT=FakeHookguardClient(deny(), shadow_deny()),
+                           HOOKGUARD_CAPTURE=hook):
+        assert [post(route).status_code for _ in range(2)] == [403, 200]
+    assert "capture hook failed" in caplog.text
+
+
+# --- HOOKGUARD_PATHS as a map of path prefixes to profiles ----------------------
+
+@pytest.mark.parametrize("asgi", [False, True], ids=["wsgi", "asgi"])
+def test_paths_map_each_prefix_to_its_profile(asgi):
+    fake = FakeHookguardClient(allow("3"))
+    with override_settings(HOOKGUARD_CLIENT=fake, HOOKGUARD_PATHS={
+            "/webhooks/vapi/": "vapi", "/webhooks/stripe/": "stripe", "/webhooks/": "other"}):
+        for route in ("/webhooks/vapi/event", "/webhooks/stripe/event",
+                      "/webhooks/vapi-other/event"):
+            assert post(route, asgi=asgi).status_code == 200
+        # Not in the map any more: not guarded, so CSRF refuses it.
+        assert post("/mw/sync", asgi=asgi).status_code == 403
+    assert [c.profile for c in fake.calls] == ["vapi", "stripe", "other"]
+    assert handled == [("3", len(BODY))] * 3
+
+
+def test_paths_list_keeps_the_single_profile_setting():
+    fake = FakeHookguardClient(allow())
+    with override_settings(HOOKGUARD_CLIENT=fake, HOOKGUARD_PROFILE="vapi-shadow"):
+        assert post("/mw/sync").status_code == 200
+    assert fake.calls[0].profile == "vapi-shadow"

@@ -96,3 +96,52 @@ def test_body_limit_without_content_length():
     with TestClient(app) as tc:
         assert tc.post("/webhooks/vapi", content=chunks()).status_code == 413
     assert fake.calls == []
+
+
+def test_fail_open_runs_the_endpoint_with_no_owner_and_the_error_set(caplog):
+    caplog.set_level(logging.WARNING, logger="hookguard_client")
+    handled, seen = [], []
+    app = make_app(FakeHookguardClient(unavailable("DEADLINE_EXCEEDED")), handled, fail_open=True)
+
+    @app.post("/webhooks/err")
+    async def err_endpoint(verdict: Verdict = Depends(HookguardDependency(
+            FakeHookguardClient(unavailable("DEADLINE_EXCEEDED")), fail_open=True))):
+        seen.append((verdict.owner_id, verdict.error, verdict.failed_open))
+        return {"ok": True}
+    assert post(app).status_code == 200
+    with TestClient(app) as tc:
+        assert tc.post("/webhooks/err", content=BODY).status_code == 200
+    assert handled == [("", "", len(BODY))]
+    assert seen == [("", "DEADLINE_EXCEEDED", True)]
+    assert "fail-open" in caplog.text and BODY.decode() not in caplog.text
+
+
+def test_fail_open_obeys_a_deny():
+    handled = []
+    assert post(make_app(FakeHookguardClient(deny()), handled, fail_open=True)).status_code == 403
+    assert handled == []
+
+
+def test_deny_and_shadow_would_deny_are_captured_an_allow_is_not(tmp_path):
+    import base64
+    import json
+    import os
+
+    from hookguard_client.capture import capture_to_directory
+    fake = FakeHookguardClient(deny("DENY_REASON_CALL_NOT_FOUND", decision_id="d-1"),
+                               shadow_deny(decision_id="d-2"), allow(), unavailable())
+    app = make_app(fake, [], capture=capture_to_directory(str(tmp_path)), profile="vapi")
+    assert [post(app).status_code for _ in range(4)] == [404, 200, 200, 503]
+    files = sorted(os.listdir(tmp_path))
+    records = [json.load(open(tmp_path / f)) for f in files]
+    assert [r["decision_id"] for r in records] == ["d-1", "d-2"]
+    assert all(base64.b64decode(r["body_base64"]) == BODY for r in records)
+    assert records[0]["headers"]["x-vapi-signature"] == "ab"
+    assert (records[0]["profile"], records[0]["url"]) == ("vapi", "http://testserver/webhooks/vapi")
+
+
+def test_a_failing_capture_hook_changes_no_answer():
+    def hook(capture):
+        raise OSError("disk full")
+    app = make_app(FakeHookguardClient(deny(), shadow_deny()), [], capture=hook)
+    assert [post(app).status_code for _ in range(2)] == [403, 200]

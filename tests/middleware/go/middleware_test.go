@@ -144,7 +144,9 @@ func TestAttacksGetContractStatusAndHandlerNotRun(t *testing.T) {
 	}
 }
 
-func TestUnreachableHookguardIs503(t *testing.T) {
+// unreachableClient is a client of a loopback port nothing listens on.
+func unreachableClient(t *testing.T) *hookguard.Client {
+	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -155,7 +157,12 @@ func TestUnreachableHookguardIs503(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+func TestUnreachableHookguardIs503(t *testing.T) {
+	c := unreachableClient(t)
 	rec := &recorder{}
 	srv := newServer(c, rec)
 	defer srv.Close()
@@ -206,5 +213,84 @@ func TestShadowModeLetsThroughAndLogsWouldBeDenies(t *testing.T) {
 	}
 	if strings.Join(rec.handled, ",") != strings.Join(want, ",") {
 		t.Fatalf("handled owners %q, want %q", rec.handled, want)
+	}
+}
+
+// guarded serves POST /webhooks/vapi behind Middleware(client, opts); the
+// handler records "owner:error" (error "" when there was a decision).
+func guarded(client hookguard.Authorizer, opts hookguard.MiddlewareOptions, rec *recorder) *httptest.Server {
+	mux := http.NewServeMux()
+	mux.Handle("POST /webhooks/vapi", hookguard.Middleware(client, opts)(http.HandlerFunc(
+		func(w http.ResponseWriter, r *http.Request) {
+			v, _ := hookguard.VerdictFrom(r.Context())
+			errText := ""
+			if v.Err != nil {
+				errText = "err"
+			}
+			rec.add(v.OwnerID + ":" + errText)
+			w.WriteHeader(http.StatusOK)
+		})))
+	return httptest.NewServer(mux)
+}
+
+func TestUnreachableHookguardWithFailOpenRunsHandlerWithErrAndNoOwner(t *testing.T) {
+	c := unreachableClient(t)
+	var logged bytes.Buffer
+	rec := &recorder{}
+	srv := guarded(c, hookguard.MiddlewareOptions{FailOpen: true,
+		Logger: slog.New(slog.NewTextHandler(&logged, nil))}, rec)
+	defer srv.Close()
+	v := vectors(t)["allow_message_shape"]
+	if code := post(t, srv, v); code != 200 {
+		t.Fatalf("status %d", code)
+	}
+	if len(rec.handled) != 1 || rec.handled[0] != ":err" {
+		t.Fatalf("handled %v", rec.handled)
+	}
+	if !strings.Contains(logged.String(), "fail-open") || strings.Contains(logged.String(), v.Headers["x-vapi-signature"]) {
+		t.Fatalf("logged %q", logged.String())
+	}
+}
+
+func TestFailOpenStillObeysTheServersDeny(t *testing.T) {
+	rec := &recorder{}
+	srv := guarded(liveClient(t), hookguard.MiddlewareOptions{FailOpen: true}, rec)
+	defer srv.Close()
+	if code := post(t, srv, vectors(t)["threat1_cross_user_assistant"]); code != 403 {
+		t.Fatalf("status %d", code)
+	}
+	if len(rec.handled) != 0 {
+		t.Fatalf("handler ran: %v", rec.handled)
+	}
+}
+
+func TestDeniedDeliveryIsCapturedWithTheExactBytes(t *testing.T) {
+	dir := t.TempDir()
+	rec := &recorder{}
+	srv := guarded(liveClient(t), hookguard.MiddlewareOptions{Capture: hookguard.CaptureToDir(dir, nil)}, rec)
+	defer srv.Close()
+	vs := vectors(t)
+	post(t, srv, vs["allow_message_shape"])
+	attack := vs["threat1_cross_user_assistant"]
+	if code := post(t, srv, attack); code != 403 {
+		t.Fatalf("status %d", code)
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 {
+		t.Fatalf("%d capture files", len(entries))
+	}
+	data, _ := os.ReadFile(dir + "/" + entries[0].Name())
+	var got struct {
+		BodyBase64 string `json:"body_base64"`
+		Reason     string `json:"reason"`
+		Headers    map[string]string
+	}
+	if err := json.Unmarshal(data, &got); err != nil {
+		t.Fatal(err)
+	}
+	body, _ := base64.StdEncoding.DecodeString(got.BodyBase64)
+	if string(body) != *attack.Body || got.Reason != "DENY_REASON_ASSISTANT_MISMATCH" ||
+		got.Headers["x-vapi-signature"] != attack.Headers["x-vapi-signature"] {
+		t.Fatalf("capture %s", data)
 	}
 }

@@ -179,3 +179,91 @@ test('shadow mode lets every webhook through and logs the would-be denies', asyn
     client.close();
   }
 });
+
+const { rawBodySaver } = require(path.join(clientDir, 'express'));
+const { captureToDirectory } = require(path.join(clientDir, 'capture'));
+const os = require('node:os');
+
+test('unreachable hookguard with failOpen runs the handler with the error set and no owner', async () => {
+  const seen = [];
+  const warnings = [];
+  const client = new HookguardClient(`127.0.0.1:${await freePort()}`, { timeoutMs: 300 });
+  const app = express();
+  app.post('/webhooks/vapi', ...hookguardMiddleware(client, {
+    failOpen: true, logger: { warn: (m) => warnings.push(m) } }), (req, res) => {
+    seen.push([req.hookguard.ownerId, req.hookguard.verdict.error]);
+    res.json({ ok: true });
+  });
+  const server = await listen(app);
+  try {
+    assert.equal((await post(server, 'allow_message_shape')).status, 200);
+    assert.deepEqual(seen, [['', 'UNAVAILABLE']]);
+    assert.equal(warnings.length, 1);
+    assert.ok(!warnings[0].includes(byName.allow_message_shape.headers['x-vapi-signature']));
+  } finally {
+    server.close();
+    client.close();
+  }
+});
+
+test('failOpen still obeys the server: an attack is denied', async () => {
+  const seen = [];
+  const client = new HookguardClient(target);
+  const app = express();
+  app.post('/webhooks/vapi', ...hookguardMiddleware(client, { failOpen: true }), (req, res) => {
+    seen.push(req.hookguard.ownerId);
+    res.json({ ok: true });
+  });
+  const server = await listen(app);
+  try {
+    assert.equal((await post(server, 'threat1_cross_user_assistant')).status, 403);
+    assert.deepEqual(seen, []);
+  } finally {
+    server.close();
+    client.close();
+  }
+});
+
+test('a global express.json({ verify: rawBodySaver }) app: allowed, attacked and captured', async () => {
+  const handled = [];
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hg-capture-'));
+  const client = new HookguardClient(target);
+  const app = express();
+  app.use(express.json({ verify: rawBodySaver }));
+  app.post('/webhooks/vapi', ...hookguardMiddleware(client, { capture: captureToDirectory(dir) }),
+    (req, res) => {
+      handled.push([req.hookguard.ownerId, req.body.message.type]);  // req.body: parsed JSON
+      res.json({ ok: true });
+    });
+  const server = await listen(app);
+  try {
+    assert.equal((await post(server, 'allow_message_shape')).status, 200);
+    assert.equal((await post(server, 'threat1_cross_user_assistant')).status, 403);
+    assert.deepEqual(handled, [['1', 'status-update']]);
+    const files = fs.readdirSync(dir);
+    assert.equal(files.length, 1);
+    const rec = JSON.parse(fs.readFileSync(path.join(dir, files[0]), 'utf8'));
+    assert.equal(fs.statSync(path.join(dir, files[0])).mode & 0o777, 0o600);
+    assert.equal(Buffer.from(rec.body_base64, 'base64').toString('utf8'), byName.threat1_cross_user_assistant.body);
+    assert.equal(rec.reason, 'DENY_REASON_ASSISTANT_MISMATCH');
+  } finally {
+    server.close();
+    client.close();
+  }
+});
+
+test('a global express.json() without rawBodySaver: 500 naming the fix, never a decision', async () => {
+  const client = new HookguardClient(target);
+  const app = express();
+  app.use(express.json());
+  app.post('/webhooks/vapi', ...hookguardMiddleware(client, { logger: { warn() {} } }), (req, res) => res.json({}));
+  const server = await listen(app);
+  try {
+    const resp = await post(server, 'allow_message_shape');
+    assert.equal(resp.status, 500);
+    assert.match(await resp.text(), /rawBodySaver/);
+  } finally {
+    server.close();
+    client.close();
+  }
+});

@@ -72,6 +72,12 @@ def plain_view(request):
 
 
 UNREACHABLE: dict = {}
+verdicts: list = []  # (owner, error) of each verdict_view run
+
+
+def verdict_view(request):
+    verdicts.append((request.hookguard_owner_id, request.hookguard_verdict.error))
+    return JsonResponse({"ok": True})
 
 
 @csrf_exempt  # the decorator inside exempts only the view it makes
@@ -84,6 +90,8 @@ urlpatterns = [
     path("webhooks/vapi-async", vapi_webhook_async),
     path("mw/webhook", plain_view),
     path("down/webhook", unreachable_view),
+    path("webhooks/vapi/", verdict_view),
+    path("webhooks/vapi-shadow/", verdict_view),
 ]
 
 
@@ -93,6 +101,7 @@ def live(hookguard_target, unreachable_target):
     hg_django._default_client = hg_django._default_async_client = None
     UNREACHABLE["client"] = HookguardClient(unreachable_target, timeout=0.3)
     handled.clear()
+    verdicts.clear()
     yield
     UNREACHABLE["client"].close()
 
@@ -183,3 +192,79 @@ def test_shadow_mode_lets_through_and_logs_would_be_denies(vector, route, asgi, 
             assert_shadow_logged(name, expect)
     kind = "mw" if route.startswith("/mw/") else "status-update"
     assert handled == [(vector(n)[2]["owner_id"], kind) for n in SHADOW]
+
+
+def test_unreachable_server_with_fail_open_runs_the_view_with_error_and_no_owner(
+        vector, unreachable_target, caplog):
+    """HOOKGUARD_FAIL_OPEN: hookguard down, the middleware lets the webhook
+    through, with no owner and the verdict's error set, and logs a warning."""
+    from django.test import override_settings
+    body, headers, _ = vector("allow_message_shape")
+    caplog.set_level("WARNING", logger="hookguard_client")
+    with override_settings(HOOKGUARD_TARGET=unreachable_target, HOOKGUARD_TIMEOUT=0.3,
+                           HOOKGUARD_FAIL_OPEN=True, HOOKGUARD_PATHS=["/webhooks/vapi/"]):
+        for asgi in (False, True):
+            hg_django._default_client = hg_django._default_async_client = None
+            assert post("/webhooks/vapi/", body, headers, asgi).status_code == 200
+    assert verdicts == [("", "UNAVAILABLE")] * 2
+    assert "fail-open" in caplog.text and headers["x-vapi-signature"] not in caplog.text
+
+
+def test_unreachable_server_without_fail_open_is_still_503(vector, unreachable_target):
+    from django.test import override_settings
+    body, headers, _ = vector("allow_message_shape")
+    with override_settings(HOOKGUARD_TARGET=unreachable_target, HOOKGUARD_TIMEOUT=0.3,
+                           HOOKGUARD_PATHS=["/webhooks/vapi/"]):
+        assert post("/webhooks/vapi/", body, headers).status_code == 503
+    assert verdicts == []
+
+
+def test_fail_open_obeys_the_servers_deny(vector):
+    from django.test import override_settings
+    body, headers, _ = vector("threat1_cross_user_assistant")
+    with override_settings(HOOKGUARD_FAIL_OPEN=True, HOOKGUARD_PATHS=["/webhooks/vapi/"]):
+        assert post("/webhooks/vapi/", body, headers).status_code == 403
+    assert verdicts == []
+
+
+@pytest.mark.parametrize("asgi", [False, True], ids=["wsgi", "asgi"])
+def test_paths_map_two_prefixes_to_two_profiles(vector, asgi):
+    """One app, two webhook paths, two profiles: the enforcing one denies the
+    attack, the shadow one lets the same attack through."""
+    from django.test import override_settings
+    body, headers, _ = vector("threat1_cross_user_assistant")
+    with override_settings(HOOKGUARD_PATHS={"/webhooks/vapi/": "vapi",
+                                            "/webhooks/vapi-shadow/": "vapi-shadow"}):
+        assert post("/webhooks/vapi/", body, headers, asgi).status_code == 403
+        assert post("/webhooks/vapi-shadow/", body, headers, asgi).status_code == 200
+        ok_body, ok_headers, _ = vector("allow_message_shape")
+        assert post("/webhooks/vapi/", ok_body, ok_headers, asgi).status_code == 200
+    assert verdicts == [("", None), ("1", None)]
+
+
+def test_denied_and_shadow_would_deny_deliveries_land_in_the_capture_dir(vector, tmp_path):
+    import base64
+    import os
+    from django.test import override_settings
+    with override_settings(HOOKGUARD_CAPTURE_DIR=str(tmp_path),
+                           HOOKGUARD_PATHS={"/webhooks/vapi/": "vapi",
+                                            "/webhooks/vapi-shadow/": "vapi-shadow"}):
+        for route, name in (("/webhooks/vapi/", "allow_message_shape"),
+                            ("/webhooks/vapi/", "threat5_other_secret"),
+                            ("/webhooks/vapi-shadow/", "shadow_cross_user_assistant")):
+            body, headers, expect = vector(name)
+            assert post(route, body, headers).status_code == expect["http_status"], name
+    files = sorted(os.listdir(tmp_path))
+    records = [json.load(open(tmp_path / f)) for f in files]
+    assert all(oct(os.stat(tmp_path / f).st_mode & 0o777) == "0o600" for f in files)
+    got = sorted((r["profile"], r["reason"], r["http_status"], base64.b64decode(r["body_base64"]),
+                  r["headers"]["x-vapi-signature"]) for r in records)
+    want = []
+    for profile, name in (("vapi", "threat5_other_secret"),
+                          ("vapi-shadow", "shadow_cross_user_assistant")):
+        body, headers, expect = vector(name)
+        want.append((profile, expect.get("reason") if profile == "vapi"
+                     else expect["shadow_reason"], expect["http_status"], body,
+                     headers["x-vapi-signature"]))
+    assert got == sorted(want)
+    assert all(r["url"].startswith("http://testserver/webhooks/") for r in records)

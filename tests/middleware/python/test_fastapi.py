@@ -106,3 +106,61 @@ def test_shadow_mode_lets_through_and_logs_would_be_denies(hookguard_target, vec
             assert post(tc, body, headers).status_code == expect["http_status"] == 200, name
             assert_shadow_logged(name, expect)
     assert handled == [vector(n)[2]["owner_id"] for n in names]
+
+
+def fail_open_app(target, handled_verdicts, **options):
+    app = FastAPI()
+    guard = HookguardDependency(AsyncHookguardClient(target, timeout=0.3), **options)
+
+    @app.post("/webhooks/vapi")
+    async def vapi_webhook(verdict: Verdict = Depends(guard)):
+        handled_verdicts.append((verdict.owner_id, verdict.error))
+        return {"ok": True}
+    return app
+
+
+def test_unreachable_server_with_fail_open_runs_the_endpoint_with_error_and_no_owner(
+        unreachable_target, vector, caplog):
+    body, headers, _ = vector("allow_message_shape")
+    caplog.set_level("WARNING", logger="hookguard_client")
+    seen: list = []
+    with TestClient(fail_open_app(unreachable_target, seen, fail_open=True)) as tc:
+        assert post(tc, body, headers).status_code == 200
+    assert seen == [("", "UNAVAILABLE")]
+    assert "fail-open" in caplog.text
+    assert headers["x-vapi-signature"] not in caplog.text
+
+
+def test_fail_open_still_obeys_the_servers_deny(hookguard_target, vector):
+    body, headers, expect = vector("threat1_cross_user_assistant")
+    seen: list = []
+    with TestClient(fail_open_app(hookguard_target, seen, fail_open=True)) as tc:
+        assert post(tc, body, headers).status_code == expect["http_status"] == 403
+    assert seen == []
+
+
+def test_denied_and_shadow_would_deny_deliveries_are_captured(hookguard_target, vector, tmp_path):
+    import base64
+    import json
+    import os
+
+    from hookguard_client.capture import capture_to_directory
+    seen: list = []
+    capture = capture_to_directory(str(tmp_path))
+    with TestClient(fail_open_app(hookguard_target, seen, capture=capture)) as tc:
+        for name in ("allow_message_shape", "threat1_cross_user_assistant"):
+            body, headers, expect = vector(name)
+            assert post(tc, body, headers).status_code == expect["http_status"]
+    with TestClient(fail_open_app(hookguard_target, seen, capture=capture,
+                                  profile="vapi-shadow")) as tc:
+        for name in ("shadow_allowed_call", "shadow_cross_user_assistant"):
+            body, headers, expect = vector(name)
+            assert post(tc, body, headers).status_code == 200
+    records = [json.load(open(tmp_path / f)) for f in sorted(os.listdir(tmp_path))]
+    got = sorted((r["profile"], r["decision"], r["shadow_decision"], r["reason"],
+                  base64.b64decode(r["body_base64"])) for r in records)
+    assert got == sorted([
+        ("", "DECISION_DENY", "DECISION_UNSPECIFIED", "DENY_REASON_ASSISTANT_MISMATCH",
+         vector("threat1_cross_user_assistant")[0]),
+        ("vapi-shadow", "DECISION_ALLOW", "DECISION_DENY", "DENY_REASON_ASSISTANT_MISMATCH",
+         vector("shadow_cross_user_assistant")[0])])

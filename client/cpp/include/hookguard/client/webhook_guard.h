@@ -7,7 +7,9 @@
 //
 // Fail closed: any RPC error (unreachable server, deadline, any non-OK
 // status) is a Verdict with allowed == false and http_status == 503, so the
-// platform retries later.
+// platform retries later. Unless GrpcWebhookGuardOptions::fail_open is set:
+// then such a Verdict lets the webhook through unverified (allowed, 200, no
+// owner, `error` set) and a warning is logged. A decision is always obeyed.
 #ifndef HOOKGUARD_CLIENT_WEBHOOK_GUARD_H_
 #define HOOKGUARD_CLIENT_WEBHOOK_GUARD_H_
 
@@ -65,6 +67,9 @@ struct Verdict {
   // have denied (shadow_reason says why): log it, do not block. owner_id is
   // then set only if the checks really found an owner.
   bool ShadowDeny() const { return allowed && shadow_decision == v1::DECISION_DENY; }
+  // True when fail-open let the webhook through without any decision (`error`
+  // says why): nothing was verified and owner_id is empty.
+  bool FailedOpen() const { return allowed && error != grpc::StatusCode::OK; }
 };
 
 // Called by GrpcWebhookGuard with every shadow-mode ALLOW that enforcement
@@ -73,6 +78,14 @@ using ShadowDenyLog = std::function<void(const Verdict&)>;
 // The default ShadowDenyLog: one line on std::clog with the shadow reason and
 // the decision id (never the body, a header or a secret).
 void LogShadowDeny(const Verdict& verdict);
+
+// Called by GrpcWebhookGuard with fail_open set for every webhook it lets
+// through without a decision, with the profile asked for. Must be
+// thread-safe.
+using FailOpenLog = std::function<void(const Verdict&, const std::string& profile)>;
+// The default FailOpenLog: one warning line on std::clog with the gRPC code
+// and the profile, every time (never the body, a header or a secret).
+void LogFailOpen(const Verdict& verdict, const std::string& profile);
 
 // The status answered when no decision was obtained.
 inline constexpr int kUnavailableHttpStatus = 503;
@@ -117,6 +130,11 @@ struct GrpcWebhookGuardOptions {
   std::string cert_pem;  // client certificate chain, for mTLS (with key_pem)
   std::string key_pem;   // client private key, for mTLS
   ShadowDenyLog shadow_deny_log = LogShadowDeny;  // empty: not logged
+  // Default false. When hookguard gives no decision (unreachable, deadline,
+  // any non-OK status), Authorize lets the webhook through: allowed, 200,
+  // empty owner_id, `error` set, and fail_open_log sees it.
+  bool fail_open = false;
+  FailOpenLog fail_open_log = LogFailOpen;  // empty: not logged
 };
 
 // WebhookGuard over gRPC. Thread-safe; share one per process (one channel).
@@ -131,6 +149,10 @@ class GrpcWebhookGuard final : public WebhookGuard {
   GrpcWebhookGuard(std::shared_ptr<grpc::ChannelInterface> channel,
                    std::chrono::milliseconds timeout = kDefaultTimeout,
                    ShadowDenyLog shadow_deny_log = LogShadowDeny);
+  // Uses an existing channel with the options' timeout, logs and fail_open
+  // (the channel options in `options` are the channel's business and unused).
+  GrpcWebhookGuard(std::shared_ptr<grpc::ChannelInterface> channel,
+                   const GrpcWebhookGuardOptions& options);
 
   // A shadow-mode ALLOW that enforcement would have denied is returned as the
   // ALLOW it is, after shadow_deny_log saw it.
@@ -140,6 +162,8 @@ class GrpcWebhookGuard final : public WebhookGuard {
   std::unique_ptr<v1::WebhookAuthService::StubInterface> stub_;
   std::chrono::milliseconds timeout_;
   ShadowDenyLog shadow_deny_log_;
+  bool fail_open_ = false;
+  FailOpenLog fail_open_log_;
 };
 
 // The request message for `request` (exposed for callers of the raw stub).
@@ -149,6 +173,9 @@ v1::AuthorizeWebhookRequest ToProto(const WebhookRequest& request);
 Verdict VerdictFromResponse(const v1::AuthorizeWebhookResponse& response);
 // A failed RPC as a Verdict: deny, 503, `error` set.
 Verdict VerdictFromStatus(const grpc::Status& status);
+// The fail-open answer for a Verdict without a decision: allowed, 200, no
+// owner, `error` kept. A decision (ALLOW or DENY) is returned unchanged.
+Verdict FailOpenVerdict(Verdict verdict);
 
 }  // namespace hookguard
 

@@ -10,7 +10,9 @@ import io.grpc.Status;
 /**
  * The answer for one webhook. Process the event only when {@link #allowed()}; answer the platform
  * with {@link #httpStatus()}. When no decision could be obtained (an RPC error) {@link #error()} is
- * the gRPC status code, {@code allowed()} is false and {@code httpStatus()} is 503. Immutable.
+ * the gRPC status code, {@code allowed()} is false and {@code httpStatus()} is 503; with {@code
+ * failOpen(true)} {@code allowed()} is then true, {@code httpStatus()} 200 and {@code ownerId()}
+ * empty ({@link #failedOpen()}). Immutable.
  */
 public final class Verdict {
   /** Answered when hookguard gave no decision: the platform retries later. */
@@ -103,6 +105,26 @@ public final class Verdict {
    */
   public boolean shadowDeny() {
     return allowed && shadowDecision == Decision.DECISION_DENY;
+  }
+
+  /**
+   * True when fail-open let the webhook through without any decision ({@link #error()} says why):
+   * nothing was verified and {@link #ownerId()} is empty.
+   */
+  public boolean failedOpen() {
+    return allowed && error != null;
+  }
+
+  /**
+   * The fail-open answer for a verdict without a decision: let through, 200, no owner, error kept.
+   * A decision (ALLOW or DENY) is returned unchanged.
+   */
+  Verdict openedOnFailure() {
+    if (error == null || allowed) {
+      return this;
+    }
+    return new Verdict(true, decision, reason, "", 200, signature, keyId, decisionId, detail,
+        error, resolvedBy, deliveryKey, shadowDecision, shadowReason);
   }
 
   @Override

@@ -28,7 +28,10 @@ import java.util.concurrent.TimeUnit;
  * }</pre>
  *
  * <p>Fail closed: an RPC error never throws and never allows; it returns a {@link Verdict} with
- * {@code allowed() == false} and {@code httpStatus() == 503}. A profile in shadow mode answers
+ * {@code allowed() == false} and {@code httpStatus() == 503}. Unless the builder sets {@code
+ * failOpen(true)}: then such a verdict lets the webhook through unverified ({@code allowed()},
+ * {@code httpStatus() == 200}, {@code ownerId()} empty, {@code error()} set) and a warning goes to
+ * the System.Logger "dev.hookguard.client" every time. A decision (ALLOW or DENY) is always obeyed. A profile in shadow mode answers
  * ALLOW; when enforcement would have denied, a warning with the decision id and the shadow reason
  * goes to the System.Logger "dev.hookguard.client". Thread-safe: share one instance.
  */
@@ -60,11 +63,14 @@ public final class WebhookGuard implements AutoCloseable {
   private final ManagedChannel ownedChannel;
   private final WebhookAuthServiceGrpc.WebhookAuthServiceBlockingStub stub;
   private final Duration timeout;
+  private final boolean failOpen;
 
-  private WebhookGuard(io.grpc.Channel channel, ManagedChannel owned, Duration timeout) {
+  private WebhookGuard(io.grpc.Channel channel, ManagedChannel owned, Duration timeout,
+      boolean failOpen) {
     this.ownedChannel = owned;
     this.stub = WebhookAuthServiceGrpc.newBlockingStub(channel);
     this.timeout = timeout;
+    this.failOpen = failOpen;
   }
 
   public static Builder newBuilder(String target) {
@@ -73,7 +79,13 @@ public final class WebhookGuard implements AutoCloseable {
 
   /** Uses a channel the caller owns (tests, custom interceptors); close() leaves it open. */
   public static WebhookGuard forChannel(io.grpc.Channel channel, Duration timeout) {
-    return new WebhookGuard(channel, null, timeout);
+    return new WebhookGuard(channel, null, timeout, false);
+  }
+
+  /** As {@link #forChannel(io.grpc.Channel, Duration)}, with the fail-open switch. */
+  public static WebhookGuard forChannel(io.grpc.Channel channel, Duration timeout,
+      boolean failOpen) {
+    return new WebhookGuard(channel, null, timeout, failOpen);
   }
 
   /** AuthorizeWebhook with the default profile and no expected owner. */
@@ -120,15 +132,25 @@ public final class WebhookGuard implements AutoCloseable {
       v = Verdict.fromResponse(
           stub.withDeadlineAfter(timeout.toNanos(), TimeUnit.NANOSECONDS).authorizeWebhook(request));
     } catch (StatusRuntimeException e) {
-      return Verdict.fromError(e);
+      return noDecision(Verdict.fromError(e), profile);
     } catch (RuntimeException e) {
-      return Verdict.fromError(e);
+      return noDecision(Verdict.fromError(e), profile);
     }
     if (v.shadowDeny()) {
       LOG.log(System.Logger.Level.WARNING, "hookguard shadow mode: let through a webhook that"
           + " enforcement would deny ({0}, decision_id {1})", v.shadowReason(), v.decisionId());
     }
     return v;
+  }
+
+  private Verdict noDecision(Verdict v, String profile) {
+    if (!failOpen) {
+      return v;
+    }
+    LOG.log(System.Logger.Level.WARNING, "hookguard gave no decision ({0}) for profile ''{1}'':"
+        + " fail-open lets the webhook through UNVERIFIED, with no owner", v.error(),
+        profile == null ? "" : profile);
+    return v.openedOnFailure();
   }
 
   @Override
@@ -146,6 +168,7 @@ public final class WebhookGuard implements AutoCloseable {
   public static final class Builder {
     private final String target;
     private Duration timeout = DEFAULT_TIMEOUT;
+    private boolean failOpen;
     private File caFile;
     private File certFile;
     private File keyFile;
@@ -156,6 +179,16 @@ public final class WebhookGuard implements AutoCloseable {
 
     public Builder timeout(Duration timeout) {
       this.timeout = timeout;
+      return this;
+    }
+
+    /**
+     * Default false. True: when hookguard gives no decision (unreachable, deadline, any RPC error),
+     * the verdict lets the webhook through with an empty owner and {@code error()} set, and a
+     * warning is logged. A decision (ALLOW or DENY) is always obeyed.
+     */
+    public Builder failOpen(boolean failOpen) {
+      this.failOpen = failOpen;
       return this;
     }
 
@@ -188,7 +221,7 @@ public final class WebhookGuard implements AutoCloseable {
       }
       ManagedChannel channel = Grpc.newChannelBuilder(target, creds)
           .defaultServiceConfig(SERVICE_CONFIG).enableRetry().build();
-      return new WebhookGuard(channel, channel, timeout);
+      return new WebhookGuard(channel, channel, timeout, failOpen);
     }
   }
 }

@@ -14,14 +14,11 @@ import dev.hookguard.v1.WebhookAuthServiceGrpc;
 import io.grpc.EquivalentAddressGroup;
 import io.grpc.Grpc;
 import io.grpc.InsecureServerCredentials;
-import io.grpc.ManagedChannel;
 import io.grpc.NameResolver;
 import io.grpc.NameResolverProvider;
 import io.grpc.NameResolverRegistry;
 import io.grpc.Server;
 import io.grpc.Status;
-import io.grpc.inprocess.InProcessChannelBuilder;
-import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.stub.StreamObserver;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -37,30 +34,12 @@ import org.junit.jupiter.api.Test;
 
 /** The helper against an in-process fake server; one test per failure mode. */
 class WebhookGuardTest {
-  private Server server;
-  private ManagedChannel channel;
+  private FakeHookguard fake;
 
   private WebhookGuard fake(Duration timeout,
       Function<AuthorizeWebhookRequest, Object> answer) throws Exception {
-    String name = InProcessServerBuilder.generateName();
-    // Not directExecutor(): a slow answer must not block the caller's thread
-    // (the deadline test; grpc-java before 1.40 ran it there).
-    server = InProcessServerBuilder.forName(name)
-        .addService(new WebhookAuthServiceGrpc.WebhookAuthServiceImplBase() {
-          @Override
-          public void authorizeWebhook(AuthorizeWebhookRequest req,
-              StreamObserver<AuthorizeWebhookResponse> out) {
-            Object a = answer.apply(req);
-            if (a instanceof Status) {
-              out.onError(((Status) a).asRuntimeException());
-            } else {
-              out.onNext((AuthorizeWebhookResponse) a);
-              out.onCompleted();
-            }
-          }
-        }).build().start();
-    channel = InProcessChannelBuilder.forName(name).build();
-    return WebhookGuard.forChannel(channel, timeout);
+    fake = FakeHookguard.start(answer);
+    return WebhookGuard.forChannel(fake.channel, timeout);
   }
 
   private final List<Server> replicas = new ArrayList<>();
@@ -119,8 +98,7 @@ class WebhookGuardTest {
 
   @AfterEach
   void tearDown() {
-    if (channel != null) channel.shutdownNow();
-    if (server != null) server.shutdownNow();
+    if (fake != null) fake.close();
     replicas.forEach(Server::shutdownNow);
     if (resolver != null) NameResolverRegistry.getDefaultRegistry().deregister(resolver);
   }
@@ -180,19 +158,8 @@ class WebhookGuardTest {
 
   @Test
   void shadowDenyIsAllowedAndLogged() throws Exception {
-    List<String> logged = new ArrayList<>();
-    java.util.logging.Handler capture = new java.util.logging.Handler() {
-      @Override
-      public void publish(java.util.logging.LogRecord r) {
-        logged.add(java.text.MessageFormat.format(r.getMessage(), r.getParameters()));
-      }
-      @Override
-      public void flush() {}
-      @Override
-      public void close() {}
-    };
-    java.util.logging.Logger.getLogger("dev.hookguard.client").addHandler(capture);
-    try {
+    try (ClientLog log = new ClientLog()) {
+      List<String> logged = log.lines;
       WebhookGuard g = fake(Duration.ofSeconds(1), req -> AuthorizeWebhookResponse.newBuilder()
           .setDecision(Decision.DECISION_ALLOW).setHttpStatus(200).setDecisionId("d-s")
           .setResolvedBy(OwnerSource.OWNER_SOURCE_ASSISTANT).setDeliveryKey("k-1")
@@ -207,8 +174,6 @@ class WebhookGuardTest {
       assertEquals(1, logged.size());
       assertTrue(logged.get(0).contains("DENY_REASON_OWNER_CONFLICT"), logged.get(0));
       assertTrue(logged.get(0).contains("d-s"), logged.get(0));
-    } finally {
-      java.util.logging.Logger.getLogger("dev.hookguard.client").removeHandler(capture);
     }
   }
 
