@@ -104,6 +104,70 @@ absl::StatusOr<std::unique_ptr<const TwilioVerifier>> TwilioVerifier::Create(
   return std::unique_ptr<const TwilioVerifier>(new TwilioVerifier(*std::move(ring)));
 }
 
+absl::StatusOr<TwilioSignedRequest> ReadTwilioRequest(absl::string_view url, absl::string_view body,
+                                                      bool body_is_form) {
+  if (url.empty()) {
+    return absl::InvalidArgumentError(
+        "request has no url: Twilio signs the full URL it requested, so the caller must pass it "
+        "(HttpRequest.url, e.g. https://example.com/twilio/status?tenant=1)");
+  }
+  const std::optional<UrlParts> parts = SplitUrl(url);
+  if (!parts) {
+    return absl::InvalidArgumentError("url is not an absolute http:// or https:// URL with a host");
+  }
+  absl::StatusOr<std::vector<FormParameter>> query = ParseFormBody(parts->query);
+  if (!query.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("url query: ", query.status().message()));
+  }
+  TwilioSignedRequest out;
+  out.url_variant = DefaultPortVariant(*parts);
+  std::optional<std::string> body_hash;
+  for (FormParameter& p : *query) {
+    if (p.name != kBodyHashParameter) continue;
+    if (body_hash) return absl::InvalidArgumentError("url has bodySHA256 more than once");
+    body_hash = std::move(p.value);
+  }
+  if (body_hash) {
+    out.body_sha256 = body_hash->size() == size_t{2} * SHA256_DIGEST_LENGTH ? DecodeHex(*body_hash)
+                                                                            : std::nullopt;
+    if (!out.body_sha256) {
+      return absl::InvalidArgumentError("url's bodySHA256 is not 64 hex digits");
+    }
+    return out;
+  }
+  if (body.empty()) return out;
+  if (!body_is_form) {
+    return absl::InvalidArgumentError(
+        "body is not application/x-www-form-urlencoded and the url has no bodySHA256: Twilio "
+        "would have signed none of it");
+  }
+  absl::StatusOr<std::vector<FormParameter>> sorted = SortedFormParameters(body);
+  if (!sorted.ok()) return sorted.status();
+  out.parameters = *std::move(sorted);
+  out.parameters.erase(std::unique(out.parameters.begin(), out.parameters.end()),
+                       out.parameters.end());
+  return out;
+}
+
+std::vector<absl::string_view> TwilioSignedRequest::Parts(absl::string_view url) const {
+  std::vector<absl::string_view> parts;
+  parts.reserve(1 + 2 * parameters.size());
+  parts.push_back(url);
+  for (const FormParameter& p : parameters) {
+    parts.push_back(p.name);
+    parts.push_back(p.value);
+  }
+  return parts;
+}
+
+bool TwilioSignedRequest::BodyMatchesHash(absl::string_view body) const {
+  if (!body_sha256) return true;
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(body.data()), body.size(), digest);
+  return ConstantTimeEquals(
+      absl::string_view(reinterpret_cast<const char*>(digest), sizeof(digest)), *body_sha256);
+}
+
 absl::StatusOr<VerifyOutcome> TwilioVerifier::Verify(const v1::HttpRequest& request,
                                                      absl::Time /*now*/) const {
   VerifyOutcome out;
@@ -117,94 +181,35 @@ absl::StatusOr<VerifyOutcome> TwilioVerifier::Verify(const v1::HttpRequest& requ
     return FailOutcome(out, SIGNATURE_RESULT_MALFORMED,
                        "x-twilio-signature is not the base64 of an HMAC-SHA1");
   }
-  const absl::string_view url = request.url();
-  if (url.empty()) {
+  // A Content-Type that is given and is not the form type (or is ambiguous)
+  // means the body is not form parameters.
+  const HeaderValue content_type = ReadHeaderValue(headers, kContentTypeHeader);
+  const bool body_is_form =
+      content_type.state == HeaderValue::State::kAbsent ||
+      (content_type.state == HeaderValue::State::kFound && IsFormContentType(content_type.value));
+  absl::StatusOr<TwilioSignedRequest> signed_request =
+      ReadTwilioRequest(request.url(), request.body(), body_is_form);
+  if (!signed_request.ok()) {
     return FailOutcome(out, SIGNATURE_RESULT_MALFORMED,
-                       "request has no url: Twilio signs the full URL it requested, so the "
-                       "caller must pass it (HttpRequest.url, e.g. "
-                       "https://example.com/twilio/status?tenant=1)");
-  }
-  const std::optional<UrlParts> parts = SplitUrl(url);
-  if (!parts) {
-    return FailOutcome(out, SIGNATURE_RESULT_MALFORMED,
-                       "url is not an absolute http:// or https:// URL with a host");
+                       std::string(signed_request.status().message()));
   }
 
-  absl::StatusOr<std::vector<FormParameter>> query = ParseFormBody(parts->query);
-  if (!query.ok()) {
-    return FailOutcome(out, SIGNATURE_RESULT_MALFORMED,
-                       absl::StrCat("url query: ", query.status().message()));
-  }
-  std::optional<std::string> body_hash;
-  for (FormParameter& p : *query) {
-    if (p.name != kBodyHashParameter) continue;
-    if (body_hash) {
-      return FailOutcome(out, SIGNATURE_RESULT_MALFORMED, "url has bodySHA256 more than once");
-    }
-    body_hash = std::move(p.value);
-  }
-
-  // The signed parameters: none with bodySHA256, else the form body's.
-  std::vector<FormParameter> parameters;
-  std::optional<std::string> wanted_digest;
-  if (body_hash) {
-    wanted_digest = body_hash->size() == size_t{2} * SHA256_DIGEST_LENGTH ? DecodeHex(*body_hash)
-                                                                          : std::nullopt;
-    if (!wanted_digest) {
-      return FailOutcome(out, SIGNATURE_RESULT_MALFORMED, "url's bodySHA256 is not 64 hex digits");
-    }
-  } else if (!request.body().empty()) {
-    const HeaderValue content_type = ReadHeaderValue(headers, kContentTypeHeader);
-    if (content_type.state == HeaderValue::State::kAmbiguous ||
-        content_type.state == HeaderValue::State::kTooLong ||
-        (content_type.state == HeaderValue::State::kFound &&
-         !IsFormContentType(content_type.value))) {
-      return FailOutcome(out, SIGNATURE_RESULT_MALFORMED,
-                         "body is not application/x-www-form-urlencoded and the url has no "
-                         "bodySHA256: Twilio would have signed none of it");
-    }
-    absl::StatusOr<std::vector<FormParameter>> sorted = SortedFormParameters(request.body());
-    if (!sorted.ok()) {
-      return FailOutcome(out, SIGNATURE_RESULT_MALFORMED, std::string(sorted.status().message()));
-    }
-    parameters = *std::move(sorted);
-    parameters.erase(std::unique(parameters.begin(), parameters.end()), parameters.end());
-  }
-
-  // url, then name and value of each parameter.
-  std::vector<absl::string_view> signed_parts;
-  signed_parts.reserve(1 + 2 * parameters.size());
-  signed_parts.push_back(url);
-  for (const FormParameter& p : parameters) {
-    signed_parts.push_back(p.name);
-    signed_parts.push_back(p.value);
-  }
-  // The URL as given, then its other default-port spelling (which
-  // signed_parts[0] then points into: it lives to the end of the function).
+  // The URL as given, then its other default-port spelling.
   const std::string candidates[] = {*std::move(mac)};
-  absl::StatusOr<const std::string*> matched = keys_.Match(signed_parts, candidates);
+  absl::StatusOr<const std::string*> matched =
+      keys_.Match(signed_request->Parts(request.url()), candidates);
   if (!matched.ok()) return matched.status();
-  const std::optional<std::string> variant = DefaultPortVariant(*parts);
-  if (*matched == nullptr && variant) {
-    signed_parts[0] = *variant;
-    matched = keys_.Match(signed_parts, candidates);
+  if (*matched == nullptr && signed_request->url_variant) {
+    matched = keys_.Match(signed_request->Parts(*signed_request->url_variant), candidates);
     if (!matched.ok()) return matched.status();
   }
   if (*matched == nullptr) {
     return FailOutcome(out, SIGNATURE_RESULT_MISMATCH,
                        "signature matches no auth token of the profile for this url and body");
   }
-
-  if (wanted_digest) {
-    unsigned char digest[SHA256_DIGEST_LENGTH];
-    SHA256(reinterpret_cast<const unsigned char*>(request.body().data()), request.body().size(),
-           digest);
-    if (!ConstantTimeEquals(
-            absl::string_view(reinterpret_cast<const char*>(digest), sizeof(digest)),
-            *wanted_digest)) {
-      return FailOutcome(out, SIGNATURE_RESULT_MISMATCH,
-                         "body does not hash to the url's bodySHA256");
-    }
+  if (!signed_request->BodyMatchesHash(request.body())) {
+    return FailOutcome(out, SIGNATURE_RESULT_MISMATCH,
+                       "body does not hash to the url's bodySHA256");
   }
   out.key_id = **matched;
   out.result = SIGNATURE_RESULT_VALID;

@@ -4,10 +4,14 @@
 #define HOOKGUARD_SERVER_SIGNATURE_TWILIO_VERIFIER_H_
 
 #include <memory>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "server/payload/form_body.h"
 #include "server/signature/key_ring.h"
 #include "server/signature/verifier.h"
 
@@ -17,6 +21,36 @@ namespace hookguard {
 // the secrets are the account's auth tokens (primary and secondary during a
 // rotation), used as they are.
 struct TwilioScheme {};
+
+// What Twilio signs for one request, read with the strict form parser
+// (TwilioVerifier below states the rules). Shared by TwilioVerifier and
+// SignDelivery (signer.h), so that what is signed is what is checked.
+struct TwilioSignedRequest {
+  // The URL with its scheme's default port spelled the other way (":443"
+  // added or removed); nullopt for a non-default port.
+  std::optional<std::string> url_variant;
+  // The 32 bytes the URL's bodySHA256 names, when it has one (then nothing
+  // of the body is signed and `parameters` is empty).
+  std::optional<std::string> body_sha256;
+  // The form body's parameters, sorted by name then value, identical pairs
+  // once.
+  std::vector<FormParameter> parameters;
+
+  // The pieces whose concatenation is signed with `url` (the request's URL
+  // or url_variant): url, then each parameter's name and value. Views into
+  // `url` and this struct.
+  std::vector<absl::string_view> Parts(absl::string_view url) const;
+  // True when there is no bodySHA256, or `body` hashes to it (constant time).
+  bool BodyMatchesHash(absl::string_view body) const;
+};
+
+// Reads `url` (absolute http or https; its query strictly form-encoded, with
+// bodySHA256 at most once, of 64 hex digits) and, when the URL has no
+// bodySHA256, `body` as form parameters (refused when `body_is_form` is
+// false and the body is not empty). InvalidArgument with a message that
+// names the problem and never quotes the body.
+absl::StatusOr<TwilioSignedRequest> ReadTwilioRequest(absl::string_view url, absl::string_view body,
+                                                      bool body_is_form);
 
 // Verifies X-Twilio-Signature: the base64 HMAC-SHA1, keyed with the auth
 // token, of the full URL Twilio requested (HttpRequest.url, exactly as sent,

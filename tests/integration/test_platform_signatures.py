@@ -217,3 +217,35 @@ def test_twilio_profile_refuses_options_at_start(tmp_path):
     err = start_fails([f"--config={cfg}", "--db=sqlite3://db=:memory:"], env=ENV)
     assert 'profile "tw"' in err and 'algorithm: not an option of kind "twilio"' in err, err
     assert BINARY.exists()
+
+
+def test_cli_sign_signs_as_twilio_retell_and_elevenlabs(platform_server, tmp_path):
+    """`hookguard sign` makes the headers each platform sends (the same
+    signature Python's hmac computes), and the server verifies them."""
+    cfg = tmp_path / "c.json"
+    cfg.write_text(json.dumps({"profiles": [
+        {"name": "twilio", "kind": "twilio", "secrets": [{"key_id": "t", "env": "HG_TWILIO_TOKEN"}]},
+        {"name": "retell", "preset": "retell", "secrets": [{"key_id": "r", "env": "HG_RETELL_KEY"}]},
+        {"name": "elevenlabs", "preset": "elevenlabs",
+         "secrets": [{"key_id": "e", "env": "HG_ELEVENLABS_SECRET"}]}],
+        "default_profile": "twilio"}))
+    cli = servers.build_dir() / "tools" / "hookguard" / "hookguard"
+
+    def sign(*args: str, body: bytes) -> dict:
+        p = subprocess.run([str(cli), "sign", f"--config={cfg}", *args, "--body=-"], input=body,
+                           capture_output=True, timeout=30, env=ENV)
+        assert p.returncode == 0, p.stderr
+        return dict(line.split(": ", 1) for line in p.stdout.decode().splitlines() if ": " in line)
+
+    headers = sign("--profile=twilio", f"--url={URL}", body=STATUS)
+    assert headers == {"x-twilio-signature": twilio_signature(TOKEN, URL, STATUS)}
+    for profile, body in (("retell", RETELL), ("elevenlabs", ELEVENLABS)):
+        headers = sign(f"--profile={profile}", body=body)
+        verified = _cli("verify", f"--target={platform_server.target}", f"--profile={profile}",
+                        *[f"--header={k}: {v}" for k, v in headers.items()], body=body)
+        assert verified.returncode == 0, verified.stdout + verified.stderr
+    body, headers, url = twilio_request()
+    signature = sign("--profile=twilio", f"--url={url}", body=body)["x-twilio-signature"]
+    verified = _cli("verify", f"--target={platform_server.target}", "--profile=twilio",
+                    f"--header=X-Twilio-Signature: {signature}", f"--url={url}", body=body)
+    assert verified.returncode == 0, verified.stdout + verified.stderr
