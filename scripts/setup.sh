@@ -11,7 +11,8 @@ if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 # CMake and the libraries the server links against) come from
 # scripts/build-packages.txt, which the Dockerfile's build stage installs too;
 # below them the tools the tests need: the servers they start (PostgreSQL,
-# h2load), lint and analysis (clang-format, clang-tidy, valgrind), clang with
+# h2load; nginx, the documented front proxy that bounds the HTTP/2
+# CONTINUATION flood gRPC 1.51 cannot, tests/integration/test_transport_limits.py), lint and analysis (clang-format, clang-tidy, valgrind), clang with
 # the libFuzzer/sanitizer runtimes (scripts/sanitize.sh, scripts/fuzz.sh), the
 # unit-test libraries, and mmdebstrap, podman and runc for the image test
 # (tests/image/test_image.py builds and runs the Dockerfile).
@@ -19,7 +20,7 @@ mapfile -t APT_PACKAGES < <(sed -e 's/#.*//' -e 's/[[:space:]]//g' scripts/build
 APT_PACKAGES+=(
   build-essential clang-format clang-tidy valgrind clang libclang-rt-14-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  postgresql sqlite3 nghttp2-client openssl curl unzip jq python3-yaml
+  postgresql sqlite3 nghttp2-client nginx openssl curl unzip jq python3-yaml
   mmdebstrap podman runc
 )
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <ctime>
 #include <utility>
@@ -9,59 +10,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "server/audit/json_string.h"
 
 namespace hookguard {
 namespace {
-
-// The bytes AppendJsonString escapes: what Protobuf's JSON printer escapes
-// in ASCII (quote, backslash, control characters, DEL, '<', '>'), so that a
-// log line can never be split or closed early by a value.
-constexpr bool NeedsEscape(unsigned char c) {
-  return c < 0x20 || c == 0x7f || c == '"' || c == '\\' || c == '<' || c == '>';
-}
-
-// Appends `value` as a JSON string, copying runs of plain bytes whole. Bytes
-// above 0x7f are copied: proto3 string fields hold valid UTF-8.
-void AppendJsonString(std::string* out, absl::string_view value) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out->push_back('"');
-  size_t run = 0;  // start of the plain bytes not yet copied
-  for (size_t i = 0; i < value.size(); ++i) {
-    const unsigned char c = static_cast<unsigned char>(value[i]);
-    if (!NeedsEscape(c)) continue;
-    out->append(value.data() + run, i - run);
-    run = i + 1;
-    switch (c) {
-      case '"':
-        out->append("\\\"");
-        break;
-      case '\\':
-        out->append("\\\\");
-        break;
-      case '\b':
-        out->append("\\b");
-        break;
-      case '\f':
-        out->append("\\f");
-        break;
-      case '\n':
-        out->append("\\n");
-        break;
-      case '\r':
-        out->append("\\r");
-        break;
-      case '\t':
-        out->append("\\t");
-        break;
-      default: {
-        const char escaped[] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xf]};
-        out->append(escaped, sizeof(escaped));
-      }
-    }
-  }
-  out->append(value.data() + run, value.size() - run);
-  out->push_back('"');
-}
 
 void AppendField(std::string* out, const char* name, absl::string_view value) {
   if (value.empty()) return;  // proto3 JSON omits default values

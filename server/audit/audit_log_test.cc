@@ -99,7 +99,12 @@ TEST(AuditLog, ToJsonMatchesProtobufsJsonPrinterForEveryField) {
   const google::protobuf::Reflection* reflection = audit::v1::AuditRecord::GetReflection();
   google::protobuf::util::JsonPrintOptions options;
   options.preserve_proto_field_names = true;
-  const std::string tricky = std::string("q\"b\\s<a>\n\r\t\b\f\x01\x1f\x7f/ok") + "\xc3\xa9";
+  // C1 controls, U+2028 and U+2029 too (escaped), and their neighbours and
+  // cut-off lead bytes (copied): U+00A0, U+2027, U+202A, a lone C2 and E2.
+  const std::string tricky =
+      std::string("q\"b\\s<a>\n\r\t\b\f\x01\x1f\x7f/ok") + "\xc3\xa9" +
+      "\xc2\x80\xc2\x85\xc2\x9f\xc2\xa0\xe2\x80\xa8\xe2\x80\xa9\xe2\x80\xa7" +
+      "\xe2\x80\xaa\xe2\x82\xac";
   for (int only = -1; only < descriptor->field_count(); ++only) {
     audit::v1::AuditRecord record;
     for (int i = 0; i < descriptor->field_count(); ++i) {
@@ -121,6 +126,74 @@ TEST(AuditLog, ToJsonMatchesProtobufsJsonPrinterForEveryField) {
     EXPECT_EQ(AuditLog::ToJson(record), expected) << "field " << only;
   }
   EXPECT_EQ(AuditLog::ToJson(audit::v1::AuditRecord()), "{}");
+}
+
+// Threat: an id with U+0085 (NEL), U+2028 or U+2029 split the audit line for
+// line tools (JSON allows them raw). They are written as \\uXXXX escapes.
+TEST(AuditLog, EscapesC1ControlsAndUnicodeLineSeparatorsInIds) {
+  struct Case {
+    const char* id;
+    const char* written;
+  };
+  const Case cases[] = {
+      {"call\xc2\x85x", "call\\u0085x"},
+      {"call\xc2\x80x", "call\\u0080x"},
+      {"call\xc2\x9fx", "call\\u009fx"},
+      {"call\xe2\x80\xa8x", "call\\u2028x"},
+      {"call\xe2\x80\xa9x", "call\\u2029x"},
+      {"call\xc2\xa0x", "call\xc2\xa0x"},  // NBSP: kept
+      {"call\xc2", "call\xc2"},
+      {"call\xe2\x80", "call\xe2\x80"},  // cut off
+  };
+  for (const Case& c : cases) {
+    std::FILE* f = std::tmpfile();
+    AuditLog log(f);
+    RequestOutcome record;
+    record.decision_id = "d";
+    record.call_id = c.id;
+    record.message_id = c.id;
+    record.decision = v1::DECISION_ALLOW;
+    log.Decision(record);
+    const std::vector<std::string> lines = LinesOf(f);
+    ASSERT_EQ(lines.size(), 1u) << c.written;
+    for (const char* raw : {"\xc2\x80", "\xc2\x85", "\xc2\x9f", "\xe2\x80\xa8", "\xe2\x80\xa9"}) {
+      EXPECT_EQ(lines[0].find(raw), std::string::npos) << lines[0];
+    }
+    EXPECT_NE(lines[0].find(absl::StrCat("\"call_id\":\"", c.written, "\"")), std::string::npos)
+        << lines[0];
+    std::fclose(f);
+  }
+}
+
+// Every code point above ASCII, 256 at a time: ToJson escapes exactly what
+// Protobuf's JSON printer escapes (kEscapedAboveAscii in audit_log.cc).
+TEST(AuditLog, ToJsonEscapesWhatProtobufsPrinterEscapesForEveryCodePoint) {
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  const auto utf8 = [](uint32_t c, std::string* out) {
+    if (c < 0x800) {
+      out->push_back(static_cast<char>(0xc0 | c >> 6));
+    } else if (c < 0x10000) {
+      out->push_back(static_cast<char>(0xe0 | c >> 12));
+      out->push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3f)));
+    } else {
+      out->push_back(static_cast<char>(0xf0 | c >> 18));
+      out->push_back(static_cast<char>(0x80 | ((c >> 12) & 0x3f)));
+      out->push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3f)));
+    }
+    out->push_back(static_cast<char>(0x80 | (c & 0x3f)));
+  };
+  for (uint32_t first = 0x80; first < 0x110000; first += 256) {
+    std::string text;
+    for (uint32_t c = first; c < first + 256 && c < 0x110000; ++c) {
+      if (c < 0xd800 || c > 0xdfff) utf8(c, &text);  // surrogates are not UTF-8
+    }
+    audit::v1::AuditRecord record;
+    record.set_call_id(text);
+    std::string expected;
+    ASSERT_TRUE(google::protobuf::util::MessageToJsonString(record, &expected, options).ok());
+    ASSERT_EQ(AuditLog::ToJson(record), expected) << "code points from U+" << std::hex << first;
+  }
 }
 
 TEST(AuditLog, TimeIsRfc3339UtcWithMicroseconds) {

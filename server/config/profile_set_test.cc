@@ -120,6 +120,24 @@ TEST(ProfileSet, OnReloadAProfileWithoutAnySecretLeftVerifiesNothing) {
   EXPECT_FALSE(Build(*c, none).ok());
 }
 
+// Threat row 28: "{id}{timestamp}{body}" lets one MAC verify under several
+// (id, timestamp) pairs; the start refuses it and names the profile.
+TEST(ProfileSet, RefusesAdjacentPlaceholdersNamingTheProfile) {
+  absl::StatusOr<config::v1::Config> c = ParseConfigJson(R"({"profiles": [
+      {"name": "glued", "kind": "hmac", "signature_header": "x-sig", "timestamp_header": "x-ts",
+       "message_id_header": "x-id", "payload_format": "{id}{timestamp}{body}",
+       "secrets": [{"key_id": "k", "env": "NEW"}]}]})",
+                                                         "test.json");
+  ASSERT_TRUE(c.ok()) << c.status();
+  const FakeSecretSource secrets(std::map<std::string, std::string>{{"NEW", "test-secret"}});
+  absl::StatusOr<std::shared_ptr<const ProfileSet>> set = Build(*c, secrets);
+  ASSERT_FALSE(set.ok());
+  EXPECT_NE(set.status().message().find("profile \"glued\""), absl::string_view::npos)
+      << set.status();
+  EXPECT_NE(set.status().message().find("adjacent placeholders"), absl::string_view::npos)
+      << set.status();
+}
+
 TEST(ProfileSet, NeedsASpecCompiledWithItsSecrets) {
   absl::StatusOr<ServerSpec> spec = Compile(TwoProfiles());
   ASSERT_TRUE(spec.ok()) << spec.status();

@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "absl/status/status.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
@@ -32,6 +33,18 @@ void StripOneLineEnding(std::string* text) {
   }
 }
 
+// An empty secret, or one of whitespace only (a file of blank lines, a
+// variable of spaces), is refused alike: anyone can compute its MAC.
+// `what` names the file or the variable, never the value.
+absl::Status RefuseBlank(absl::string_view text, absl::string_view what) {
+  if (text.empty()) return absl::FailedPreconditionError(absl::StrCat(what, " is empty"));
+  if (absl::StripAsciiWhitespace(text).empty()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(what, " holds only whitespace (refused like an empty secret)"));
+  }
+  return absl::OkStatus();
+}
+
 struct FileClose {
   void operator()(std::FILE* f) const { std::fclose(f); }
 };
@@ -49,8 +62,8 @@ absl::StatusOr<std::string> ReadSecretFile(const std::string& path) {
   }
   text.resize(read);
   StripOneLineEnding(&text);
-  if (text.empty()) {
-    return absl::FailedPreconditionError(absl::StrCat("secret file ", path, " is empty"));
+  if (absl::Status blank = RefuseBlank(text, absl::StrCat("secret file ", path)); !blank.ok()) {
+    return blank;
   }
   return text;
 }
@@ -71,9 +84,9 @@ absl::StatusOr<std::string> EnvAndFileSecretSource::Read(const config::v1::Secre
   }
   std::string text(value);
   StripOneLineEnding(&text);
-  if (text.empty()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("environment variable ", secret.env(), " is empty"));
+  if (absl::Status blank = RefuseBlank(text, absl::StrCat("environment variable ", secret.env()));
+      !blank.ok()) {
+    return blank;
   }
   return text;
 }

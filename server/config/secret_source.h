@@ -21,7 +21,8 @@ class SecretSource {
 // The real source: `env` is read with getenv, `file` from the filesystem
 // (at most kMaxSecretFileBytes). From either, one trailing "\n" or "\r\n"
 // is removed (a Kubernetes Secret made from a file often ends with one). A
-// missing or empty variable, an unreadable, oversized or empty file, or a
+// missing, empty or whitespace-only variable, an unreadable, oversized,
+// empty or whitespace-only file (blank lines), or a
 // secret with neither or both of env and file, is an error (NotFound,
 // PermissionDenied, FailedPrecondition or InvalidArgument).
 class EnvAndFileSecretSource final : public SecretSource {

@@ -71,6 +71,35 @@ TEST_F(SecretFileDir, NamesTheFileNeverTheValue) {
   EXPECT_EQ(source_.Read(FileSecret(missing)).status().code(), absl::StatusCode::kNotFound);
 }
 
+// Threat row 29: a secret of whitespace only is as guessable as an empty
+// one, and refused alike (at start, in --check_config, and on reload, where
+// an unreadable file is left out).
+TEST_F(SecretFileDir, RefusesWhitespaceOnlyFilesLikeEmptyOnes) {
+  for (const char* blank : {"", "\n", "\n\n\n", "   ", " \t\r\n", "\r\n\r\n", "\f\v\n"}) {
+    const std::string path = Write("blank", blank);
+    absl::StatusOr<std::string> read = source_.Read(FileSecret(path));
+    ASSERT_FALSE(read.ok()) << "content: \"" << blank << "\"";
+    EXPECT_EQ(read.status().code(), absl::StatusCode::kFailedPrecondition);
+    EXPECT_NE(read.status().message().find(path), absl::string_view::npos) << read.status();
+  }
+  EXPECT_TRUE(source_.Read(FileSecret(Write("s", " x \n"))).ok());  // not blank: kept as is
+}
+
+TEST(EnvAndFileSecretSource, RefusesWhitespaceOnlyVariablesLikeEmptyOnes) {
+  EnvAndFileSecretSource source;
+  config::v1::Secret s;
+  s.set_key_id("k");
+  s.set_env("HOOKGUARD_TEST_SECRET_BLANK");
+  for (const char* blank : {"", " ", "    ", "\t", " \n", "\r\n"}) {
+    setenv("HOOKGUARD_TEST_SECRET_BLANK", blank, 1);
+    absl::StatusOr<std::string> read = source.Read(s);
+    ASSERT_FALSE(read.ok()) << "value: \"" << blank << "\"";
+    EXPECT_EQ(read.status().code(), absl::StatusCode::kFailedPrecondition);
+    EXPECT_NE(read.status().message().find("HOOKGUARD_TEST_SECRET_BLANK"), absl::string_view::npos);
+  }
+  unsetenv("HOOKGUARD_TEST_SECRET_BLANK");
+}
+
 TEST(EnvAndFileSecretSource, ReadsEnvironmentVariables) {
   EnvAndFileSecretSource source;
   config::v1::Secret s;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <tuple>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
@@ -98,20 +99,88 @@ std::string DefaultBatchQuery(LookupQuery query, int n, bool postgresql) {
 namespace {
 
 bool IdentifierChar(char c) {
-  return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '_';
+  // PostgreSQL and SQLite both take bytes >= 0x80 (UTF-8) into identifiers.
+  return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '_' ||
+         static_cast<unsigned char>(c) >= 0x80;
 }
 
-// `query` with every :`parameter` outside quotes and comments renamed
-// :`renamed`; nullopt when the query holds a ';' before its end or names
-// the parameter nowhere. Follows the SQL both databases parse: '...' and
-// "..." (a doubled quote inside stays inside), -- and /* */ comments, and
-// '::' casts (not parameters); a query with a backslash or a '$' is not
-// rewritten at all.
+// Where the quoted text that opens at `i` with `quote` ends (one past its
+// closing quote), a doubled quote staying inside; npos when unterminated.
+size_t QuotedEnd(absl::string_view query, size_t i, char quote) {
+  for (size_t end = i + 1; end < query.size(); ++end) {
+    if (query[end] != quote) continue;
+    if (end + 1 < query.size() && query[end + 1] == quote) {
+      ++end;  // a doubled quote
+      continue;
+    }
+    return end + 1;
+  }
+  return absl::string_view::npos;
+}
+
+// The parameters SOCI's PostgreSQL backend finds in `text` when it turns
+// :name into $n: its own scan knows '...' strings and "::" / ":=" only (some
+// versions "..." too: both are asked), not comments, dollar quoting or
+// escapes. nullopt when the two readings differ.
+std::optional<std::vector<std::string>> SociPostgresqlNames(absl::string_view text) {
+  std::optional<std::vector<std::string>> agreed;
+  for (const bool knows_identifiers : {false, true}) {
+    std::vector<std::string> names;
+    char in = 0;  // the quote we are inside, or 0
+    for (size_t i = 0; i < text.size(); ++i) {
+      const char c = text[i];
+      if (in != 0) {
+        if (c == in) in = 0;
+      } else if (c == '\'' || (knows_identifiers && c == '"')) {
+        in = c;
+      } else if (c == ':') {
+        if (i + 1 < text.size() && (text[i + 1] == ':' || text[i + 1] == '=')) {
+          ++i;
+          continue;
+        }
+        size_t end = i + 1;
+        while (end < text.size() &&
+               (absl::ascii_isalnum(static_cast<unsigned char>(text[end])) || text[end] == '_')) {
+          ++end;
+        }
+        names.emplace_back(text.substr(i + 1, end - i - 1));
+        i = end - 1;
+      }
+    }
+    if (agreed.has_value() && *agreed != names) return std::nullopt;
+    agreed = std::move(names);
+  }
+  return agreed;
+}
+
+// Every ':' followed by a name in `text`, read without regard to quotes or
+// comments ("::" casts skipped): what either database or SOCI could take
+// for a parameter.
+std::vector<std::string> AnyParameterText(absl::string_view text) {
+  std::vector<std::string> names;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != ':') continue;
+    if (i + 1 < text.size() && text[i + 1] == ':') {
+      ++i;
+      continue;
+    }
+    size_t end = i + 1;
+    while (end < text.size() && IdentifierChar(text[end])) ++end;
+    if (end > i + 1) names.emplace_back(text.substr(i + 1, end - i - 1));
+    i = end - 1;
+  }
+  return names;
+}
+
+// `query` with every :`parameter` in its SQL (outside quotes and comments)
+// renamed :`renamed`, and its comments dropped (each replaced by a space);
+// nullopt when the query holds a ';' before its end, names the parameter
+// nowhere, or holds anything this lexer of `dialect` does not follow for
+// sure (see ConfiguredBatchQuery).
 std::optional<std::string> RenameParameter(absl::string_view query, absl::string_view parameter,
-                                           absl::string_view renamed) {
-  // Backslash escapes (E'...') and dollar quoting ($$...$$) are left
-  // alone: such a query runs one lookup per query.
-  if (absl::StrContains(query, '\\') || absl::StrContains(query, '$')) return std::nullopt;
+                                           absl::string_view renamed, SqlDialect dialect,
+                                           int* renames) {
+  const bool pg = dialect == SqlDialect::kPostgresql;
   // A trailing ';' (and the blanks around it) is dropped: the copy is
   // wrapped in a subquery.
   while (!query.empty() &&
@@ -120,64 +189,127 @@ std::optional<std::string> RenameParameter(absl::string_view query, absl::string
   }
   std::string out;
   out.reserve(query.size() + 16);
-  bool found = false;
+  *renames = 0;
+  constexpr size_t npos = absl::string_view::npos;
   for (size_t i = 0; i < query.size();) {
     const char c = query[i];
-    if (c == '\'' || c == '"') {
-      size_t end = i + 1;
-      while (end < query.size()) {
-        if (query[end] == c) {
-          if (end + 1 < query.size() && query[end + 1] == c) {
-            end += 2;  // a doubled quote
-            continue;
+    const char next = i + 1 < query.size() ? query[i + 1] : '\0';
+    const bool after_identifier = i > 0 && (IdentifierChar(query[i - 1]) || query[i - 1] == '$');
+    size_t end = npos;  // one past a quoted token copied as it is
+    if (c == '\'') {
+      const bool escapes = pg && i > 0 && (query[i - 1] == 'E' || query[i - 1] == 'e') &&
+                           !(i > 1 && (IdentifierChar(query[i - 2]) || query[i - 2] == '$'));
+      if (escapes) {  // PostgreSQL E'...': backslash escapes, and '' inside
+        for (size_t j = i + 1; j < query.size(); ++j) {
+          if (query[j] == '\\') {
+            ++j;
+          } else if (query[j] == '\'') {
+            if (j + 1 < query.size() && query[j + 1] == '\'') {
+              ++j;
+            } else {
+              end = j + 1;
+              break;
+            }
           }
-          break;
         }
-        ++end;
+      } else {
+        end = QuotedEnd(query, i, '\'');
+        // A backslash in a plain PostgreSQL string is an escape when
+        // standard_conforming_strings is off: not followed.
+        if (pg && end != npos && absl::StrContains(query.substr(i, end - i), '\\')) {
+          return std::nullopt;
+        }
       }
-      if (end >= query.size()) return std::nullopt;  // unterminated
-      absl::StrAppend(&out, query.substr(i, end + 1 - i));
-      i = end + 1;
-    } else if (c == '-' && i + 1 < query.size() && query[i + 1] == '-') {
-      // To the line's end (the wrapper starts a new line after the copy).
-      const size_t end = std::min(query.find('\n', i), query.size());
-      absl::StrAppend(&out, query.substr(i, end - i));
-      i = end;
-    } else if (c == '/' && i + 1 < query.size() && query[i + 1] == '*') {
-      const size_t end = query.find("*/", i + 2);
-      if (end == absl::string_view::npos) return std::nullopt;
-      absl::StrAppend(&out, query.substr(i, end + 2 - i));
-      i = end + 2;
+      if (end == npos) return std::nullopt;
+    } else if (c == '"' || (!pg && c == '`')) {
+      end = QuotedEnd(query, i, c);
+      if (end == npos) return std::nullopt;
+    } else if (!pg && c == '[') {  // SQLite [identifier]: no escapes
+      end = query.find(']', i + 1);
+      if (end == npos) return std::nullopt;
+      ++end;
+    } else if (pg && c == '$' && !after_identifier) {
+      // $n (a positional parameter) or $tag$...$tag$ (dollar quoting).
+      size_t tag_end = i + 1;
+      while (tag_end < query.size() && IdentifierChar(query[tag_end])) ++tag_end;
+      if (tag_end >= query.size() || query[tag_end] != '$' ||
+          absl::ascii_isdigit(static_cast<unsigned char>(next))) {
+        return std::nullopt;
+      }
+      const absl::string_view tag = query.substr(i, tag_end + 1 - i);
+      const size_t close = query.find(tag, tag_end + 1);
+      if (close == npos) return std::nullopt;
+      end = close + tag.size();
+    } else if (!pg && (c == '?' || ((c == '$' || c == '@') && IdentifierChar(next)))) {
+      return std::nullopt;  // SQLite's other parameter forms: never bound
+    } else if (c == '-' && next == '-') {
+      // To the line's end: PostgreSQL ends it at '\r' too, SQLite at '\n'
+      // only; a bare '\r' in one (the two disagree) is not followed.
+      size_t stop = query.find('\n', i);
+      if (stop == npos) stop = query.size();
+      const size_t cr = query.substr(0, stop).find('\r', i);
+      if (cr != npos && cr + 1 != stop) return std::nullopt;
+      out.push_back(' ');
+      i = stop;
+      continue;
+    } else if (c == '/' && next == '*') {
+      // PostgreSQL nests /* */, SQLite does not: a comment that opens
+      // another inside (where the two disagree) is not followed.
+      const size_t close = query.find("*/", i + 2);
+      if (close == npos) return std::nullopt;
+      if (query.substr(i + 2, close - i - 2).find("/*") != npos) return std::nullopt;
+      out.push_back(' ');
+      i = close + 2;
+      continue;
     } else if (c == ';') {
       return std::nullopt;  // more than one statement
-    } else if (c == ':' && i + 1 < query.size() && query[i + 1] == ':') {
+    } else if (c == ':' && next == ':') {
       out.append("::");  // a cast
       i += 2;
+      continue;
     } else if (c == ':' && query.substr(i + 1, parameter.size()) == parameter &&
                (i + 1 + parameter.size() >= query.size() ||
                 !IdentifierChar(query[i + 1 + parameter.size()]))) {
       absl::StrAppend(&out, ":", renamed);
       i += 1 + parameter.size();
-      found = true;
+      ++*renames;
+      continue;
+    }
+    if (end != npos) {
+      absl::StrAppend(&out, query.substr(i, end - i));
+      i = end;
     } else {
       out.push_back(c);
       ++i;
     }
   }
-  if (!found) return std::nullopt;
+  if (*renames == 0) return std::nullopt;
   return out;
 }
 
 }  // namespace
 
 std::optional<std::string> ConfiguredBatchQuery(absl::string_view query,
-                                                absl::string_view parameter, int n) {
+                                                absl::string_view parameter, int n,
+                                                SqlDialect dialect) {
   std::string batch;
+  std::vector<std::string> renamed;
   for (int i = 0; i < n; ++i) {
-    std::optional<std::string> copy = RenameParameter(query, parameter, absl::StrCat("id", i));
+    const std::string name = absl::StrCat("id", i);
+    int renames = 0;
+    std::optional<std::string> copy = RenameParameter(query, parameter, name, dialect, &renames);
     if (!copy.has_value()) return std::nullopt;
+    // Parameter text left anywhere (even where this lexer saw a string or
+    // a quoted name: a database may read it otherwise): refused.
+    if (AnyParameterText(*copy) != std::vector<std::string>(renames, name)) return std::nullopt;
+    renamed.insert(renamed.end(), renames, name);
     absl::StrAppend(&batch, i == 0 ? "" : " UNION ALL ", "SELECT ", i, " AS slot, q", i,
                     ".* FROM (", *copy, "\n) q", i);
+  }
+  // SOCI turns :name into $n on PostgreSQL with a scan of its own: it must
+  // find exactly the parameters renamed, in order.
+  if (dialect == SqlDialect::kPostgresql && SociPostgresqlNames(batch) != renamed) {
+    return std::nullopt;
   }
   return batch;
 }

@@ -43,17 +43,35 @@ enum class LookupQuery { kCall = 0, kPhoneNumber = 1, kAssistant = 2 };
 // always loops). What the store prepares.
 std::string DefaultBatchQuery(LookupQuery query, int n, bool postgresql);
 
+// Whose SQL a configured query is read as.
+enum class SqlDialect { kPostgresql, kSqlite };
+
 // The batched form of a configured lookup query for `n` ids bound as :id0 ..
 // :id<n-1>: n copies of `query` joined by UNION ALL, copy i with its
 // parameter (`parameter`, e.g. "call_id", renamed :id<i>) and its rows led by
 // the slot i. Each copy is the configured query itself, so each id is looked
 // up exactly as the one-id query would, the parameter keeps its place (and
 // the type the database infers for it), and the plan stays the one-id
-// query's plan n times. Valid on PostgreSQL and SQLite. nullopt when the
-// text is not one statement this can wrap: a ';' before its end, or the
-// parameter found nowhere outside quotes and comments.
+// query's plan n times. Comments are dropped from the copies (SOCI's own
+// scan for :name on PostgreSQL does not know them).
+//
+// The text is read as `dialect`'s lexer reads it: '...' and "..." with
+// doubled quotes; on PostgreSQL also E'...' (backslash escapes), $tag$...$tag$,
+// -- comments ending at '\n' or '\r' and nested /* */; on SQLite also [...]
+// and `...` names and -- comments ending at '\n'. nullopt (the query then
+// runs one lookup per query) when the text is not one statement this can
+// wrap for sure: a ';' before its end; the parameter found nowhere outside
+// quotes and comments; any ':name' text left in a copy after renaming
+// (wherever it is: a database or SOCI might read it as a parameter);
+// where PostgreSQL and SQLite read comments differently (a bare '\r' in a
+// -- comment, a /* inside a /* */ comment); a backslash in a plain
+// PostgreSQL string (its meaning depends on standard_conforming_strings);
+// $1-style or SQLite's ?, @name, $name parameters; and, on PostgreSQL, a
+// text in which SOCI's scan would find other parameters than the renamed
+// ones.
 std::optional<std::string> ConfiguredBatchQuery(absl::string_view query,
-                                                absl::string_view parameter, int n);
+                                                absl::string_view parameter, int n,
+                                                SqlDialect dialect);
 
 // The five queries of config `ownership`, each the configured text or the
 // default schema's. Comparable: a change of a lookup query needs a restart

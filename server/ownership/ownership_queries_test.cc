@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 
 namespace hookguard {
@@ -90,40 +91,105 @@ TEST(OwnershipQueries, DefaultsBindTheirParameters) {
 namespace hookguard {
 namespace {
 
+constexpr SqlDialect kPg = SqlDialect::kPostgresql;
+constexpr SqlDialect kLite = SqlDialect::kSqlite;
+
 TEST(ConfiguredBatchQuery, UnionsOneCopyPerIdWithItsSlotAndParameter) {
-  EXPECT_EQ(ConfiguredBatchQuery("SELECT o FROM t WHERE k = :call_id", "call_id", 2),
-            "SELECT 0 AS slot, q0.* FROM (SELECT o FROM t WHERE k = :id0\n) q0"
-            " UNION ALL SELECT 1 AS slot, q1.* FROM (SELECT o FROM t WHERE k = :id1\n) q1");
-}
-
-TEST(ConfiguredBatchQuery, RenamesOnlyTheParameterItself) {
-  // Twice, beside a cast, a longer name, a string, a quoted name and comments.
-  EXPECT_EQ(ConfiguredBatchQuery("SELECT CAST(o AS TEXT)::text FROM t WHERE k = :call_id"
-                                 " OR k2 = :call_id::text OR k3 = :call_idx"
-                                 " OR s = 'it''s :call_id' OR \"col:call_id\" = 1"
-                                 " /* :call_id */ -- :call_id\n;  ",
-                                 "call_id", 1),
-            "SELECT 0 AS slot, q0.* FROM (SELECT CAST(o AS TEXT)::text FROM t WHERE k = :id0"
-            " OR k2 = :id0::text OR k3 = :call_idx"
-            " OR s = 'it''s :call_id' OR \"col:call_id\" = 1"
-            " /* :call_id */ -- :call_id\n) q0");
-  // A comment that ends the text ends before the wrapper's parenthesis.
-  EXPECT_EQ(ConfiguredBatchQuery("SELECT o FROM t WHERE k = :call_id -- the key", "call_id", 1),
-            "SELECT 0 AS slot, q0.* FROM (SELECT o FROM t WHERE k = :id0 -- the key\n) q0");
-}
-
-TEST(ConfiguredBatchQuery, LeavesWhatItCannotWrapToOneLookupPerQuery) {
-  for (const char* query : {
-           "SELECT o FROM t WHERE k = :call_id; DELETE FROM t",    // two statements
-           "SELECT o FROM t WHERE k = :call_idx",                  // the parameter nowhere
-           "SELECT o FROM t WHERE s = ':call_id'",                 // only in a string
-           "SELECT o FROM t WHERE k = :call_id AND s = 'open",     // unterminated
-           "SELECT o FROM t WHERE k = :call_id AND s = E'a\\'b'",  // backslash escapes
-           "SELECT o FROM t WHERE k = :call_id AND s = $$x$$",     // dollar quoting
-           "SELECT o FROM t WHERE k = :call_id /* open",
-       }) {
-    EXPECT_EQ(ConfiguredBatchQuery(query, "call_id", 2), std::nullopt) << query;
+  for (SqlDialect dialect : {kPg, kLite}) {
+    EXPECT_EQ(ConfiguredBatchQuery("SELECT o FROM t WHERE k = :call_id", "call_id", 2, dialect),
+              "SELECT 0 AS slot, q0.* FROM (SELECT o FROM t WHERE k = :id0\n) q0"
+              " UNION ALL SELECT 1 AS slot, q1.* FROM (SELECT o FROM t WHERE k = :id1\n) q1");
   }
+}
+
+// What each dialect's lexer reads as quotes and comments: the parameter is
+// renamed where it is SQL, quoted text is kept, comments are dropped.
+TEST(ConfiguredBatchQuery, RenamesOnlyTheParameterAndDropsComments) {
+  const struct {
+    SqlDialect dialect;
+    const char* query;
+    const char* copy;  // copy 0 of the batch; nullptr: refused
+  } cases[] = {
+      {kPg, "SELECT CAST(o AS TEXT)::text FROM t WHERE k = :call_id OR k2 = :call_id::text",
+       "SELECT CAST(o AS TEXT)::text FROM t WHERE k = :id0 OR k2 = :id0::text"},
+      {kPg, "SELECT o FROM t WHERE s = 'it''s' AND k = :call_id;  ",
+       "SELECT o FROM t WHERE s = 'it''s' AND k = :id0"},
+      // The issue's comment with an apostrophe: dropped, so SOCI's scan
+      // (which knows no comments) never opens a string there.
+      {kPg, "SELECT o FROM t WHERE vapi_call_id = :call_id -- the provider's id",
+       "SELECT o FROM t WHERE vapi_call_id = :id0  "},
+      {kLite, "SELECT o FROM t -- the provider's id\nWHERE k = :call_id",
+       "SELECT o FROM t  \nWHERE k = :id0"},
+      // Nested: PostgreSQL and SQLite read it differently.
+      {kPg, "SELECT o /* it's /* nested */ still */ FROM t WHERE k = :call_id", nullptr},
+      {kPg, "SELECT o /* it's */ FROM t WHERE k = :call_id", "SELECT o   FROM t WHERE k = :id0"},
+      {kPg, "SELECT o FROM t WHERE k = :call_id -- it's\r\n", "SELECT o FROM t WHERE k = :id0  "},
+      {kPg, "SELECT o FROM \"own'r\" WHERE k = :call_id", nullptr},  // SOCI 4.0 may read a string
+      {kPg, "SELECT o FROM \"own''r\" WHERE k = :call_id",
+       "SELECT o FROM \"own''r\" WHERE k = :id0"},
+      {kPg, "SELECT o FROM t WHERE s = $q$it's$q$ AND k = :call_id", nullptr},  // SOCI's scan
+      {kPg, "SELECT o FROM t WHERE s = $$a''b$$ AND k = :call_id",
+       "SELECT o FROM t WHERE s = $$a''b$$ AND k = :id0"},
+      {kPg, "SELECT o FROM t WHERE s = E'a\\'''b' AND k = :call_id", nullptr},  // SOCI's scan
+      {kPg, "SELECT o FROM t WHERE s = E'a\\\\' AND k = :call_id",
+       "SELECT o FROM t WHERE s = E'a\\\\' AND k = :id0"},
+      {kLite, "SELECT o FROM [rev] WHERE `k` = :call_id", "SELECT o FROM [rev] WHERE `k` = :id0"},
+      {kLite, "SELECT o FROM t WHERE s = 'a\\' AND k = :call_id",
+       "SELECT o FROM t WHERE s = 'a\\' AND k = :id0"},
+  };
+  for (const auto& c : cases) {
+    std::optional<std::string> batch = ConfiguredBatchQuery(c.query, "call_id", 1, c.dialect);
+    if (c.copy == nullptr) {
+      EXPECT_EQ(batch, std::nullopt) << c.query;
+    } else {
+      EXPECT_EQ(batch, absl::StrCat("SELECT 0 AS slot, q0.* FROM (", c.copy, "\n) q0")) << c.query;
+    }
+  }
+}
+
+TEST(ConfiguredBatchQuery, RefusesWhatItCannotRewriteForSure) {
+  const struct {
+    SqlDialect dialect;
+    const char* query;
+  } cases[] = {
+      {kPg, "SELECT o FROM t WHERE k = :call_id; DELETE FROM t"},  // two statements
+      {kPg, "SELECT o FROM t WHERE k = :call_idx"},                // the parameter nowhere
+      {kPg, "SELECT o FROM t WHERE s = ':call_id'"},               // only in a string
+      {kPg, "SELECT o FROM t WHERE k = :call_id AND s = 'open"},   // unterminated
+      {kPg, "SELECT o FROM t WHERE k = :call_id /* open"},
+      {kPg, "SELECT o FROM t WHERE k = $1 AND j = :call_id"},     // positional
+      {kPg, "SELECT o FROM t WHERE s = 'a\\' AND k = :call_id"},  // standard_conforming_strings
+      // Parameter text left anywhere: refused, even where it is quoted.
+      {kPg, "SELECT o FROM t WHERE k = :call_id OR s = 'x:call_id'"},
+      {kPg, "SELECT o FROM t WHERE k = :call_id OR k2 = :other"},
+      {kPg, "SELECT o FROM t WHERE k = :call_id OR \"c:call_id\" = 1"},
+      {kPg, "SELECT o FROM t WHERE k = :call_id OR s = ':id1'"},
+      {kLite, "SELECT o FROM t WHERE k = :call_id OR [c:call_id] = 1"},
+      // The issue's query read as PostgreSQL: [rev'd] opens a string.
+      {kPg,
+       "SELECT o FROM t WHERE NOT EXISTS (SELECT 1 FROM [rev'd] r WHERE r.k = :call_id)"
+       " AND [own'r] = 1 AND k = :call_id"},
+      // A bare '\r' ends a -- comment on PostgreSQL, not on SQLite.
+      {kPg, "SELECT o FROM t -- x\r AND k = :call_id\nWHERE k = :call_id"},
+      {kLite, "SELECT o FROM t -- x\r AND k = :call_id\nWHERE k = :call_id"},
+      {kLite, "SELECT o FROM t WHERE k = :call_id AND j = ?"},
+      {kLite, "SELECT o FROM t WHERE k = :call_id AND j = $x"},
+      {kLite, "SELECT o FROM t WHERE k = :call_id AND j = @x"},
+      {kLite, "SELECT o FROM [t WHERE k = :call_id"},
+  };
+  for (const auto& c : cases) {
+    EXPECT_EQ(ConfiguredBatchQuery(c.query, "call_id", 2, c.dialect), std::nullopt) << c.query;
+  }
+}
+
+// The issue's query on SQLite: both parameters renamed.
+TEST(ConfiguredBatchQuery, KnowsSqliteBracketAndBacktickNames) {
+  EXPECT_EQ(ConfiguredBatchQuery(
+                "SELECT o FROM t WHERE NOT EXISTS (SELECT 1 FROM [rev'd] r WHERE r.k = :call_id)"
+                " AND [own'r] = 1 AND `it's` = :call_id",
+                "call_id", 1, kLite),
+            "SELECT 0 AS slot, q0.* FROM (SELECT o FROM t WHERE NOT EXISTS (SELECT 1 FROM [rev'd] "
+            "r WHERE r.k = :id0) AND [own'r] = 1 AND `it's` = :id0\n) q0");
 }
 
 }  // namespace

@@ -2,13 +2,17 @@
 
 #include <soci/soci.h>
 
+#include <algorithm>
 #include <exception>
+#include <future>
 #include <stdexcept>
+#include <thread>
 #include <utility>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/synchronization/mutex.h"
 #include "server/ownership/soci_session.h"
 
 namespace hookguard {
@@ -27,6 +31,9 @@ constexpr int kPingKind = 3;
 // shared by all connections.
 struct SociOwnershipStore::Backend : SociDatabase {
   explicit Backend(SociDatabase database) : SociDatabase(std::move(database)) {}
+  SqlDialect dialect() const {
+    return kind == Kind::kPostgresql ? SqlDialect::kPostgresql : SqlDialect::kSqlite;
+  }
 };
 
 // One pooled session and its prepared statements. Used by one thread at a
@@ -34,6 +41,12 @@ struct SociOwnershipStore::Backend : SociDatabase {
 // connected": the next use reconnects and re-prepares.
 struct SociOwnershipStore::Connection {
   std::unique_ptr<soci::session> session;
+  // A connect in progress (RunBatch), when `session` is null.
+  std::future<absl::StatusOr<std::unique_ptr<soci::session>>> connecting;
+  // The queries `statements` were prepared from (the store's current ones,
+  // or older ones before a runtime fallback): a connection that prepared
+  // others re-prepares.
+  std::shared_ptr<const Queries> prepared_from;
   // statements[query][n - 1]: the statement for n ids, prepared on first use.
   std::vector<std::unique_ptr<soci::statement>> statements[3];
 
@@ -45,8 +58,12 @@ struct SociOwnershipStore::Connection {
   soci::indicator indicators[5] = {soci::i_null, soci::i_null, soci::i_null, soci::i_null,
                                    soci::i_null};
 
-  void Drop() {
+  void DropStatements() {
     for (auto& by_size : statements) by_size.clear();
+    prepared_from.reset();
+  }
+  void Drop() {
+    DropStatements();
     session.reset();
   }
 };
@@ -92,7 +109,8 @@ soci::statement& Statement(const SociOwnershipStore::Backend& backend,
     made->prepare(queries.text[query]);
   } else if (queries.configured[query]) {
     // Open checked that the configured text has a batched form.
-    made->prepare(*ConfiguredBatchQuery(queries.text[query], kParameters[query], n));
+    made->prepare(
+        *ConfiguredBatchQuery(queries.text[query], kParameters[query], n, backend.dialect()));
   } else {
     made->prepare(DefaultBatchQuery(static_cast<LookupQuery>(query), n,
                                     backend.kind == SociDatabase::Kind::kPostgresql));
@@ -102,26 +120,24 @@ soci::statement& Statement(const SociOwnershipStore::Backend& backend,
   return *statement;
 }
 
-// Opens the session and prepares the statements of `connection` (each
-// query for one id, and for a full batch); preparing waits for a writer's
-// lock (SQLite) until `deadline` at most. On failure the connection is left
-// dropped.
-std::optional<ConnectError> Connect(const SociOwnershipStore::Backend& backend,
-                                    const SociOwnershipStore::Queries& queries, absl::Time deadline,
-                                    SociOwnershipStore::Connection& connection) {
-  connection.Drop();
-  absl::StatusOr<std::unique_ptr<soci::session>> session = backend.Open();
-  if (!session.ok()) return ConnectError{ConnectStage::kConnect, session.status()};
-  connection.session = *std::move(session);
+// Prepares the statements of `connection` (each query for one id, and for
+// a full batch) on its open session; preparing waits for a writer's lock
+// (SQLite) until `deadline` at most. On failure the statements are dropped
+// (the session is left to the caller).
+std::optional<ConnectError> Prepare(
+    const SociOwnershipStore::Backend& backend,
+    const std::shared_ptr<const SociOwnershipStore::Queries>& queries, absl::Time deadline,
+    SociOwnershipStore::Connection& connection) {
+  connection.DropStatements();
   backend.SetLockWait(*connection.session, deadline - absl::Now());
   try {
     for (int query = 0; query < 3; ++query) {
-      if (!queries.on[query]) continue;
-      Statement(backend, queries, connection, query, 1);
-      Statement(backend, queries, connection, query, queries.max_batch[query]);
+      if (!queries->on[query]) continue;
+      Statement(backend, *queries, connection, query, 1);
+      Statement(backend, *queries, connection, query, queries->max_batch[query]);
     }
   } catch (const std::exception& e) {
-    connection.Drop();
+    connection.DropStatements();
     if (backend.IsLockTimeout(e)) {
       return ConnectError{ConnectStage::kConnect,
                           absl::DeadlineExceededError(kLockedUntilDeadline)};
@@ -130,7 +146,47 @@ std::optional<ConnectError> Connect(const SociOwnershipStore::Backend& backend,
                         absl::UnavailableError(absl::StrCat(
                             "cannot prepare the ownership queries: ", backend.Scrub(e.what())))};
   }
+  connection.prepared_from = queries;
   return std::nullopt;
+}
+
+// Opens the session of `connection` and prepares its statements (Prepare).
+// On failure the connection is left dropped.
+std::optional<ConnectError> Connect(
+    const SociOwnershipStore::Backend& backend,
+    const std::shared_ptr<const SociOwnershipStore::Queries>& queries, absl::Time deadline,
+    SociOwnershipStore::Connection& connection) {
+  connection.Drop();
+  absl::StatusOr<std::unique_ptr<soci::session>> session = backend.Open();
+  if (!session.ok()) return ConnectError{ConnectStage::kConnect, session.status()};
+  connection.session = *std::move(session);
+  std::optional<ConnectError> error = Prepare(backend, queries, deadline, connection);
+  if (error.has_value()) connection.Drop();
+  return error;
+}
+
+// `queries` with each configured query that is batched made to run one
+// lookup per query; nullopt when none is. `names` receives their config keys.
+std::optional<SociOwnershipStore::Queries> Unbatched(const SociOwnershipStore::Queries& queries,
+                                                     std::vector<std::string>* names) {
+  static constexpr const char* kKeys[] = {"call_query", "phone_number_query", "assistant_query"};
+  SociOwnershipStore::Queries alone = queries;
+  for (int query = 0; query < 3; ++query) {
+    if (alone.configured[query] && alone.max_batch[query] > 1) {
+      alone.max_batch[query] = 1;
+      names->push_back(absl::StrCat("ownership.", kKeys[query]));
+    }
+  }
+  if (names->empty()) return std::nullopt;
+  return alone;
+}
+
+// What the server logs when `names` run one lookup per query.
+std::string UnbatchedMessage(const std::vector<std::string>& names, const absl::Status& why) {
+  return absl::StrCat(absl::StrJoin(names, ", "),
+                      ": runs one lookup per query (its batched form, UNION ALL "
+                      "of copies, does not prepare: ",
+                      why.message(), ")");
 }
 
 // The current row's columns.
@@ -160,7 +216,8 @@ absl::Status NullOwner(int query) {
 
 // Runs `ids` through `query`'s statement and writes each id's answer. A row
 // whose first column (the owner) is NULL, or a second row for one id, fails
-// that id only. Throws what SOCI throws.
+// that id only. Every row is read (a statement is never left mid-result).
+// Throws what SOCI throws.
 void RunLookups(const SociOwnershipStore::Backend& backend,
                 const SociOwnershipStore::Queries& queries,
                 SociOwnershipStore::Connection& connection, int query,
@@ -179,10 +236,6 @@ void RunLookups(const SociOwnershipStore::Backend& backend,
     }
     if (++rows[slot] == 2) {
       results[slot] = TooManyRows(query);
-      if (!batched) {
-        connection.Drop();  // ends a statement left mid-result
-        return;
-      }
     } else if (rows[slot] == 1) {
       if (connection.indicators[0] == soci::i_null) {
         results[slot] = NullOwner(query);
@@ -215,7 +268,6 @@ absl::StatusOr<std::unique_ptr<SociOwnershipStore>> SociOwnershipStore::Open(
   if (options.query_timeout <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError("ownership query timeout must be positive");
   }
-  Queries queries;
   const struct {
     const std::string& configured;
     const char* fallback;
@@ -225,7 +277,22 @@ absl::StatusOr<std::unique_ptr<SociOwnershipStore>> SociOwnershipStore::Open(
       {options.phone_number_query, kDefaultPhoneNumberQuery, "phone_number_query"},
       {options.assistant_query, kDefaultAssistantQuery, "assistant_query"},
   };
-  queries.on = {true, options.phone_number_lookup, options.assistant_lookup};
+  const std::array<bool, 3> on = {true, options.phone_number_lookup, options.assistant_lookup};
+  for (int query = 0; query < 3; ++query) {
+    const auto& q = configured[query];
+    if (!on[query]) continue;
+    const std::string text = q.configured.empty() ? std::string(q.fallback) : q.configured;
+    if (!absl::StrContains(text, absl::StrCat(":", kParameters[query]))) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("ownership.", q.name, " must bind :", kParameters[query]));
+    }
+  }
+  absl::StatusOr<SociDatabase> database =
+      SociDatabase::Parse(options.connection_string, options.query_timeout);
+  if (!database.ok()) return database.status();
+  const auto backend = std::make_shared<const Backend>(*std::move(database));
+  Queries queries;
+  queries.on = on;
   for (int query = 0; query < 3; ++query) {
     const auto& q = configured[query];
     if (!queries.on[query]) continue;
@@ -236,43 +303,32 @@ absl::StatusOr<std::unique_ptr<SociOwnershipStore>> SociOwnershipStore::Open(
     queries.configured[query] = queries.text[query] != q.fallback;
     const bool batchable =
         !queries.configured[query] ||
-        ConfiguredBatchQuery(queries.text[query], kParameters[query], 2).has_value();
+        ConfiguredBatchQuery(queries.text[query], kParameters[query], 2, backend->dialect())
+            .has_value();
     queries.max_batch[query] = batchable ? options.max_batch : 1;
-    if (!absl::StrContains(queries.text[query], absl::StrCat(":", kParameters[query]))) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("ownership.", q.name, " must bind :", kParameters[query]));
-    }
   }
-  absl::StatusOr<SociDatabase> database =
-      SociDatabase::Parse(options.connection_string, options.query_timeout);
-  if (!database.ok()) return database.status();
-  const auto backend = std::make_shared<const Backend>(*std::move(database));
 
   // Connect one connection now, so that a bad file or query fails at start.
-  // An unreachable PostgreSQL does not: the store connects on first use.
+  // An unreachable PostgreSQL does not: the store connects on first use (and
+  // falls back to one lookup per query then, should the batched form of a
+  // configured query not prepare: RunOnSession).
   auto first = std::make_unique<Connection>();
+  auto current = std::make_shared<const Queries>(std::move(queries));
   std::optional<ConnectError> error =
-      Connect(*backend, queries, absl::Now() + options.query_timeout, *first);
+      Connect(*backend, current, absl::Now() + options.query_timeout, *first);
   // A configured query the database takes alone but not in its batched form
   // runs one lookup per query (and the server says so).
   std::string unbatched;
   if (error.has_value() && error->stage == ConnectStage::kPrepare) {
-    Queries alone = queries;
     std::vector<std::string> names;
-    for (int query = 0; query < 3; ++query) {
-      if (alone.configured[query] && alone.max_batch[query] > 1) {
-        alone.max_batch[query] = 1;
-        names.push_back(absl::StrCat("ownership.", configured[query].name));
+    std::optional<Queries> alone = Unbatched(*current, &names);
+    if (alone.has_value()) {
+      auto fallback = std::make_shared<const Queries>(*std::move(alone));
+      if (!Connect(*backend, fallback, absl::Now() + options.query_timeout, *first).has_value()) {
+        unbatched = UnbatchedMessage(names, error->status);
+        current = std::move(fallback);
+        error.reset();
       }
-    }
-    if (!names.empty() &&
-        !Connect(*backend, alone, absl::Now() + options.query_timeout, *first).has_value()) {
-      unbatched = absl::StrCat(absl::StrJoin(names, ", "),
-                               ": runs one lookup per query (its batched form, UNION ALL "
-                               "of copies, does not prepare: ",
-                               error->status.message(), ")");
-      queries = std::move(alone);
-      error.reset();
     }
   }
   if (error.has_value()) {
@@ -282,19 +338,97 @@ absl::StatusOr<std::unique_ptr<SociOwnershipStore>> SociOwnershipStore::Open(
     }
   }
   std::unique_ptr<SociOwnershipStore> store(
-      new SociOwnershipStore(backend, std::move(queries), options));
+      new SociOwnershipStore(backend, std::move(current), options));
   store->unbatched_ = std::move(unbatched);
   store->connections_.front() = std::move(first);  // connected (or to connect on first use)
   return store;
 }
 
-SociOwnershipStore::SociOwnershipStore(std::shared_ptr<const Backend> backend, Queries queries,
+// Interrupts the query of a connection still running past its deadline
+// (SociDatabase::Interrupt), so that every lookup is answered by its
+// deadline even when the database hangs or vanishes after a query was sent.
+// One thread per store; thread-safe.
+class SociOwnershipStore::Watchdog {
+ public:
+  Watchdog(std::shared_ptr<const Backend> backend, int connections)
+      : backend_(std::move(backend)), armed_(connections) {
+    thread_ = std::thread([this] { Loop(); });
+  }
+  ~Watchdog() {
+    {
+      absl::MutexLock lock(&mu_);
+      stopping_ = true;
+    }
+    thread_.join();
+  }
+
+  // From now until Disarm, `session` (of `connection`) is interrupted once
+  // `deadline` passes. `session` must stay open until Disarm.
+  void Arm(int connection, soci::session* session, absl::Time deadline) {
+    absl::MutexLock lock(&mu_);
+    armed_[connection] = Slot{session, deadline, false};
+    if (deadline < wake_at_) changed_ = true;
+  }
+  // Whether it was interrupted (the session must then be dropped).
+  bool Disarm(int connection) {
+    absl::MutexLock lock(&mu_);
+    const bool fired = armed_[connection].fired;
+    armed_[connection] = Slot();
+    return fired;
+  }
+
+ private:
+  struct Slot {
+    soci::session* session = nullptr;
+    absl::Time deadline = absl::InfiniteFuture();
+    bool fired = false;
+  };
+
+  void Loop() {
+    absl::MutexLock lock(&mu_);
+    while (!stopping_) {
+      const absl::Time now = absl::Now();
+      absl::Time next = absl::InfiniteFuture();
+      for (Slot& slot : armed_) {
+        if (slot.session == nullptr || slot.fired) continue;
+        if (slot.deadline <= now) {
+          backend_->Interrupt(*slot.session);  // a shutdown(2) or sqlite3_interrupt: quick
+          slot.fired = true;
+        } else {
+          next = std::min(next, slot.deadline);
+        }
+      }
+      wake_at_ = next;
+      changed_ = false;
+      mu_.AwaitWithDeadline(absl::Condition(
+                                +[](Watchdog* w) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+                                  return w->changed_ || w->stopping_;
+                                },
+                                this),
+                            next);
+    }
+  }
+
+  const std::shared_ptr<const Backend> backend_;
+  absl::Mutex mu_;
+  std::vector<Slot> armed_ ABSL_GUARDED_BY(mu_);
+  absl::Time wake_at_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();
+  bool changed_ ABSL_GUARDED_BY(mu_) = false;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread thread_;
+};
+
+SociOwnershipStore::SociOwnershipStore(std::shared_ptr<const Backend> backend,
+                                       std::shared_ptr<const Queries> queries,
                                        const SociStoreOptions& options)
     : backend_(std::move(backend)),
       queries_(std::move(queries)),
+      on_(queries_->on),
+      on_unbatched_(options.on_unbatched),
+      watchdog_(std::make_unique<Watchdog>(backend_, options.pool_size)),
       coalescer_(
           options.pool_size,
-          {queries_.max_batch[0], queries_.max_batch[1], queries_.max_batch[2], 1},
+          {queries_->max_batch[0], queries_->max_batch[1], queries_->max_batch[2], 1},
           [this](int connection, int kind, absl::Span<const absl::string_view> ids,
                  absl::Time deadline, absl::Span<LookupResult> results) {
             RunBatch(connection, kind, ids, deadline, results);
@@ -311,43 +445,189 @@ SociOwnershipStore::SociOwnershipStore(std::shared_ptr<const Backend> backend, Q
 
 SociOwnershipStore::~SociOwnershipStore() = default;
 
+bool SociOwnershipStore::waits_for_locks() const {
+  return backend_->kind == SociDatabase::Kind::kSqlite;
+}
+
+std::string SociOwnershipStore::unbatched() const {
+  absl::MutexLock lock(&queries_mu_);
+  return unbatched_;
+}
+
+std::shared_ptr<const SociOwnershipStore::Queries> SociOwnershipStore::CurrentQueries() const {
+  absl::MutexLock lock(&queries_mu_);
+  return queries_;
+}
+
 void SociOwnershipStore::RunBatch(int index, int kind, absl::Span<const absl::string_view> ids,
                                   absl::Time deadline, absl::Span<LookupResult> results) {
   Connection& connection = *connections_[index];
+  if (connection.session == nullptr) {
+    // Connecting runs on its own thread, waited for until the deadline only:
+    // a server that accepts no connection (stopped, blackholed) holds a
+    // connect for libpq's connect_timeout, longer than a lookup may wait.
+    // A connect still running is taken over by the connection's next batch.
+    if (!connection.connecting.valid()) {
+      connection.connecting =
+          std::async(std::launch::async, [backend = backend_] { return backend->Open(); });
+    }
+    if (deadline == absl::InfiniteFuture()) connection.connecting.wait();
+    if (connection.connecting.wait_until(absl::ToChronoTime(deadline)) !=
+        std::future_status::ready) {
+      for (LookupResult& result : results) {
+        result = absl::DeadlineExceededError(
+            "ownership database accepted no connection before the deadline");
+      }
+      return;
+    }
+    absl::StatusOr<std::unique_ptr<soci::session>> session = connection.connecting.get();
+    if (!session.ok()) {
+      for (LookupResult& result : results) result = session.status();
+      return;
+    }
+    connection.session = *std::move(session);
+  }
+  // Until Disarm, the watchdog interrupts the session at the deadline; the
+  // session is dropped only after it.
+  watchdog_->Arm(index, connection.session.get(), deadline);
+  const bool drop = RunOnSession(connection, kind, ids, deadline, results);
+  const bool interrupted = watchdog_->Disarm(index);
+  if (interrupted) {
+    for (LookupResult& result : results) {
+      result = absl::DeadlineExceededError(
+          "ownership database did not answer before the deadline (query interrupted)");
+    }
+  }
+  if (drop || interrupted) connection.Drop();  // reconnect on next use
+}
+
+namespace {
+
+// A lookup's status for an error its statement threw.
+absl::Status LookupError(const SociOwnershipStore::Backend& backend, const std::exception& e,
+                         SociDatabase::ErrorKind kind, bool ping) {
+  if (kind == SociDatabase::ErrorKind::kLockTimeout) {
+    return absl::DeadlineExceededError(kLockedUntilDeadline);
+  }
+  return absl::UnavailableError(
+      absl::StrCat(ping ? "ownership database ping failed: " : "ownership query failed: ",
+                   backend.Scrub(e.what())));
+}
+
+}  // namespace
+
+bool SociOwnershipStore::RunOnSession(Connection& connection, int kind,
+                                      absl::Span<const absl::string_view> ids, absl::Time deadline,
+                                      absl::Span<LookupResult> results) {
   auto answer_all = [&results](const absl::Status& status) {
     for (LookupResult& result : results) result = status;
   };
-  if (connection.session == nullptr) {
-    std::optional<ConnectError> error = Connect(*backend_, queries_, deadline, connection);
-    if (error.has_value()) return answer_all(error->status);
-  }
-  try {
-    // While the app holds a write lock (SQLite), wait for it, but not past
-    // the deadline.
-    backend_->SetLockWait(*connection.session, deadline - absl::Now());
-    if (kind == kPingKind) {
-      int one = 0;
-      *connection.session << "SELECT 1", soci::into(one);
-      if (one != 1) {
-        connection.Drop();
-        return answer_all(
-            absl::UnavailableError("ownership database ping returned an unexpected value"));
+  std::shared_ptr<const Queries> queries = CurrentQueries();
+  if (connection.prepared_from != queries) {
+    std::optional<ConnectError> error = Prepare(*backend_, queries, deadline, connection);
+    // The first connect (at Open) may have failed before any statement was
+    // prepared: a configured query whose batched form does not prepare
+    // runs one lookup per query from now on, as Open would have decided.
+    if (error.has_value() && error->stage == ConnectStage::kPrepare) {
+      std::vector<std::string> names;
+      std::optional<Queries> alone = Unbatched(*queries, &names);
+      if (alone.has_value()) {
+        auto fallback = std::make_shared<const Queries>(*std::move(alone));
+        if (!Prepare(*backend_, fallback, deadline, connection).has_value()) {
+          std::string told;
+          {
+            absl::MutexLock lock(&queries_mu_);
+            if (queries_ == queries) {
+              queries_ = fallback;
+              unbatched_ = told = UnbatchedMessage(names, error->status);
+            }
+          }
+          if (!told.empty() && on_unbatched_) on_unbatched_(told);
+          queries = std::move(fallback);
+          error.reset();
+        }
       }
-      results[0] = std::optional<LookupRow>();
-      return;
     }
-    RunLookups(*backend_, queries_, connection, kind, ids, results);
-  } catch (const std::exception& e) {
-    connection.Drop();  // reconnect on next use
-    if (backend_->IsLockTimeout(e))
-      return answer_all(absl::DeadlineExceededError(kLockedUntilDeadline));
-    answer_all(absl::UnavailableError(absl::StrCat(
-        kind == kPingKind ? "ownership database ping failed: " : "ownership query failed: ",
-        backend_->Scrub(e.what()))));
-  } catch (...) {
-    connection.Drop();
-    answer_all(absl::UnavailableError("ownership query failed"));
+    if (error.has_value()) {
+      answer_all(error->status);
+      return true;
+    }
   }
+  const bool ping = kind == kPingKind;
+  const bool alone = ids.size() > 1 && !ping && queries->max_batch[kind] == 1;
+  if (!alone) {
+    try {
+      // While the app holds a write lock (SQLite), wait for it, but not past
+      // the deadline.
+      backend_->SetLockWait(*connection.session, deadline - absl::Now());
+      if (ping) {
+        int one = 0;
+        *connection.session << "SELECT 1", soci::into(one);
+        if (one != 1) {
+          answer_all(
+              absl::UnavailableError("ownership database ping returned an unexpected value"));
+          return true;
+        }
+        results[0] = std::optional<LookupRow>();
+        return false;
+      }
+      RunLookups(*backend_, *queries, connection, kind, ids, results);
+      return false;
+    } catch (const std::exception& e) {
+      const SociDatabase::ErrorKind error = backend_->Classify(e);
+      const bool usable = !ping &&
+                          (error == SociDatabase::ErrorKind::kData ||
+                           error == SociDatabase::ErrorKind::kIdNotHoldable) &&
+                          backend_->Usable(*connection.session);
+      if (usable && ids.size() == 1 && error == SociDatabase::ErrorKind::kIdNotHoldable) {
+        results[0] = std::optional<LookupRow>();  // no row can have this id
+        return false;
+      }
+      if (!usable || ids.size() == 1) {
+        answer_all(LookupError(*backend_, e, error, ping));
+        return true;
+      }
+      // One id may have failed the batch: each is asked alone below, so
+      // that it fails only its own lookup.
+    } catch (...) {
+      answer_all(absl::UnavailableError("ownership query failed"));
+      return true;
+    }
+  }
+  // One lookup per query: the query runs one lookup per query, or the
+  // batch failed with an error one of its ids may have caused.
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (absl::Now() > deadline) {
+      for (size_t j = i; j < ids.size(); ++j) {
+        results[j] = absl::DeadlineExceededError("ownership lookup deadline passed");
+      }
+      return false;
+    }
+    try {
+      backend_->SetLockWait(*connection.session, deadline - absl::Now());
+      RunLookups(*backend_, *queries, connection, kind, ids.subspan(i, 1), results.subspan(i, 1));
+    } catch (const std::exception& e) {
+      const SociDatabase::ErrorKind error = backend_->Classify(e);
+      const bool usable = (error == SociDatabase::ErrorKind::kData ||
+                           error == SociDatabase::ErrorKind::kIdNotHoldable) &&
+                          backend_->Usable(*connection.session);
+      if (usable && error == SociDatabase::ErrorKind::kIdNotHoldable) {
+        results[i] = std::optional<LookupRow>();
+        continue;
+      }
+      results[i] = LookupError(*backend_, e, error, false);
+      if (!usable) {
+        for (size_t j = i + 1; j < ids.size(); ++j) results[j] = results[i];
+        return true;
+      }
+    } catch (...) {
+      for (size_t j = i; j < ids.size(); ++j) {
+        results[j] = absl::UnavailableError("ownership query failed");
+      }
+      return true;
+    }
+  }
+  return false;
 }
 
 namespace {
@@ -389,7 +669,7 @@ CallAnswer SociOwnershipStore::FindCall(absl::string_view call_id, absl::Time de
 
 OwnerAnswer SociOwnershipStore::FindOwner(OwnerLookup what, absl::string_view id,
                                           absl::Time deadline) {
-  if (!queries_.on[KindOf(what)]) return LookupOff(what);
+  if (!on_[KindOf(what)]) return LookupOff(what);
   return ToOwner(coalescer_.Lookup(KindOf(what), id, deadline));
 }
 
@@ -402,7 +682,7 @@ void SociOwnershipStore::FindCallAsync(absl::string_view call_id, absl::Time dea
 
 void SociOwnershipStore::FindOwnerAsync(OwnerLookup what, absl::string_view id, absl::Time deadline,
                                         std::function<void(OwnerAnswer)> done) {
-  if (!queries_.on[KindOf(what)]) return done(LookupOff(what));
+  if (!on_[KindOf(what)]) return done(LookupOff(what));
   coalescer_.LookupAsync(KindOf(what), id, deadline, [done = std::move(done)](LookupResult found) {
     done(ToOwner(std::move(found)));
   });

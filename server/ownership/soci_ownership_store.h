@@ -13,6 +13,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "server/ownership/lookup_coalescer.h"
 #include "server/ownership/ownership_queries.h"  // kDefaultCallQuery and the others
@@ -49,6 +50,12 @@ struct SociStoreOptions {
   // expires. May be empty: see LookupCoalescer::Handoff.
   std::function<void(std::function<void()>)> handoff;
 
+  // Told why, when a configured query falls back to one lookup per query
+  // after Open (the database was down at Open, and its batched form does
+  // not prepare once it is up): the message unbatched() then holds, for a
+  // warning. May be empty. Called once at most, from a lookup thread.
+  std::function<void(const std::string& message)> on_unbatched;
+
   // Empty (or kDefaultCallQuery itself): the default query, batched.
   // Otherwise must bind :call_id and return at most one row of the five
   // columns of docs/ownership.md, as text; batched as UNION ALL of copies of
@@ -82,9 +89,14 @@ void SetLookupQueries(const OwnershipQueries& queries, SociStoreOptions* options
 // connections: a lookup runs at once on a free connection, or waits (until
 // its deadline at most) and goes out in the next batch. A connection that
 // fails is dropped and reopened on its next use, so the store recovers by
-// itself when the database comes back. Errors stay per lookup: a query that
-// fails answers its error to each lookup it carried; several rows or a NULL
-// owner for one id fail that id only (FAILED_PRECONDITION).
+// itself when the database comes back. A query still running at its
+// deadline is interrupted (SociDatabase::Interrupt): every lookup is
+// answered by its deadline, even by a database that hangs after a query was
+// sent. Errors stay per lookup: a batch that fails with an error one id may
+// have caused is asked again one id at a time; an id PostgreSQL cannot hold
+// in the parameter's type or the database's encoding is not found; several
+// rows or a NULL owner for one id fail that id only (FAILED_PRECONDITION);
+// any other failed query answers its error to each lookup it carried.
 class SociOwnershipStore final : public OwnershipStore {
  public:
   // Fails (InvalidArgument) for a connection string that cannot be parsed, an
@@ -117,6 +129,10 @@ class SociOwnershipStore final : public OwnershipStore {
   // Runs SELECT 1 on a pooled connection, in turn with the lookups.
   absl::Status Ping(absl::Time deadline) override;
 
+  // Whether a lookup may wait for another connection's write lock (SQLite:
+  // the app's own write transaction), bounded by the lookup's deadline.
+  bool waits_for_locks() const;
+
   // Lookups waiting for a connection now.
   size_t lookups_waiting() const { return coalescer_.queued(); }
 
@@ -137,24 +153,44 @@ class SociOwnershipStore final : public OwnershipStore {
   };
 
   // Empty, or which configured queries run one lookup per query although
-  // they look batchable, and why (for a warning at start).
-  const std::string& unbatched() const { return unbatched_; }
+  // they look batchable, and why (for a warning at start). Set by Open, or
+  // later by the first connection that prepares (when the database was
+  // down at Open).
+  std::string unbatched() const;
 
  private:
-  SociOwnershipStore(std::shared_ptr<const Backend> backend, Queries queries,
+  class Watchdog;  // interrupts a query still running at its deadline
+
+  SociOwnershipStore(std::shared_ptr<const Backend> backend, std::shared_ptr<const Queries> queries,
                      const SociStoreOptions& options);
 
-  // The coalescer's BatchFn: (re)connects `connection` if needed, runs the
-  // lookups (or the ping) and turns a driver exception into UNAVAILABLE for
-  // each of them (dropping the connection).
+  // The coalescer's BatchFn: (re)connects `connection` if needed and runs the
+  // lookups (or the ping) on it (RunOnSession), interrupted at `deadline`
+  // should the database not answer by then (DEADLINE_EXCEEDED for each);
+  // drops the connection after an error that may have broken it.
   void RunBatch(int connection, int kind, absl::Span<const absl::string_view> ids,
                 absl::Time deadline, absl::Span<LookupResult> results);
+  // Prepares `connection`'s statements if needed (falling back to one lookup
+  // per query for a configured query whose batched form does not prepare),
+  // then runs the lookups and writes each id's answer. A batch that fails
+  // with an error one id may have caused (SociDatabase::ErrorKind::kData)
+  // is asked again one id at a time, so that the id fails only its own
+  // lookup; an id the database cannot hold (kIdNotHoldable) is not found.
+  // Returns whether the connection must be dropped.
+  bool RunOnSession(Connection& connection, int kind, absl::Span<const absl::string_view> ids,
+                    absl::Time deadline, absl::Span<LookupResult> results);
+  std::shared_ptr<const Queries> CurrentQueries() const;
 
   const std::shared_ptr<const Backend> backend_;
-  const Queries queries_;
+  mutable absl::Mutex queries_mu_;
+  // Replaced once at most, by the fallback to one lookup per query.
+  std::shared_ptr<const Queries> queries_ ABSL_GUARDED_BY(queries_mu_);
+  std::string unbatched_ ABSL_GUARDED_BY(queries_mu_);
+  const std::array<bool, 3> on_;  // queries_->on, which a fallback keeps
+  const std::function<void(const std::string&)> on_unbatched_;
+  std::unique_ptr<Watchdog> watchdog_;
   std::vector<std::unique_ptr<Connection>> connections_;  // fixed after Open
   LookupCoalescer coalescer_;
-  std::string unbatched_;
 };
 
 }  // namespace hookguard

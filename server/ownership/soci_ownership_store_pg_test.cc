@@ -370,7 +370,8 @@ TEST_F(SociOwnershipStorePgTest, AConfiguredQueryIsBatchedAsCopiesOfItself) {
   soci::session sql(*soci::factory_postgresql(),
                     server_->ConnectionString().substr(std::string("postgresql://").size()));
   sql << "SET search_path = large";
-  PrepareWithPlaceholders(sql, "configured", *ConfiguredBatchQuery(query, "call_id", 16), 16);
+  PrepareWithPlaceholders(sql, "configured",
+                          *ConfiguredBatchQuery(query, "call_id", 16, SqlDialect::kPostgresql), 16);
   for (const char* mode : {"force_generic_plan", "force_custom_plan"}) {
     SCOPED_TRACE(mode);
     sql << "SET plan_cache_mode = " << mode;
@@ -442,6 +443,185 @@ TEST_F(SociOwnershipStorePgTest, AFailedBatchFailsEachOfItsLookupsClosed) {
   auto again = store->FindCall("call_1", Soon());
   ASSERT_TRUE(again.ok()) << again.status();
   EXPECT_TRUE(again->has_value());
+}
+
+}  // namespace
+}  // namespace hookguard
+
+namespace hookguard {
+namespace {
+
+// The fixture's connection string, to database `dbname`.
+std::string ToDatabase(const std::string& connection_string, const std::string& dbname) {
+  return absl::StrReplaceAll(connection_string, {{"dbname=postgres", "dbname=" + dbname}});
+}
+
+// Threat row 27: ids that the column's type (uuid) or the database's
+// encoding (LATIN1) cannot hold, coalesced with other tenants' lookups
+// (1 in 4): every other id gets its own owner, and each poison id is not
+// found (PostgreSQL refused it while binding: no row can have it).
+TEST_F(SociOwnershipStorePgTest, APoisonedIdFailsNoOtherLookupOfItsBatch) {
+  ASSERT_TRUE(server_
+                  ->RunSql("CREATE TABLE uuid_calls (id uuid PRIMARY KEY, owner text);\n"
+                           "INSERT INTO uuid_calls SELECT md5(g::text)::uuid, 'owner_' || g"
+                           " FROM generate_series(1, 12) g;\n"
+                           "CREATE DATABASE latin TEMPLATE template0 ENCODING 'LATIN1'"
+                           " LC_COLLATE 'C' LC_CTYPE 'C';\n")
+                  .ok());
+  const std::string latin =
+      ToDatabase(server_->ConnectionString(), "latin").substr(std::string("postgresql://").size());
+  {
+    soci::session sql(*soci::factory_postgresql(), latin + " client_encoding=UTF8");
+    sql << "CREATE TABLE latin_calls (id text PRIMARY KEY, owner text)";
+    sql << "INSERT INTO latin_calls SELECT 'call_' || g, 'owner_' || g FROM generate_series(1, 11) "
+           "g";
+    sql << "INSERT INTO latin_calls VALUES ('call_\xc3\xa9', 'owner_12')";  // call_é
+  }
+  std::vector<std::string> uuids;
+  {
+    soci::session sql(*soci::factory_postgresql(),
+                      server_->ConnectionString().substr(std::string("postgresql://").size()));
+    soci::rowset<std::string> rows =
+        (sql.prepare << "SELECT id::text FROM uuid_calls ORDER BY substr(owner, 7)::int");
+    for (const std::string& id : rows) uuids.push_back(id);
+  }
+  ASSERT_EQ(uuids.size(), 12u);
+  std::vector<std::string> names;
+  for (int g = 1; g <= 11; ++g) names.push_back(absl::StrCat("call_", g));
+  names.push_back("call_\xc3\xa9");
+  const struct {
+    const char* name;
+    std::string database;
+    const char* query;
+    std::vector<std::string> good;    // good[g - 1] is owner_g's
+    std::vector<std::string> poison;  // not found
+  } cases[] = {
+      {"uuid",
+       "postgres",
+       "SELECT owner, NULL, NULL, NULL, NULL FROM uuid_calls WHERE id = :call_id",
+       uuids,
+       {"not-a-uuid", "x' OR '1'='1", "", "call_1"}},
+      {"latin1",
+       "latin",
+       "SELECT owner, NULL, NULL, NULL, NULL FROM latin_calls WHERE id = :call_id -- it's",
+       names,
+       {"call_\xe2\x82\xac", "call_\xe2\x9c\x93", "\xf0\x9f\x98\x80"}},  // €, ✓, 😀
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    SociStoreOptions options;
+    options.connection_string = ToDatabase(server_->ConnectionString(), c.database);
+    options.pool_size = 1;
+    options.max_batch = 16;
+    options.call_query = c.query;
+    options.phone_number_query = "SELECT CAST(:phone_number_id AS TEXT) WHERE false";
+    options.assistant_query = "SELECT CAST(:assistant_id AS TEXT) WHERE false";
+    std::atomic<int> batched{0};
+    options.on_batch = [&](int size) {
+      if (size > 1) ++batched;
+    };
+    absl::StatusOr<std::unique_ptr<SociOwnershipStore>> store = SociOwnershipStore::Open(options);
+    ASSERT_TRUE(store.ok()) << store.status();
+    std::vector<std::string> ids, want;
+    for (size_t i = 0; i < 48; ++i) {
+      if (i % 4 == 3) {
+        ids.push_back(c.poison[i / 4 % c.poison.size()]);
+        want.push_back("not found");
+      } else {
+        const size_t g = i % c.good.size();
+        ids.push_back(c.good[g]);
+        want.push_back(absl::StrCat("owner_", g + 1, "|NULL|NULL|NULL|NULL"));
+      }
+    }
+    // Alone, too.
+    for (const std::string& poison : c.poison) {
+      EXPECT_EQ(Show((*store)->FindCall(poison, Soon())), "not found") << poison;
+    }
+    EXPECT_EQ(
+        WrongAnswersUnderLoad(**store, ids, want, 30, [](int t, int i) { return t * 7 + i * 13; }),
+        0);
+    EXPECT_GT(batched.load(), 0) << "16 threads on 1 connection never formed a batch";
+  }
+}
+
+// Threat row 31 on PostgreSQL's own parser: configured queries with quotes,
+// names and comments that could hide a parameter from the rewriter answer
+// exactly as one by one (rewritten correctly, or refused and run alone).
+TEST_F(SociOwnershipStorePgTest, TrickyConfiguredQueriesAnswerAsOneByOne) {
+  ASSERT_TRUE(server_
+                  ->RunSql("CREATE TABLE tricky (k text, o text, \"own'r\" int);\n"
+                           "CREATE TABLE \"rev'd\" (k text);\n"
+                           "INSERT INTO tricky VALUES ('a', 'alice', 1), ('b', 'bob', 1),"
+                           " ('c', 'carol', 0), ('d', 'it''s', 1);\n"
+                           "INSERT INTO \"rev'd\" VALUES ('b');\n")
+                  .ok());
+  const char* queries[] = {
+      "SELECT o, NULL, NULL, NULL, NULL FROM tricky WHERE NOT EXISTS (SELECT 1 FROM \"rev'd\" r"
+      " WHERE r.k = :call_id) AND \"own'r\" = 1 AND k = :call_id",
+      "SELECT o, NULL, NULL, NULL, NULL FROM tricky WHERE k = :call_id -- the provider's id",
+      "SELECT o, NULL, NULL, NULL, NULL /* its */ FROM tricky WHERE k = :call_id"
+      " AND o <> $$it's$$",
+      "SELECT o, NULL, NULL, NULL, NULL FROM tricky WHERE k = :call_id -- it's\r"
+      " AND o = 'alice'\n",
+      "SELECT o, NULL, NULL, NULL, NULL FROM tricky WHERE k = :call_id AND o <> E'it\\'s'",
+      "SELECT o, NULL, NULL, NULL, NULL FROM tricky /* a /* b */ '' */ WHERE k = :call_id",
+      "SELECT o, NULL, NULL, NULL, NULL FROM tricky WHERE k = :call_id OR o = ':call_id'",
+  };
+  const std::vector<std::string> ids = {"a", "b", "c", "d", "x", "a'", ""};
+  for (const char* query : queries) {
+    SCOPED_TRACE(query);
+    auto alone = OpenStore(query, "", 1, 1);
+    auto batched = OpenStore(query, "", 1, 16);
+    ASSERT_NE(alone, nullptr);
+    ASSERT_NE(batched, nullptr);
+    std::vector<std::string> want;
+    for (const std::string& id : ids) want.push_back(Show(alone->FindCall(id, Soon())));
+    EXPECT_EQ(want[0], "alice|NULL|NULL|NULL|NULL");
+    EXPECT_EQ(
+        WrongAnswersUnderLoad(*batched, ids, want, 20, [](int t, int i) { return t * 3 + i * 5; }),
+        0);
+  }
+}
+
+// The database down at start, then up: a configured query whose batched
+// form does not prepare (a data-modifying WITH must be at the top level)
+// falls back to one lookup per query then, as Open would have, instead of
+// failing every lookup for good; one with a commented apostrophe is
+// batched. Both answer right.
+TEST_F(SociOwnershipStorePgTest, DownAtStartThenUpEndsAnsweringRight) {
+  const struct {
+    const char* query;
+    bool batched;
+  } cases[] = {
+      {"WITH d AS (UPDATE api_interviewcall SET id = id WHERE false RETURNING id)"
+       " SELECT CAST(user_id AS TEXT), NULL, NULL, NULL, NULL FROM api_interviewcall"
+       " WHERE vapi_call_id = :call_id",
+       false},
+      {"SELECT CAST(user_id AS TEXT), NULL, NULL, NULL, NULL FROM api_interviewcall"
+       " WHERE vapi_call_id = :call_id -- the provider's id",
+       true},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.query);
+    ASSERT_TRUE(server_->Stop().ok());
+    std::atomic<int> batched{0};
+    auto store = OpenStore(c.query, "", 1, 16, [&](int size) {
+      if (size > 1) ++batched;
+    });
+    ASSERT_NE(store, nullptr);
+    EXPECT_FALSE(store->Ping(Soon()).ok());
+    ASSERT_TRUE(server_->Restart().ok());
+    EXPECT_TRUE(store->Ping(Soon()).ok());
+    const std::vector<std::string> ids = {"call_alice_1", "call_bob_1", "call_nobody"};
+    std::vector<std::string> want = {"1|NULL|NULL|NULL|NULL", "2|NULL|NULL|NULL|NULL", "not found"};
+    EXPECT_EQ(WrongAnswersUnderLoad(*store, ids, want, 20, [](int t, int i) { return t + i; }), 0);
+    EXPECT_GT(batched.load(), 0);  // the coalescer still forms batches
+    if (c.batched) {
+      EXPECT_EQ(store->unbatched(), "");
+    } else {
+      EXPECT_THAT(store->unbatched(), HasSubstr("ownership.call_query: runs one lookup per query"));
+    }
+  }
 }
 
 }  // namespace

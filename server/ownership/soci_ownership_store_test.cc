@@ -472,9 +472,13 @@ TEST_F(SociOwnershipStoreTest, AConfiguredQueryIsBatchedWhenItCanBe) {
       {"SELECT CAST(user_id AS TEXT), NULL, NULL, NULL, NULL FROM api_interviewcall"
        " WHERE vapi_call_id = :call_id -- the provider's id\n;",
        {1, 3}},
-      // A backslash: left as written, one lookup per query.
+      // A backslash means nothing to SQLite: batched.
       {"SELECT CAST(user_id AS TEXT), NULL, NULL, NULL, NULL FROM api_interviewcall"
        " WHERE vapi_call_id = :call_id AND 'a\\b' <> ''",
+       {1, 3}},
+      // Parameter text left (in a string here): one lookup per query.
+      {"SELECT CAST(user_id AS TEXT), NULL, NULL, NULL, NULL FROM api_interviewcall"
+       " WHERE vapi_call_id = :call_id AND 'x:call_id' <> ''",
        {1, 1, 1, 1}},
   };
   for (const auto& c : cases) {
@@ -500,6 +504,98 @@ TEST_F(SociOwnershipStoreTest, AConfiguredQueryIsBatchedWhenItCanBe) {
     // batched), each with its own answer.
     EXPECT_THAT(owners, ::testing::ElementsAre("1", "2", "not found"));
   }
+}
+
+// Threat row 31 on SQLite's own parser: configured queries whose quotes,
+// [..] / `..` names and comments could hide a parameter from the rewriter
+// answer exactly as one by one, in one batch (rewritten correctly, or
+// refused and run one lookup per query). The first is the reported query:
+// read with PostgreSQL's quotes, its first :call_id was left unrenamed,
+// bound NULL, and the batch allowed what one by one denied.
+TEST_F(SociOwnershipStoreTest, TrickyConfiguredQueriesAnswerAsOneByOne) {
+  ASSERT_TRUE(testing::ExecuteSqlite(path_,
+                                     "CREATE TABLE t (k TEXT, o TEXT, [own'r] INTEGER);"
+                                     "CREATE TABLE [rev'd] (k TEXT);"
+                                     "INSERT INTO t VALUES ('a', 'alice', 1), ('b', 'bob', 1),"
+                                     " ('c', 'carol', 0), ('d', 'it''s', 1);"
+                                     "INSERT INTO [rev'd] VALUES ('b');")
+                  .ok());
+  const struct {
+    const char* query;
+    bool batched;  // false: refused, one lookup per query
+    bool revoked;  // b is denied
+  } cases[] = {
+      {"SELECT o, NULL, NULL, NULL, NULL FROM t WHERE NOT EXISTS (SELECT 1 FROM [rev'd] r"
+       " WHERE r.k = :call_id) AND [own'r] = 1 AND k = :call_id",
+       true, true},
+      {"SELECT o, NULL, NULL, NULL, NULL FROM t WHERE NOT EXISTS (SELECT 1 FROM `rev'd` r"
+       " WHERE r.k = :call_id) AND `own'r` = 1 AND k = :call_id",
+       true, true},
+      {"SELECT o, NULL, NULL, NULL, NULL FROM t WHERE NOT EXISTS (SELECT 1 FROM [rev'd] r"
+       " WHERE r.k = :call_id) AND \"own'r\" = 1 AND k = :call_id",
+       true, true},
+      {"SELECT o, NULL, NULL, NULL, NULL FROM t WHERE k = :call_id -- the provider's id", true,
+       false},
+      {"SELECT o, NULL, NULL, NULL, NULL FROM t /* it's */ WHERE k = :call_id AND o <> 'x\\'", true,
+       false},
+      {"SELECT o, NULL, NULL, NULL, NULL FROM t WHERE k = :call_id -- x\r AND o = 'alice'\n", false,
+       false},
+      {"SELECT o, NULL, NULL, NULL, NULL FROM t WHERE k = :call_id OR o = ':call_id'", false,
+       false},
+  };
+  const std::vector<std::string> ids = {"a", "b", "c", "d", "x", "a'", "b"};
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.query);
+    const char* query = c.query;
+    auto alone = OpenStore(query, 1, 1);
+    std::vector<int> sizes;
+    absl::Mutex mu;
+    auto batched = OpenStore(query, 1, 16, [&](int size) {
+      absl::MutexLock lock(&mu);
+      sizes.push_back(size);
+    });
+    ASSERT_NE(alone, nullptr);
+    ASSERT_NE(batched, nullptr);
+    std::vector<std::string> want, got(ids.size());
+    for (const std::string& id : ids) {
+      auto found = alone->FindCall(id, Soon());
+      want.push_back(!found.ok()          ? found.status().ToString()
+                     : found->has_value() ? (*found)->owner_id
+                                          : "not found");
+    }
+    EXPECT_EQ(want[0], "alice");
+    EXPECT_EQ(want[1], c.revoked ? "not found" : "bob");
+    RunAsOneBatch(path_, *batched, static_cast<int>(ids.size()), [&](int i) {
+      auto found = batched->FindCall(ids[i], Soon());
+      got[i] = !found.ok()          ? found.status().ToString()
+               : found->has_value() ? (*found)->owner_id
+                                    : "not found";
+    });
+    EXPECT_EQ(got, want);
+    if (c.batched) {
+      EXPECT_THAT(sizes, ::testing::ElementsAre(1, static_cast<int>(ids.size())));
+    } else {
+      EXPECT_EQ(sizes, std::vector<int>(ids.size() + 1, 1));
+    }
+  }
+}
+
+// A query still running at its deadline is interrupted (sqlite3_interrupt)
+// and answered DEADLINE_EXCEEDED then, not when it ends; the store answers
+// again afterwards.
+TEST_F(SociOwnershipStoreTest, AQueryRunningPastItsDeadlineIsInterruptedAtIt) {
+  auto store = OpenStore(
+      "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 1000000000)"
+      " SELECT CAST(max(x) AS TEXT), NULL, NULL, NULL, NULL FROM c"
+      " WHERE :call_id <> 'quick' OR x = 1",
+      1, 1);
+  ASSERT_NE(store, nullptr);
+  const absl::Time start = absl::Now();
+  auto slow = store->FindCall("slow", start + absl::Milliseconds(300));
+  const absl::Duration took = absl::Now() - start;
+  EXPECT_EQ(slow.status().code(), absl::StatusCode::kDeadlineExceeded) << slow.status();
+  EXPECT_LT(took, absl::Seconds(1));
+  EXPECT_TRUE(store->Ping(Soon()).ok());
 }
 
 struct OpenErrorCase {

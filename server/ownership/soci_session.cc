@@ -4,6 +4,7 @@
 #include <soci/postgresql/soci-postgresql.h>
 #include <soci/soci.h>
 #include <soci/sqlite3/soci-sqlite3.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -12,6 +13,8 @@
 #include <cmath>
 #include <exception>
 #include <optional>
+#include <set>
+#include <string>
 #include <utility>
 
 #include "absl/strings/match.h"
@@ -108,13 +111,18 @@ absl::StatusOr<SociDatabase> SociDatabase::Parse(absl::string_view connection_st
                        absl::StripAsciiWhitespace(why)));
     }
     bool has_connect_timeout = false;
+    std::set<std::string> set;
     for (PQconninfoOption* option = parsed; option->keyword != nullptr; ++option) {
       if (option->val == nullptr) continue;
+      set.insert(option->keyword);
       if (std::string(option->keyword) == "password") db.password = option->val;
       if (std::string(option->keyword) == "connect_timeout") has_connect_timeout = true;
     }
     PQconninfoFree(parsed);
     db.params = params;
+    for (const auto& [keyword, value] : kPostgresqlKeepalives) {
+      if (set.count(keyword) == 0) absl::StrAppend(&db.params, " ", keyword, "=", value);
+    }
     if (!has_connect_timeout) {
       // libpq's unit is whole seconds, and it treats 1 as 2.
       const int seconds =
@@ -158,6 +166,45 @@ bool SociDatabase::IsLockTimeout(const std::exception& error) const {
   if (sqlite == nullptr) return false;
   const int primary = sqlite->result() & 0xff;  // extended codes keep the primary in the low byte
   return primary == SQLITE_BUSY || primary == SQLITE_LOCKED;
+}
+
+SociDatabase::ErrorKind SociDatabase::Classify(const std::exception& error) const {
+  if (IsLockTimeout(error)) return ErrorKind::kLockTimeout;
+  if (const auto* sqlite = dynamic_cast<const soci::sqlite3_soci_error*>(&error)) {
+    return (sqlite->result() & 0xff) == SQLITE_INTERRUPT ? ErrorKind::kOther : ErrorKind::kData;
+  }
+  const auto* pg = dynamic_cast<const soci::postgresql_soci_error*>(&error);
+  if (pg == nullptr) return ErrorKind::kOther;
+  const std::string state = pg->sqlstate();
+  if (!absl::StartsWith(state, "22")) return ErrorKind::kOther;
+  // PostgreSQL names the parameter it was binding in the error's context
+  // ("unnamed portal parameter $1"): the id itself was refused, not a row.
+  if ((state == "22P02" || state == "22021" || state == "22P05") &&
+      absl::StrContains(error.what(), "parameter $")) {
+    return ErrorKind::kIdNotHoldable;
+  }
+  return ErrorKind::kData;
+}
+
+void SociDatabase::Interrupt(soci::session& session) const {
+  if (kind == Kind::kSqlite) {
+    auto* backend = static_cast<soci::sqlite3_session_backend*>(session.get_backend());
+    if (backend != nullptr && backend->conn_ != nullptr)
+      sqlite_api::sqlite3_interrupt(backend->conn_);
+    return;
+  }
+  auto* backend = static_cast<soci::postgresql_session_backend*>(session.get_backend());
+  if (backend == nullptr || backend->conn_ == nullptr) return;
+  const int socket = PQsocket(backend->conn_);
+  if (socket >= 0) ::shutdown(socket, SHUT_RDWR);
+}
+
+bool SociDatabase::Usable(soci::session& session) const {
+  if (kind == Kind::kSqlite) return true;
+  auto* backend = static_cast<soci::postgresql_session_backend*>(session.get_backend());
+  return backend != nullptr && backend->conn_ != nullptr &&
+         PQstatus(backend->conn_) == CONNECTION_OK &&
+         PQtransactionStatus(backend->conn_) == PQTRANS_IDLE;
 }
 
 absl::StatusOr<std::unique_ptr<soci::session>> SociDatabase::Open() const {

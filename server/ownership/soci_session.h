@@ -21,6 +21,19 @@ class backend_factory;
 
 namespace hookguard {
 
+// libpq settings added to a postgresql:// connection string, each only when
+// the string does not set it. client_encoding UTF8: ids arrive as UTF-8 and
+// are converted to the database's encoding (an id it cannot hold is then an
+// error PostgreSQL names, answered as not found). And a connection to a host that vanished
+// (blackholed, powered off) is found dead within about 25 s when idle
+// (keepalive probes after 10 s idle, every 5 s, 3 lost), and within 10 s
+// when sent data goes unacknowledged (tcp_user_timeout, milliseconds).
+// Lookups themselves are bounded by their deadline (Interrupt).
+inline constexpr const char* kPostgresqlKeepalives[][2] = {
+    {"client_encoding", "UTF8"},  {"keepalives", "1"},       {"keepalives_idle", "10"},
+    {"keepalives_interval", "5"}, {"keepalives_count", "3"}, {"tcp_user_timeout", "10000"},
+};
+
 // A parsed connection string. Immutable; safe to share between threads.
 struct SociDatabase {
   enum class Kind { kSqlite, kPostgresql };
@@ -30,8 +43,9 @@ struct SociDatabase {
   // file must exist and be readable: the message names the path) or
   // "postgresql://host=.. port=.. dbname=.. user=.." (libpq keyword form;
   // `connect_timeout` is added when absent: `query_timeout` rounded up to
-  // whole seconds, at least 2). Errors are InvalidArgument and never hold
-  // the password.
+  // whole seconds, at least 2; so are TCP keepalives and a TCP user timeout,
+  // each only when the string does not set it: kPostgresqlKeepalives). Errors are InvalidArgument
+  // and never hold the password.
   static absl::StatusOr<SociDatabase> Parse(absl::string_view connection_string,
                                             absl::Duration query_timeout);
 
@@ -50,6 +64,38 @@ struct SociDatabase {
   // Whether `error`, thrown by a statement, says the wait of SetLockWait ran
   // out (SQLite's "database is locked").
   bool IsLockTimeout(const std::exception& error) const;
+
+  // What an error thrown by a lookup statement says about its ids.
+  enum class ErrorKind {
+    // SQLite's wait for another connection's lock ran out (IsLockTimeout).
+    kLockTimeout,
+    // PostgreSQL refused a bound id while binding it (SQLSTATE 22P02
+    // invalid_text_representation, 22021 character_not_in_repertoire or
+    // 22P05 untranslatable_character, with the context "... parameter $n"):
+    // the parameter's type or the database's encoding cannot hold that id,
+    // so no row has it. The session stays usable.
+    kIdNotHoldable,
+    // An error one id may cause and another not (a PostgreSQL data
+    // exception, SQLSTATE class 22; on SQLite any error but a lock's): the
+    // session stays usable, and each id of a batch is worth asking alone.
+    kData,
+    // Anything else (the connection, a timeout, the query itself).
+    kOther,
+  };
+  ErrorKind Classify(const std::exception& error) const;
+
+  // Ends what `session` is doing now from another thread, so that the
+  // thread waiting in the driver returns at once with an error: on
+  // PostgreSQL the socket is shut down (libpq's PQcancel has no timeout of
+  // its own, so it cannot reach a hung or unreachable server either; the
+  // server's statement_timeout ends the query there), on SQLite
+  // sqlite3_interrupt. The session must then be dropped. The caller makes
+  // sure `session` stays open during the call.
+  void Interrupt(soci::session& session) const;
+
+  // PostgreSQL: whether `session`'s connection is still open and outside a
+  // transaction (a failed statement left it usable). SQLite: true.
+  bool Usable(soci::session& session) const;
 
   // "SQLite database PATH" or "PostgreSQL": for messages.
   std::string Where() const;

@@ -28,6 +28,17 @@
 #include "server/service/profile_reloader.h"
 #include "server/service/server.h"
 
+#ifdef HOOKGUARD_JEMALLOC
+// jemalloc reads this at start (the MALLOC_CONF environment variable still
+// overrides it). Its default keeps freed pages for 10 s and returns them only
+// when the process allocates again, so after a burst or an attack RSS stayed
+// at its peak. A background thread returns them after about a second, straight
+// to the kernel (no lazy MADV_FREE step, which would still count in RSS).
+extern "C" {
+const char* malloc_conf = "background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0";
+}
+#endif
+
 ABSL_FLAG(std::string, listen, "0.0.0.0:50051", "Address and port the gRPC server listens on.");
 ABSL_FLAG(std::string, db, "",
           "SOCI connection string of the ownership database, e.g. sqlite3://db=/path/app.db or "
@@ -58,7 +69,9 @@ ABSL_FLAG(int, worker_threads, 0,
           "connection; a queued lookup holds none. 0: --pool_size plus one per CPU core.");
 ABSL_FLAG(int, db_timeout_ms, 250,
           "Upper bound of one ownership lookup in milliseconds, including the wait for a free "
-          "connection; the call's own deadline wins when sooner.");
+          "connection; the call's own deadline wins when sooner. On SQLite a lookup waits for "
+          "the app's write lock until the call's own deadline (this bound then applies to "
+          "calls without one).");
 ABSL_FLAG(int, ownership_cache_ttl_ms, 0,
           "How long a found ownership row may be served from memory without asking the "
           "database, in milliseconds. 0: off (every request reads the database). A revoked or "
@@ -96,6 +109,23 @@ ABSL_FLAG(int, drain_seconds, 20,
 ABSL_FLAG(int, max_connection_age_seconds, 0,
           "Close each client connection gracefully (GOAWAY; calls in flight finish) after this "
           "long, so that clients reconnect and spread over replicas added since. 0: never.");
+ABSL_FLAG(int, max_concurrent_streams, 100,
+          "Calls one client connection may have open at once (HTTP/2 SETTINGS); more wait in "
+          "the client. Bounds what one connection can make the server hold.");
+ABSL_FLAG(int64_t, memory_quota_bytes, int64_t{32} << 20,
+          "gRPC's buffers across all connections (its resource quota). Under pressure gRPC "
+          "shrinks flow-control windows, closes idle connections, then cancels streams. Keep it "
+          "well under the container's memory limit.");
+ABSL_FLAG(int, max_metadata_bytes, 8192,
+          "Largest header list of one call; a larger one resets the call. The webhook's own "
+          "headers travel in the message, not here.");
+ABSL_FLAG(int, max_connection_idle_seconds, 120,
+          "A connection with no call for this long is closed gracefully (GOAWAY); 0: never. "
+          "Also ends a connection whose call headers never end (an HTTP/2 CONTINUATION flood, "
+          "which gRPC 1.51 buffers without a size limit).");
+ABSL_FLAG(int, handshake_timeout_ms, 10000,
+          "A connection that has not finished TLS and sent its HTTP/2 SETTINGS by then is "
+          "closed.");
 
 namespace hookguard {
 namespace {
@@ -191,6 +221,28 @@ absl::StatusOr<ServerOptions> OptionsFromFlags() {
     return invalid("--max_connection_age_seconds must be between 0 and 1000000");
   }
   o.max_connection_age = absl::Seconds(max_age);
+  o.max_concurrent_streams = absl::GetFlag(FLAGS_max_concurrent_streams);
+  if (o.max_concurrent_streams < 1 || o.max_concurrent_streams > 10000) {
+    return invalid("--max_concurrent_streams must be between 1 and 10000");
+  }
+  o.memory_quota_bytes = absl::GetFlag(FLAGS_memory_quota_bytes);
+  if (o.memory_quota_bytes < (int64_t{16} << 20) || o.memory_quota_bytes > (int64_t{64} << 30)) {
+    return invalid("--memory_quota_bytes must be between 16 MiB and 64 GiB");
+  }
+  o.max_metadata_bytes = absl::GetFlag(FLAGS_max_metadata_bytes);
+  if (o.max_metadata_bytes < 1024 || o.max_metadata_bytes > (1 << 20)) {
+    return invalid("--max_metadata_bytes must be between 1024 and 1048576");
+  }
+  const int idle = absl::GetFlag(FLAGS_max_connection_idle_seconds);
+  if (idle < 0 || idle > 1000000) {
+    return invalid("--max_connection_idle_seconds must be between 0 and 1000000");
+  }
+  o.max_connection_idle = absl::Seconds(idle);
+  const int handshake_ms = absl::GetFlag(FLAGS_handshake_timeout_ms);
+  if (handshake_ms < 100 || handshake_ms > 600000) {
+    return invalid("--handshake_timeout_ms must be between 100 and 600000");
+  }
+  o.handshake_timeout = absl::Milliseconds(handshake_ms);
   return o;
 }
 

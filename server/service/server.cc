@@ -12,6 +12,7 @@
 #include "absl/time/clock.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/resource_quota.h"
 #include "httplib.h"
 #include "server/service/unparseable_request_interceptor.h"
 
@@ -43,7 +44,34 @@ absl::StatusOr<std::string> ReadPemFile(const char* what, const std::string& pat
   return out;
 }
 
+int ClampedMillis(absl::Duration d) {
+  return static_cast<int>(std::min<int64_t>(absl::ToInt64Milliseconds(d), INT32_MAX));
+}
+
 }  // namespace
+
+void ApplyTransportLimits(const ServerOptions& options, grpc::ServerBuilder& builder) {
+  // Every buffer gRPC accounts (read buffers, queued messages) comes out of
+  // this quota; under pressure gRPC shrinks flow-control windows, then closes
+  // idle connections and cancels streams, instead of growing without end.
+  grpc::ResourceQuota quota("hookguard-transport");
+  quota.Resize(static_cast<size_t>(options.memory_quota_bytes));
+  builder.SetResourceQuota(quota);
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, options.max_concurrent_streams);
+  builder.AddChannelArgument(GRPC_ARG_MAX_METADATA_SIZE, options.max_metadata_bytes);
+  builder.AddChannelArgument(GRPC_ARG_SERVER_HANDSHAKE_TIMEOUT_MS,
+                             ClampedMillis(options.handshake_timeout));
+  if (options.max_connection_idle > absl::ZeroDuration()) {
+    builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_IDLE_MS,
+                               ClampedMillis(options.max_connection_idle));
+  }
+  if (options.max_connection_age > absl::ZeroDuration()) {
+    // Calls in flight on a closed connection get the drain bound to finish.
+    builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_MS,
+                               ClampedMillis(options.max_connection_age));
+    builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS, ClampedMillis(options.drain));
+  }
+}
 
 std::vector<std::string> ProfileWarningLines(const ProfileSet& profiles) {
   std::vector<std::string> lines = profiles.warnings();
@@ -167,6 +195,9 @@ absl::Status Server::Start() {
   store_options.on_batch = [this](int size) { metrics_.ObserveDatabaseBatch(size); };
   store_options.query_timeout = options_.db_timeout;
   SetLookupQueries(spec.queries, &store_options);
+  store_options.on_unbatched = [this](const std::string& message) {
+    log_.Server("warning", message);
+  };
   absl::StatusOr<std::unique_ptr<SociOwnershipStore>> store =
       SociOwnershipStore::Open(store_options);
   if (!store.ok()) return store.status();
@@ -196,6 +227,7 @@ absl::Status Server::Start() {
       *profiles_, *rules_, ids_, WebhookAuthorizerOptions{options_.max_body_bytes});
   ServiceOptions service_options;
   service_options.db_timeout = options_.db_timeout;
+  service_options.wait_for_locks_until_call_deadline = store_->waits_for_locks();
   service_options.allowed_clients = options_.allowed_clients;
   service_ = std::make_unique<WebhookAuthServiceImpl>(*authorizer_, *workers_, log_, metrics_,
                                                       service_options);
@@ -209,14 +241,7 @@ absl::Status Server::Start() {
   // Room for the largest body plus the rest of the message, so that an
   // oversized body reaches us and gets our RESOURCE_EXHAUSTED with a reason.
   builder.SetMaxReceiveMessageSize(static_cast<int>(options_.max_body_bytes + (1 << 20)));
-  if (options_.max_connection_age > absl::ZeroDuration()) {
-    // Calls in flight on a closed connection get the drain bound to finish.
-    builder.AddChannelArgument(
-        GRPC_ARG_MAX_CONNECTION_AGE_MS,
-        static_cast<int>(absl::ToInt64Milliseconds(options_.max_connection_age)));
-    builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS,
-                               static_cast<int>(absl::ToInt64Milliseconds(options_.drain)));
-  }
+  ApplyTransportLimits(options_, builder);
   builder.RegisterService(service_.get());
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
   interceptors.push_back(

@@ -71,11 +71,22 @@ struct ServerOptions {
   // Connections older than this are closed gracefully (GOAWAY), so that
   // clients re-resolve and reach new replicas. Zero: never.
   absl::Duration max_connection_age;
+  // What one client can make the server hold over HTTP/2 (gRPC's own limits;
+  // docs/operations.md says why each default).
+  int max_concurrent_streams = 100;                       // calls open at once, per connection
+  int64_t memory_quota_bytes = int64_t{32} << 20;         // gRPC's buffers, all connections
+  int max_metadata_bytes = 8192;                          // header list of one call
+  absl::Duration max_connection_idle = absl::Minutes(2);  // zero: never closed
+  absl::Duration handshake_timeout = absl::Seconds(10);   // TLS and the first SETTINGS
 };
 
 // The warnings a start logs about `profiles`, one sentence each: what each
 // profile leaves unprotected, and each profile in shadow mode.
 std::vector<std::string> ProfileWarningLines(const ProfileSet& profiles);
+
+// Sets `options`' HTTP/2 limits (resource quota, streams, header list,
+// handshake, idle and age) on `builder`.
+void ApplyTransportLimits(const ServerOptions& options, grpc::ServerBuilder& builder);
 
 // Not thread-safe: one thread calls Start, then Drain. The loops it starts
 // are its own.

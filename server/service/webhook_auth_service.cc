@@ -77,6 +77,7 @@ absl::Time WebhookAuthServiceImpl::DatabaseDeadline(grpc::CallbackServerContext*
   const absl::Time cap = now + options_.db_timeout;
   const auto call_deadline = context->deadline();
   if (call_deadline == std::chrono::system_clock::time_point::max()) return cap;
+  if (options_.wait_for_locks_until_call_deadline) return absl::FromChrono(call_deadline);
   return std::min(cap, absl::FromChrono(call_deadline));
 }
 

@@ -21,6 +21,10 @@ struct ServiceOptions {
   // Upper bound of one database lookup; the call's own deadline, when
   // sooner, wins.
   absl::Duration db_timeout = absl::Milliseconds(250);
+  // SQLite: a lookup may wait for the app's write lock until the call's own
+  // deadline (db_timeout then applies only to calls without one), since the
+  // app holding its lock is no fault of the database (threat row 22).
+  bool wait_for_locks_until_call_deadline = false;
   // When not empty, only callers whose verified client certificate carries
   // one of these identities (SAN or CN) are served; others get
   // PERMISSION_DENIED. Needs mutual TLS.
@@ -52,7 +56,8 @@ class WebhookAuthServiceImpl final : public v1::WebhookAuthService::CallbackServ
  private:
   // PERMISSION_DENIED when an allowlist is set and the caller is not on it.
   absl::Status CheckCaller(grpc::CallbackServerContext* context) const;
-  // min(call deadline, now + db_timeout).
+  // min(call deadline, now + db_timeout); the call's deadline itself when
+  // it has one and wait_for_locks_until_call_deadline is set.
   absl::Time DatabaseDeadline(grpc::CallbackServerContext* context, absl::Time now) const;
   // Runs an RPC on a worker: `run(caller_status, done)` answers (when the
   // caller check passed) and calls `done(status)` exactly once, on any

@@ -96,9 +96,8 @@ std::optional<std::string> DecodeBase64(absl::string_view text) {
 
 std::optional<int64_t> ParseUnixTimestamp(absl::string_view text) {
   if (text.empty() || text.size() > kMaxTimestampDigits) return std::nullopt;
-  // One spelling per value: with "01700000000" accepted, a MAC of
-  // "{body}{timestamp}" would also verify with a body that lost a trailing
-  // '0' to the timestamp (threat 28).
+  // One time, one text: "0170..." is refused, so that a signed payload holds
+  // one timestamp only (threat row 28).
   if (text.size() > 1 && text[0] == '0') return std::nullopt;
   int64_t value = 0;
   for (char c : text) {

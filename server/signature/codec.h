@@ -52,9 +52,8 @@ std::optional<std::string> DecodeHex(absl::string_view text);
 std::optional<std::string> DecodeBase64(absl::string_view text);
 
 // A Unix timestamp written in ASCII digits only (no sign, no spaces, no
-// leading zero), in seconds, or in milliseconds when the value is above
-// 10^11 (year 5138 in seconds; March 1973 in milliseconds). Returns whole
-// seconds.
+// leading zero: one time has one text), in seconds, or in milliseconds when the value is above
+// 10^11 (year 5138 in seconds; March 1973 in milliseconds). Returns whole seconds.
 std::optional<int64_t> ParseUnixTimestamp(absl::string_view text);
 
 // |now - timestamp| <= tolerance.

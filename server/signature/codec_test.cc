@@ -42,6 +42,14 @@ TEST(ParseUnixTimestamp, ReadsSecondsAndMilliseconds) {
   EXPECT_EQ(ParseUnixTimestamp("0"), 0);
 }
 
+// "01700000000" would let one MAC over "{id}.{timestamp}" verify under a
+// second text of the same time (threat row 28).
+TEST(ParseUnixTimestamp, RejectsLeadingZeros) {
+  for (const char* bad : {"01700000000", "00", "0001700000000123", "01"}) {
+    EXPECT_FALSE(ParseUnixTimestamp(bad).has_value()) << bad;
+  }
+}
+
 TEST(ParseUnixTimestamp, RejectsWhatIsNotDigits) {
   for (const char* bad : {"", "-1", "+1", " 1", "1 ", "1.5", "1e9", "abc", "9999999999999999999",
                           "1234567890123456789", "01700000000", "00"}) {

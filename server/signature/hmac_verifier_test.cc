@@ -34,6 +34,9 @@ constexpr char kTimestampedHex[] =
     "df87a62fb661b3795c61e8003b402bbc2de4d5fcf54b7034b04f0ffce3616ded";
 constexpr char kTimestampedMsHex[] =
     "8f289f7852f9c0fbb7de6a32ff9ad83fa2cc77ab1a5a6bd66f38a011d3f48e4e";
+// The same with timestamp "01700000000" (a leading zero).
+constexpr char kLeadingZeroTimestampHex[] =
+    "6364c0a3c482b72ea1f7388ad0be4f37f0073e11272f0ed43ba82e4599f98f52";
 // "{id}.{method}.{url}.{body}" with evt_1, POST, https://app.example/hook.
 constexpr char kTemplateHex[] = "1cd3ac0c345a3f990f912011b4d05a3d73f1b54c07c77773470c55b52df4cb48";
 // Stripe style, secret "whsec_stripetest", "1700000000.{body}".
@@ -177,6 +180,9 @@ TEST(HmacVerifier, ChecksTheTimestampAfterTheMac) {
            SIGNATURE_RESULT_MALFORMED},
           {"non-numeric timestamp", signed_at("17e8", kTimestampedHex), SIGNATURE_RESULT_MALFORMED},
           {"negative timestamp", signed_at("-1700000000", kTimestampedHex),
+           SIGNATURE_RESULT_MALFORMED},
+          // Signed over that very text, still refused: one time, one text.
+          {"leading zero", signed_at("01700000000", kLeadingZeroTimestampHex),
            SIGNATURE_RESULT_MALFORMED},
           {"timestamp changed", signed_at("1700000001", kTimestampedHex),
            SIGNATURE_RESULT_MISMATCH},

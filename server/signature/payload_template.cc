@@ -21,6 +21,7 @@ constexpr PlaceholderName kPlaceholders[] = {
 absl::StatusOr<PayloadTemplate> PayloadTemplate::Parse(absl::string_view format) {
   if (format.empty()) return absl::InvalidArgumentError("payload_format: empty");
   std::vector<Segment> segments;
+  bool timestamp_follows_body = false;
   std::string literal;
   size_t i = 0;
   while (i < format.size()) {
@@ -46,12 +47,23 @@ absl::StatusOr<PayloadTemplate> PayloadTemplate::Parse(absl::string_view format)
     if (!literal.empty()) {
       segments.push_back(Segment{false, Placeholder::kBody, std::move(literal)});
       literal.clear();
+    } else if (!segments.empty() && segments.back().is_placeholder &&
+               segments.back().placeholder == Placeholder::kBody &&
+               known->placeholder == Placeholder::kTimestamp) {
+      timestamp_follows_body = true;  // Retell's body + timestamp (see the header)
+    } else if (!segments.empty() && segments.back().is_placeholder) {
+      // "{id}{timestamp}": "msg_10" + "T" and "msg_1" + "0T" sign the same
+      // bytes, so one MAC would verify under two (id, timestamp) pairs.
+      return absl::InvalidArgumentError(absl::StrCat(
+          "payload_format: ", format.substr(0, close + 1),
+          ": adjacent placeholders need a literal separator between them (e.g. \".\"), or one "
+          "signature verifies under several values"));
     }
     segments.push_back(Segment{true, known->placeholder, {}});
     i = close + 1;
   }
   if (!literal.empty()) segments.push_back(Segment{false, Placeholder::kBody, std::move(literal)});
-  return PayloadTemplate(std::move(segments));
+  return PayloadTemplate(std::move(segments), timestamp_follows_body);
 }
 
 bool PayloadTemplate::Uses(Placeholder placeholder) const {

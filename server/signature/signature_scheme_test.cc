@@ -193,6 +193,24 @@ TEST(SignatureScheme, RetellAndElevenLabsGoStaleOutsideTheirWindows) {
               kNow)
           ->result,
       SIGNATURE_RESULT_MALFORMED);
+  // A timestamp in seconds: signed right after the body, only milliseconds
+  // are taken.
+  EXPECT_EQ(
+      (*retell)
+          ->Verify(Request({{"X-Retell-Signature", std::string("v=1700000000,d=") + kRetellHex}}),
+                   kNow)
+          ->result,
+      SIGNATURE_RESULT_MALFORMED);
+  // The split that seconds would allow: Retell signed body + "1771771771771"
+  // (ms; printf %s "${BODY}1771771771771" | openssl dgst -sha256 -hmac
+  // retell-api-key); "177" moved into the body leaves "1771771771", a time in
+  // seconds inside the window. Refused, never VALID.
+  v1::HttpRequest moved = Request(
+      {{"X-Retell-Signature",
+        "v=1771771771,d=2ec64942a682087221c6a2289dfb07b51de79d7014a69e15444eedfc7c696f41"}});
+  moved.set_body(std::string(kBody) + "177");
+  EXPECT_EQ((*retell)->Verify(moved, absl::FromUnixSeconds(1771771771))->result,
+            SIGNATURE_RESULT_MALFORMED);
   // A changed body.
   v1::HttpRequest changed = r;
   changed.set_body(R"({"message":{"type":"status-update","call":{"id":"call-2"}}})");

@@ -4,6 +4,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "server/signature/codec.h"
 #include "server/signature/mac.h"
@@ -107,6 +108,9 @@ SignNeeds NeedsOf(const SignatureScheme& scheme) {
     needs.message_id = !hmac->message_id_header.empty();
     needs.method = payload.ok() && payload->Uses(Placeholder::kMethod);
     needs.url = payload.ok() && payload->Uses(Placeholder::kUrl);
+    needs.timestamp_in_milliseconds =
+        absl::EqualsIgnoreCase(hmac->timestamp_header, "x-timestamp") ||
+        (payload.ok() && payload->TimestampFollowsBody());
   } else if (std::holds_alternative<StandardWebhooksScheme>(scheme)) {
     needs.timestamp = true;
     needs.message_id = true;

@@ -35,6 +35,9 @@ struct SignNeeds {
   bool message_id = false;
   bool method = false;
   bool url = false;
+  // The timestamp is sent in milliseconds (what VAPI's x-timestamp carries;
+  // required when it is signed right after the body, as Retell does).
+  bool timestamp_in_milliseconds = false;
 };
 SignNeeds NeedsOf(const SignatureScheme& scheme);
 

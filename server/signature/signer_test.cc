@@ -182,7 +182,7 @@ TEST(SignDelivery, RefusesWhatTheSchemeCannotSignWithoutNamingASecret) {
        {kBody, "", "", "1700000000"},
        "message id"},
       {"no url when {url} is signed",
-       R"({"name":"p","kind":"hmac","payload_format":"{url}{body}"})",
+       R"({"name":"p","kind":"hmac","payload_format":"{url}.{body}"})",
        {kBody},
        "URL"},
       {"no url for twilio", R"({"name":"p","kind":"twilio"})", {"CallSid=CA1"}, "URL"},

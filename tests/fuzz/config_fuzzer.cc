@@ -30,11 +30,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         {spec->queries.phone_number, "phone_number_id"},
         {spec->queries.assistant, "assistant_id"}};
     for (const auto& [query, parameter] : lookups) {
-      // A batched form binds each copy's own parameter.
-      std::optional<std::string> batch = hookguard::ConfiguredBatchQuery(query, parameter, 3);
-      if (batch.has_value() &&
-          (batch->find(":id0") == std::string::npos || batch->find(":id2") == std::string::npos)) {
-        std::abort();
+      // A batched form binds each copy's own parameter, and no other.
+      for (const auto dialect :
+           {hookguard::SqlDialect::kPostgresql, hookguard::SqlDialect::kSqlite}) {
+        std::optional<std::string> batch =
+            hookguard::ConfiguredBatchQuery(query, parameter, 3, dialect);
+        if (batch.has_value() &&
+            (batch->find(":id0") == std::string::npos || batch->find(":id2") == std::string::npos ||
+             batch->find(std::string(":") + parameter) != std::string::npos)) {
+          std::abort();
+        }
       }
     }
   }

@@ -155,6 +155,16 @@ def server_pod(docs):
     return dep, dep["spec"]["template"]["spec"], dep["spec"]["template"]["spec"]["containers"][0]
 
 
+def mem_bytes(quantity) -> int:
+    """A Kubernetes memory quantity ("256Mi", "1G", "512") in bytes."""
+    m = re.fullmatch(r"(\d+)(Ki|Mi|Gi|Ti|k|M|G|T)?", str(quantity))
+    if not m:
+        return 0
+    unit = {None: 1, "Ki": 1 << 10, "Mi": 1 << 20, "Gi": 1 << 30, "Ti": 1 << 40,
+            "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}[m.group(2)]
+    return int(m.group(1)) * unit
+
+
 def flag(container, name):
     for a in container.get("args", []):
         if a.startswith(f"--{name}="):
@@ -214,6 +224,16 @@ def assert_common(tag, docs, tls=False, metrics=True):
     sa = one(docs, "ServiceAccount")
     check(f"{tag}: ServiceAccount automountServiceAccountToken false",
           sa is not None and sa.get("automountServiceAccountToken") is False)
+    # HTTP/2 limits (threat rows 25, 26): always passed, and gRPC's buffer
+    # quota well under the memory limit (the pod peaks at a few times it).
+    limits = {n: flag(c, n) for n in ("max_concurrent_streams", "memory_quota_bytes",
+                                      "max_metadata_bytes", "max_connection_idle_seconds",
+                                      "handshake_timeout_ms")}
+    check(f"{tag}: HTTP/2 limits passed to the server", all(limits.values()), str(limits))
+    memory_limit = mem_bytes(res.get("limits", {}).get("memory", "0"))
+    check(f"{tag}: memory_quota_bytes at most an eighth of the memory limit",
+          limits["memory_quota_bytes"] and int(limits["memory_quota_bytes"]) * 8 <= memory_limit,
+          f"{limits['memory_quota_bytes']} vs {memory_limit}")
     # Rollout and shutdown.
     ru = dep["spec"]["strategy"].get("rollingUpdate", {})
     check(f"{tag}: rolling update maxUnavailable 0", ru.get("maxUnavailable") == 0, str(ru))

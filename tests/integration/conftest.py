@@ -52,6 +52,14 @@ def vapi_body(call: dict, type_: str = "status-update", **extra) -> bytes:
     return json.dumps({"message": {"type": type_, "call": call, **extra}}).encode()
 
 
+def signed_webhook(pb, body: bytes, secret: str = SECRET_NEW, expected_owner: str = "",
+                   profile: str = "", headers: dict | None = None):
+    """An AuthorizeWebhookRequest signed as the default `vapi` profile expects."""
+    h = {"X-Vapi-Signature": hmac_hex(secret, body)} if headers is None else headers
+    return pb.m.AuthorizeWebhookRequest(profile=profile, expected_owner_id=expected_owner,
+                                        request=pb.m.HttpRequest(body=body, headers=h))
+
+
 @pytest.fixture(scope="session")
 def secrets_dir(tmp_path_factory) -> Path:
     d = tmp_path_factory.mktemp("secrets")

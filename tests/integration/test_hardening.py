@@ -10,6 +10,7 @@ import time
 import urllib.request
 
 import grpc
+import pytest
 import servers
 from conftest import BINARY, SECRET_NEW, hmac_hex, start_fails, vapi_body, wait_serving
 
@@ -108,15 +109,17 @@ def test_row19_deleted_secret_file_stops_verifying_and_the_others_keep_working(
             assert (r.decision, r.key_id) == (1, "current")
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as m:
                 assert 'hookguard_secrets_missing{profile="vapi"} 1' in m.read().decode()
-            # Emptying the last file leaves a profile that verifies nothing.
-            current.write_text("")
+            # Blanking the last file (row 29: blank lines count as empty)
+            # leaves a profile that verifies nothing, the blank MAC included.
+            current.write_text("\n  \n")
             deadline = time.monotonic() + 10
             while stub.AuthorizeWebhook(_webhook(pb, body, "current-secret-VALUE"),
                                         timeout=5).decision == 1:
-                assert time.monotonic() < deadline, "the emptied secret still verifies"
+                assert time.monotonic() < deadline, "the blanked secret still verifies"
                 time.sleep(0.2)
-            r = stub.AuthorizeWebhook(_webhook(pb, body, "current-secret-VALUE"), timeout=5)
-            assert (r.signature, r.http_status) == (pb.m.SIGNATURE_RESULT_MISMATCH, 401)
+            for secret in ("current-secret-VALUE", "\n  "):
+                r = stub.AuthorizeWebhook(_webhook(pb, body, secret), timeout=5)
+                assert (r.signature, r.http_status) == (pb.m.SIGNATURE_RESULT_MISMATCH, 401)
         log = s.output()
         assert s.proc.poll() is None
     assert 'secret \\"leaked\\" removed' in log and str(leaked) in log
@@ -152,6 +155,23 @@ def test_check_config_says_whether_the_server_would_start(tmp_path):
     assert _check_config().returncode == 1
     default = _check_config(env={"VAPI_WEBHOOK_SECRET": "x"})
     assert default.returncode == 0 and "no signed timestamp" in default.stdout, default
+
+
+# Row 29: a secret of whitespace only is refused as an empty one is.
+@pytest.mark.parametrize("source", ["file of blank lines", "variable of spaces"])
+def test_row29_whitespace_only_secret_is_refused_at_start_and_by_check_config(
+        tmp_path, sqlite_db, source):
+    blank = tmp_path / "blank"
+    blank.write_text("\n\n  \n")
+    secret = ({"key_id": "k", "file": str(blank)} if source.startswith("file")
+              else {"key_id": "k", "env": "HG_BLANK_SECRET"})
+    cfg = _profile_config(tmp_path / "c.json", {"name": "v", "kind": "hmac", "secrets": [secret]})
+    env = {"HG_BLANK_SECRET": "    "}
+    checked = _check_config(f"--config={cfg}", env=env)
+    assert checked.returncode == 1, checked
+    assert "only whitespace" in checked.stderr, checked.stderr
+    stderr = start_fails([f"--db={sqlite_db}", f"--config={cfg}"], env=env)
+    assert "only whitespace" in stderr and "profile \"v\"" in stderr, stderr
 
 
 # Row 21: a database error's text (SQL, bound ids) stays in the server log.

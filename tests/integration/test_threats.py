@@ -7,7 +7,8 @@ import time
 
 import grpc
 import pytest
-from conftest import SECRET_NEW, SECRET_OLD, TS_SECRET, LEGACY_SECRET, hmac_hex, vapi_body
+from conftest import (SECRET_NEW, SECRET_OLD, TS_SECRET, LEGACY_SECRET, hmac_hex, signed_webhook,
+                      vapi_body)
 
 ALLOW, DENY = 1, 2
 
@@ -41,13 +42,6 @@ OWNERSHIP_CASES = [
      "DENY_REASON_CALL_NOT_FOUND", ""),
     ("unknown call", {"id": "call_that_does_not_exist"}, "", 404, "DENY_REASON_CALL_NOT_FOUND", ""),
 ]
-
-
-def signed_webhook(pb, body: bytes, secret: str = SECRET_NEW, expected_owner: str = "",
-                   profile: str = "", headers: dict | None = None):
-    h = {"X-Vapi-Signature": hmac_hex(secret, body)} if headers is None else headers
-    return pb.m.AuthorizeWebhookRequest(profile=profile, expected_owner_id=expected_owner,
-                                        request=pb.m.HttpRequest(body=body, headers=h))
 
 
 @pytest.mark.parametrize("name,call,owner,http,reason,owner_id", OWNERSHIP_CASES,

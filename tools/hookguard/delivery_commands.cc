@@ -12,7 +12,6 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/ascii.h"
-#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -21,6 +20,7 @@
 #include "absl/time/time.h"
 #include "httplib.h"
 #include "server/audit/decision_id.h"
+#include "server/audit/json_string.h"
 #include "server/config/secret_source.h"
 #include "server/config/server_spec.h"
 #include "server/signature/signer.h"
@@ -120,11 +120,8 @@ absl::StatusOr<std::string> Body(const CliArgs& args) {
 // in seconds for every other scheme.
 absl::StatusOr<std::string> Timestamp(const CliArgs& args, const SignatureScheme& scheme) {
   if (args.Has("timestamp")) return args.Get("timestamp");
-  const auto* hmac = std::get_if<HmacScheme>(&scheme);
   const absl::Time now = absl::Now();
-  if (hmac != nullptr && absl::EqualsIgnoreCase(hmac->timestamp_header, "x-timestamp")) {
-    return absl::StrCat(absl::ToUnixMillis(now));
-  }
+  if (NeedsOf(scheme).timestamp_in_milliseconds) return absl::StrCat(absl::ToUnixMillis(now));
   return absl::StrCat(absl::ToUnixSeconds(now));
 }
 

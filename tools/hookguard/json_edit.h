@@ -11,17 +11,13 @@
 
 namespace hookguard::cli {
 
-// `text` as a JSON string literal, quotes included. Bytes >= 0x80 pass
-// through (ids are UTF-8); control characters are escaped.
-std::string JsonString(absl::string_view text);
-
 // Whether `path` (object keys joined by '.', from the root, e.g.
 // "message.call") names an object in `doc`. The first member of a repeated
 // key counts; keys are compared as written (escapes are not decoded).
 bool IsJsonObjectAt(absl::string_view doc, absl::string_view path);
 
 // `doc` with the value at `path` ("message.call.id") replaced by
-// `json_value` (JSON text, e.g. JsonString("call_1") or "null"), or added
+// `json_value` (JSON text, e.g. hookguard::JsonString("call_1") or "null"), or added
 // at the end of its object when that object has no such key. Every other
 // byte is kept. InvalidArgument when `doc` or `json_value` is not one JSON
 // value, or a key along the path is missing or not an object (the message

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_replace.h"
 #include "gtest/gtest.h"
+#include "server/audit/json_string.h"
 
 namespace hookguard::cli {
 namespace {
@@ -67,10 +68,6 @@ TEST(IsJsonObjectAt, FindsObjectsOnly) {
   EXPECT_FALSE(IsJsonObjectAt(kDoc, "message.call.id"));
   EXPECT_FALSE(IsJsonObjectAt(kDoc, "call"));
   EXPECT_FALSE(IsJsonObjectAt("not json", ""));
-}
-
-TEST(JsonString, EscapesQuotesBackslashesAndControlCharacters) {
-  EXPECT_EQ(JsonString("a\"b\\c\n\x01\xc3\xbc"), "\"a\\\"b\\\\c\\n\\u0001\xc3\xbc\"");
 }
 
 }  // namespace

@@ -18,6 +18,7 @@
 #include "absl/time/time.h"
 #include "hookguard/v1/hookguard.pb.h"
 #include "server/audit/decision_id.h"
+#include "server/audit/json_string.h"
 #include "server/config/profile_set.h"
 #include "server/config/secret_source.h"
 #include "server/config/server_spec.h"
@@ -45,11 +46,8 @@ int Fail(absl::string_view command, absl::string_view message) {
   return kExitError;
 }
 
-// A JSON string literal (ids are UTF-8).
-std::string Json(absl::string_view text) { return JsonString(text); }
-
 std::string JsonOrNull(const std::optional<std::string>& value) {
-  return value.has_value() ? Json(*value) : "null";
+  return value.has_value() ? JsonString(*value) : "null";
 }
 
 // For text output: control characters (a terminal escape in a database
@@ -104,16 +102,17 @@ void PrintAuditJson(const AuditReport& report) {
   for (const AuditFinding& f : report.findings) {
     const bool assistant = IsAssistantKind(f.kind);
     findings.push_back(absl::StrCat(
-        "{\"kind\": ", Json(FindingKindName(f.kind)),
-        ", \"deny_reason\": ", Json(v1::DenyReason_Name(DenyReasonOf(f.kind))),
-        ", \"call_id\": ", Json(f.call_id), ", \"call_owner_id\": ", JsonOrNull(f.call_owner_id),
-        ", \"", assistant ? "assistant_id" : "phone_number_id", "\": ", JsonOrNull(f.reference_id),
-        ", \"", assistant ? "assistant_owner_id" : "phone_number_owner_id",
+        "{\"kind\": ", JsonString(FindingKindName(f.kind)),
+        ", \"deny_reason\": ", JsonString(v1::DenyReason_Name(DenyReasonOf(f.kind))),
+        ", \"call_id\": ", JsonString(f.call_id),
+        ", \"call_owner_id\": ", JsonOrNull(f.call_owner_id), ", \"",
+        assistant ? "assistant_id" : "phone_number_id", "\": ", JsonOrNull(f.reference_id), ", \"",
+        assistant ? "assistant_owner_id" : "phone_number_owner_id",
         "\": ", JsonOrNull(f.reference_owner_id), "}"));
   }
   std::vector<std::string> counts;
   for (int kind = 0; kind < kFindingKinds; ++kind) {
-    counts.push_back(absl::StrCat(Json(FindingKindName(static_cast<FindingKind>(kind))), ": ",
+    counts.push_back(absl::StrCat(JsonString(FindingKindName(static_cast<FindingKind>(kind))), ": ",
                                   report.counts[kind]));
   }
   std::printf("{\"clean\": %s, \"findings\": [%s], \"counts\": {%s}}\n",
@@ -259,18 +258,18 @@ void PrintExplainJson(const Explanation& e) {
   std::string failed_step;
   for (const ExplainStep& step : e.steps) {
     if (step.result == "fail" && failed_step.empty()) failed_step = step.name;
-    steps.push_back(absl::StrCat("{\"step\": ", Json(step.name),
-                                 ", \"result\": ", Json(step.result),
-                                 ", \"reason\": ", Json(v1::DenyReason_Name(step.reason)),
-                                 ", \"detail\": ", Json(step.detail), "}"));
+    steps.push_back(absl::StrCat("{\"step\": ", JsonString(step.name),
+                                 ", \"result\": ", JsonString(step.result),
+                                 ", \"reason\": ", JsonString(v1::DenyReason_Name(step.reason)),
+                                 ", \"detail\": ", JsonString(step.detail), "}"));
   }
   std::string captured = "null";
   if (e.captured.has_value()) {
     const Capture& c = *e.captured;
     captured = absl::StrCat(
-        "{\"captured_at\": ", Json(c.captured_at), ", \"decision\": ", Json(c.decision),
-        ", \"shadow_decision\": ", Json(c.shadow_decision), ", \"reason\": ", Json(c.reason),
-        ", \"http_status\": ", c.http_status, ", \"decision_id\": ", Json(c.decision_id), "}");
+        "{\"captured_at\": ", JsonString(c.captured_at), ", \"decision\": ", JsonString(c.decision),
+        ", \"shadow_decision\": ", JsonString(c.shadow_decision), ", \"reason\": ", JsonString(c.reason),
+        ", \"http_status\": ", c.http_status, ", \"decision_id\": ", JsonString(c.decision_id), "}");
   }
   std::printf(
       "{\"mode\": %s, \"decision\": %s, \"reason\": %s, \"shadow_decision\": %s, "
@@ -278,16 +277,20 @@ void PrintExplainJson(const Explanation& e) {
       "\"failed_step\": %s, \"detail\": %s, \"profile\": %s, \"signature\": %s, \"key_id\": %s, "
       "\"event\": {\"type\": %s, \"call_id\": %s, \"assistant_id\": %s, \"phone_number_id\": %s, "
       "\"org_id\": %s}, \"steps\": [%s], \"captured\": %s}\n",
-      Json(e.mode).c_str(), Json(v1::Decision_Name(e.decision)).c_str(),
-      Json(v1::DenyReason_Name(e.reason)).c_str(),
-      Json(v1::Decision_Name(e.shadow ? e.enforced_decision : v1::DECISION_UNSPECIFIED)).c_str(),
-      Json(v1::DenyReason_Name(e.shadow ? e.enforced_reason : v1::DENY_REASON_UNSPECIFIED)).c_str(),
-      Json(v1::OwnerSource_Name(e.resolved_by)).c_str(), e.http_status, Json(e.owner_id).c_str(),
-      failed_step.empty() ? "null" : Json(failed_step).c_str(), Json(e.detail).c_str(),
-      Json(e.profile).c_str(), Json(v1::SignatureResult_Name(e.signature)).c_str(),
-      Json(e.key_id).c_str(), Json(e.event.type()).c_str(), Json(e.event.call_id()).c_str(),
-      Json(e.event.assistant_id()).c_str(), Json(e.event.phone_number_id()).c_str(),
-      Json(e.event.org_id()).c_str(), absl::StrJoin(steps, ", ").c_str(), captured.c_str());
+      JsonString(e.mode).c_str(), JsonString(v1::Decision_Name(e.decision)).c_str(),
+      JsonString(v1::DenyReason_Name(e.reason)).c_str(),
+      JsonString(v1::Decision_Name(e.shadow ? e.enforced_decision : v1::DECISION_UNSPECIFIED))
+          .c_str(),
+      JsonString(v1::DenyReason_Name(e.shadow ? e.enforced_reason : v1::DENY_REASON_UNSPECIFIED))
+          .c_str(),
+      JsonString(v1::OwnerSource_Name(e.resolved_by)).c_str(), e.http_status,
+      JsonString(e.owner_id).c_str(),
+      failed_step.empty() ? "null" : JsonString(failed_step).c_str(), JsonString(e.detail).c_str(),
+      JsonString(e.profile).c_str(), JsonString(v1::SignatureResult_Name(e.signature)).c_str(),
+      JsonString(e.key_id).c_str(), JsonString(e.event.type()).c_str(),
+      JsonString(e.event.call_id()).c_str(), JsonString(e.event.assistant_id()).c_str(),
+      JsonString(e.event.phone_number_id()).c_str(), JsonString(e.event.org_id()).c_str(),
+      absl::StrJoin(steps, ", ").c_str(), captured.c_str());
 }
 
 }  // namespace
