@@ -29,6 +29,11 @@ OUT = HERE / "vectors.json"
 SECRETS = {
     "HOOKGUARD_CONTRACT_SECRET": "contract-secret-2026-new",
     "HOOKGUARD_CONTRACT_SECRET_OLD": "contract-secret-2026-old",
+    # Twilio auth tokens are 32 hex digits; a rotation has a primary and a secondary.
+    "HOOKGUARD_CONTRACT_TWILIO_TOKEN": "f0e1d2c3b4a5968778695a4b3c2d1e0f",
+    "HOOKGUARD_CONTRACT_TWILIO_TOKEN_OLD": "0123456789abcdef0123456789abcdef",
+    "HOOKGUARD_CONTRACT_RETELL_KEY": "key_contract_retell_0c7a4e",
+    "HOOKGUARD_CONTRACT_ELEVENLABS_SECRET": "wsec_contract_elevenlabs_5b9d",
 }
 NEW = SECRETS["HOOKGUARD_CONTRACT_SECRET"]
 OLD = SECRETS["HOOKGUARD_CONTRACT_SECRET_OLD"]
@@ -78,7 +83,8 @@ def shadow(would: dict) -> dict:
 
 def vector(name: str, threat, body: bytes, expect: dict, *, headers: dict | None = None,
            secret: str | None = NEW, header: str = "x-vapi-signature", profile: str = "",
-           expected_owner_id: str = "", description: str = "") -> dict:
+           expected_owner_id: str = "", description: str = "", method: str = "",
+           url: str = "") -> dict:
     h = dict(headers or {})
     if secret is not None:
         h[header] = sig(secret, body)
@@ -97,6 +103,12 @@ def vector(name: str, threat, body: bytes, expect: dict, *, headers: dict | None
         expect = dict(expect, delivery_key=hashlib.sha256(body).hexdigest() if valid else "")
     v.update({"headers": h, "profile": profile, "expected_owner_id": expected_owner_id,
               "expect": expect})
+    # HttpRequest.method and .url, only for the vectors whose scheme signs
+    # them (Twilio); runners send "" when a vector has none.
+    if method:
+        v["method"] = method
+    if url:
+        v["url"] = url
     return v
 
 
@@ -381,12 +393,153 @@ def vectors() -> list[dict]:
                     profile="stripe-connect-shadow",
                     description="shadow mode: let through, the would-be 404 beside it"))
 
+    v.extend(platform_vectors())
+
     # --- not a decision: the helpers fail closed with 503 ------------------
     v.append(vector("rpc_error_unknown_profile", None, message(ALICE_CALL),
                     {"error": "INVALID_ARGUMENT", "decision": "DECISION_UNSPECIFIED",
                      "http_status": 503, "owner_id": ""},
                     profile="no-such-profile",
                     description="an unknown profile is INVALID_ARGUMENT; the helper answers 503"))
+    return v
+
+
+FIXTURES = HERE.parent / "fixtures"
+TWILIO_TOKEN = SECRETS["HOOKGUARD_CONTRACT_TWILIO_TOKEN"]
+TWILIO_TOKEN_OLD = SECRETS["HOOKGUARD_CONTRACT_TWILIO_TOKEN_OLD"]
+RETELL_KEY = SECRETS["HOOKGUARD_CONTRACT_RETELL_KEY"]
+ELEVENLABS_SECRET = SECRETS["HOOKGUARD_CONTRACT_ELEVENLABS_SECRET"]
+FORM = "application/x-www-form-urlencoded"
+TWILIO_URL = "https://hooks.example.com/twilio/voice/status?tenant=acme"
+
+
+def twilio_signature(token: str, url: str, body: bytes) -> str:
+    """Twilio's rule, as its request validators apply it: the URL, then each
+    form parameter's name and value, sorted by name then value, identical
+    pairs once; HMAC-SHA1 keyed with the auth token, base64."""
+    from urllib.parse import parse_qsl
+    params = sorted(set(parse_qsl(body.decode(), keep_blank_values=True, strict_parsing=True)))
+    data = url + "".join(k + v for k, v in params)
+    return base64.b64encode(hmac.new(token.encode(), data.encode(), hashlib.sha1).digest()).decode()
+
+
+def signature_only(result: str, key_id: str = "") -> dict:
+    """The signature half of an AuthorizeWebhook answer. These profiles have
+    no ownership of their own yet (no ownership.subjects), so a validly
+    signed body goes on to the VAPI call model, which cannot read it: the
+    decision is not part of what these vectors pin."""
+    if result == "SIGNATURE_RESULT_VALID":
+        return {"signature": result, "key_id": key_id}
+    return {"decision": "DECISION_DENY", "reason": "DENY_REASON_SIGNATURE_INVALID",
+            "http_status": 401, "signature": result}
+
+
+def platform_vectors() -> list[dict]:
+    """Twilio, Retell and ElevenLabs signatures (CONTRACT section 7), sent
+    through every client's AuthorizeWebhook: the fixtures of
+    tests/fixtures/{twilio,retell,elevenlabs}, signed here by each
+    platform's published rule."""
+    v = []
+    status = (FIXTURES / "twilio" / "voice_status_callback.form").read_bytes()
+
+    def twilio(name, threat, body, result, *, url=TWILIO_URL, signed_url=None, signed_body=None,
+               token=TWILIO_TOKEN, key_id="twilio-primary", content_type=FORM, description=""):
+        headers = {"X-Twilio-Signature": twilio_signature(
+            token, signed_url or url, signed_body if signed_body is not None else body),
+            "content-type": content_type}
+        return vector(name, threat, body, signature_only(result, key_id), headers=headers,
+                      secret=None, profile="twilio", method="POST", url=url,
+                      description=description)
+
+    v.append(twilio("twilio_status_callback", None, status, "SIGNATURE_RESULT_VALID",
+                    description="a voice status callback, form-encoded, signed over the URL and "
+                                "the sorted parameters"))
+    v.append(twilio("twilio_rotated_token", 16, status, "SIGNATURE_RESULT_VALID",
+                    token=TWILIO_TOKEN_OLD, key_id="twilio-secondary",
+                    description="signed with the secondary auth token during a rotation"))
+    v.append(twilio("twilio_default_port_written", None, status, "SIGNATURE_RESULT_VALID",
+                    url="https://hooks.example.com:443/twilio/voice/status?tenant=acme",
+                    signed_url=TWILIO_URL,
+                    description="Twilio signed the URL without :443; the app sees it with"))
+    for part, url in (("scheme", "http://hooks.example.com/twilio/voice/status?tenant=acme"),
+                      ("host", "https://hooks.example.org/twilio/voice/status?tenant=acme"),
+                      ("port", "https://hooks.example.com:8443/twilio/voice/status?tenant=acme"),
+                      ("path", "https://hooks.example.com/twilio/voice/other?tenant=acme"),
+                      ("query", "https://hooks.example.com/twilio/voice/status?tenant=other")):
+        v.append(twilio(f"twilio_url_mismatch_{part}", 5, status, "SIGNATURE_RESULT_MISMATCH",
+                        url=url, signed_url=TWILIO_URL,
+                        description=f"the signature of another URL ({part} differs)"))
+    v.append(twilio("twilio_other_subaccount", 5,
+                    status.replace(b"AC25aa00521bfac6d667f13fec086072df",
+                                   b"AC99bb00521bfac6d667f13fec086072df"),
+                    "SIGNATURE_RESULT_MISMATCH", signed_body=status,
+                    description="AccountSid changed to another subaccount after signing"))
+    v.append(twilio("twilio_parameter_added", 5, status + b"&CallerName=Mallory",
+                    "SIGNATURE_RESULT_MISMATCH", signed_body=status,
+                    description="a parameter added after signing"))
+    v.append(twilio("twilio_bad_percent_encoding", 4, status + b"&Digits=%zz",
+                    "SIGNATURE_RESULT_MALFORMED", signed_body=status,
+                    description="a form body the strict parser refuses"))
+    v.append(twilio("twilio_no_url", None, status, "SIGNATURE_RESULT_MALFORMED", url="",
+                    signed_url=TWILIO_URL,
+                    description="no HttpRequest.url: the request Twilio signed cannot be rebuilt"))
+    json_body = b'{"AccountSid":"AC25aa00521bfac6d667f13fec086072df","EventType":"onMessageAdded"}'
+    json_url = f"{TWILIO_URL}&bodySHA256={hashlib.sha256(json_body).hexdigest()}"
+    v.append(twilio("twilio_json_body_sha256", None, json_body, "SIGNATURE_RESULT_VALID",
+                    url=json_url, signed_body=b"", content_type="application/json",
+                    description="a JSON body: the URL carries its bodySHA256"))
+    v.append(twilio("twilio_json_body_changed", 5, json_body.replace(b"AC25aa", b"AC99bb"),
+                    "SIGNATURE_RESULT_MISMATCH", url=json_url, signed_body=b"",
+                    content_type="application/json",
+                    description="a JSON body changed after signing: it no longer has the "
+                                "URL's bodySHA256"))
+
+    # Retell and ElevenLabs sign a timestamp. A vector file cannot hold a
+    # fresh one, so the VALID vectors go to profiles whose tolerance spans
+    # years (retell-any-age, elevenlabs-any-age in config.json), and the
+    # presets' own windows are checked with timestamps far outside them.
+    retell_body = (FIXTURES / "retell" / "call_ended.json").read_bytes()
+    retell_ms = "1764919863000"
+
+    def retell(name, threat, body, result, ms=retell_ms, profile="retell-any-age",
+               signed_body=None, description=""):
+        digest = sig(RETELL_KEY, (signed_body or body) + ms.encode())
+        return vector(name, threat, body, signature_only(result, "retell"),
+                      headers={"X-Retell-Signature": f"v={ms},d={digest}"}, secret=None,
+                      profile=profile, description=description)
+
+    v.append(retell("retell_call_ended", None, retell_body, "SIGNATURE_RESULT_VALID",
+                    description="Retell call_ended: v=<ms>,d=<hex HMAC-SHA256 of body + ms>"))
+    v.append(retell("retell_body_changed", 5,
+                    retell_body.replace(b"oBeDLoLOeuAbiuaMFXRtDOLriTJ5tSxD",
+                                        b"oBeDLoLOeuAbiuaMFXRtDOLriTJ5tSxE"),
+                    "SIGNATURE_RESULT_MISMATCH", signed_body=retell_body,
+                    description="agent_id changed after signing"))
+    v.append(retell("retell_stale", 6, retell_body, "SIGNATURE_RESULT_STALE", ms="1000000000000",
+                    profile="retell",
+                    description="validly signed, timestamp far outside Retell's 5 minutes"))
+
+    eleven_body = (FIXTURES / "elevenlabs" / "post_call_transcription.json").read_bytes()
+    eleven_t = "1764919871"
+
+    def elevenlabs(name, threat, body, result, t=eleven_t, profile="elevenlabs-any-age",
+                   signed_body=None, description=""):
+        digest = sig(ELEVENLABS_SECRET, t.encode() + b"." + (signed_body or body))
+        return vector(name, threat, body, signature_only(result, "elevenlabs"),
+                      headers={"ElevenLabs-Signature": f"t={t},v0={digest}"}, secret=None,
+                      profile=profile, description=description)
+
+    v.append(elevenlabs("elevenlabs_post_call_transcription", None, eleven_body,
+                        "SIGNATURE_RESULT_VALID",
+                        description='ElevenLabs post_call_transcription: t=<s>,v0=<hex '
+                                    'HMAC-SHA256 of "<t>.<body>">'))
+    v.append(elevenlabs("elevenlabs_body_changed", 5,
+                        eleven_body.replace(b"agent_8401k", b"agent_9401k"),
+                        "SIGNATURE_RESULT_MISMATCH", signed_body=eleven_body,
+                        description="agent_id changed after signing"))
+    v.append(elevenlabs("elevenlabs_stale", 6, eleven_body, "SIGNATURE_RESULT_STALE",
+                        t="1000000000", profile="elevenlabs",
+                        description="validly signed, timestamp far outside 30 minutes"))
     return v
 
 

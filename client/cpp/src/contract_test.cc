@@ -70,6 +70,8 @@ TEST_P(Contract, MatchesExpectation) {
   }
   request.profile = Str(v, "profile");
   request.expected_owner_id = Str(v, "expected_owner_id");
+  request.method = Str(v, "method");
+  request.url = Str(v, "url");
   Verdict got = guard->Authorize(request);
 
   const Struct& expect = v.fields().at("expect").struct_value();

@@ -23,6 +23,8 @@ type vector struct {
 	Headers         map[string]string `json:"headers"`
 	Profile         string            `json:"profile"`
 	ExpectedOwnerID string            `json:"expected_owner_id"`
+	Method          string            `json:"method"`
+	URL             string            `json:"url"`
 	Expect          map[string]any    `json:"expect"`
 }
 
@@ -62,6 +64,7 @@ func TestContract(t *testing.T) {
 			}
 			got := c.Authorize(context.Background(), hookguard.Request{
 				Body: body, Headers: v.Headers, Profile: v.Profile, ExpectedOwnerID: v.ExpectedOwnerID,
+				Method: v.Method, URL: v.URL,
 			})
 			errName := any(nil)
 			if got.Err != nil {
