@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD="${HOOKGUARD_ASAN_DIR:-build-asan}"
 SECONDS_EACH="${FUZZ_SECONDS:-60}"
-TARGETS=(payload_fuzzer signature_fuzzer config_fuzzer)
+TARGETS=(payload_fuzzer form_body_fuzzer signature_fuzzer config_fuzzer)
 if [ ! -f "$BUILD/build.ninja" ]; then
   CC=clang CXX=clang++ cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DHOOKGUARD_SANITIZE=ON -DHOOKGUARD_FUZZ=ON

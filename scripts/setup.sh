@@ -11,8 +11,10 @@ if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 # CMake and the libraries the server links against) come from
 # scripts/build-packages.txt, which the Dockerfile's build stage installs too;
 # below them the tools the tests need: the servers they start (PostgreSQL,
-# h2load; nginx, the documented front proxy that bounds the HTTP/2
-# CONTINUATION flood gRPC 1.51 cannot, tests/integration/test_transport_limits.py), lint and analysis (clang-format, clang-tidy, valgrind), clang with
+# h2load; nginx, the chart's front proxy that bounds the HTTP/2
+# CONTINUATION flood gRPC 1.51 cannot: tests/integration/test_transport_limits.py,
+# tests/load/front_proxy.py, `nginx -t` in tests/helm/test_chart.py), lint and
+# analysis (clang-format, clang-tidy, valgrind), clang with
 # the libFuzzer/sanitizer runtimes (scripts/sanitize.sh, scripts/fuzz.sh), the
 # unit-test libraries, and mmdebstrap, podman and runc for the image test
 # (tests/image/test_image.py builds and runs the Dockerfile).

@@ -45,5 +45,11 @@ export function hookguardMiddleware(client: Authorizer, options?: HookguardExpre
 
 /** express.json({ verify: rawBodySaver }): keeps the raw body in req.rawBody for the middleware. */
 export function rawBodySaver(req: IncomingMessage, res: ServerResponse, buf: Buffer): void;
+/**
+ * The full URL the platform called, as the middleware sends it to hookguard (a twilio profile
+ * signs it): req.protocol, the host (X-Forwarded-Host only under Express's 'trust proxy'),
+ * req.originalUrl.
+ */
+export function requestUrl(req: Request): string;
 /** The 500 answer's text when a parser consumed the body without rawBodySaver. */
 export const RAW_BODY_UNAVAILABLE: string;

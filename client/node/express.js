@@ -10,6 +10,13 @@
 // Behind a global JSON parser, pass rawBodySaver as its verify function
 // (app.use(express.json({ verify: rawBodySaver }))): the parser keeps the
 // raw bytes in req.rawBody and the middleware verifies those.
+//
+// hookguard is sent the request's method and full URL (requestUrl), which a
+// `twilio` profile verifies: Twilio signs the URL it called. Behind a proxy
+// that terminates TLS or changes the host, set Express's own 'trust proxy'
+// (app.set('trust proxy', 'loopback') or the proxy's address): the URL then
+// takes its scheme from X-Forwarded-Proto and its host from X-Forwarded-Host,
+// as req.protocol and req.hostname do. Without it they are ignored.
 
 const {
   DECISION_ID_HEADER, DEFAULT_MAX_BODY_BYTES, isShadowDeny, failOpenVerdict, verdictFromError,
@@ -30,6 +37,22 @@ const RAW_BODY_UNAVAILABLE = 'hookguard: raw body unavailable: a body parser (e.
  */
 function rawBodySaver(req, _res, buf) {
   req.rawBody = buf;
+}
+
+/**
+ * The full URL the platform called: req.protocol (X-Forwarded-Proto under
+ * 'trust proxy'), the host with its port (X-Forwarded-Host's first value
+ * under 'trust proxy', as Express's own req.hostname reads it, else Host),
+ * and req.originalUrl (path and query as sent).
+ */
+function requestUrl(req) {
+  let host = req.get('host') || '';
+  const forwarded = req.get('x-forwarded-host');
+  const trust = req.app && req.app.get('trust proxy fn');
+  if (forwarded && trust && trust(req.socket && req.socket.remoteAddress, 0)) {
+    host = forwarded.split(',')[0].trim();
+  }
+  return `${req.protocol}://${host}${req.originalUrl}`;
 }
 
 /**
@@ -95,18 +118,18 @@ function hookguardMiddleware(client, options = {}) {
     }
     const profile = options.profile || '';
     const expectedOwnerId = options.expectedOwnerId ? options.expectedOwnerId(req) : '';
+    const url = requestUrl(req);
     let verdict;
     try {
       verdict = await client.authorizeWebhook(body, req.headers, {
-        profile, expectedOwnerId, method: req.method,
+        profile, expectedOwnerId, method: req.method, url,
       });
     } catch (err) {
       verdict = verdictFromError(err);
     }
     if (options.failOpen) verdict = failOpenVerdict(verdict, profile, logger);
     await callCapture(options.capture, () => makeCapture(body, req.headers, verdict, {
-      profile, method: req.method, expectedOwnerId,
-      url: `${req.protocol}://${req.get('host') || ''}${req.originalUrl}`,
+      profile, method: req.method, expectedOwnerId, url,
     }), verdict, logger);
     if (!verdict.allowed) {
       deny(req, res, verdict);
@@ -122,4 +145,4 @@ function hookguardMiddleware(client, options = {}) {
   return [raw, check];
 }
 
-module.exports = { hookguardMiddleware, rawBodySaver, RAW_BODY_UNAVAILABLE };
+module.exports = { hookguardMiddleware, rawBodySaver, requestUrl, RAW_BODY_UNAVAILABLE };

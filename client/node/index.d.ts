@@ -12,12 +12,14 @@ export type DenyReason =
   | 'DENY_REASON_PHONE_NUMBER_MISMATCH'
   | 'DENY_REASON_PHONE_NUMBER_OWNER_MISMATCH'
   | 'DENY_REASON_OWNER_MISMATCH'
-  | 'DENY_REASON_OWNER_CONFLICT';
+  | 'DENY_REASON_OWNER_CONFLICT'
+  | 'DENY_REASON_SUBJECT_NOT_FOUND';
 export type OwnerSource =
   | 'OWNER_SOURCE_UNSPECIFIED'
   | 'OWNER_SOURCE_CALL'
   | 'OWNER_SOURCE_PHONE_NUMBER'
-  | 'OWNER_SOURCE_ASSISTANT';
+  | 'OWNER_SOURCE_ASSISTANT'
+  | 'OWNER_SOURCE_SUBJECT';
 export type SignatureResult =
   | 'SIGNATURE_RESULT_UNSPECIFIED'
   | 'SIGNATURE_RESULT_VALID'
@@ -50,6 +52,8 @@ export interface Verdict {
   shadowDecision: Decision;
   /** Shadow mode: the reason enforcement would have denied with. */
   shadowReason: DenyReason;
+  /** With resolvedBy OWNER_SOURCE_SUBJECT: the configured subject whose id named the owner. */
+  resolvedSubject: string;
 }
 
 export interface TlsOptions {

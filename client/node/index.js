@@ -97,6 +97,7 @@ function verdictFromResponse(resp) {
     deliveryKey: resp.delivery_key,
     shadowDecision: resp.shadow_decision,
     shadowReason: resp.shadow_reason,
+    resolvedSubject: resp.resolved_subject,
   };
 }
 
@@ -120,6 +121,7 @@ function verdictFromError(err) {
     deliveryKey: '',
     shadowDecision: 'DECISION_UNSPECIFIED',
     shadowReason: 'DENY_REASON_UNSPECIFIED',
+    resolvedSubject: '',
   };
 }
 

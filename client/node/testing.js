@@ -34,6 +34,7 @@ function verdict(fields) {
     deliveryKey: '',
     shadowDecision: 'DECISION_UNSPECIFIED',
     shadowReason: 'DENY_REASON_UNSPECIFIED',
+    resolvedSubject: '',
     ...fields,
   };
 }

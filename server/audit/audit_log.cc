@@ -87,6 +87,8 @@ std::string AuditLog::ToJson(const audit::v1::AuditRecord& r) {
   AppendField(&out, "event_type", r.event_type());
   AppendField(&out, "assistant_id", r.assistant_id());
   AppendField(&out, "phone_number_id", r.phone_number_id());
+  AppendField(&out, "subjects", r.subjects());
+  AppendField(&out, "resolved_subject", r.resolved_subject());
   out.push_back('}');
   return out;
 }

@@ -59,7 +59,34 @@ audit::v1::AuditRecord ToAuditRecord(RequestOutcome o) {
   r.set_event_type(std::move(o.event_type));
   r.set_assistant_id(std::move(o.assistant_id));
   r.set_phone_number_id(std::move(o.phone_number_id));
+  r.set_subjects(std::move(o.subjects));
+  r.set_resolved_subject(std::move(o.resolved_subject));
   return r;
+}
+
+std::string FormatSubjects(absl::Span<const std::pair<std::string, std::string>> subjects) {
+  std::string out;
+  for (const auto& [name, id] : subjects) {
+    if (!out.empty()) out.push_back(',');
+    out.append(name);
+    out.push_back('=');
+    for (char c : id) {
+      switch (c) {
+        case '%':
+          out.append("%25");
+          break;
+        case ',':
+          out.append("%2C");
+          break;
+        case '=':
+          out.append("%3D");
+          break;
+        default:
+          out.push_back(c);
+      }
+    }
+  }
+  return out;
 }
 
 }  // namespace hookguard

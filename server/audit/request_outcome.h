@@ -5,10 +5,12 @@
 
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "absl/types/span.h"
 #include "hookguard/audit/v1/audit.pb.h"
 #include "hookguard/v1/hookguard.pb.h"
 
@@ -58,6 +60,11 @@ struct RequestOutcome {
   std::string assistant_id;
   std::string phone_number_id;
 
+  // A subject profile's subjects, as the audit line writes them
+  // (FormatSubjects), and the one that gave the owner.
+  std::string subjects;
+  std::string resolved_subject;
+
   std::string detail;
 
   // An allow: the RPC succeeded and the decision is ALLOW, or, for
@@ -70,6 +77,11 @@ struct RequestOutcome {
 // names, unset values left empty (docs/reference/audit-log.md).
 // `kind`, `level` and `time` are the AuditLog's to set.
 audit::v1::AuditRecord ToAuditRecord(RequestOutcome outcome);
+
+// The (name, id) pairs of the subjects a body named, as the audit line's
+// `subjects`: "name=id" joined by ","; in an id '%', ',' and '=' become
+// %25, %2C and %3D, so that the text splits back unambiguously.
+std::string FormatSubjects(absl::Span<const std::pair<std::string, std::string>> subjects);
 
 }  // namespace hookguard
 

@@ -1,6 +1,8 @@
 #include "server/audit/request_outcome.h"
 
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "google/protobuf/descriptor.h"
 #include "gtest/gtest.h"
@@ -89,6 +91,36 @@ TEST(ToAuditRecord, WritesTheDocumentedFieldsAndValues) {
   EXPECT_EQ(AuditLog::ToJson(ToAuditRecord(failed)),
             R"({"rpc":"VerifySignature","grpc_code":"INVALID_ARGUMENT",)"
             R"("detail":"unknown profile \"x\"","message_id":"m1"})");
+}
+
+}  // namespace
+}  // namespace hookguard
+
+namespace hookguard {
+namespace {
+
+TEST(FormatSubjects, WritesNameEqualsIdPairsThatSplitBackUnambiguously) {
+  const struct {
+    std::vector<std::pair<std::string, std::string>> subjects;
+    std::string want;
+  } cases[] = {
+      {{}, ""},
+      {{{"account", "acct_1"}}, "account=acct_1"},
+      {{{"agent", "ag_1"}, {"number", "+12137771234"}}, "agent=ag_1,number=+12137771234"},
+      {{{"a", "x,b=y%"}}, "a=x%2Cb%3Dy%25"},
+  };
+  for (const auto& c : cases) EXPECT_EQ(FormatSubjects(c.subjects), c.want);
+}
+
+TEST(ToAuditRecord, CarriesTheSubjectsAndTheResolvedSubject) {
+  RequestOutcome outcome;
+  outcome.subjects = "account=acct_1";
+  outcome.resolved_subject = "account";
+  outcome.resolved_by = v1::OWNER_SOURCE_SUBJECT;
+  const audit::v1::AuditRecord r = ToAuditRecord(outcome);
+  EXPECT_EQ(r.subjects(), "account=acct_1");
+  EXPECT_EQ(r.resolved_subject(), "account");
+  EXPECT_EQ(r.resolved_by(), "OWNER_SOURCE_SUBJECT");
 }
 
 }  // namespace

@@ -10,6 +10,7 @@ int HttpStatusForDecision(v1::Decision decision, v1::DenyReason reason) {
     case v1::DENY_REASON_SIGNATURE_INVALID:
       return 401;
     case v1::DENY_REASON_CALL_NOT_FOUND:
+    case v1::DENY_REASON_SUBJECT_NOT_FOUND:
       return 404;
     default:
       return 403;

@@ -1,11 +1,13 @@
 #include "server/config/server_spec.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "server/config/config.h"
+#include "server/ownership/subject_query.h"
 
 namespace hookguard {
 namespace {
@@ -50,6 +52,59 @@ absl::StatusOr<ProfileMode> ParseMode(const Profile& p) {
   if (p.mode() == "shadow") return ProfileMode::kShadow;
   return absl::InvalidArgumentError(absl::StrCat(ProfileLabel(p), ": mode: \"", p.mode(),
                                                  "\" is neither \"enforce\" nor \"shadow\""));
+}
+
+bool IsSubjectNameChar(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+         c == '-' || c == '.';
+}
+
+// The subjects of profile `p` (config ownership.subjects), each query
+// added to `queries` unless already there.
+absl::StatusOr<std::vector<SubjectSpec>> CompileSubjects(const Profile& p,
+                                                         std::vector<std::string>* queries) {
+  std::vector<SubjectSpec> subjects;
+  if (!p.has_ownership()) return subjects;
+  const auto& configured = p.ownership().subjects();
+  if (configured.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(ProfileLabel(p), ": ownership.subjects: at least one subject"));
+  }
+  absl::flat_hash_set<std::string> names;
+  for (int i = 0; i < configured.size(); ++i) {
+    const config::v1::Subject& s = configured[i];
+    const std::string where = absl::StrCat(ProfileLabel(p), ": ownership.subjects[", i, "]");
+    if (s.name().empty()) return absl::InvalidArgumentError(absl::StrCat(where, ".name: required"));
+    if (!std::all_of(s.name().begin(), s.name().end(), IsSubjectNameChar)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          where, ".name: \"", s.name(), "\": use letters, digits, '_', '-' or '.' only"));
+    }
+    if (!names.insert(s.name()).second) {
+      return absl::InvalidArgumentError(absl::StrCat(where, ".name: duplicate \"", s.name(), "\""));
+    }
+    absl::StatusOr<SubjectSource> source = ParseSubjectSource(s.from());
+    if (!source.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(where, ".", source.status().message()));
+    }
+    if (!subjects.empty() && subjects.front().source.kind != source->kind) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(where,
+                       ".from: a body is JSON or a form, not both: all subjects of a "
+                       "profile are JSON Pointers, or all are form:NAME"));
+    }
+    if (absl::Status q = CheckSubjectQuery(s.query()); !q.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(where, ".", q.message()));
+    }
+    SubjectSpec subject;
+    subject.name = s.name();
+    subject.source = *std::move(source);
+    subject.required = !s.has_required() || s.required();
+    auto known = std::find(queries->begin(), queries->end(), s.query());
+    if (known == queries->end()) known = queries->insert(queries->end(), s.query());
+    subject.query = static_cast<int>(known - queries->begin());
+    subjects.push_back(std::move(subject));
+  }
+  return subjects;
 }
 
 absl::StatusOr<ProfileSpec> CompileProfile(const Profile& p) {
@@ -121,12 +176,26 @@ absl::StatusOr<ServerSpec> Compile(const Config& config) {
     }
     absl::StatusOr<ProfileSpec> profile = CompileProfile(p);
     if (!profile.ok()) return profile.status();
+    absl::StatusOr<std::vector<SubjectSpec>> subjects = CompileSubjects(p, &spec.subject_queries);
+    if (!subjects.ok()) return subjects.status();
+    profile->subjects = *std::move(subjects);
     spec.profiles.push_back(*std::move(profile));
   }
   absl::StatusOr<OwnershipQueries> queries = CompileOwnershipQueries(config.ownership());
   if (!queries.ok()) return queries.status();
   spec.queries = *std::move(queries);
+  // No profile uses the call model and no call_query maps it: the app may
+  // have none of the default schema's tables (a Stripe-only app), so none of
+  // the call model's lookups is prepared. A query set on its own stays on.
+  if (config.ownership().call_query().empty() &&
+      std::all_of(spec.profiles.begin(), spec.profiles.end(),
+                  [](const ProfileSpec& p) { return !p.subjects.empty(); })) {
+    spec.queries.call.clear();
+    if (config.ownership().phone_number_query().empty()) spec.queries.phone_number.clear();
+    if (config.ownership().assistant_query().empty()) spec.queries.assistant.clear();
+  }
   std::vector<v1::OwnerSource> off;
+  if (!spec.queries.call_on()) off.push_back(v1::OWNER_SOURCE_CALL);
   if (!spec.queries.phone_number_on()) off.push_back(v1::OWNER_SOURCE_PHONE_NUMBER);
   if (!spec.queries.assistant_on()) off.push_back(v1::OWNER_SOURCE_ASSISTANT);
   absl::StatusOr<ResolvePolicy> resolve =
@@ -196,12 +265,21 @@ std::vector<std::string> KeysNeedingRestart(const ServerSpec& running, const Ser
     }
     keys.push_back(k.key);
   }
+  // Each subject query is a coalescer kind with statements prepared per
+  // connection: the list, in its order, is fixed at start.
+  if (running.subject_queries != next.subject_queries) {
+    keys.push_back("profiles[].ownership.subjects[].query");
+  }
   return keys;
 }
 
 std::vector<std::string> DescribeOwnership(const ServerSpec& spec) {
-  auto lookup = [](const char* name, const std::string& query, const std::string& fallback,
-                   const char* key) {
+  auto lookup = [&spec](const char* name, const std::string& query, const std::string& fallback,
+                        const char* key) {
+    if (query.empty() && !spec.queries.call_on()) {
+      return absl::StrCat(name, " off (every profile authorizes by ownership.subjects and ", key,
+                          " is not set)");
+    }
     if (query.empty()) return absl::StrCat(name, " off (", key, " is not set)");
     return absl::StrCat(name, " on (", query == fallback ? "default schema" : key, ")");
   };

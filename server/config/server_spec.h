@@ -14,6 +14,7 @@
 #include "server/config/secret_source.h"
 #include "server/ownership/ownership_queries.h"
 #include "server/ownership/resolve_policy.h"
+#include "server/payload/subject_source.h"
 #include "server/signature/signature_scheme.h"
 #include "server/signature/verifier.h"
 
@@ -22,6 +23,16 @@ namespace hookguard {
 // Profile modes: every check decides the answer, or every check runs and the
 // answer is ALLOW with the would-be decision beside it (config "mode").
 enum class ProfileMode { kEnforce, kShadow };
+
+// One subject of a profile (config profiles[].ownership.subjects[]).
+struct SubjectSpec {
+  std::string name;  // unique within the profile
+  SubjectSource source;
+  bool required = true;
+  // The index of its query in ServerSpec::subject_queries (what the
+  // ownership store was opened with).
+  int query = 0;
+};
 
 // One verification profile.
 struct ProfileSpec {
@@ -38,6 +49,9 @@ struct ProfileSpec {
   // What the profile leaves unprotected (SchemeWarnings), each sentence
   // starting with `profile "<name>": `, for the log at start.
   std::vector<std::string> warnings;
+  // The profile's subjects, in configuration order: AuthorizeWebhook
+  // authorizes by them. Empty: the call model (VAPI).
+  std::vector<SubjectSpec> subjects;
 };
 
 // A configured secret file that could not be read on a reload and was left
@@ -54,6 +68,9 @@ struct ServerSpec {
   std::string default_profile;        // names one of `profiles`
   OwnershipQueries queries;           // config ownership.*_query, defaults filled
   ResolvePolicy resolve;              // config ownership.resolve
+  // Every distinct subject query of the profiles, in order of first use
+  // (SubjectSpec::query indexes it): one coalescer kind each.
+  std::vector<std::string> subject_queries;
   // Whether the secrets were read (Compile with a SecretSource): only then
   // may verifiers be built from it.
   bool secrets_read = false;
@@ -82,7 +99,10 @@ struct CompileOptions {
 // (required with more than one profile, else the only one); every profile
 // has at least one secret ("no webhook secret configured: ..."), each with
 // a non-empty, unique key_id and exactly one of env and file; its options
-// (ParseSignatureScheme); mode "", "enforce" or "shadow"; the ownership
+// (ParseSignatureScheme); mode "", "enforce" or "shadow"; its subjects
+// (at least one when `ownership` is set; names non-empty, unique, of
+// letters, digits, '_', '-', '.'; `from` per ParseSubjectSource, all JSON
+// Pointers or all form fields; `query` per CheckSubjectQuery); the ownership
 // queries (CompileOwnershipQueries) and ownership.resolve
 // (ResolvePolicy::Compile). InvalidArgument naming the profile and the key.
 absl::StatusOr<ServerSpec> Compile(const config::v1::Config& config);
@@ -105,9 +125,10 @@ absl::StatusOr<ServerSpec> LoadServerSpec(const std::string& config_path,
 // The configuration keys whose values differ between `running` and `next`
 // and that the server applies only at start ("ownership.call_query",
 // "ownership.phone_number_query", "ownership.assistant_query": prepared once
-// per database connection), in that order. Empty when `next` can be applied
-// live (profiles, secrets, modes, default_profile, ownership.resolve, and the
-// audit queries, which only `hookguard audit-db` runs).
+// per database connection), in that order, then
+// "profiles[].ownership.subjects[].query" when the subject queries differ. Empty when `next` can be
+// applied live (profiles, secrets, modes, default_profile, ownership.resolve, and the audit
+// queries, which only `hookguard audit-db` runs).
 // A lookup turned off or on only because call_query was set or removed is
 // reported as "ownership.call_query" alone.
 std::vector<std::string> KeysNeedingRestart(const ServerSpec& running, const ServerSpec& next);

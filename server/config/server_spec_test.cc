@@ -8,6 +8,7 @@
 #include <variant>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "server/config/config.h"
 #include "server/config/fake_secret_source.h"
@@ -306,6 +307,125 @@ TEST(LoadServerSpec, WithoutAPathCompilesTheDefaultConfig) {
   EXPECT_EQ(spec->default_profile, kDefaultProfileName);
   absl::StatusOr<ServerSpec> missing = LoadServerSpec("/nonexistent/hookguard.json", nullptr);
   EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace hookguard
+
+namespace hookguard {
+namespace {
+
+constexpr char kSubjectProfiles[] = R"({
+  "profiles": [
+    {"name": "vapi", "kind": "hmac", "secrets": [{"key_id": "v", "env": "V"}]},
+    {"name": "stripe", "preset": "stripe", "secrets": [{"key_id": "s", "env": "S"}],
+     "ownership": {"subjects": [
+       {"name": "account", "from": "/account", "query": "SELECT o FROM a WHERE k = :id"}]}},
+    {"name": "retell", "kind": "hmac", "secrets": [{"key_id": "r", "env": "R"}],
+     "ownership": {"subjects": [
+       {"name": "agent", "from": "/call/agent_id", "query": "SELECT o FROM g WHERE k = :id"},
+       {"name": "number", "from": "/call/to_number", "query": "SELECT o FROM a WHERE k = :id",
+        "required": false}]}}
+  ],
+  "default_profile": "vapi"})";
+
+TEST(Compile, TypesSubjectsAndSharesEqualQueries) {
+  absl::StatusOr<ServerSpec> spec = Compile(Parsed(kSubjectProfiles));
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  EXPECT_TRUE(spec->profiles[0].subjects.empty()) << "no ownership: the call model";
+  ASSERT_EQ(spec->profiles[1].subjects.size(), 1u);
+  ASSERT_EQ(spec->profiles[2].subjects.size(), 2u);
+  const SubjectSpec& account = spec->profiles[1].subjects[0];
+  EXPECT_EQ(account.name, "account");
+  EXPECT_EQ(account.source.tokens, std::vector<std::string>{"account"});
+  EXPECT_TRUE(account.required) << "required defaults to true";
+  const SubjectSpec& number = spec->profiles[2].subjects[1];
+  EXPECT_FALSE(number.required);
+  // One coalescer kind per distinct query text, in order of first use.
+  EXPECT_EQ(spec->subject_queries, (std::vector<std::string>{"SELECT o FROM a WHERE k = :id",
+                                                             "SELECT o FROM g WHERE k = :id"}));
+  EXPECT_EQ(account.query, 0);
+  EXPECT_EQ(spec->profiles[2].subjects[0].query, 1);
+  EXPECT_EQ(number.query, 0);
+}
+
+// No profile uses the call model and no call_query is set: none of the call
+// model's lookups is on (a Stripe-only app on its own schema starts), and
+// --check_config says why. A VAPI profile beside them, or a call_query,
+// keeps them on.
+TEST(Compile, SubjectProfilesAloneTurnTheCallModelsLookupsOff) {
+  config::v1::Config only = Parsed(kSubjectProfiles);
+  only.mutable_profiles()->erase(only.mutable_profiles()->begin());
+  only.set_default_profile("stripe");
+  absl::StatusOr<ServerSpec> spec = Compile(only);
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  EXPECT_FALSE(spec->queries.call_on());
+  EXPECT_FALSE(spec->queries.phone_number_on());
+  EXPECT_FALSE(spec->queries.assistant_on());
+  EXPECT_TRUE(spec->resolve.IsOff(v1::OWNER_SOURCE_CALL));
+  EXPECT_EQ(DescribeOwnership(*spec).front(),
+            "ownership lookups: call off (every profile authorizes by ownership.subjects and "
+            "ownership.call_query is not set), phone_number off (every profile authorizes by "
+            "ownership.subjects and ownership.phone_number_query is not set), assistant off "
+            "(every profile authorizes by ownership.subjects and ownership.assistant_query is "
+            "not set)");
+
+  absl::StatusOr<ServerSpec> mixed = Compile(Parsed(kSubjectProfiles));
+  ASSERT_TRUE(mixed.ok()) << mixed.status();
+  EXPECT_TRUE(mixed->queries.call_on()) << "the vapi profile uses the call model";
+  EXPECT_FALSE(mixed->resolve.IsOff(v1::OWNER_SOURCE_CALL));
+
+  only.mutable_ownership()->set_call_query("SELECT 1 WHERE :call_id = :call_id");
+  absl::StatusOr<ServerSpec> mapped = Compile(only);
+  ASSERT_TRUE(mapped.ok()) << mapped.status();
+  EXPECT_TRUE(mapped->queries.call_on()) << "a configured call_query stays on";
+}
+
+TEST(Compile, RefusesBadSubjectsNamingProfileAndKey) {
+  const struct {
+    const char* ownership;
+    const char* says;
+  } cases[] = {
+      {R"({"subjects": []})", "at least one subject"},
+      {R"({"subjects": [{"name": "s", "from": "header:X-Shopify-Shop-Domain",
+           "query": ":id"}]})",
+       "no supported signature scheme signs headers"},
+      {R"({"subjects": [{"name": "", "from": "/a", "query": ":id"}]})", "subjects[0].name"},
+      {R"({"subjects": [{"name": "a b", "from": "/a", "query": ":id"}]})", "letters, digits"},
+      {R"({"subjects": [{"name": "a", "from": "/a", "query": ":id"},
+                        {"name": "a", "from": "/b", "query": ":id"}]})",
+       "subjects[1].name: duplicate"},
+      {R"({"subjects": [{"name": "a", "from": "a", "query": ":id"}]})", "JSON Pointer"},
+      {R"({"subjects": [{"name": "a", "from": "/a", "query": ":call_id"}]})", "must bind :id"},
+      {R"({"subjects": [{"name": "a", "from": "/a", "query": ":id AND :t"}]})", ":t"},
+      {R"({"subjects": [{"name": "a", "from": "/a", "query": ":id"},
+                        {"name": "b", "from": "form:To", "query": ":id"}]})",
+       "not both"},
+  };
+  for (const auto& c : cases) {
+    absl::StatusOr<ServerSpec> spec = Compile(Parsed(absl::StrCat(
+        R"({"profiles": [{"name": "p", "kind": "hmac", "secrets": [{"key_id": "k", "env": "K"}],
+            "ownership": )",
+        c.ownership, "}]}")));
+    ASSERT_FALSE(spec.ok()) << c.ownership;
+    EXPECT_EQ(spec.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_NE(spec.status().message().find("profile \"p\": ownership"), absl::string_view::npos)
+        << spec.status();
+    EXPECT_NE(spec.status().message().find(c.says), absl::string_view::npos) << spec.status();
+  }
+}
+
+TEST(KeysNeedingRestart, NamesChangedSubjectQueriesButAppliesOtherSubjectChangesLive) {
+  const ServerSpec running = *Compile(Parsed(kSubjectProfiles));
+  config::v1::Config live = Parsed(kSubjectProfiles);
+  live.mutable_profiles(1)->mutable_ownership()->mutable_subjects(0)->set_from("/data/account");
+  live.mutable_profiles(2)->mutable_ownership()->mutable_subjects(1)->set_required(true);
+  EXPECT_TRUE(KeysNeedingRestart(running, *Compile(live)).empty());
+  config::v1::Config restart = Parsed(kSubjectProfiles);
+  restart.mutable_profiles(1)->mutable_ownership()->mutable_subjects(0)->set_query(
+      "SELECT o FROM b WHERE k = :id");
+  EXPECT_EQ(KeysNeedingRestart(running, *Compile(restart)),
+            std::vector<std::string>{"profiles[].ownership.subjects[].query"});
 }
 
 }  // namespace

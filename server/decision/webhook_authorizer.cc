@@ -3,9 +3,11 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "server/common/echo.h"
 #include "server/common/http_status.h"
 #include "server/payload/call_event_parser.h"
+#include "server/payload/subject_source.h"
 #include "server/signature/delivery_key.h"
 
 namespace hookguard {
@@ -28,6 +30,7 @@ void FillDecision(OwnershipDecision decision, bool shadow, DecisionIdGenerator& 
   response->set_reason(decision.reason);
   response->set_owner_id(std::move(decision.owner_id));
   response->set_resolved_by(decision.resolved_by);
+  response->set_resolved_subject(std::move(decision.resolved_subject));
   response->set_http_status(HttpStatusForDecision(decision.decision, decision.reason));
   response->set_decision_id(ids.Next());
   response->set_detail(std::move(decision.detail));
@@ -51,12 +54,30 @@ absl::Status Complete(absl::StatusOr<OwnershipDecision> decision, bool shadow,
   return absl::OkStatus();
 }
 
+// The subjects a body named, for the audit line.
+void KeepSubjectIds(const std::vector<SubjectValue>& subjects, SubjectIds* out) {
+  if (out == nullptr) return;
+  out->clear();
+  for (const SubjectValue& s : subjects) {
+    if (s.id.has_value()) out->emplace_back(s.name, *s.id);
+  }
+}
+
+absl::Status NoSubjectAuthorizer() {
+  return absl::InternalError("a profile with subjects, but no subject authorizer");
+}
+
 }  // namespace
 
 WebhookAuthorizer::WebhookAuthorizer(const ProfileHolder& profiles,
                                      const CallEventAuthorizer& authorizer,
-                                     DecisionIdGenerator& ids, WebhookAuthorizerOptions options)
-    : profiles_(profiles), authorizer_(authorizer), ids_(ids), options_(options) {}
+                                     DecisionIdGenerator& ids, WebhookAuthorizerOptions options,
+                                     const SubjectAuthorizer* subjects)
+    : profiles_(profiles),
+      authorizer_(authorizer),
+      ids_(ids),
+      options_(options),
+      subjects_(subjects) {}
 
 std::shared_ptr<const ResolvePolicy> WebhookAuthorizer::ChainOf(const Snapshot& profiles) const {
   if (profiles == nullptr) return authorizer_.policy();
@@ -66,7 +87,8 @@ std::shared_ptr<const ResolvePolicy> WebhookAuthorizer::ChainOf(const Snapshot& 
 
 absl::Status WebhookAuthorizer::Verify(const Snapshot& profiles, const std::string& profile,
                                        const v1::HttpRequest& request, absl::Time now,
-                                       VerifyOutcome* outcome, bool* shadow) const {
+                                       VerifyOutcome* outcome, bool* shadow,
+                                       std::vector<SubjectSpec>* subjects) const {
   if (request.body().size() > options_.max_body_bytes) {
     return absl::ResourceExhaustedError(absl::StrCat("body of ", request.body().size(),
                                                      " bytes is over the limit of ",
@@ -81,6 +103,10 @@ absl::Status WebhookAuthorizer::Verify(const Snapshot& profiles, const std::stri
   if (!verified.ok()) return verified.status();
   *outcome = *std::move(verified);
   if (shadow != nullptr) *shadow = profiles->IsShadow(profile);
+  if (subjects != nullptr) {
+    const ProfileSpec* spec = profiles->spec().Find(profile);
+    if (spec != nullptr) *subjects = spec->subjects;
+  }
   return absl::OkStatus();
 }
 
@@ -148,11 +174,13 @@ absl::Status WebhookAuthorizer::PrepareWebhook(const Snapshot& profiles,
                                                const v1::AuthorizeWebhookRequest& request,
                                                absl::Time now,
                                                v1::AuthorizeWebhookResponse* response, bool* shadow,
-                                               bool* decided) const {
+                                               bool* decided, std::vector<SubjectValue>* subjects,
+                                               OwnershipStep* read_step) const {
   *decided = true;
   VerifyOutcome outcome;
+  std::vector<SubjectSpec> specs;
   if (absl::Status s =
-          Verify(profiles, request.profile(), request.request(), now, &outcome, shadow);
+          Verify(profiles, request.profile(), request.request(), now, &outcome, shadow, &specs);
       !s.ok()) {
     return s;
   }
@@ -165,6 +193,45 @@ absl::Status WebhookAuthorizer::PrepareWebhook(const Snapshot& profiles,
                               absl::StrCat("signature ", v1::SignatureResult_Name(outcome.result),
                                            ": ", outcome.detail)),
                  *shadow, ids_, response);
+    return absl::OkStatus();
+  }
+
+  if (!specs.empty()) {
+    // A subject profile: only the configured sources are read.
+    if (subjects_ == nullptr) return NoSubjectAuthorizer();
+    std::vector<SubjectSource> sources;
+    sources.reserve(specs.size());
+    for (const SubjectSpec& spec : specs) sources.push_back(spec.source);
+    absl::StatusOr<std::vector<std::optional<std::string>>> ids =
+        ReadSubjects(request.request().body(), sources);
+    read_step->name = "read_subjects";
+    if (!ids.ok()) {
+      read_step->outcome = OwnershipStep::Outcome::kFail;
+      read_step->reason = v1::DENY_REASON_MALFORMED_EVENT;
+      read_step->detail = std::string(ids.status().message());
+      FillDecision(
+          DenyDecision(v1::DENY_REASON_MALFORMED_EVENT, std::string(ids.status().message())),
+          *shadow, ids_, response);
+      return absl::OkStatus();
+    }
+    std::vector<std::string> read;
+    read.reserve(specs.size());
+    subjects->reserve(specs.size());
+    for (size_t i = 0; i < specs.size(); ++i) {
+      SubjectValue value;
+      value.name = specs[i].name;
+      value.source = specs[i].source.text;
+      value.id = std::move((*ids)[i]);
+      value.required = specs[i].required;
+      value.query = specs[i].query;
+      read.push_back(absl::StrCat(
+          value.name, " (", value.source, ") ",
+          value.id.has_value() ? absl::StrCat("'", *value.id, "'") : std::string("absent")));
+      subjects->push_back(std::move(value));
+    }
+    read_step->outcome = OwnershipStep::Outcome::kPass;
+    read_step->detail = absl::StrJoin(read, ", ");
+    *decided = false;
     return absl::OkStatus();
   }
 
@@ -183,11 +250,26 @@ absl::Status WebhookAuthorizer::PrepareWebhook(const Snapshot& profiles,
 absl::Status WebhookAuthorizer::AuthorizeWebhook(const v1::AuthorizeWebhookRequest& request,
                                                  absl::Time now, absl::Time deadline,
                                                  v1::AuthorizeWebhookResponse* response,
-                                                 std::vector<OwnershipStep>* trace) const {
+                                                 std::vector<OwnershipStep>* trace,
+                                                 SubjectIds* subject_ids) const {
   const Snapshot profiles = profiles_.Get();  // read once: see the class comment
   bool shadow = false, decided = true;
-  absl::Status prepared = PrepareWebhook(profiles, request, now, response, &shadow, &decided);
-  if (!prepared.ok() || decided) return prepared;
+  std::vector<SubjectValue> subjects;
+  OwnershipStep read_step;
+  absl::Status prepared =
+      PrepareWebhook(profiles, request, now, response, &shadow, &decided, &subjects, &read_step);
+  KeepSubjectIds(subjects, subject_ids);
+  if (trace != nullptr) trace->clear();
+  if (!prepared.ok() || decided) {
+    if (trace != nullptr && !read_step.name.empty()) trace->push_back(read_step);
+    return prepared;
+  }
+  if (!subjects.empty()) {
+    absl::StatusOr<OwnershipDecision> decision =
+        subjects_->Authorize(std::move(subjects), request.expected_owner_id(), deadline, trace);
+    if (trace != nullptr) trace->insert(trace->begin(), read_step);
+    return Complete(std::move(decision), shadow, ids_, response);
+  }
   return Complete(authorizer_.Authorize(response->event(), request.expected_owner_id(), deadline,
                                         ChainOf(profiles), trace),
                   shadow, ids_, response);
@@ -196,11 +278,23 @@ absl::Status WebhookAuthorizer::AuthorizeWebhook(const v1::AuthorizeWebhookReque
 void WebhookAuthorizer::AuthorizeWebhookAsync(const v1::AuthorizeWebhookRequest& request,
                                               absl::Time now, absl::Time deadline,
                                               v1::AuthorizeWebhookResponse* response,
-                                              std::function<void(absl::Status)> done) const {
+                                              std::function<void(absl::Status)> done,
+                                              SubjectIds* subject_ids) const {
   const Snapshot profiles = profiles_.Get();  // read once: see the class comment
   bool shadow = false, decided = true;
-  absl::Status prepared = PrepareWebhook(profiles, request, now, response, &shadow, &decided);
+  std::vector<SubjectValue> subjects;
+  OwnershipStep read_step;
+  absl::Status prepared =
+      PrepareWebhook(profiles, request, now, response, &shadow, &decided, &subjects, &read_step);
+  KeepSubjectIds(subjects, subject_ids);
   if (!prepared.ok() || decided) return done(std::move(prepared));
+  if (!subjects.empty()) {
+    return subjects_->AuthorizeAsync(std::move(subjects), request.expected_owner_id(), deadline,
+                                     [this, shadow, response, done = std::move(done)](
+                                         absl::StatusOr<OwnershipDecision> decision) {
+                                       done(Complete(std::move(decision), shadow, ids_, response));
+                                     });
+  }
   authorizer_.AuthorizeAsync(
       response->event(), request.expected_owner_id(), deadline, ChainOf(profiles),
       [this, shadow, response, done = std::move(done)](absl::StatusOr<OwnershipDecision> decision) {

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "server/config/config.h"
@@ -336,6 +337,143 @@ TEST_F(WebhookAuthorizerTest, AReloadDuringARequestNeverMixesSnapshots) {
   ASSERT_TRUE(status.ok()) << status;
   EXPECT_EQ(response.decision(), v1::DECISION_ALLOW) << response.ShortDebugString();
   EXPECT_EQ(response.resolved_by(), v1::OWNER_SOURCE_ASSISTANT);
+}
+
+}  // namespace
+}  // namespace hookguard
+
+namespace hookguard {
+namespace {
+
+// A profile "stripe" (kind hmac over the body, secret kSecret) authorizing
+// by the subject `account`, in shadow mode when `shadow`; the default
+// profile stays the VAPI call model.
+std::shared_ptr<const ProfileSet> SubjectProfiles(bool shadow = false) {
+  absl::StatusOr<config::v1::Config> config =
+      ParseConfigJson(absl::StrCat(R"({"profiles": [
+        {"name": "vapi", "kind": "hmac", "secrets": [{"key_id": "v", "env": "K"}]},
+        {"name": "stripe", "kind": "hmac", "mode": ")",
+                                   shadow ? "shadow" : "enforce", R"(",
+         "secrets": [{"key_id": "s", "env": "K"}],
+         "ownership": {"subjects": [{"name": "account", "from": "/account",
+                                     "query": "SELECT o FROM a WHERE k = :id"}]}}],
+       "default_profile": "vapi"})"),
+                      "test.json");
+  EXPECT_TRUE(config.ok()) << config.status();
+  return *ProfileSet::Build(
+      *Compile(*config, FakeSecretSource(std::map<std::string, std::string>{{"K", kSecret}})));
+}
+
+class SubjectWebhookTest : public ::testing::Test {
+ protected:
+  explicit SubjectWebhookTest(bool shadow = false)
+      : profiles_(SubjectProfiles(shadow)),
+        rules_(store_),
+        subjects_(store_),
+        authorizer_(profiles_, rules_, ids_, WebhookAuthorizerOptions{1024}, &subjects_) {}
+
+  v1::AuthorizeWebhookRequest Request(const std::string& body, std::string expected = "") {
+    v1::AuthorizeWebhookRequest request;
+    request.set_profile("stripe");
+    request.set_expected_owner_id(std::move(expected));
+    *request.mutable_request() = Signed(body);
+    return request;
+  }
+
+  absl::Time now_ = absl::Now();
+  absl::Time deadline_ = now_ + absl::Seconds(1);
+  StrictMock<MockOwnershipStore> store_;
+  ProfileHolder profiles_;
+  CallEventAuthorizer rules_;
+  SubjectAuthorizer subjects_;
+  DecisionIdGenerator ids_;
+  WebhookAuthorizer authorizer_;
+};
+
+TEST_F(SubjectWebhookTest, AllowsBySubjectAndTracesEachStep) {
+  EXPECT_CALL(store_, FindSubjectOwner(0, absl::string_view("acct_a"), _))
+      .WillOnce(Return(std::optional<std::string>("1")));
+  v1::AuthorizeWebhookResponse response;
+  std::vector<OwnershipStep> trace;
+  SubjectIds ids;
+  ASSERT_TRUE(authorizer_
+                  .AuthorizeWebhook(Request(R"({"object":"event","account":"acct_a"})"), now_,
+                                    deadline_, &response, &trace, &ids)
+                  .ok());
+  EXPECT_EQ(response.decision(), v1::DECISION_ALLOW);
+  EXPECT_EQ(response.http_status(), 200);
+  EXPECT_EQ(response.owner_id(), "1");
+  EXPECT_EQ(response.resolved_by(), v1::OWNER_SOURCE_SUBJECT);
+  EXPECT_EQ(response.resolved_subject(), "account");
+  EXPECT_FALSE(response.has_event()) << "a subject profile parses no call event";
+  EXPECT_EQ(ids, (SubjectIds{{"account", "acct_a"}}));
+  std::vector<std::string> names;
+  for (const OwnershipStep& step : trace) names.push_back(step.name);
+  EXPECT_EQ(names, (std::vector<std::string>{"read_subjects", "subject:account",
+                                             "owner_consistency", "expected_owner"}));
+}
+
+TEST_F(SubjectWebhookTest, AMalformedSubjectIsDecidedWithoutLookup) {
+  // StrictMock: any lookup fails the test.
+  for (const char* body : {R"({"account":"acct_a","Account":"acct_b"})", R"({"account":1.5})",
+                           R"({"object":"event"})", "account=acct_a"}) {
+    v1::AuthorizeWebhookResponse response;
+    std::vector<OwnershipStep> trace;
+    ASSERT_TRUE(
+        authorizer_.AuthorizeWebhook(Request(body), now_, deadline_, &response, &trace).ok());
+    EXPECT_EQ(response.reason(), v1::DENY_REASON_MALFORMED_EVENT) << body;
+    EXPECT_EQ(response.http_status(), 400) << body;
+    ASSERT_FALSE(trace.empty()) << body;
+    EXPECT_EQ(trace.front().name, "read_subjects") << body;
+  }
+}
+
+TEST_F(SubjectWebhookTest, UnknownSubjectIs404AndAStoreErrorStaysAnError) {
+  EXPECT_CALL(store_, FindSubjectOwner(0, absl::string_view("acct_z"), _))
+      .WillOnce(Return(std::optional<std::string>()))
+      .WillOnce(Return(absl::UnavailableError("down")));
+  auto run = [&] {
+    v1::AuthorizeWebhookResponse response;
+    absl::Status status = absl::UnknownError("never answered");
+    authorizer_.AuthorizeWebhookAsync(Request(R"({"account":"acct_z"})"), now_, deadline_,
+                                      &response, [&](absl::Status s) { status = std::move(s); });
+    return std::make_pair(status, response);
+  };
+  auto [found, not_found] = run();
+  ASSERT_TRUE(found.ok()) << found;
+  EXPECT_EQ(not_found.reason(), v1::DENY_REASON_SUBJECT_NOT_FOUND);
+  EXPECT_EQ(not_found.http_status(), 404);
+  EXPECT_EQ(run().first.code(), absl::StatusCode::kUnavailable);
+}
+
+TEST_F(SubjectWebhookTest, TheVapiProfileBesideItKeepsTheCallModel) {
+  EXPECT_CALL(store_, FindCall(absl::string_view("call_alice_1"), _))
+      .WillOnce(Return(std::optional<CallOwnership>(AliceCall())));
+  v1::AuthorizeWebhookRequest request =
+      Request(R"({"message":{"type":"status-update","call":{"id":"call_alice_1"}}})");
+  request.set_profile("vapi");
+  v1::AuthorizeWebhookResponse response;
+  ASSERT_TRUE(authorizer_.AuthorizeWebhook(request, now_, deadline_, &response).ok());
+  EXPECT_EQ(response.resolved_by(), v1::OWNER_SOURCE_CALL);
+  EXPECT_EQ(response.resolved_subject(), "");
+}
+
+class ShadowSubjectWebhookTest : public SubjectWebhookTest {
+ protected:
+  ShadowSubjectWebhookTest() : SubjectWebhookTest(/*shadow=*/true) {}
+};
+
+TEST_F(ShadowSubjectWebhookTest, AnswersAllowWithTheWouldBeDeny) {
+  EXPECT_CALL(store_, FindSubjectOwner(0, absl::string_view("acct_z"), _))
+      .WillOnce(Return(std::optional<std::string>()));
+  v1::AuthorizeWebhookResponse response;
+  ASSERT_TRUE(
+      authorizer_.AuthorizeWebhook(Request(R"({"account":"acct_z"})"), now_, deadline_, &response)
+          .ok());
+  EXPECT_EQ(response.decision(), v1::DECISION_ALLOW);
+  EXPECT_EQ(response.http_status(), 200);
+  EXPECT_EQ(response.shadow_decision(), v1::DECISION_DENY);
+  EXPECT_EQ(response.shadow_reason(), v1::DENY_REASON_SUBJECT_NOT_FOUND);
 }
 
 }  // namespace

@@ -3,6 +3,8 @@
 #include <chrono>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
+
 namespace hookguard {
 
 absl::Duration MonotonicNow() {
@@ -54,6 +56,51 @@ void CachingOwnershipStore::FindCallAsync(absl::string_view call_id, absl::Time 
                          Remember(call_id, found);
                          done(std::move(found));
                        });
+}
+
+std::string CachingOwnershipStore::SubjectKey(int query, absl::string_view id) {
+  return absl::StrCat("\x01", query, "\x01", id);
+}
+
+namespace {
+
+// A subject's owner travels through the cache as a call row with only the
+// owner set.
+CallAnswer AsRow(const OwnerAnswer& found) {
+  if (!found.ok()) return found.status();
+  if (!found->has_value()) return std::optional<CallOwnership>();
+  CallOwnership row;
+  row.owner_id = **found;
+  return std::optional<CallOwnership>(std::move(row));
+}
+
+}  // namespace
+
+absl::StatusOr<std::optional<std::string>> CachingOwnershipStore::FindSubjectOwner(
+    int query, absl::string_view id, absl::Time deadline) {
+  if (!enabled()) return inner_.FindSubjectOwner(query, id, deadline);
+  const std::string key = SubjectKey(query, id);
+  if (std::optional<CallOwnership> row = Cached(key); row.has_value()) {
+    return std::optional<std::string>(std::move(row->owner_id));
+  }
+  OwnerAnswer found = inner_.FindSubjectOwner(query, id, deadline);
+  Remember(key, AsRow(found));
+  return found;
+}
+
+void CachingOwnershipStore::FindSubjectOwnerAsync(int query, absl::string_view id,
+                                                  absl::Time deadline,
+                                                  std::function<void(OwnerAnswer)> done) {
+  if (!enabled()) return inner_.FindSubjectOwnerAsync(query, id, deadline, std::move(done));
+  std::string key = SubjectKey(query, id);
+  if (std::optional<CallOwnership> row = Cached(key); row.has_value()) {
+    return done(std::optional<std::string>(std::move(row->owner_id)));
+  }
+  inner_.FindSubjectOwnerAsync(
+      query, id, deadline, [this, key = std::move(key), done = std::move(done)](OwnerAnswer found) {
+        Remember(key, AsRow(found));
+        done(std::move(found));
+      });
 }
 
 void CachingOwnershipStore::Insert(absl::string_view call_id, const CallOwnership& row,

@@ -82,6 +82,13 @@ class CachingOwnershipStore final : public OwnershipStore {
     inner_.FindOwnerAsync(what, id, deadline, std::move(done));
   }
 
+  // Subject owners are cached as call rows are (found owners only, for the
+  // TTL): a subject lookup is every request of its profiles, the hot path.
+  absl::StatusOr<std::optional<std::string>> FindSubjectOwner(int query, absl::string_view id,
+                                                              absl::Time deadline) override;
+  void FindSubjectOwnerAsync(int query, absl::string_view id, absl::Time deadline,
+                             std::function<void(OwnerAnswer)> done) override;
+
   absl::Status Ping(absl::Time deadline) override { return inner_.Ping(deadline); }
 
   size_t size() const;
@@ -99,6 +106,10 @@ class CachingOwnershipStore final : public OwnershipStore {
     absl::Duration stored;
     uint64_t generation;
   };
+
+  // The cache key of subject query `query`'s id: it starts with a control
+  // character, which no call id holds (CheckEventId), so the two never meet.
+  static std::string SubjectKey(int query, absl::string_view id);
 
   // Serves `call_id` from the cache when fresh (nullopt: a miss, counted).
   std::optional<CallOwnership> Cached(absl::string_view call_id);

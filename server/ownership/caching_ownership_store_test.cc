@@ -179,3 +179,50 @@ TEST_F(CachingOwnershipStoreTest, PingAlwaysReachesTheDatabase) {
 
 }  // namespace
 }  // namespace hookguard
+
+namespace hookguard {
+namespace {
+
+using ::testing::_;
+using ::testing::Return;
+
+using Owner = std::optional<std::string>;
+
+TEST_F(CachingOwnershipStoreTest, CachesFoundSubjectOwnersPerQueryWithinTheTtl) {
+  CachingOwnershipStore cache = Make(absl::Seconds(2));
+  EXPECT_CALL(inner_, FindSubjectOwner(0, absl::string_view("acct_a"), _))
+      .WillOnce(Return(Owner("1")));
+  EXPECT_CALL(inner_, FindSubjectOwner(1, absl::string_view("acct_a"), _))
+      .WillOnce(Return(Owner("9")));
+  EXPECT_EQ(*cache.FindSubjectOwner(0, "acct_a", kDeadline), "1");
+  EXPECT_EQ(*cache.FindSubjectOwner(0, "acct_a", kDeadline), "1");  // from the cache
+  // Another query's id of the same text is another entry; so is a call id.
+  EXPECT_EQ(*cache.FindSubjectOwner(1, "acct_a", kDeadline), "9");
+  EXPECT_CALL(inner_, FindCall(absl::string_view("acct_a"), _)).WillOnce(Return(NotFound()));
+  EXPECT_FALSE(cache.FindCall("acct_a", kDeadline)->has_value());
+  EXPECT_EQ(cache.hits(), 1u);
+}
+
+TEST_F(CachingOwnershipStoreTest, NeverCachesAMissingSubjectOrAnError) {
+  CachingOwnershipStore cache = Make(absl::Seconds(2));
+  EXPECT_CALL(inner_, FindSubjectOwner(0, absl::string_view("new"), _))
+      .WillOnce(Return(Owner()))
+      .WillOnce(Return(absl::UnavailableError("down")))
+      .WillOnce(Return(Owner("3")));
+  EXPECT_FALSE(cache.FindSubjectOwner(0, "new", kDeadline)->has_value());
+  EXPECT_EQ(cache.FindSubjectOwner(0, "new", kDeadline).status().code(),
+            absl::StatusCode::kUnavailable);
+  EXPECT_EQ(*cache.FindSubjectOwner(0, "new", kDeadline), "3");
+}
+
+TEST_F(CachingOwnershipStoreTest, SubjectLookupsPassThroughWhenOff) {
+  CachingOwnershipStore cache = Make(absl::ZeroDuration());
+  EXPECT_CALL(inner_, FindSubjectOwner(0, absl::string_view("acct_a"), _))
+      .Times(2)
+      .WillRepeatedly(Return(Owner("1")));
+  EXPECT_EQ(*cache.FindSubjectOwner(0, "acct_a", kDeadline), "1");
+  EXPECT_EQ(*cache.FindSubjectOwner(0, "acct_a", kDeadline), "1");
+}
+
+}  // namespace
+}  // namespace hookguard

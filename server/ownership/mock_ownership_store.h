@@ -16,6 +16,8 @@ class MockOwnershipStore : public OwnershipStore {
               (absl::string_view call_id, absl::Time deadline), (override));
   MOCK_METHOD(absl::StatusOr<std::optional<std::string>>, FindOwner,
               (OwnerLookup what, absl::string_view id, absl::Time deadline), (override));
+  MOCK_METHOD(absl::StatusOr<std::optional<std::string>>, FindSubjectOwner,
+              (int query, absl::string_view id, absl::Time deadline), (override));
   MOCK_METHOD(absl::Status, Ping, (absl::Time deadline), (override));
 };
 

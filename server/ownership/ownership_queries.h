@@ -81,7 +81,9 @@ std::optional<std::string> ConfiguredBatchQuery(absl::string_view query,
 // configuration maps its own schema (sets `call_query`) and leaves that
 // query unset, so no query of the default schema is run on it. A lookup
 // that is off is never prepared, and the chain steps that need it deny
-// (ResolvePolicy::IsOff). The call lookup is always on.
+// (ResolvePolicy::IsOff). `call` is empty (and the three lookups are off)
+// only for an app that uses no call model: no `call_query` is set and every
+// profile authorizes by its subjects (Compile in server/config).
 struct OwnershipQueries {
   std::string call = kDefaultCallQuery;
   std::string phone_number = kDefaultPhoneNumberQuery;
@@ -89,6 +91,7 @@ struct OwnershipQueries {
   std::string audit_assistant = kDefaultAuditAssistantQuery;
   std::string audit_phone_number = kDefaultAuditPhoneNumberQuery;
 
+  bool call_on() const { return !call.empty(); }
   bool phone_number_on() const { return !phone_number.empty(); }
   bool assistant_on() const { return !assistant.empty(); }
 

@@ -294,6 +294,15 @@ absl::StatusOr<std::optional<OwnershipDecision>> CallEventAuthorizer::Decide(
   // decided by its row.
   static const std::optional<CallOwnership>* const kNoRow = new std::optional<CallOwnership>();
   const std::optional<CallOwnership>* row = kNoRow;
+  if (!event.call_id().empty() && policy.IsOff(v1::OWNER_SOURCE_CALL)) {
+    // No call model is configured (an app of subject profiles only): the
+    // call cannot be found, and no later source decides for it.
+    Tracer t(trace);
+    t.Pass("call_id", [&] { return absl::StrCat("call id '", event.call_id(), "'"); });
+    return t.Fail("call_lookup", v1::DENY_REASON_CALL_NOT_FOUND,
+                  absl::StrCat("no call row; ", LookupOffDetail(v1::OWNER_SOURCE_CALL)),
+                  {"owner_consistency", "expected_owner"});
+  }
   if (!event.call_id().empty()) {
     if (!answers.call.has_value()) {
       *need = Need::kCall;

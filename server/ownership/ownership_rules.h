@@ -31,6 +31,8 @@ struct OwnershipDecision {
   v1::DenyReason reason = v1::DENY_REASON_UNSPECIFIED;
   std::string owner_id;
   v1::OwnerSource resolved_by = v1::OWNER_SOURCE_UNSPECIFIED;
+  // With resolved_by OWNER_SOURCE_SUBJECT: the subject's name.
+  std::string resolved_subject;
   std::string detail;
 };
 

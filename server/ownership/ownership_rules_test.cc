@@ -358,6 +358,10 @@ class FixtureStore : public OwnershipStore {
     if (id == (phone ? "phone_nobody" : "asst_nobody")) return std::optional<std::string>("");
     return std::optional<std::string>();
   }
+  absl::StatusOr<std::optional<std::string>> FindSubjectOwner(int, absl::string_view,
+                                                              absl::Time) override {
+    return absl::UnimplementedError("the call model's tests have no subjects");
+  }
   absl::Status Ping(absl::Time) override { return absl::OkStatus(); }
 
   int lookups = 0;
@@ -664,6 +668,14 @@ TEST(CallEventAuthorizer, ChainStepsWhoseLookupIsOffDenyNamingTheQuery) {
        "the event's assistant is not compared: assistant lookup is off: "
        "ownership.assistant_query is not set",
        2},
+      {"no call model (subject profiles only): a call is denied without a lookup",
+       "",
+       {v1::OWNER_SOURCE_CALL, phone, assistant},
+       TypedEvent("status-update", "call_alice_1", "asst_alice", "phone_alice"),
+       v1::DENY_REASON_CALL_NOT_FOUND,
+       "",
+       "no call row; call lookup is off: ownership.call_query is not set",
+       0},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.name);

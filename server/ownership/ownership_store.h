@@ -73,6 +73,21 @@ class OwnershipStore {
     done(FindOwner(what, id, deadline));
   }
 
+  // Looks up the owner of a subject (config profiles[].ownership.subjects):
+  // `query` indexes the subject queries the store was opened with
+  // (SociStoreOptions::subject_queries), which bind :id. nullopt when no row
+  // has that id. Errors as FindOwner's (and INVALID_ARGUMENT for a `query`
+  // the store does not have). Thread-safe. Pure, as FindOwner: a decorator
+  // that forgot it would not build, rather than fail every subject lookup.
+  virtual absl::StatusOr<std::optional<std::string>> FindSubjectOwner(int query,
+                                                                      absl::string_view id,
+                                                                      absl::Time deadline) = 0;
+  // The asynchronous form, as FindOwnerAsync.
+  virtual void FindSubjectOwnerAsync(int query, absl::string_view id, absl::Time deadline,
+                                     std::function<void(OwnerAnswer)> done) {  // NOLINT
+    done(FindSubjectOwner(query, id, deadline));
+  }
+
   // Checks that the database answers (used by the health service). OK or
   // UNAVAILABLE / DEADLINE_EXCEEDED. Thread-safe.
   virtual absl::Status Ping(absl::Time deadline) = 0;

@@ -145,6 +145,23 @@ OwnerAnswer ReplicaOwnershipStore::FindOwner(OwnerLookup what, absl::string_view
   });
 }
 
+void ReplicaOwnershipStore::FindSubjectOwnerAsync(int query, absl::string_view id,
+                                                  absl::Time deadline,
+                                                  std::function<void(OwnerAnswer)> done) {
+  Route<OwnerAnswer>(
+      [query, id, deadline](OwnershipStore& store, std::function<void(OwnerAnswer)> then) {
+        store.FindSubjectOwnerAsync(query, id, deadline, std::move(then));
+      },
+      std::move(done));
+}
+
+OwnerAnswer ReplicaOwnershipStore::FindSubjectOwner(int query, absl::string_view id,
+                                                    absl::Time deadline) {
+  return Wait<OwnerAnswer>([&](std::function<void(OwnerAnswer)> done) {
+    FindSubjectOwnerAsync(query, id, deadline, std::move(done));
+  });
+}
+
 absl::Status ReplicaOwnershipStore::Ping(absl::Time deadline) {
   absl::Status primary = primary_.Ping(deadline);
   if (primary.ok() || !replica_in_use()) return primary;

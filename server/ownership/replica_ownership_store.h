@@ -82,6 +82,13 @@ class ReplicaOwnershipStore final : public OwnershipStore {
                      std::function<void(CallAnswer)> done) override;
   void FindOwnerAsync(OwnerLookup what, absl::string_view id, absl::Time deadline,
                       std::function<void(OwnerAnswer)> done) override;
+  // A subject's owner, routed as FindOwner: a row on the replica is used, a
+  // subject absent there is asked of the primary (SUBJECT_NOT_FOUND is
+  // never given unconfirmed). Both stores must have the same subject
+  // queries.
+  OwnerAnswer FindSubjectOwner(int query, absl::string_view id, absl::Time deadline) override;
+  void FindSubjectOwnerAsync(int query, absl::string_view id, absl::Time deadline,
+                             std::function<void(OwnerAnswer)> done) override;
 
   // OK while the primary answers, or, with the primary down, while the
   // replica is in use and answers (found rows are still served).

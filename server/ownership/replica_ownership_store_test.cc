@@ -122,6 +122,58 @@ TEST_F(ReplicaOwnershipStoreTest, AnAbsenceConfirmedOnThePrimaryIsNotFound) {
   EXPECT_EQ(Absences(), std::vector<bool>{false});
 }
 
+// A subject (issue #24) is routed as a call: the replica's row is the
+// answer, and the primary is not asked.
+TEST_F(ReplicaOwnershipStoreTest, ASubjectRowOnTheReplicaIsAnsweredWithoutThePrimary) {
+  auto store = Make();
+  SetLag(std::optional<absl::Duration>(absl::Milliseconds(20)));
+  EXPECT_CALL(replica_, FindSubjectOwner(1, absl::string_view("acct_1"), _))
+      .WillOnce(Return(std::optional<std::string>("7")));
+  EXPECT_CALL(primary_, FindSubjectOwner(_, _, _)).Times(0);
+  OwnerAnswer answer = store->FindSubjectOwner(1, "acct_1", kDeadline);
+  ASSERT_TRUE(answer.ok() && answer->has_value());
+  EXPECT_EQ(**answer, "7");
+  EXPECT_EQ(Lookups(LookupTarget::kReplica), 1);
+  EXPECT_EQ(Lookups(LookupTarget::kPrimary), 0);
+  EXPECT_TRUE(Absences().empty());
+}
+
+// A subject absent on the replica (an account connected a moment ago) is
+// asked of the primary with the same query and id: its row is the answer,
+// never an unconfirmed SUBJECT_NOT_FOUND. Both forms (blocking, async).
+TEST_F(ReplicaOwnershipStoreTest, ASubjectAbsenceOnTheReplicaIsConfirmedOnThePrimary) {
+  auto store = Make();
+  SetLag(std::optional<absl::Duration>(absl::Milliseconds(20)));
+  EXPECT_CALL(replica_, FindSubjectOwner(2, absl::string_view("acct_new"), _))
+      .Times(2)
+      .WillRepeatedly(Return(std::optional<std::string>()));
+  EXPECT_CALL(primary_, FindSubjectOwner(2, absl::string_view("acct_new"), _))
+      .Times(2)
+      .WillRepeatedly(Return(std::optional<std::string>("7")));
+  OwnerAnswer answer = store->FindSubjectOwner(2, "acct_new", kDeadline);
+  ASSERT_TRUE(answer.ok() && answer->has_value());
+  EXPECT_EQ(**answer, "7");
+  OwnerAnswer async_answer = absl::UnknownError("not answered");
+  store->FindSubjectOwnerAsync(2, "acct_new", kDeadline,
+                               [&](OwnerAnswer found) { async_answer = std::move(found); });
+  ASSERT_TRUE(async_answer.ok() && async_answer->has_value());
+  EXPECT_EQ(**async_answer, "7");
+  EXPECT_EQ(Absences(), (std::vector<bool>{true, true}));  // found after all
+}
+
+// With the primary down, a subject absence cannot be confirmed: UNAVAILABLE,
+// never SUBJECT_NOT_FOUND.
+TEST_F(ReplicaOwnershipStoreTest, ASubjectAbsenceWithThePrimaryDownIsUnavailable) {
+  auto store = Make();
+  SetLag(std::optional<absl::Duration>(absl::ZeroDuration()));
+  EXPECT_CALL(replica_, FindSubjectOwner(0, absl::string_view("acct_x"), _))
+      .WillOnce(Return(std::optional<std::string>()));
+  EXPECT_CALL(primary_, FindSubjectOwner(0, absl::string_view("acct_x"), _))
+      .WillOnce(Return(absl::UnavailableError("primary down")));
+  OwnerAnswer answer = store->FindSubjectOwner(0, "acct_x", kDeadline);
+  EXPECT_EQ(answer.status().code(), absl::StatusCode::kUnavailable);
+}
+
 // The primary down: rows the replica has are still answered; an absence
 // cannot be confirmed, so it fails closed instead of a 404.
 TEST_F(ReplicaOwnershipStoreTest, WithThePrimaryDownAnUnconfirmedAbsenceIsUnavailable) {

@@ -14,16 +14,15 @@
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
 #include "server/ownership/soci_session.h"
+#include "server/ownership/subject_query.h"
 
 namespace hookguard {
 
 namespace {
 
-// Columns a lookup's row has (after the slot, in a batch).
-constexpr int kColumns[] = {5, 1, 1};
-
-// Coalescer kinds: the three LookupQuery values, then the health ping.
-constexpr int kPingKind = 3;
+// Columns a lookup's row has (after the slot, in a batch): the call row's
+// five, one (the owner) for every other query.
+int Columns(int query) { return query == static_cast<int>(LookupQuery::kCall) ? 5 : 1; }
 
 }  // namespace
 
@@ -48,7 +47,7 @@ struct SociOwnershipStore::Connection {
   // others re-prepares.
   std::shared_ptr<const Queries> prepared_from;
   // statements[query][n - 1]: the statement for n ids, prepared on first use.
-  std::vector<std::unique_ptr<soci::statement>> statements[3];
+  std::vector<std::vector<std::unique_ptr<soci::statement>>> statements;
 
   // Bound by reference into the statements.
   std::string ids[kMaxBatch];
@@ -77,6 +76,11 @@ constexpr char kLockedUntilDeadline[] =
 
 constexpr const char* kParameters[] = {"call_id", "phone_number_id", "assistant_id"};
 
+// The parameter query `query` binds: kParameters', then the subjects' :id.
+const char* Parameter(int query) {
+  return query < SociOwnershipStore::kFirstSubjectQuery ? kParameters[query] : kSubjectParameter;
+}
+
 struct ConnectError {
   ConnectStage stage;
   absl::Status status;
@@ -87,6 +91,9 @@ struct ConnectError {
 soci::statement& Statement(const SociOwnershipStore::Backend& backend,
                            const SociOwnershipStore::Queries& queries,
                            SociOwnershipStore::Connection& connection, int query, int n) {
+  if (static_cast<int>(connection.statements.size()) <= query) {
+    connection.statements.resize(query + 1);
+  }
   auto& by_size = connection.statements[query];
   if (static_cast<int>(by_size.size()) < n) by_size.resize(n);
   std::unique_ptr<soci::statement>& statement = by_size[n - 1];
@@ -99,9 +106,9 @@ soci::statement& Statement(const SociOwnershipStore::Backend& backend,
       made->exchange(soci::use(connection.ids[i], absl::StrCat("id", i)));
     }
   } else {
-    made->exchange(soci::use(connection.ids[0], kParameters[query]));
+    made->exchange(soci::use(connection.ids[0], Parameter(query)));
   }
-  for (int c = 0; c < kColumns[query]; ++c) {
+  for (int c = 0; c < Columns(query); ++c) {
     made->exchange(soci::into(connection.columns[c], connection.indicators[c]));
   }
   made->alloc();
@@ -110,7 +117,7 @@ soci::statement& Statement(const SociOwnershipStore::Backend& backend,
   } else if (queries.configured[query]) {
     // Open checked that the configured text has a batched form.
     made->prepare(
-        *ConfiguredBatchQuery(queries.text[query], kParameters[query], n, backend.dialect()));
+        *ConfiguredBatchQuery(queries.text[query], Parameter(query), n, backend.dialect()));
   } else {
     made->prepare(DefaultBatchQuery(static_cast<LookupQuery>(query), n,
                                     backend.kind == SociDatabase::Kind::kPostgresql));
@@ -131,7 +138,7 @@ std::optional<ConnectError> Prepare(
   connection.DropStatements();
   backend.SetLockWait(*connection.session, deadline - absl::Now());
   try {
-    for (int query = 0; query < 3; ++query) {
+    for (int query = 0; query < queries->size(); ++query) {
       if (!queries->on[query]) continue;
       Statement(backend, *queries, connection, query, 1);
       Statement(backend, *queries, connection, query, queries->max_batch[query]);
@@ -171,10 +178,13 @@ std::optional<SociOwnershipStore::Queries> Unbatched(const SociOwnershipStore::Q
                                                      std::vector<std::string>* names) {
   static constexpr const char* kKeys[] = {"call_query", "phone_number_query", "assistant_query"};
   SociOwnershipStore::Queries alone = queries;
-  for (int query = 0; query < 3; ++query) {
+  for (int query = 0; query < alone.size(); ++query) {
     if (alone.configured[query] && alone.max_batch[query] > 1) {
       alone.max_batch[query] = 1;
-      names->push_back(absl::StrCat("ownership.", kKeys[query]));
+      names->push_back(
+          query < SociOwnershipStore::kFirstSubjectQuery
+              ? absl::StrCat("ownership.", kKeys[query])
+              : absl::StrCat("subject query #", query - SociOwnershipStore::kFirstSubjectQuery));
     }
   }
   if (names->empty()) return std::nullopt;
@@ -191,27 +201,32 @@ std::string UnbatchedMessage(const std::vector<std::string>& names, const absl::
 
 // The current row's columns.
 LookupRow ReadRow(const SociOwnershipStore::Connection& connection, int query) {
-  LookupRow row(kColumns[query]);
-  for (int c = 0; c < kColumns[query]; ++c) {
+  LookupRow row(Columns(query));
+  for (int c = 0; c < Columns(query); ++c) {
     if (connection.indicators[c] != soci::i_null) row[c] = connection.columns[c];
   }
   return row;
+}
+
+// "the phone number query", "the subject query #2", for messages.
+std::string QueryName(int query) {
+  return query < SociOwnershipStore::kFirstSubjectQuery
+             ? absl::StrCat("the ", OwnerLookupName(static_cast<OwnerLookup>(query - 1)), " query")
+             : absl::StrCat("the subject query #", query - SociOwnershipStore::kFirstSubjectQuery);
 }
 
 absl::Status TooManyRows(int query) {
   return absl::FailedPreconditionError(
       query == static_cast<int>(LookupQuery::kCall)
           ? "the ownership query returned more than one row for one call id"
-          : absl::StrCat("the ", OwnerLookupName(static_cast<OwnerLookup>(query - 1)),
-                         " query returned more than one row for one id"));
+          : absl::StrCat(QueryName(query), " returned more than one row for one id"));
 }
 
 absl::Status NullOwner(int query) {
   return absl::FailedPreconditionError(
       query == static_cast<int>(LookupQuery::kCall)
           ? "the ownership query returned a NULL call owner"
-          : absl::StrCat("the ", OwnerLookupName(static_cast<OwnerLookup>(query - 1)),
-                         " query returned a NULL owner"));
+          : absl::StrCat(QueryName(query), " returned a NULL owner"));
 }
 
 // Runs `ids` through `query`'s statement and writes each id's answer. A row
@@ -248,12 +263,15 @@ void RunLookups(const SociOwnershipStore::Backend& backend,
 
 }  // namespace
 
-void SetLookupQueries(const OwnershipQueries& queries, SociStoreOptions* options) {
+void SetLookupQueries(const OwnershipQueries& queries,
+                      const std::vector<std::string>& subject_queries, SociStoreOptions* options) {
   options->call_query = queries.call;
   options->phone_number_query = queries.phone_number;
   options->assistant_query = queries.assistant;
+  options->call_lookup = queries.call_on();
   options->phone_number_lookup = queries.phone_number_on();
   options->assistant_lookup = queries.assistant_on();
+  options->subject_queries = subject_queries;
 }
 
 absl::StatusOr<std::unique_ptr<SociOwnershipStore>> SociOwnershipStore::Open(
@@ -277,7 +295,7 @@ absl::StatusOr<std::unique_ptr<SociOwnershipStore>> SociOwnershipStore::Open(
       {options.phone_number_query, kDefaultPhoneNumberQuery, "phone_number_query"},
       {options.assistant_query, kDefaultAssistantQuery, "assistant_query"},
   };
-  const std::array<bool, 3> on = {true, options.phone_number_lookup, options.assistant_lookup};
+  const bool on[] = {options.call_lookup, options.phone_number_lookup, options.assistant_lookup};
   for (int query = 0; query < 3; ++query) {
     const auto& q = configured[query];
     if (!on[query]) continue;
@@ -287,14 +305,20 @@ absl::StatusOr<std::unique_ptr<SociOwnershipStore>> SociOwnershipStore::Open(
           absl::StrCat("ownership.", q.name, " must bind :", kParameters[query]));
     }
   }
+  for (const std::string& text : options.subject_queries) {
+    if (absl::Status s = CheckSubjectQuery(text); !s.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("profiles[].ownership.subjects[].", s.message()));
+    }
+  }
   absl::StatusOr<SociDatabase> database =
       SociDatabase::Parse(options.connection_string, options.query_timeout);
   if (!database.ok()) return database.status();
   const auto backend = std::make_shared<const Backend>(*std::move(database));
   Queries queries;
-  queries.on = on;
   for (int query = 0; query < 3; ++query) {
     const auto& q = configured[query];
+    queries.on[query] = on[query];
     if (!queries.on[query]) continue;
     queries.text[query] = q.configured.empty() ? q.fallback : q.configured;
     // The default queries have their own batched form, whether left empty or
@@ -306,6 +330,16 @@ absl::StatusOr<std::unique_ptr<SociOwnershipStore>> SociOwnershipStore::Open(
         ConfiguredBatchQuery(queries.text[query], kParameters[query], 2, backend->dialect())
             .has_value();
     queries.max_batch[query] = batchable ? options.max_batch : 1;
+  }
+  // The subject queries (kFirstSubjectQuery on): always configured (there is
+  // no default), batched by the same rules.
+  for (const std::string& text : options.subject_queries) {
+    const bool batchable =
+        ConfiguredBatchQuery(text, kSubjectParameter, 2, backend->dialect()).has_value();
+    queries.text.push_back(text);
+    queries.configured.push_back(true);
+    queries.max_batch.push_back(batchable ? options.max_batch : 1);
+    queries.on.push_back(true);
   }
 
   // Connect one connection now, so that a bad file or query fails at start.
@@ -424,17 +458,22 @@ SociOwnershipStore::SociOwnershipStore(std::shared_ptr<const Backend> backend,
     : backend_(std::move(backend)),
       queries_(std::move(queries)),
       on_(queries_->on),
+      ping_kind_(queries_->size()),
       on_unbatched_(options.on_unbatched),
       watchdog_(std::make_unique<Watchdog>(backend_, options.pool_size)),
       coalescer_(
           options.pool_size,
-          {queries_->max_batch[0], queries_->max_batch[1], queries_->max_batch[2], 1},
+          [&] {
+            std::vector<int> kinds = queries_->max_batch;
+            kinds.push_back(1);  // the ping
+            return kinds;
+          }(),
           [this](int connection, int kind, absl::Span<const absl::string_view> ids,
                  absl::Time deadline, absl::Span<LookupResult> results) {
             RunBatch(connection, kind, ids, deadline, results);
           },
-          [on_batch = options.on_batch](int kind, int size) {
-            if (on_batch && kind != kPingKind) on_batch(size);
+          [on_batch = options.on_batch, ping = ping_kind_](int kind, int size) {
+            if (on_batch && kind != ping) on_batch(size);
           },
           options.handoff) {
   connections_.reserve(options.pool_size);
@@ -553,7 +592,7 @@ bool SociOwnershipStore::RunOnSession(Connection& connection, int kind,
       return true;
     }
   }
-  const bool ping = kind == kPingKind;
+  const bool ping = kind == ping_kind_;
   const bool alone = ids.size() > 1 && !ping && queries->max_batch[kind] == 1;
   if (!alone) {
     try {
@@ -656,6 +695,12 @@ int KindOf(OwnerLookup what) {
                                                             : LookupQuery::kAssistant);
 }
 
+absl::Status CallLookupOff() {
+  return absl::FailedPreconditionError(
+      "the call lookup is off (no profile uses the call model and ownership.call_query is not "
+      "set)");
+}
+
 absl::Status LookupOff(OwnerLookup what) {
   return absl::FailedPreconditionError(
       absl::StrCat("the ", OwnerLookupName(what), " lookup is off (its query is not configured)"));
@@ -664,6 +709,7 @@ absl::Status LookupOff(OwnerLookup what) {
 }  // namespace
 
 CallAnswer SociOwnershipStore::FindCall(absl::string_view call_id, absl::Time deadline) {
+  if (!on_[static_cast<int>(LookupQuery::kCall)]) return CallLookupOff();
   return ToCall(coalescer_.Lookup(static_cast<int>(LookupQuery::kCall), call_id, deadline));
 }
 
@@ -675,6 +721,7 @@ OwnerAnswer SociOwnershipStore::FindOwner(OwnerLookup what, absl::string_view id
 
 void SociOwnershipStore::FindCallAsync(absl::string_view call_id, absl::Time deadline,
                                        std::function<void(CallAnswer)> done) {
+  if (!on_[static_cast<int>(LookupQuery::kCall)]) return done(CallLookupOff());
   coalescer_.LookupAsync(
       static_cast<int>(LookupQuery::kCall), call_id, deadline,
       [done = std::move(done)](LookupResult found) { done(ToCall(std::move(found))); });
@@ -688,8 +735,26 @@ void SociOwnershipStore::FindOwnerAsync(OwnerLookup what, absl::string_view id, 
   });
 }
 
+absl::StatusOr<std::optional<std::string>> SociOwnershipStore::FindSubjectOwner(
+    int query, absl::string_view id, absl::Time deadline) {
+  const int kind = kFirstSubjectQuery + query;
+  if (query < 0 || kind >= ping_kind_) return absl::InvalidArgumentError("no such subject query");
+  return ToOwner(coalescer_.Lookup(kind, id, deadline));
+}
+
+void SociOwnershipStore::FindSubjectOwnerAsync(int query, absl::string_view id, absl::Time deadline,
+                                               std::function<void(OwnerAnswer)> done) {
+  const int kind = kFirstSubjectQuery + query;
+  if (query < 0 || kind >= ping_kind_) {
+    return done(absl::InvalidArgumentError("no such subject query"));
+  }
+  coalescer_.LookupAsync(kind, id, deadline, [done = std::move(done)](LookupResult found) {
+    done(ToOwner(std::move(found)));
+  });
+}
+
 absl::Status SociOwnershipStore::Ping(absl::Time deadline) {
-  return coalescer_.Lookup(kPingKind, "", deadline).status();
+  return coalescer_.Lookup(ping_kind_, "", deadline).status();
 }
 
 }  // namespace hookguard

@@ -72,18 +72,28 @@ struct SociStoreOptions {
   // false: that lookup is off (the configuration maps its own schema and
   // sets no query for it): nothing is prepared for it, and FindOwner for it
   // answers FAILED_PRECONDITION (the authorizer never asks: its chain denies
-  // first). SetLookupQueries fills these from a compiled configuration.
+  // first; FindCall likewise). SetLookupQueries fills these from a compiled
+  // configuration.
+  bool call_lookup = true;
   bool phone_number_lookup = true;
   bool assistant_lookup = true;
+
+  // The subject queries (ServerSpec::subject_queries; FindSubjectOwner's
+  // `query` indexes them). Each binds :id and returns at most one row of one
+  // column, the owner's id, as text; batched as UNION ALL of copies of it
+  // (ConfiguredBatchQuery) when it can be, else one lookup per query. Each
+  // is a coalescer kind of its own.
+  std::vector<std::string> subject_queries;
 
   // Upper bound for one query (PostgreSQL statement_timeout) and for
   // connecting (libpq connect_timeout, rounded up to whole seconds, >= 2 s).
   absl::Duration query_timeout = absl::Seconds(5);
 };
 
-// The lookup queries of `queries` into `options`: the three texts, and the
-// lookups that are off.
-void SetLookupQueries(const OwnershipQueries& queries, SociStoreOptions* options);
+// The lookup queries of `queries` into `options`: the three texts, the
+// lookups that are off, and the subject queries.
+void SetLookupQueries(const OwnershipQueries& queries,
+                      const std::vector<std::string>& subject_queries, SociStoreOptions* options);
 
 // Thread-safe. Lookups go through a LookupCoalescer over the pooled
 // connections: a lookup runs at once on a free connection, or waits (until
@@ -126,6 +136,13 @@ class SociOwnershipStore final : public OwnershipStore {
   void FindOwnerAsync(OwnerLookup what, absl::string_view id, absl::Time deadline,
                       std::function<void(OwnerAnswer)> done) override;
 
+  // Several rows or a NULL owner: FAILED_PRECONDITION, as FindOwner. A
+  // `query` out of range: INVALID_ARGUMENT.
+  absl::StatusOr<std::optional<std::string>> FindSubjectOwner(int query, absl::string_view id,
+                                                              absl::Time deadline) override;
+  void FindSubjectOwnerAsync(int query, absl::string_view id, absl::Time deadline,
+                             std::function<void(OwnerAnswer)> done) override;
+
   // Runs SELECT 1 on a pooled connection, in turn with the lookups.
   absl::Status Ping(absl::Time deadline) override;
 
@@ -141,16 +158,19 @@ class SociOwnershipStore final : public OwnershipStore {
 
   struct Backend;     // how to open a session (parsed connection string)
   struct Connection;  // one pooled session and its prepared statements
-  // The three lookups' queries, in the order of OwnerLookup after the call
-  // (call, phone number, assistant): the configured text or the default,
-  // and how many lookups one query carries (1: the text as given, one
-  // lookup per query; more: the batched form).
+  // The lookups' queries: the three of LookupQuery (call, phone number,
+  // assistant), then the subject queries (kFirstSubjectQuery + i): the
+  // configured text or the default, and how many lookups one query carries
+  // (1: the text as given, one lookup per query; more: the batched form).
+  // A query's index is also its coalescer kind; the ping's kind follows them.
   struct Queries {
-    std::array<std::string, 3> text;
-    std::array<bool, 3> configured = {false, false, false};  // not the default query
-    std::array<int, 3> max_batch = {1, 1, 1};
-    std::array<bool, 3> on = {true, true, true};  // false: never prepared nor run
+    std::vector<std::string> text = std::vector<std::string>(3);
+    std::vector<bool> configured = std::vector<bool>(3, false);  // not the default query
+    std::vector<int> max_batch = std::vector<int>(3, 1);
+    std::vector<bool> on = std::vector<bool>(3, true);  // false: never prepared nor run
+    int size() const { return static_cast<int>(text.size()); }
   };
+  static constexpr int kFirstSubjectQuery = 3;
 
   // Empty, or which configured queries run one lookup per query although
   // they look batchable, and why (for a warning at start). Set by Open, or
@@ -186,7 +206,8 @@ class SociOwnershipStore final : public OwnershipStore {
   // Replaced once at most, by the fallback to one lookup per query.
   std::shared_ptr<const Queries> queries_ ABSL_GUARDED_BY(queries_mu_);
   std::string unbatched_ ABSL_GUARDED_BY(queries_mu_);
-  const std::array<bool, 3> on_;  // queries_->on, which a fallback keeps
+  const std::vector<bool> on_;  // queries_->on, which a fallback keeps
+  const int ping_kind_;         // the health ping's coalescer kind: after the queries
   const std::function<void(const std::string&)> on_unbatched_;
   std::unique_ptr<Watchdog> watchdog_;
   std::vector<std::unique_ptr<Connection>> connections_;  // fixed after Open

@@ -544,6 +544,69 @@ TEST_F(SociOwnershipStorePgTest, APoisonedIdFailsNoOtherLookupOfItsBatch) {
   }
 }
 
+// Subject queries share the call lookups' batch path: batched through the
+// dialect-aware rewriter (:id), and an id the column's type cannot hold,
+// coalesced with other tenants' lookups, is not found while every other id
+// of its batch gets its own owner (the batch is asked again one id at a
+// time).
+TEST_F(SociOwnershipStorePgTest, APoisonedSubjectIdFailsNoOtherLookupOfItsBatch) {
+  ASSERT_TRUE(server_
+                  ->RunSql("CREATE TABLE subject_accounts (id uuid PRIMARY KEY, owner text);\n"
+                           "INSERT INTO subject_accounts SELECT md5('s' || g)::uuid, 'owner_' || g"
+                           " FROM generate_series(1, 12) g;\n")
+                  .ok());
+  std::vector<std::string> accounts;
+  {
+    soci::session sql(*soci::factory_postgresql(),
+                      server_->ConnectionString().substr(std::string("postgresql://").size()));
+    soci::rowset<std::string> rows =
+        (sql.prepare << "SELECT id::text FROM subject_accounts ORDER BY substr(owner, 7)::int");
+    for (const std::string& id : rows) accounts.push_back(id);
+  }
+  ASSERT_EQ(accounts.size(), 12u);
+  SociStoreOptions options;
+  options.connection_string = server_->ConnectionString();
+  options.pool_size = 1;
+  options.max_batch = 16;
+  options.subject_queries = {"SELECT owner FROM subject_accounts WHERE id = :id"};
+  options.call_lookup = options.phone_number_lookup = options.assistant_lookup = false;
+  std::atomic<int> batched{0};
+  options.on_batch = [&](int size) {
+    if (size > 1) ++batched;
+  };
+  absl::StatusOr<std::unique_ptr<SociOwnershipStore>> store = SociOwnershipStore::Open(options);
+  ASSERT_TRUE(store.ok()) << store.status();
+  const std::vector<std::string> poison = {"not-a-uuid", "x' OR '1'='1", "acct_1"};
+  for (const std::string& id : poison) {
+    OwnerAnswer alone = (*store)->FindSubjectOwner(0, id, Soon());
+    ASSERT_TRUE(alone.ok()) << id << ": " << alone.status();
+    EXPECT_FALSE(alone->has_value()) << id;
+  }
+  std::atomic<int> wrong{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 16; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 30; ++i) {
+        const int k = (t * 7 + i * 13) % 48;
+        const bool poisoned = k % 4 == 3;
+        const std::string id = poisoned ? poison[k / 4 % poison.size()] : accounts[k % 12];
+        const std::string want = poisoned ? "not found" : absl::StrCat("owner_", k % 12 + 1);
+        OwnerAnswer got = (*store)->FindSubjectOwner(0, id, Soon());
+        const std::string shown = !got.ok()           ? got.status().ToString()
+                                  : !got->has_value() ? std::string("not found")
+                                                      : **got;
+        if (shown != want) {
+          ++wrong;
+          ADD_FAILURE() << id << ": " << shown << " != " << want;
+        }
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(wrong.load(), 0);
+  EXPECT_GT(batched.load(), 0) << "16 threads on 1 connection never formed a batch";
+}
+
 // Threat row 31 on PostgreSQL's own parser: configured queries with quotes,
 // names and comments that could hide a parameter from the rewriter answer
 // exactly as one by one (rewritten correctly, or refused and run alone).

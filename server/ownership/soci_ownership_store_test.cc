@@ -168,7 +168,7 @@ TEST(SociOwnershipStoreOwnSchema, LookupsThatAreOffAreNeverPrepared) {
   ASSERT_TRUE(queries.ok()) << queries.status();
   SociStoreOptions options;
   options.connection_string = "sqlite3://db=" + path;
-  SetLookupQueries(*queries, &options);
+  SetLookupQueries(*queries, {}, &options);
   EXPECT_FALSE(options.phone_number_lookup);
   EXPECT_FALSE(options.assistant_lookup);
   absl::StatusOr<std::unique_ptr<SociOwnershipStore>> store = SociOwnershipStore::Open(options);
@@ -192,6 +192,44 @@ TEST(SociOwnershipStoreOwnSchema, LookupsThatAreOffAreNeverPrepared) {
   absl::StatusOr<std::unique_ptr<SociOwnershipStore>> all = SociOwnershipStore::Open(options);
   ASSERT_FALSE(all.ok());
   EXPECT_THAT(all.status().message(), HasSubstr("api_phonenumber"));
+  std::filesystem::remove_all(*dir);
+}
+
+// An app with subject profiles only (no call model): none of the three
+// lookups is prepared on a database without the Django tables, FindCall
+// answers FAILED_PRECONDITION, and the subject query answers.
+TEST(SociOwnershipStoreOwnSchema, SubjectsAloneNeedNoCallModelTables) {
+  absl::StatusOr<std::string> dir = testing::MakeTempDir("hookguard-sqlite-");
+  ASSERT_TRUE(dir.ok()) << dir.status();
+  const std::string path = *dir + "/stripe.db";
+  ASSERT_TRUE(testing::CreateSqliteDatabase(path, {}).ok());
+  ASSERT_TRUE(testing::ExecuteSqlite(path,
+                                     "CREATE TABLE accounts (acct TEXT PRIMARY KEY, owner TEXT);"
+                                     "INSERT INTO accounts VALUES ('acct_1', 'u-1');")
+                  .ok());
+  OwnershipQueries queries;
+  queries.call.clear();
+  queries.phone_number.clear();
+  queries.assistant.clear();
+  SociStoreOptions options;
+  options.connection_string = "sqlite3://db=" + path;
+  SetLookupQueries(queries, {"SELECT owner FROM accounts WHERE acct = :id"}, &options);
+  EXPECT_FALSE(options.call_lookup);
+  absl::StatusOr<std::unique_ptr<SociOwnershipStore>> store = SociOwnershipStore::Open(options);
+  ASSERT_TRUE(store.ok()) << store.status();
+  EXPECT_EQ((*store)->FindCall("c-1", Soon()).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  absl::Notification answered;
+  (*store)->FindCallAsync("c-1", Soon(), [&](CallAnswer a) {
+    EXPECT_EQ(a.status().code(), absl::StatusCode::kFailedPrecondition);
+    answered.Notify();
+  });
+  EXPECT_TRUE(answered.HasBeenNotified());
+  absl::StatusOr<std::optional<std::string>> owner =
+      (*store)->FindSubjectOwner(0, "acct_1", Soon());
+  ASSERT_TRUE(owner.ok()) << owner.status();
+  EXPECT_EQ(*owner, std::optional<std::string>("u-1"));
+  EXPECT_TRUE((*store)->Ping(Soon()).ok());
   std::filesystem::remove_all(*dir);
 }
 
@@ -651,6 +689,110 @@ TEST(SociOwnershipStoreDefaults, DefaultQueryBindsCallIdAndReadsTheDjangoTables)
   EXPECT_THAT(query, HasSubstr("api_interviewcall"));
   EXPECT_THAT(query, HasSubstr("LEFT JOIN api_assistant"));
   EXPECT_THAT(query, HasSubstr("LEFT JOIN api_phonenumber"));
+}
+
+}  // namespace
+}  // namespace hookguard
+
+namespace hookguard {
+namespace {
+
+class SociSubjectLookupTest : public SociOwnershipStoreTest {
+ protected:
+  void SetUp() override {
+    SociOwnershipStoreTest::SetUp();
+    ASSERT_TRUE(testing::ExecuteSqlite(
+                    path_,
+                    "CREATE TABLE accounts (account TEXT PRIMARY KEY, user_id INTEGER);"
+                    "INSERT INTO accounts VALUES ('acct_a', 1), ('acct_b', 2), ('acct_x', NULL);"
+                    "CREATE TABLE teams (team TEXT, user_id INTEGER);"
+                    "INSERT INTO teams VALUES ('T1', 1), ('T2', 2), ('T2', 3);")
+                    .ok());
+  }
+
+  std::unique_ptr<SociOwnershipStore> OpenWithSubjects(std::vector<std::string> queries,
+                                                       int max_batch = 16,
+                                                       std::function<void(int)> on_batch = {}) {
+    SociStoreOptions options;
+    options.connection_string = "sqlite3://db=" + path_;
+    options.pool_size = 1;
+    options.max_batch = max_batch;
+    options.on_batch = std::move(on_batch);
+    options.subject_queries = std::move(queries);
+    absl::StatusOr<std::unique_ptr<SociOwnershipStore>> store = SociOwnershipStore::Open(options);
+    EXPECT_TRUE(store.ok()) << store.status();
+    return store.ok() ? *std::move(store) : nullptr;
+  }
+};
+
+constexpr char kAccountQuery[] = "SELECT CAST(user_id AS TEXT) FROM accounts WHERE account = :id";
+constexpr char kTeamQuery[] = "SELECT CAST(user_id AS TEXT) FROM teams WHERE team = :id";
+
+TEST_F(SociSubjectLookupTest, EachSubjectQueryAnswersItsOwnIds) {
+  auto store = OpenWithSubjects({kAccountQuery, kTeamQuery});
+  ASSERT_NE(store, nullptr);
+  const struct {
+    int query;
+    const char* id;
+    absl::StatusCode code;
+    std::optional<std::string> owner;
+  } cases[] = {
+      {0, "acct_a", absl::StatusCode::kOk, "1"},
+      {0, "acct_b", absl::StatusCode::kOk, "2"},
+      {0, "T1", absl::StatusCode::kOk, std::nullopt},  // another query's id: no row here
+      {0, "x' OR '1'='1", absl::StatusCode::kOk, std::nullopt},
+      {0, "acct_x", absl::StatusCode::kFailedPrecondition, std::nullopt},  // NULL owner
+      {1, "T1", absl::StatusCode::kOk, "1"},
+      {1, "T2", absl::StatusCode::kFailedPrecondition, std::nullopt},  // two rows
+      {2, "T1", absl::StatusCode::kInvalidArgument, std::nullopt},     // no such query
+      {-1, "T1", absl::StatusCode::kInvalidArgument, std::nullopt},
+  };
+  for (const auto& c : cases) {
+    absl::StatusOr<std::optional<std::string>> got = store->FindSubjectOwner(c.query, c.id, Soon());
+    EXPECT_EQ(got.status().code(), c.code) << c.query << " " << c.id << ": " << got.status();
+    if (got.ok()) EXPECT_EQ(*got, c.owner) << c.query << " " << c.id;
+  }
+  // The call model is untouched beside them.
+  absl::StatusOr<std::optional<CallOwnership>> call = store->FindCall("call_bob_1", Soon());
+  ASSERT_TRUE(call.ok()) << call.status();
+  EXPECT_EQ((*call)->owner_id, "2");
+  EXPECT_TRUE(store->Ping(Soon()).ok());
+}
+
+TEST_F(SociSubjectLookupTest, ConcurrentSubjectLookupsAreBatchedAndAnswerAsOneByOne) {
+  std::vector<int> batches;
+  absl::Mutex mu;
+  auto store = OpenWithSubjects({kAccountQuery}, 16, [&](int size) {
+    absl::MutexLock lock(&mu);
+    batches.push_back(size);
+  });
+  ASSERT_NE(store, nullptr);
+  const std::vector<std::string> ids = {"acct_a", "acct_b", "nobody", "acct_a", "acct_x"};
+  std::vector<OwnerAnswer> answers(ids.size(), absl::UnknownError("unanswered"));
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < 8 * ids.size(); ++i) {
+    threads.emplace_back([&, i] {
+      OwnerAnswer got = store->FindSubjectOwner(0, ids[i % ids.size()], Soon());
+      if (i < ids.size()) answers[i] = std::move(got);
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(*answers[0], "1");
+  EXPECT_EQ(*answers[1], "2");
+  EXPECT_EQ(*answers[2], std::nullopt);
+  EXPECT_EQ(*answers[3], "1");
+  EXPECT_EQ(answers[4].status().code(), absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_F(SociSubjectLookupTest, OpenRefusesASubjectQueryWithoutId) {
+  SociStoreOptions options;
+  options.connection_string = "sqlite3://db=" + path_;
+  options.subject_queries = {"SELECT user_id FROM accounts WHERE account = :account"};
+  absl::StatusOr<std::unique_ptr<SociOwnershipStore>> store = SociOwnershipStore::Open(options);
+  ASSERT_FALSE(store.ok());
+  EXPECT_THAT(std::string(store.status().message()), HasSubstr(":id"));
+  options.subject_queries = {"SELECT user_id FROM no_such_table WHERE account = :id"};
+  EXPECT_EQ(SociOwnershipStore::Open(options).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 }  // namespace

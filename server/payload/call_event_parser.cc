@@ -1,10 +1,13 @@
 #include "server/payload/call_event_parser.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <initializer_list>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
@@ -441,43 +444,171 @@ absl::StatusOr<v1::CallEvent> Finish(EventFields& fields) {
   return std::move(event);
 }
 
-}  // namespace
+// Gives the thread's buffer back when a large body grew it past
+// kKeepBufferBytes.
+struct ShrinkOnExit {
+  ThreadParser& state;
+  ~ShrinkOnExit() {
+    if (state.buffer.size() > kKeepBufferBytes) {
+      std::string().swap(state.buffer);
+      state.parser = od::parser();
+    }
+  }
+};
 
-absl::StatusOr<v1::CallEvent> ParseCallEvent(absl::string_view body) {
-  thread_local ThreadParser state;
+// Copies `body` into the thread's padded buffer and opens its root, which
+// must be an object. `document` and `root` stay valid until the next use of
+// `state`.
+absl::Status OpenRootObject(ThreadParser& state, absl::string_view body, od::document* document,
+                            od::object* root) {
   const size_t padded_size = body.size() + simdjson::SIMDJSON_PADDING;
   if (state.buffer.size() < padded_size) state.buffer.resize(padded_size);
   std::memcpy(state.buffer.data(), body.data(), body.size());
   std::memset(state.buffer.data() + body.size(), 0, simdjson::SIMDJSON_PADDING);
+  HG_JSON_TRY(
+      state.parser.iterate(state.buffer.data(), body.size(), state.buffer.size()).get(*document));
+  od::json_type root_type;
+  HG_JSON_TRY(document->type().get(root_type));
+  if (root_type != od::json_type::object) return Malformed("root is not an object");
+  HG_JSON_TRY(document->get_object().get(*root));
+  return absl::OkStatus();
+}
 
-  struct ShrinkOnExit {
-    ThreadParser& state;
-    ~ShrinkOnExit() {
-      if (state.buffer.size() > kKeepBufferBytes) {
-        std::string().swap(state.buffer);
-        state.parser = od::parser();
+// Past the root object there must be nothing left to read.
+absl::Status CheckNothingTrails(od::document& document) {
+  if (document.current_location().error() != simdjson::OUT_OF_BOUNDS) {
+    return Malformed("trailing bytes after the JSON document");
+  }
+  return absl::OkStatus();
+}
+
+// ------------------------------------------------- JSON Pointers (subjects)
+
+// The pointers to read as a tree of object keys: each node is an object
+// whose `keys` are read (children[i] is the value under keys[i]); a pointer
+// that ends at a node lists its index in `ends`.
+struct PointerNode {
+  std::vector<std::string_view> keys;
+  std::vector<PointerNode> children;
+  std::vector<size_t> ends;
+  std::string path;  // the pointer to this node, for errors ("/data/agent_id")
+};
+
+// The largest integer every JSON reader holds exactly: JavaScript's
+// JSON.parse rounds beyond it, so such an id could name another tenant in a
+// Node web tier than here.
+constexpr uint64_t kMaxExactInteger = (uint64_t{1} << 53) - 1;
+
+// An integer subject id: the number token as its decimal text, when it is a
+// non-negative integer without fraction or exponent, at most
+// kMaxExactInteger. `token` may carry trailing whitespace.
+std::optional<std::string> IntegerText(std::string_view token) {
+  while (!token.empty() && (token.back() == ' ' || token.back() == '\t' || token.back() == '\n' ||
+                            token.back() == '\r')) {
+    token.remove_suffix(1);
+  }
+  if (token.empty() || token.size() > 16) return std::nullopt;
+  if (token.size() > 1 && token[0] == '0') return std::nullopt;
+  uint64_t value = 0;
+  for (char c : token) {
+    if (c < '0' || c > '9') return std::nullopt;
+    value = value * 10 + static_cast<uint64_t>(c - '0');
+  }
+  if (value > kMaxExactInteger) return std::nullopt;
+  return std::string(token);
+}
+
+class PointerWalker {
+ public:
+  explicit PointerWalker(std::vector<std::optional<std::string>>* out) : out_(out) {}
+
+  // Reads `value`, found at `node` inside a container at `depth`.
+  absl::Status Walk(od::value value, const PointerNode& node, int depth) {
+    od::json_type type;
+    HG_JSON_TRY(value.type().get(type));
+    if (type == od::json_type::null) {
+      bool is_null = false;
+      HG_JSON_TRY(value.is_null().get(is_null));
+      if (!is_null) return Malformed("body is not valid JSON");
+      return absl::OkStatus();  // absent, and so is everything below it
+    }
+    if (!node.ends.empty()) return ReadLeaf(value, type, node);
+    if (type != od::json_type::object) {
+      return Malformed(absl::StrCat(node.path, " is not an object"));
+    }
+    if (depth + 1 > kMaxJsonDepth) {
+      return Malformed(absl::StrCat("nested deeper than ", kMaxJsonDepth, " levels"));
+    }
+    od::object object;
+    HG_JSON_TRY(value.get_object().get(object));
+    return WalkObject(object, node, depth + 1);
+  }
+
+  // Reads the members of `object` (at `depth`) that `node` names and
+  // validates the others.
+  absl::Status WalkObject(od::object object, const PointerNode& node, int depth) {
+    KeySet keys(node.keys);
+    for (auto field : object) {
+      std::string_view key;
+      HG_JSON_TRY(field.unescaped_key().get(key));
+      HG_RETURN_IF_ERROR(keys.Add(key));
+      od::value value;
+      HG_JSON_TRY(field.value().get(value));
+      const auto it = std::find(node.keys.begin(), node.keys.end(), key);
+      if (it != node.keys.end()) {
+        HG_RETURN_IF_ERROR(Walk(value, node.children[it - node.keys.begin()], depth));
+      } else {
+        HG_RETURN_IF_ERROR(Walker().Validate(value, depth));
       }
     }
-  } shrink{state};
+    return absl::OkStatus();
+  }
 
+ private:
+  absl::Status ReadLeaf(od::value value, od::json_type type, const PointerNode& node) {
+    std::string text;
+    if (type == od::json_type::string) {
+      std::string_view view;
+      HG_JSON_TRY(value.get_string().get(view));
+      text.assign(view.data(), view.size());
+      HG_RETURN_IF_ERROR(CheckEventId(node.path, text));
+    } else if (type == od::json_type::number) {
+      const std::string_view token = value.raw_json_token();
+      if (!IsJsonNumber(token)) return Malformed("body is not valid JSON");
+      std::optional<std::string> integer = IntegerText(token);
+      if (!integer.has_value()) {
+        return Malformed(absl::StrCat(node.path,
+                                      " is a number but not an integer from 0 to 2^53 - 1 "
+                                      "(no fraction, no exponent)"));
+      }
+      text = *std::move(integer);
+    } else {
+      return Malformed(absl::StrCat(node.path, " is neither a string nor an integer"));
+    }
+    for (size_t end : node.ends) {
+      if (!text.empty()) (*out_)[end] = text;  // an empty string is absent
+    }
+    return absl::OkStatus();
+  }
+
+  std::vector<std::optional<std::string>>* out_;
+};
+
+}  // namespace
+
+absl::StatusOr<v1::CallEvent> ParseCallEvent(absl::string_view body) {
+  thread_local ThreadParser state;
+  ShrinkOnExit shrink{state};
   od::document document;
-  HG_JSON_TRY(
-      state.parser.iterate(state.buffer.data(), body.size(), state.buffer.size()).get(document));
-  od::json_type root_type;
-  HG_JSON_TRY(document.type().get(root_type));
-  if (root_type != od::json_type::object) return Malformed("root is not an object");
   od::object root;
-  HG_JSON_TRY(document.get_object().get(root));
+  HG_RETURN_IF_ERROR(OpenRootObject(state, body, &document, &root));
 
   EventFields root_fields;
   EventFields message_fields;
   bool has_message = false;  // a non-null root.message
   Walker walker;
   HG_RETURN_IF_ERROR(walker.WalkEvent(root, 1, &root_fields, &message_fields, &has_message));
-  // Past the root object there must be nothing left to read.
-  if (document.current_location().error() != simdjson::OUT_OF_BOUNDS) {
-    return Malformed("trailing bytes after the JSON document");
-  }
+  HG_RETURN_IF_ERROR(CheckNothingTrails(document));
   // Both shapes in one body: readers that prefer the flat one would read
   // other ids than we do.
   if (has_message && root_fields.has_flat_key) {
@@ -504,6 +635,54 @@ absl::Status ValidateCallEvent(const v1::CallEvent& event) {
   HG_RETURN_IF_ERROR(CheckEventId("call.assistantId", event.assistant_id()));
   HG_RETURN_IF_ERROR(CheckEventId("call.phoneNumberId", event.phone_number_id()));
   return CheckEventId("call.orgId", event.org_id());
+}
+
+absl::StatusOr<std::vector<std::optional<std::string>>> ReadJsonPointers(
+    absl::string_view body, absl::Span<const std::vector<std::string>> pointers) {
+  PointerNode root;
+  for (size_t i = 0; i < pointers.size(); ++i) {
+    if (pointers[i].empty()) {
+      return absl::InvalidArgumentError("a JSON Pointer to read names no member");
+    }
+    PointerNode* node = &root;
+    for (const std::string& token : pointers[i]) {
+      const std::string_view key(token.data(), token.size());
+      auto it = std::find(node->keys.begin(), node->keys.end(), key);
+      if (it == node->keys.end()) {
+        node->keys.push_back(key);
+        node->children.emplace_back();
+        node->children.back().path = absl::StrCat(node->path, "/", EscapePointerToken(token));
+        it = node->keys.end() - 1;
+      }
+      node = &node->children[it - node->keys.begin()];
+    }
+    node->ends.push_back(i);
+  }
+
+  thread_local ThreadParser state;
+  ShrinkOnExit shrink{state};
+  od::document document;
+  od::object object;
+  HG_RETURN_IF_ERROR(OpenRootObject(state, body, &document, &object));
+  std::vector<std::optional<std::string>> values(pointers.size());
+  PointerWalker walker(&values);
+  HG_RETURN_IF_ERROR(walker.WalkObject(object, root, 1));
+  HG_RETURN_IF_ERROR(CheckNothingTrails(document));
+  return values;
+}
+
+std::string EscapePointerToken(absl::string_view token) {
+  std::string out;
+  for (char c : token) {
+    if (c == '~') {
+      out.append("~0");
+    } else if (c == '/') {
+      out.append("~1");
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
 }
 
 }  // namespace hookguard

@@ -4,9 +4,13 @@
 #define HOOKGUARD_SERVER_PAYLOAD_CALL_EVENT_PARSER_H_
 
 #include <cstddef>
+#include <optional>
+#include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/types/span.h"
 #include "hookguard/v1/hookguard.pb.h"
 
 namespace hookguard {
@@ -65,6 +69,29 @@ absl::Status CheckEventId(absl::string_view name, absl::string_view id);
 // CheckEventId on the four ids of an event a caller extracted itself
 // (AuthorizeCallEvent); ParseCallEvent's events already keep it.
 absl::Status ValidateCallEvent(const v1::CallEvent& event);
+
+// Reads the values at `pointers` in the JSON body `body` (the ids of a
+// profile's subjects, config profiles[].ownership.subjects). Each pointer is
+// given as its reference tokens, already unescaped (RFC 6901: "/a~1b/c" is
+// {"a/b", "c"}), at least one; each token names an object member (array
+// indexes are not read). Values come back in the order of `pointers`:
+//   - a JSON string, held to CheckEventId, or an integer JSON number as its
+//     decimal text (GitHub's installation.id): 0 to 2^53 - 1, no fraction,
+//     no exponent, no leading zero (JavaScript readers round beyond 2^53);
+//   - nullopt when the member, or an object on its way, is absent or null,
+//     or the string is empty.
+// The document is validated exactly as ParseCallEvent validates it (strict
+// JSON, UTF-8, depth, no trailing bytes), and every object on a pointer's
+// way is read with the same key rules: a duplicate key, or one that differs
+// from a read key only in case, is malformed. A value of another type (bool,
+// object, array, a fraction) or an object on the way that is not one is
+// malformed. Errors: InvalidArgument ("malformed event: ..."), naming the
+// pointer, never quoting the body. Thread-safe, as ParseCallEvent.
+absl::StatusOr<std::vector<std::optional<std::string>>> ReadJsonPointers(
+    absl::string_view body, absl::Span<const std::vector<std::string>> pointers);
+
+// One reference token written as in a JSON Pointer: '~' as "~0", '/' as "~1".
+std::string EscapePointerToken(absl::string_view token);
 
 }  // namespace hookguard
 

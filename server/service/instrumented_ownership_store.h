@@ -40,6 +40,16 @@ class InstrumentedOwnershipStore final : public OwnershipStore {
     inner_.FindOwnerAsync(what, id, deadline, Measured(std::move(done)));
   }
 
+  absl::StatusOr<std::optional<std::string>> FindSubjectOwner(int query, absl::string_view id,
+                                                              absl::Time deadline) override {
+    return Measure([&] { return inner_.FindSubjectOwner(query, id, deadline); });
+  }
+
+  void FindSubjectOwnerAsync(int query, absl::string_view id, absl::Time deadline,
+                             std::function<void(OwnerAnswer)> done) override {
+    inner_.FindSubjectOwnerAsync(query, id, deadline, Measured(std::move(done)));
+  }
+
   absl::Status Ping(absl::Time deadline) override { return inner_.Ping(deadline); }
 
  private:

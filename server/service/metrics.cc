@@ -171,7 +171,8 @@ std::string Metrics::Render() const {
 
   Header(&out, "hookguard_owner_resolved_total", "counter",
          "Allowed events by rpc and how their owner was found (OWNER_SOURCE_CALL, or "
-         "_PHONE_NUMBER / _ASSISTANT when the app had no call row).");
+         "_PHONE_NUMBER / _ASSISTANT when the app had no call row, _SUBJECT for a profile's "
+         "subjects).");
   counters("hookguard_owner_resolved_total", {"rpc", "resolved_by"}, resolved_);
 
   gauge("hookguard_shadow_profiles", "Profiles in shadow mode: their denies are answered ALLOW.",

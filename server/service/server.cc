@@ -194,7 +194,7 @@ absl::Status Server::Start() {
   store_options.max_batch = options_.db_batch_size;
   store_options.on_batch = [this](int size) { metrics_.ObserveDatabaseBatch(size); };
   store_options.query_timeout = options_.db_timeout;
-  SetLookupQueries(spec.queries, &store_options);
+  SetLookupQueries(spec.queries, spec.subject_queries, &store_options);
   store_options.on_unbatched = [this](const std::string& message) {
     log_.Server("warning", message);
   };
@@ -222,9 +222,11 @@ absl::Status Server::Start() {
                                         options_.ownership_cache_entries, " rows at most)"));
   }
   rules_ = std::make_unique<CallEventAuthorizer>(*cached_store_, spec.resolve);
+  subject_rules_ = std::make_unique<SubjectAuthorizer>(*cached_store_);
   profiles_ = std::make_unique<ProfileHolder>(*std::move(loaded));
   authorizer_ = std::make_unique<WebhookAuthorizer>(
-      *profiles_, *rules_, ids_, WebhookAuthorizerOptions{options_.max_body_bytes});
+      *profiles_, *rules_, ids_, WebhookAuthorizerOptions{options_.max_body_bytes},
+      subject_rules_.get());
   ServiceOptions service_options;
   service_options.db_timeout = options_.db_timeout;
   service_options.wait_for_locks_until_call_deadline = store_->waits_for_locks();

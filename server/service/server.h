@@ -28,6 +28,7 @@
 #include "server/ownership/replay_lag_probe.h"
 #include "server/ownership/replica_ownership_store.h"
 #include "server/ownership/soci_ownership_store.h"
+#include "server/ownership/subject_rules.h"
 #include "server/service/instrumented_ownership_store.h"
 #include "server/service/metrics.h"
 #include "server/service/profile_reloader.h"
@@ -144,6 +145,7 @@ class Server {
   std::unique_ptr<InstrumentedOwnershipStore> measured_store_;
   std::unique_ptr<CachingOwnershipStore> cached_store_;
   std::unique_ptr<CallEventAuthorizer> rules_;
+  std::unique_ptr<SubjectAuthorizer> subject_rules_;
   std::unique_ptr<WebhookAuthorizer> authorizer_;
   std::unique_ptr<WebhookAuthServiceImpl> service_;
   std::unique_ptr<grpc::Server> grpc_server_;

@@ -24,6 +24,7 @@ void AddDecision(const Response& response, RequestOutcome* outcome) {
   outcome->decision_id = response.decision_id();
   outcome->owner_id = response.owner_id();
   outcome->resolved_by = response.resolved_by();
+  outcome->resolved_subject = CapEcho(response.resolved_subject());
   outcome->detail = response.detail();
 }
 
@@ -164,17 +165,22 @@ grpc::ServerUnaryReactor* WebhookAuthServiceImpl::AuthorizeCallEvent(
 grpc::ServerUnaryReactor* WebhookAuthServiceImpl::AuthorizeWebhook(
     grpc::CallbackServerContext* context, const v1::AuthorizeWebhookRequest* request,
     v1::AuthorizeWebhookResponse* response) {
+  // The subjects the body named (a subject profile), for the audit line.
+  auto subjects = std::make_shared<SubjectIds>();
   return Serve(
       context, Rpc::kAuthorizeWebhook,
-      [this, context, request, response](const absl::Status& status,
-                                         std::function<void(absl::Status)> done) {
+      [this, context, request, response, subjects](const absl::Status& status,
+                                                   std::function<void(absl::Status)> done) {
         if (!status.ok()) return done(status);
         const absl::Time now = absl::Now();
         authorizer_.AuthorizeWebhookAsync(*request, now, DatabaseDeadline(context, now), response,
-                                          std::move(done));
+                                          std::move(done), subjects.get());
       },
-      [request, response](const absl::Status& status, RequestOutcome* outcome) {
+      [request, response, subjects](const absl::Status& status, RequestOutcome* outcome) {
         outcome->profile = CapEcho(request->profile());
+        // The subjects are known once the signature verified, whatever the
+        // lookups then answered (an outage included).
+        outcome->subjects = CapEcho(FormatSubjects(*subjects));
         if (!status.ok()) return;
         outcome->signature = response->signature();
         outcome->key_id = response->key_id();

@@ -52,7 +52,7 @@ TEST(ParseUnixTimestamp, RejectsLeadingZeros) {
 
 TEST(ParseUnixTimestamp, RejectsWhatIsNotDigits) {
   for (const char* bad : {"", "-1", "+1", " 1", "1 ", "1.5", "1e9", "abc", "9999999999999999999",
-                          "1234567890123456789"}) {
+                          "1234567890123456789", "01700000000", "00"}) {
     EXPECT_FALSE(ParseUnixTimestamp(bad).has_value()) << bad;
   }
 }

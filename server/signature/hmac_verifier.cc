@@ -20,6 +20,9 @@ using v1::SIGNATURE_RESULT_MISMATCH;
 using v1::SIGNATURE_RESULT_STALE;
 using v1::SIGNATURE_RESULT_VALID;
 
+// Digits of a Unix time in milliseconds from 2001 to 2286.
+constexpr size_t kMillisecondDigits = 13;
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<const HmacVerifier>> HmacVerifier::Create(
@@ -119,6 +122,12 @@ absl::StatusOr<VerifyOutcome> HmacVerifier::Verify(const v1::HttpRequest& reques
     if (!timestamp) {
       return FailOutcome(out, SIGNATURE_RESULT_MALFORMED,
                          "timestamp is not a Unix time in decimal digits");
+    }
+    // Signed right after the body: milliseconds only (13 digits until the
+    // year 2286), so that body and timestamp split the signed bytes one way.
+    if (payload_.TimestampFollowsBody() && timestamp_text.size() < kMillisecondDigits) {
+      return FailOutcome(out, SIGNATURE_RESULT_MALFORMED,
+                         "timestamp is not in milliseconds (it is signed right after the body)");
     }
     out.timestamp_unix = *timestamp;
   }

@@ -21,6 +21,7 @@ constexpr PlaceholderName kPlaceholders[] = {
 absl::StatusOr<PayloadTemplate> PayloadTemplate::Parse(absl::string_view format) {
   if (format.empty()) return absl::InvalidArgumentError("payload_format: empty");
   std::vector<Segment> segments;
+  bool timestamp_follows_body = false;
   std::string literal;
   size_t i = 0;
   while (i < format.size()) {
@@ -46,6 +47,10 @@ absl::StatusOr<PayloadTemplate> PayloadTemplate::Parse(absl::string_view format)
     if (!literal.empty()) {
       segments.push_back(Segment{false, Placeholder::kBody, std::move(literal)});
       literal.clear();
+    } else if (!segments.empty() && segments.back().is_placeholder &&
+               segments.back().placeholder == Placeholder::kBody &&
+               known->placeholder == Placeholder::kTimestamp) {
+      timestamp_follows_body = true;  // Retell's body + timestamp (see the header)
     } else if (!segments.empty() && segments.back().is_placeholder) {
       // "{id}{timestamp}": "msg_10" + "T" and "msg_1" + "0T" sign the same
       // bytes, so one MAC would verify under two (id, timestamp) pairs.
@@ -58,7 +63,7 @@ absl::StatusOr<PayloadTemplate> PayloadTemplate::Parse(absl::string_view format)
     i = close + 1;
   }
   if (!literal.empty()) segments.push_back(Segment{false, Placeholder::kBody, std::move(literal)});
-  return PayloadTemplate(std::move(segments));
+  return PayloadTemplate(std::move(segments), timestamp_follows_body);
 }
 
 bool PayloadTemplate::Uses(Placeholder placeholder) const {

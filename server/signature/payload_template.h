@@ -17,7 +17,14 @@ enum class Placeholder { kBody, kTimestamp, kMethod, kUrl, kId };
 // {timestamp} (the timestamp exactly as sent), {method}, {url} and {id} (the
 // message id); every other character is literal. A '{' that does not start
 // one of those placeholders is an error (there is no escape: no platform
-// signs a literal '{' next to a name). Immutable; thread-safe.
+// signs a literal '{' next to a name). Two placeholders side by side are
+// refused (one MAC would verify under several splits of the signed bytes),
+// except {timestamp} right after {body}, which Retell signs: a verifier of
+// such a template must take the timestamp in milliseconds only
+// (TimestampFollowsBody), so that no digit can move between body and
+// timestamp and stay in the window: fewer digits are no millisecond time,
+// more are centuries away, and a leading zero is refused. Immutable;
+// thread-safe.
 class PayloadTemplate {
  public:
   // The values substituted for the placeholders. Views; not owned.
@@ -37,6 +44,9 @@ class PayloadTemplate {
 
   bool Uses(Placeholder placeholder) const;
 
+  // {timestamp} comes right after {body} ("{body}{timestamp}").
+  bool TimestampFollowsBody() const { return timestamp_follows_body_; }
+
   // The pieces whose concatenation is the signed payload, in order. They
   // point into `values` and into this template.
   Parts Expand(const Values& values) const;
@@ -47,9 +57,11 @@ class PayloadTemplate {
     Placeholder placeholder = Placeholder::kBody;
     std::string literal;
   };
-  explicit PayloadTemplate(std::vector<Segment> segments) : segments_(std::move(segments)) {}
+  PayloadTemplate(std::vector<Segment> segments, bool timestamp_follows_body)
+      : segments_(std::move(segments)), timestamp_follows_body_(timestamp_follows_body) {}
 
   std::vector<Segment> segments_;
+  bool timestamp_follows_body_ = false;
 };
 
 }  // namespace hookguard

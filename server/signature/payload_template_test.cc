@@ -66,6 +66,18 @@ TEST(PayloadTemplate, RejectsAdjacentPlaceholders) {
   }
   for (const char* good : {"{id}.{timestamp}.{body}", "{timestamp}:{body}", "{method} {url}"}) {
     EXPECT_TRUE(PayloadTemplate::Parse(good).ok()) << good;
+    EXPECT_FALSE(PayloadTemplate::Parse(good)->TimestampFollowsBody()) << good;
+  }
+}
+
+// Retell signs the body then the timestamp: the one adjacency taken, and
+// marked so that the verifier takes milliseconds only.
+TEST(PayloadTemplate, TakesTheTimestampRightAfterTheBody) {
+  absl::StatusOr<PayloadTemplate> t = PayloadTemplate::Parse("{body}{timestamp}");
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_TRUE(t->TimestampFollowsBody());
+  for (const char* bad : {"{body}{timestamp}{id}", "{id}{body}{timestamp}"}) {
+    EXPECT_FALSE(PayloadTemplate::Parse(bad).ok()) << bad;
   }
 }
 

@@ -20,6 +20,7 @@ using google::protobuf::FieldDescriptor;
 constexpr char kHmac[] = "hmac";
 constexpr char kSharedSecret[] = "shared_secret";
 constexpr char kStandardWebhooks[] = "standard_webhooks";
+constexpr char kTwilio[] = "twilio";
 constexpr absl::string_view kWhsecPrefix = "whsec_";
 
 std::string ProfileLabel(const Profile& profile) {
@@ -39,7 +40,8 @@ class OptionReader {
   explicit OptionReader(const Profile& profile) : profile_(profile) {
     // The fields every kind has; ParseSignatureScheme reads kind and preset,
     // the configuration the others.
-    for (const char* common : {"name", "kind", "preset", "secrets", "mode"}) Field(common);
+    for (const char* common : {"name", "kind", "preset", "secrets", "mode", "ownership"})
+      Field(common);
   }
 
   void Read(const char* name, std::string* out) {
@@ -151,6 +153,9 @@ void ReadStandardWebhooksOptions(OptionReader& r, StandardWebhooksScheme* s) {
   r.Read("tolerance_seconds", &s->tolerance);
 }
 
+// Twilio fixes everything it signs: every option is refused.
+void ReadTwilioOptions(OptionReader& /*r*/, TwilioScheme* /*s*/) {}
+
 // `scheme` (the kind's defaults, or a preset) with the options `read` reads;
 // a field the profile sets that `read` does not is refused.
 template <typename Scheme>
@@ -162,7 +167,7 @@ absl::StatusOr<SignatureScheme> ReadScheme(OptionReader& reader, absl::string_vi
 }
 
 constexpr char kPresetNames[] =
-    "vapi-hmac, vapi-secret, vapi-bearer, vapi, stripe, github or slack";
+    "vapi-hmac, vapi-secret, vapi-bearer, vapi, stripe, github, slack, retell or elevenlabs";
 
 // The presets, as the options of the kind they stand for. "vapi" is the
 // hmac defaults (the origin document's x-vapi-signature over the body).
@@ -208,6 +213,27 @@ std::optional<SignatureScheme> Preset(absl::string_view name) {
     s.signature_prefix = "v0=";
     s.timestamp_header = "x-slack-request-timestamp";
     s.payload_format = "v0:{timestamp}:{body}";
+    return s;
+  }
+  if (name == "retell") {
+    // Retell's SDK verify(): "v=<ms>,d=<hex HMAC-SHA256 of body + ms>", keyed
+    // with the API key, within 5 minutes. {body}{timestamp} has one reading:
+    // the timestamp has no leading zero (ParseUnixTimestamp) and must fall
+    // in the window, so no digit can move between body and timestamp.
+    s.signature_header = "x-retell-signature";
+    s.signature_timestamp_key = "v";
+    s.signature_key = "d";
+    s.payload_format = "{body}{timestamp}";
+    return s;
+  }
+  if (name == "elevenlabs") {
+    // ElevenLabs' SDK construct_event(): "t=<s>,v0=<hex HMAC-SHA256 of
+    // "<t>.<body>">", refused when older than 30 minutes.
+    s.signature_header = "elevenlabs-signature";
+    s.signature_timestamp_key = "t";
+    s.signature_key = "v0";
+    s.payload_format = "{timestamp}.{body}";
+    s.tolerance = absl::Minutes(30);
     return s;
   }
   return std::nullopt;
@@ -324,12 +350,14 @@ absl::StatusOr<SignatureScheme> ParseSignatureScheme(const Profile& profile) {
   if (kind == kStandardWebhooks) {
     return ReadScheme(reader, kind, StandardWebhooksScheme{}, ReadStandardWebhooksOptions);
   }
+  if (kind == kTwilio) return ReadScheme(reader, kind, TwilioScheme{}, ReadTwilioOptions);
   if (kind.empty()) {
     return Invalid(
-        profile, "kind: required (hmac, shared_secret or standard_webhooks) unless preset is set");
+        profile,
+        "kind: required (hmac, shared_secret, standard_webhooks or twilio) unless preset is set");
   }
   return Invalid(profile, absl::StrCat("kind: unknown \"", kind,
-                                       "\" (hmac, shared_secret or standard_webhooks)"));
+                                       "\" (hmac, shared_secret, standard_webhooks or twilio)"));
 }
 
 std::vector<std::string> SchemeWarnings(const SignatureScheme& scheme) {
@@ -339,6 +367,13 @@ std::vector<std::string> SchemeWarnings(const SignatureScheme& scheme) {
         "shared_secret signs neither the body nor a timestamp: whoever sees one request can "
         "send any body with its header, at any time; use it only over TLS, and prefer an hmac "
         "scheme when the platform offers one"};
+  }
+  if (std::holds_alternative<TwilioScheme>(scheme)) {
+    return {
+        "twilio signs with sha1 and signs no timestamp: a captured request verifies again at any "
+        "later time, so drop repeated deliveries in the web tier (CallSid with CallStatus); and "
+        "the app must pass the URL exactly as Twilio requested it (behind a proxy, from the "
+        "forwarded scheme and host)"};
   }
   return {};  // standard_webhooks signs id, timestamp and body
 }
@@ -365,6 +400,9 @@ absl::StatusOr<std::unique_ptr<const Verifier>> MakeVerifier(const SignatureSche
   }
   if (const auto* shared = std::get_if<SharedSecretScheme>(&scheme)) {
     return AsVerifier(SharedSecretVerifier::Create(*shared, std::move(keys)));
+  }
+  if (const auto* twilio = std::get_if<TwilioScheme>(&scheme)) {
+    return AsVerifier(TwilioVerifier::Create(*twilio, std::move(keys)));
   }
   return AsVerifier(
       StandardWebhooksVerifier::Create(std::get<StandardWebhooksScheme>(scheme), std::move(keys)));

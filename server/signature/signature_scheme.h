@@ -15,20 +15,23 @@
 #include "server/signature/hmac_verifier.h"
 #include "server/signature/shared_secret_verifier.h"
 #include "server/signature/standard_webhooks_verifier.h"
+#include "server/signature/twilio_verifier.h"
 #include "server/signature/verifier.h"
 
 namespace hookguard {
 
 // A profile's scheme, one alternative per kind ("hmac", "shared_secret",
-// "standard_webhooks"). The structs' member initializers are the defaults.
-using SignatureScheme = std::variant<HmacScheme, SharedSecretScheme, StandardWebhooksScheme>;
+// "standard_webhooks", "twilio"). The structs' member initializers are the
+// defaults.
+using SignatureScheme =
+    std::variant<HmacScheme, SharedSecretScheme, StandardWebhooksScheme, TwilioScheme>;
 
 // The scheme of `profile`: its kind (or its preset's: "vapi-hmac" (what a
 // VAPI HMAC credential sends by default: x-signature over
 // "{timestamp}.{body}", x-timestamp), "vapi-secret" (shared_secret
 // x-vapi-secret), "vapi-bearer" (shared_secret `Authorization: Bearer`),
 // "vapi" (hmac x-vapi-signature over the body), "stripe", "github",
-// "slack"), the defaults of the kind, then every option the
+// "slack", "retell", "elevenlabs"), the defaults of the kind, then every option the
 // profile sets (options set beside a preset override it). Reads every field
 // but name, secrets and mode. Checks everything that needs no secret: an
 // unknown preset, kind, algorithm or encoding; a kind that contradicts the
@@ -43,7 +46,8 @@ absl::StatusOr<SignatureScheme> ParseSignatureScheme(const config::v1::Profile& 
 // What a scheme leaves unprotected, one sentence each (without the
 // profile's name): no signed timestamp (a captured request verifies again
 // at any later time), a message id that is read but not signed (not fit for
-// deduplication), sha1, and shared_secret (nothing signed at all).
+// deduplication), sha1, shared_secret (nothing signed at all), and twilio
+// (sha1, no timestamp, a URL the app must rebuild as Twilio called it).
 std::vector<std::string> SchemeWarnings(const SignatureScheme& scheme);
 
 // The key bytes of a secret as read from its source (SecretSource): the

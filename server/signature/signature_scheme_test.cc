@@ -23,6 +23,11 @@ constexpr char kVapiHex[] = "eccea06870b7458e545dd91dfed7c7b5c8aa88ac8aeda608fe7
 constexpr char kStripeHex[] = "3e20a77e930720b3559de0a699e45990db10a2624482178e1fd3a2331b6919f1";
 constexpr char kGithubHex[] = "969999488bc56dd17c36681fa86855f8cd185912d2a73c62921ba6dd65e6d1e4";
 constexpr char kSlackHex[] = "fb0065d4463ff65bdedb1f3b80595a3e2ed2f1460a35df590c318b01440ff14f";
+// printf %s "${BODY}1700000000123" | openssl dgst -sha256 -hmac retell-api-key
+constexpr char kRetellHex[] = "c5374a17c956c7e024e246da9ecde88ad0b877b78e6029c10670c607224b67af";
+// printf %s "1700000000.$BODY" | openssl dgst -sha256 -hmac wsec_elevenlabstest
+constexpr char kElevenLabsHex[] =
+    "0526ad97130799afd07299c66e9f559e691fd3e037bc6b19584bd9fa1da55603";
 // vapi-hmac: secret "vapi-hmac-secret", timestamp 1700000000000 (ms, as VAPI
 // sends it): printf %s "1700000000000.$BODY" | openssl dgst -sha256 -hmac ...
 constexpr char kVapiHmacHex[] = "f486f9b63cce406b6937f4b8873e4b101d51647a96319deec9134fcc1c02af34";
@@ -89,6 +94,23 @@ TEST(SignatureScheme, PresetsVerifyTheirPlatformsSignatures) {
        Request({{"X-Slack-Signature", std::string("v0=") + kSlackHex},
                 {"X-Slack-Request-Timestamp", "1700000000"}}),
        "", 1700000000},
+      {"retell", R"({"name":"p","preset":"retell"})", "retell-api-key",
+       Request({{"X-Retell-Signature", std::string("v=1700000000123,d=") + kRetellHex}}), "",
+       1700000000},
+      {"elevenlabs", R"({"name":"p","preset":"elevenlabs"})", "wsec_elevenlabstest",
+       Request({{"ElevenLabs-Signature", std::string("t=1700000000,v0=") + kElevenLabsHex}}), "",
+       1700000000},
+      {"twilio", R"({"name":"p","kind":"twilio"})", "12345",
+       [] {
+         v1::HttpRequest r;
+         r.set_url("https://mycompany.com/myapp.php?foo=1&bar=2");
+         r.set_body(
+             "CallSid=CA1234567890ABCDE&Digits=1234&From=%2B14158675309&To=%2B18005551212"
+             "&Caller=%2B14158675309");
+         (*r.mutable_headers())["X-Twilio-Signature"] = "RSOYDt4T1cUTdK1PDd93/VVr8B8=";
+         return r;
+       }(),
+       "", 0},
       {"vapi-hmac (a VAPI HMAC credential's defaults)", R"({"name":"p","preset":"vapi-hmac"})",
        "vapi-hmac-secret",
        Request({{"X-Signature", kVapiHmacHex}, {"X-Timestamp", "1700000000000"}}), "", 1700000000},
@@ -143,6 +165,70 @@ TEST(SignatureScheme, TimestampedPresetsGoStale) {
   auto lenient = Make(R"({"name":"p","preset":"slack","tolerance_seconds":600})", "slack-secret");
   ASSERT_TRUE(lenient.ok());
   EXPECT_EQ((*lenient)->Verify(r, kNow + absl::Seconds(301))->result, SIGNATURE_RESULT_VALID);
+}
+
+// Each platform's window, as its SDK applies it: Retell 5 minutes either way
+// (milliseconds in the header), ElevenLabs 30 minutes.
+TEST(SignatureScheme, RetellAndElevenLabsGoStaleOutsideTheirWindows) {
+  auto retell = Make(R"({"name":"p","preset":"retell"})", "retell-api-key");
+  ASSERT_TRUE(retell.ok()) << retell.status();
+  const v1::HttpRequest r =
+      Request({{"X-Retell-Signature", std::string("v=1700000000123,d=") + kRetellHex}});
+  EXPECT_EQ((*retell)->Verify(r, kNow + absl::Seconds(300))->result, SIGNATURE_RESULT_VALID);
+  EXPECT_EQ((*retell)->Verify(r, kNow + absl::Seconds(301))->result, SIGNATURE_RESULT_STALE);
+  EXPECT_EQ((*retell)->Verify(r, kNow - absl::Seconds(301))->result, SIGNATURE_RESULT_STALE);
+  // The digits of the timestamp are signed: another timestamp does not verify.
+  EXPECT_EQ(
+      (*retell)
+          ->Verify(
+              Request({{"X-Retell-Signature", std::string("v=1700000000124,d=") + kRetellHex}}),
+              kNow)
+          ->result,
+      SIGNATURE_RESULT_MISMATCH);
+  // A leading zero would let a body's trailing '0' move into the timestamp.
+  EXPECT_EQ(
+      (*retell)
+          ->Verify(
+              Request({{"X-Retell-Signature", std::string("v=01700000000123,d=") + kRetellHex}}),
+              kNow)
+          ->result,
+      SIGNATURE_RESULT_MALFORMED);
+  // A timestamp in seconds: signed right after the body, only milliseconds
+  // are taken.
+  EXPECT_EQ(
+      (*retell)
+          ->Verify(Request({{"X-Retell-Signature", std::string("v=1700000000,d=") + kRetellHex}}),
+                   kNow)
+          ->result,
+      SIGNATURE_RESULT_MALFORMED);
+  // The split that seconds would allow: Retell signed body + "1771771771771"
+  // (ms; printf %s "${BODY}1771771771771" | openssl dgst -sha256 -hmac
+  // retell-api-key); "177" moved into the body leaves "1771771771", a time in
+  // seconds inside the window. Refused, never VALID.
+  v1::HttpRequest moved = Request(
+      {{"X-Retell-Signature",
+        "v=1771771771,d=2ec64942a682087221c6a2289dfb07b51de79d7014a69e15444eedfc7c696f41"}});
+  moved.set_body(std::string(kBody) + "177");
+  EXPECT_EQ((*retell)->Verify(moved, absl::FromUnixSeconds(1771771771))->result,
+            SIGNATURE_RESULT_MALFORMED);
+  // A changed body.
+  v1::HttpRequest changed = r;
+  changed.set_body(R"({"message":{"type":"status-update","call":{"id":"call-2"}}})");
+  EXPECT_EQ((*retell)->Verify(changed, kNow)->result, SIGNATURE_RESULT_MISMATCH);
+
+  auto eleven = Make(R"({"name":"p","preset":"elevenlabs"})", "wsec_elevenlabstest");
+  ASSERT_TRUE(eleven.ok()) << eleven.status();
+  const v1::HttpRequest e =
+      Request({{"ElevenLabs-Signature", std::string("t=1700000000,v0=") + kElevenLabsHex}});
+  EXPECT_EQ((*eleven)->Verify(e, kNow + absl::Minutes(30))->result, SIGNATURE_RESULT_VALID);
+  EXPECT_EQ((*eleven)->Verify(e, kNow + absl::Minutes(30) + absl::Seconds(1))->result,
+            SIGNATURE_RESULT_STALE);
+  EXPECT_EQ((*eleven)->Verify(e, kNow - absl::Minutes(31))->result, SIGNATURE_RESULT_STALE);
+  EXPECT_EQ(
+      (*eleven)
+          ->Verify(Request({{"ElevenLabs-Signature", std::string("v0=") + kElevenLabsHex}}), kNow)
+          ->result,
+      SIGNATURE_RESULT_MALFORMED);
 }
 
 // vapi-hmac has VAPI's replay window: 300 s either way from now, with the
@@ -228,6 +314,13 @@ TEST(ParseSignatureScheme, RejectsBadProfilesNamingProfileAndField) {
       {"no kind", R"({"name":"bad"})", "kind"},
       {"unknown kind", R"({"name":"bad","kind":"hmac256"})", "kind"},
       {"unknown preset", R"({"name":"bad","preset":"twilio"})", "preset"},
+      {"twilio with algorithm", R"({"name":"bad","kind":"twilio","algorithm":"sha256"})",
+       "algorithm: not an option of kind \"twilio\""},
+      {"twilio with signature_header",
+       R"({"name":"bad","kind":"twilio","signature_header":"x-sig"})", "signature_header"},
+      {"twilio with tolerance", R"({"name":"bad","kind":"twilio","tolerance_seconds":300})",
+       "tolerance_seconds"},
+      {"twilio beside a preset", R"({"name":"bad","preset":"retell","kind":"twilio"})", "kind"},
       {"kind contradicts preset", R"({"name":"bad","preset":"stripe","kind":"shared_secret"})",
        "kind"},
       {"kind contradicts a shared_secret preset",
@@ -334,6 +427,9 @@ TEST(SchemeWarnings, NameWhatAValidProfileLeavesUnprotected) {
        {"algorithm sha1"}},
       {R"({"name":"p","kind":"shared_secret"})", {"shared_secret signs neither the body"}},
       {R"({"name":"p","preset":"stripe"})", {}},
+      {R"({"name":"p","preset":"retell"})", {}},
+      {R"({"name":"p","preset":"elevenlabs"})", {}},
+      {R"({"name":"p","kind":"twilio"})", {"twilio signs with sha1 and signs no timestamp"}},
       {R"({"name":"p","preset":"slack"})", {}},
       {R"({"name":"p","preset":"vapi-hmac"})", {}},
       {R"({"name":"p","preset":"vapi-secret"})", {"shared_secret signs neither the body"}},

@@ -4,6 +4,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "server/signature/codec.h"
 #include "server/signature/mac.h"
@@ -83,6 +84,20 @@ absl::StatusOr<Headers> SignStandardWebhooks(absl::string_view key, const SignIn
                  {"webhook-signature", absl::StrCat("v1,", absl::Base64Escape(*mac))}};
 }
 
+// X-Twilio-Signature for a request to input.url with input.body (a form
+// body; or any body when the URL carries its bodySHA256).
+absl::StatusOr<Headers> SignTwilio(absl::string_view key, const SignInput& input) {
+  absl::StatusOr<TwilioSignedRequest> request =
+      ReadTwilioRequest(input.url, input.body, /*body_is_form=*/true);
+  if (!request.ok()) return request.status();
+  if (!request->BodyMatchesHash(input.body)) {
+    return absl::InvalidArgumentError("the url's bodySHA256 is not the body's SHA-256");
+  }
+  absl::StatusOr<std::string> mac = Mac(HashAlgorithm::kSha1, key, request->Parts(input.url));
+  if (!mac.ok()) return mac.status();
+  return Headers{{"x-twilio-signature", absl::Base64Escape(*mac)}};
+}
+
 }  // namespace
 
 SignNeeds NeedsOf(const SignatureScheme& scheme) {
@@ -93,9 +108,14 @@ SignNeeds NeedsOf(const SignatureScheme& scheme) {
     needs.message_id = !hmac->message_id_header.empty();
     needs.method = payload.ok() && payload->Uses(Placeholder::kMethod);
     needs.url = payload.ok() && payload->Uses(Placeholder::kUrl);
+    needs.timestamp_in_milliseconds =
+        absl::EqualsIgnoreCase(hmac->timestamp_header, "x-timestamp") ||
+        (payload.ok() && payload->TimestampFollowsBody());
   } else if (std::holds_alternative<StandardWebhooksScheme>(scheme)) {
     needs.timestamp = true;
     needs.message_id = true;
+  } else if (std::holds_alternative<TwilioScheme>(scheme)) {
+    needs.url = true;  // Twilio signs the URL it calls
   }
   return needs;
 }
@@ -109,6 +129,7 @@ absl::StatusOr<Headers> SignDelivery(const SignatureScheme& scheme, absl::string
     return Headers{
         {shared->header, shared->bearer_prefix ? absl::StrCat("Bearer ", key) : std::string(key)}};
   }
+  if (std::holds_alternative<TwilioScheme>(scheme)) return SignTwilio(key, input);
   return SignStandardWebhooks(key, input);
 }
 

@@ -35,6 +35,9 @@ struct SignNeeds {
   bool message_id = false;
   bool method = false;
   bool url = false;
+  // The timestamp is sent in milliseconds (what VAPI's x-timestamp carries;
+  // required when it is signed right after the body, as Retell does).
+  bool timestamp_in_milliseconds = false;
 };
 SignNeeds NeedsOf(const SignatureScheme& scheme);
 
@@ -45,7 +48,9 @@ SignNeeds NeedsOf(const SignatureScheme& scheme);
 // `t=<ts>,v1=<mac>` in key=value mode), then the timestamp and message id
 // headers the scheme reads; shared_secret: its header (`Bearer <secret>`
 // with bearer_prefix); standard_webhooks: webhook-id, webhook-timestamp,
-// webhook-signature `v1,<base64>`. InvalidArgument when an input the scheme
+// webhook-signature `v1,<base64>`; twilio: x-twilio-signature over the URL
+// and the form body's sorted parameters (or the URL alone when it carries
+// the body's bodySHA256), as TwilioVerifier checks it. InvalidArgument when an input the scheme
 // needs is empty (naming it) or the timestamp is not a Unix time; Internal
 // if OpenSSL fails. Pure; thread-safe. The result holds a secret (or a MAC):
 // never log it.

@@ -47,6 +47,20 @@ TEST(SignDelivery, SendsWhatEachPlatformSendsForIndependentVectors) {
   SignInput method_url{kBody};
   method_url.method = "POST";
   method_url.url = "https://app.example/hook";
+  SignInput retell{kBody};
+  retell.timestamp = "1700000000123";
+  // Twilio's worked example (its request validators' tests): auth token
+  // "12345", this URL and these parameters sign to RSOYDt4T1cUTdK1PDd93/VVr8B8=;
+  // and a JSON body whose SHA-256 the URL carries, to a9nBmqA0ju/hNViExpshrM61xv4=.
+  SignInput twilio{
+      "CallSid=CA1234567890ABCDE&Digits=1234&From=%2B14158675309&To=%2B18005551212"
+      "&Caller=%2B14158675309"};
+  twilio.method = "POST";
+  twilio.url = "https://mycompany.com/myapp.php?foo=1&bar=2";
+  SignInput twilio_json{R"({"property": "value", "boolean": true})"};
+  twilio_json.url =
+      "https://mycompany.com/myapp.php?foo=1&bar=2"
+      "&bodySHA256=0a1ff7634d9ab3b95db5c9a2dfe9416e41502b283a80c7cf19632632f96e6620";
   const SignCase cases[] = {
       {"vapi-hmac: a VAPI HMAC credential's defaults, millisecond timestamp",
        R"({"name":"p","preset":"vapi-hmac"})",
@@ -104,6 +118,28 @@ TEST(SignDelivery, SendsWhatEachPlatformSendsForIndependentVectors) {
        {{"x-sig",
          "bjN6t9NJt98Cg/C/2DgbK/yJ0S8PhDTnY9ntXch640tPse05tbC17Ux/D1ArbUbl9KuMm/"
          "vsWAC4dfekdX2MHg=="}}},
+      {"retell: v=<ms>,d=<hex of body + ms>",
+       R"({"name":"p","preset":"retell"})",
+       "retell-api-key",
+       retell,
+       {{"x-retell-signature",
+         "v=1700000000123,d=c5374a17c956c7e024e246da9ecde88ad0b877b78e6029c10670c607224b67af"}}},
+      {"elevenlabs: t=<s>,v0=<hex of t.body>",
+       R"({"name":"p","preset":"elevenlabs"})",
+       "wsec_elevenlabstest",
+       seconds,
+       {{"elevenlabs-signature",
+         "t=1700000000,v0=0526ad97130799afd07299c66e9f559e691fd3e037bc6b19584bd9fa1da55603"}}},
+      {"twilio: the URL and the sorted form parameters",
+       R"({"name":"p","kind":"twilio"})",
+       "12345",
+       twilio,
+       {{"x-twilio-signature", "RSOYDt4T1cUTdK1PDd93/VVr8B8="}}},
+      {"twilio: a JSON body, the URL carrying its bodySHA256",
+       R"({"name":"p","kind":"twilio"})",
+       "12345",
+       twilio_json,
+       {{"x-twilio-signature", "a9nBmqA0ju/hNViExpshrM61xv4="}}},
   };
   for (const SignCase& c : cases) {
     SCOPED_TRACE(c.name);
@@ -149,6 +185,17 @@ TEST(SignDelivery, RefusesWhatTheSchemeCannotSignWithoutNamingASecret) {
        R"({"name":"p","kind":"hmac","payload_format":"{url}.{body}"})",
        {kBody},
        "URL"},
+      {"no url for twilio", R"({"name":"p","kind":"twilio"})", {"CallSid=CA1"}, "URL"},
+      {"twilio: a body that is not a form",
+       R"({"name":"p","kind":"twilio"})",
+       {kBody, "POST", "https://h.example/t"},
+       "form body"},
+      {"twilio: a bodySHA256 of another body",
+       R"({"name":"p","kind":"twilio"})",
+       {kBody, "POST",
+        "https://h.example/t?bodySHA256="
+        "0a1ff7634d9ab3b95db5c9a2dfe9416e41502b283a80c7cf19632632f96e6620"},
+       "bodySHA256"},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.name);
@@ -167,6 +214,8 @@ TEST(NeedsOf, SaysWhatEachSchemeSignsBesidesTheBody) {
   EXPECT_TRUE(NeedsOf(Scheme(R"({"name":"p","preset":"github"})")).message_id);
   const SignNeeds standard = NeedsOf(Scheme(R"({"name":"p","kind":"standard_webhooks"})"));
   EXPECT_TRUE(standard.timestamp && standard.message_id);
+  const SignNeeds twilio = NeedsOf(Scheme(R"({"name":"p","kind":"twilio"})"));
+  EXPECT_TRUE(twilio.url && !twilio.timestamp && !twilio.message_id);
   const SignNeeds shared = NeedsOf(Scheme(R"({"name":"p","preset":"vapi-bearer"})"));
   EXPECT_FALSE(shared.timestamp || shared.message_id || shared.method || shared.url);
 }

@@ -1,7 +1,8 @@
 """A live hookguard for the contract and middleware tests: a throw-away
 PostgreSQL with the Django fixtures (consistent + inconsistent rows) and the
-real hookguard-server with tests/contract/config.json and the vectors'
-secrets. Used by run.py and by tests/middleware when HOOKGUARD_TARGET is unset.
+subject profiles' tenant tables (subjects.sql), and the real hookguard-server
+with tests/contract/config.json and the vectors' secrets. Used by run.py and
+by tests/middleware when HOOKGUARD_TARGET is unset.
 """
 from __future__ import annotations
 
@@ -21,6 +22,8 @@ from servers import (HookguardServer, PostgresServer, build_dir, django_fixtures
                      sqlite_db, wait_serving)
 
 CONFIG = HERE / "config.json"
+# The tenant tables of the subject profiles (stripe-connect, github-app).
+SUBJECTS_SQL = REPO / "tests" / "fixtures" / "subjects.sql"
 VECTORS_FILE = HERE / "vectors.json"
 
 
@@ -40,7 +43,7 @@ def live_hookguard() -> Iterator[str]:
         raise FileNotFoundError(f"{binary} is not built (cmake --build build); "
                                 "set HOOKGUARD_BUILD_DIR for another build directory")
     with PostgresServer() as pg:
-        pg.load(*django_fixtures(inconsistent=True))
+        pg.load(*django_fixtures(inconsistent=True), SUBJECTS_SQL)
         with HookguardServer(pg.soci, config=CONFIG, env=vectors()["secrets_env"]) as hg:
             try:
                 wait_serving(hg.target)
@@ -85,7 +88,7 @@ def live_tls_hookguard() -> Iterator[dict]:
     with tempfile.TemporaryDirectory(prefix="hookguard-tls-") as tmp:
         d = Path(tmp)
         certs = make_certs(d)
-        db = sqlite_db(d / "app.db", *django_fixtures(inconsistent=True))
+        db = sqlite_db(d / "app.db", *django_fixtures(inconsistent=True), SUBJECTS_SQL)
         args = [f"--tls_cert={certs['server.pem']}", f"--tls_key={certs['server.key']}",
                 f"--client_ca={certs['ca.pem']}"]
         with HookguardServer(db, config=CONFIG, env=vectors()["secrets_env"], args=args) as hg:

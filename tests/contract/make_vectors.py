@@ -9,8 +9,8 @@ runner re-implements signing; byte-exactness is proven by the server's answer).
 
 Every expectation is the answer protos/hookguard/v1/hookguard.proto and docs/
 specify for the fixtures
-tests/fixtures/{django_schema,consistent,inconsistent}.sql and the server
-configuration tests/contract/config.json.
+tests/fixtures/{django_schema,consistent,inconsistent,subjects}.sql and the
+server configuration tests/contract/config.json.
 """
 from __future__ import annotations
 
@@ -29,6 +29,11 @@ OUT = HERE / "vectors.json"
 SECRETS = {
     "HOOKGUARD_CONTRACT_SECRET": "contract-secret-2026-new",
     "HOOKGUARD_CONTRACT_SECRET_OLD": "contract-secret-2026-old",
+    # Twilio auth tokens are 32 hex digits; a rotation has a primary and a secondary.
+    "HOOKGUARD_CONTRACT_TWILIO_TOKEN": "f0e1d2c3b4a5968778695a4b3c2d1e0f",
+    "HOOKGUARD_CONTRACT_TWILIO_TOKEN_OLD": "0123456789abcdef0123456789abcdef",
+    "HOOKGUARD_CONTRACT_RETELL_KEY": "key_contract_retell_0c7a4e",
+    "HOOKGUARD_CONTRACT_ELEVENLABS_SECRET": "wsec_contract_elevenlabs_5b9d",
 }
 NEW = SECRETS["HOOKGUARD_CONTRACT_SECRET"]
 OLD = SECRETS["HOOKGUARD_CONTRACT_SECRET_OLD"]
@@ -78,7 +83,8 @@ def shadow(would: dict) -> dict:
 
 def vector(name: str, threat, body: bytes, expect: dict, *, headers: dict | None = None,
            secret: str | None = NEW, header: str = "x-vapi-signature", profile: str = "",
-           expected_owner_id: str = "", description: str = "") -> dict:
+           expected_owner_id: str = "", description: str = "", method: str = "",
+           url: str = "") -> dict:
     h = dict(headers or {})
     if secret is not None:
         h[header] = sig(secret, body)
@@ -97,7 +103,36 @@ def vector(name: str, threat, body: bytes, expect: dict, *, headers: dict | None
         expect = dict(expect, delivery_key=hashlib.sha256(body).hexdigest() if valid else "")
     v.update({"headers": h, "profile": profile, "expected_owner_id": expected_owner_id,
               "expect": expect})
+    # HttpRequest.method and .url, only for the vectors whose scheme signs
+    # them (Twilio); runners send "" when a vector has none.
+    if method:
+        v["method"] = method
+    if url:
+        v["url"] = url
     return v
+
+
+FIXTURES = HERE.parent / "fixtures"
+
+
+def subject_allow(owner: str, subject: str, key_id: str) -> dict:
+    return dict(allow(owner, key_id, "SUBJECT"), resolved_subject=subject)
+
+
+def subject_deny(reason: str, status: int) -> dict:
+    return dict(deny(reason, status), resolved_subject="")
+
+
+def platform_body(path: str, **changes) -> bytes:
+    """A platform's fixture (tests/fixtures/<platform>/), compact, with
+    top-level members changed."""
+    doc = json.loads((FIXTURES / path).read_text(encoding="utf-8"))
+    doc.update(changes)
+    return json.dumps(doc, separators=(",", ":")).encode()
+
+
+def github_headers(body: bytes) -> dict:
+    return {"x-hub-signature-256": "sha256=" + sig(NEW, body)}
 
 
 ALICE_CALL = {"id": "call_alice_1", "assistantId": "asst_alice", "phoneNumberId": "phone_alice",
@@ -289,6 +324,77 @@ def vectors() -> list[dict]:
                     description="shadow mode, signed with another secret: let through, no "
                                 "owner, would-be 401"))
 
+    # --- subjects (profiles with ownership.subjects): the tenant's id read
+    # from the signed body. stripe-connect signs like the vapi profile (the
+    # stripe preset's timestamp would make a fixed vector stale); github uses
+    # the github preset. Owners: tests/fixtures/subjects.sql. ---------------
+    stripe = platform_body("stripe/connect_payment_intent_succeeded.json")
+    v.append(vector("subject_stripe_connect_account", None, stripe,
+                    subject_allow("1", "account", "contract-subjects"), profile="stripe-connect",
+                    description="a Stripe Connect event: `account` names alice's account"))
+    v.append(vector("subject_stripe_unknown_account", 34,
+                    platform_body("stripe/connect_payment_intent_succeeded.json",
+                                  account="acct_1Nobody"),
+                    subject_deny("SUBJECT_NOT_FOUND", 404), profile="stripe-connect",
+                    description="an account the app has no row for"))
+    v.append(vector("subject_stripe_other_tenants_account", 9,
+                    platform_body("stripe/connect_payment_intent_succeeded.json",
+                                  account="acct_1BobBBBBBBBBBBBB"),
+                    subject_deny("OWNER_MISMATCH", 403), profile="stripe-connect",
+                    expected_owner_id="1",
+                    description="bob's connected account while the app acts for alice"))
+    v.append(vector("subject_stripe_duplicate_account_key", 17,
+                    stripe.replace(b'"account":"acct_1AliceAAAAAAAAAA"',
+                                   b'"account":"acct_1AliceAAAAAAAAAA",'
+                                   b'"account":"acct_1BobBBBBBBBBBBBB"'),
+                    subject_deny("MALFORMED_EVENT", 400), profile="stripe-connect",
+                    description="`account` twice: readers differ on which one wins"))
+    v.append(vector("subject_stripe_case_variant_account_key", 17,
+                    platform_body("stripe/connect_payment_intent_succeeded.json",
+                                  Account="acct_1BobBBBBBBBBBBBB"),
+                    subject_deny("MALFORMED_EVENT", 400), profile="stripe-connect",
+                    description="`Account` beside `account`: a case-insensitive reader may "
+                                "take bob's"))
+    v.append(vector("subject_stripe_account_wrong_type", 4,
+                    platform_body("stripe/connect_payment_intent_succeeded.json",
+                                  account={"id": "acct_1AliceAAAAAAAAAA"}),
+                    subject_deny("MALFORMED_EVENT", 400), profile="stripe-connect",
+                    description="`account` is an object"))
+    v.append(vector("subject_stripe_sql_injection", 10,
+                    platform_body("stripe/connect_payment_intent_succeeded.json",
+                                  account="x' OR '1'='1"),
+                    subject_deny("SUBJECT_NOT_FOUND", 404), profile="stripe-connect",
+                    description="SQL in the subject id: a bound parameter finds nothing"))
+    github = platform_body("github/issues_opened.json")
+    v.append(vector("subject_github_installation_number", None, github,
+                    subject_allow("1", "installation", "contract-github"), secret=None,
+                    headers=github_headers(github), profile="github-app",
+                    description="a GitHub App delivery: installation.id is a JSON number"))
+    bad_number = github.replace(b'"id":41000001,', b'"id":41000001.0,')
+    v.append(vector("subject_github_installation_float", 4, bad_number,
+                    subject_deny("MALFORMED_EVENT", 400), secret=None,
+                    headers=github_headers(bad_number), profile="github-app",
+                    description="installation.id with a fraction: no integer to compare"))
+    doubled = github.replace(b'"installation":{"id":41000001,',
+                             b'"installation":{"id":41000001,"ID":41000002,')
+    v.append(vector("subject_github_case_variant_id", 17, doubled,
+                    subject_deny("MALFORMED_EVENT", 400), secret=None,
+                    headers=github_headers(doubled), profile="github-app",
+                    description="`ID` beside `id` inside installation"))
+    v.append(vector("subject_github_body_changed_after_signing", 5,
+                    github.replace(b'"id":41000001,', b'"id":41000002,'),
+                    dict(deny("SIGNATURE_INVALID", 401, "SIGNATURE_RESULT_MISMATCH"), resolved_subject=""),
+                    secret=None, headers=github_headers(github), profile="github-app",
+                    description="bob's installation id swapped into alice's signed delivery"))
+    v.append(vector("subject_shadow_unknown_account", 34,
+                    platform_body("stripe/connect_payment_intent_succeeded.json",
+                                  account="acct_1Nobody"),
+                    dict(shadow(deny("SUBJECT_NOT_FOUND", 404)), resolved_subject=""),
+                    profile="stripe-connect-shadow",
+                    description="shadow mode: let through, the would-be 404 beside it"))
+
+    v.extend(platform_vectors())
+
     # --- not a decision: the helpers fail closed with 503 ------------------
     v.append(vector("rpc_error_unknown_profile", None, message(ALICE_CALL),
                     {"error": "INVALID_ARGUMENT", "decision": "DECISION_UNSPECIFIED",
@@ -298,11 +404,151 @@ def vectors() -> list[dict]:
     return v
 
 
+FIXTURES = HERE.parent / "fixtures"
+TWILIO_TOKEN = SECRETS["HOOKGUARD_CONTRACT_TWILIO_TOKEN"]
+TWILIO_TOKEN_OLD = SECRETS["HOOKGUARD_CONTRACT_TWILIO_TOKEN_OLD"]
+RETELL_KEY = SECRETS["HOOKGUARD_CONTRACT_RETELL_KEY"]
+ELEVENLABS_SECRET = SECRETS["HOOKGUARD_CONTRACT_ELEVENLABS_SECRET"]
+FORM = "application/x-www-form-urlencoded"
+TWILIO_URL = "https://hooks.example.com/twilio/voice/status?tenant=acme"
+
+
+def twilio_signature(token: str, url: str, body: bytes) -> str:
+    """Twilio's rule, as its request validators apply it: the URL, then each
+    form parameter's name and value, sorted by name then value, identical
+    pairs once; HMAC-SHA1 keyed with the auth token, base64."""
+    from urllib.parse import parse_qsl
+    params = sorted(set(parse_qsl(body.decode(), keep_blank_values=True, strict_parsing=True)))
+    data = url + "".join(k + v for k, v in params)
+    return base64.b64encode(hmac.new(token.encode(), data.encode(), hashlib.sha1).digest()).decode()
+
+
+def signature_only(result: str, key_id: str = "") -> dict:
+    """The signature half of an AuthorizeWebhook answer. These profiles have
+    no ownership of their own yet (no ownership.subjects), so a validly
+    signed body goes on to the VAPI call model, which cannot read it: the
+    decision is not part of what these vectors pin."""
+    if result == "SIGNATURE_RESULT_VALID":
+        return {"signature": result, "key_id": key_id}
+    return {"decision": "DECISION_DENY", "reason": "DENY_REASON_SIGNATURE_INVALID",
+            "http_status": 401, "signature": result}
+
+
+def platform_vectors() -> list[dict]:
+    """Twilio, Retell and ElevenLabs signatures (CONTRACT section 7), sent
+    through every client's AuthorizeWebhook: the fixtures of
+    tests/fixtures/{twilio,retell,elevenlabs}, signed here by each
+    platform's published rule."""
+    v = []
+    status = (FIXTURES / "twilio" / "voice_status_callback.form").read_bytes()
+
+    def twilio(name, threat, body, result, *, url=TWILIO_URL, signed_url=None, signed_body=None,
+               token=TWILIO_TOKEN, key_id="twilio-primary", content_type=FORM, description=""):
+        headers = {"X-Twilio-Signature": twilio_signature(
+            token, signed_url or url, signed_body if signed_body is not None else body),
+            "content-type": content_type}
+        return vector(name, threat, body, signature_only(result, key_id), headers=headers,
+                      secret=None, profile="twilio", method="POST", url=url,
+                      description=description)
+
+    v.append(twilio("twilio_status_callback", None, status, "SIGNATURE_RESULT_VALID",
+                    description="a voice status callback, form-encoded, signed over the URL and "
+                                "the sorted parameters"))
+    v.append(twilio("twilio_rotated_token", 16, status, "SIGNATURE_RESULT_VALID",
+                    token=TWILIO_TOKEN_OLD, key_id="twilio-secondary",
+                    description="signed with the secondary auth token during a rotation"))
+    v.append(twilio("twilio_default_port_written", None, status, "SIGNATURE_RESULT_VALID",
+                    url="https://hooks.example.com:443/twilio/voice/status?tenant=acme",
+                    signed_url=TWILIO_URL,
+                    description="Twilio signed the URL without :443; the app sees it with"))
+    for part, url in (("scheme", "http://hooks.example.com/twilio/voice/status?tenant=acme"),
+                      ("host", "https://hooks.example.org/twilio/voice/status?tenant=acme"),
+                      ("port", "https://hooks.example.com:8443/twilio/voice/status?tenant=acme"),
+                      ("path", "https://hooks.example.com/twilio/voice/other?tenant=acme"),
+                      ("query", "https://hooks.example.com/twilio/voice/status?tenant=other")):
+        v.append(twilio(f"twilio_url_mismatch_{part}", 5, status, "SIGNATURE_RESULT_MISMATCH",
+                        url=url, signed_url=TWILIO_URL,
+                        description=f"the signature of another URL ({part} differs)"))
+    v.append(twilio("twilio_other_subaccount", 5,
+                    status.replace(b"AC25aa00521bfac6d667f13fec086072df",
+                                   b"AC99bb00521bfac6d667f13fec086072df"),
+                    "SIGNATURE_RESULT_MISMATCH", signed_body=status,
+                    description="AccountSid changed to another subaccount after signing"))
+    v.append(twilio("twilio_parameter_added", 5, status + b"&CallerName=Mallory",
+                    "SIGNATURE_RESULT_MISMATCH", signed_body=status,
+                    description="a parameter added after signing"))
+    v.append(twilio("twilio_bad_percent_encoding", 4, status + b"&Digits=%zz",
+                    "SIGNATURE_RESULT_MALFORMED", signed_body=status,
+                    description="a form body the strict parser refuses"))
+    v.append(twilio("twilio_no_url", None, status, "SIGNATURE_RESULT_MALFORMED", url="",
+                    signed_url=TWILIO_URL,
+                    description="no HttpRequest.url: the request Twilio signed cannot be rebuilt"))
+    json_body = b'{"AccountSid":"AC25aa00521bfac6d667f13fec086072df","EventType":"onMessageAdded"}'
+    json_url = f"{TWILIO_URL}&bodySHA256={hashlib.sha256(json_body).hexdigest()}"
+    v.append(twilio("twilio_json_body_sha256", None, json_body, "SIGNATURE_RESULT_VALID",
+                    url=json_url, signed_body=b"", content_type="application/json",
+                    description="a JSON body: the URL carries its bodySHA256"))
+    v.append(twilio("twilio_json_body_changed", 5, json_body.replace(b"AC25aa", b"AC99bb"),
+                    "SIGNATURE_RESULT_MISMATCH", url=json_url, signed_body=b"",
+                    content_type="application/json",
+                    description="a JSON body changed after signing: it no longer has the "
+                                "URL's bodySHA256"))
+
+    # Retell and ElevenLabs sign a timestamp. A vector file cannot hold a
+    # fresh one, so the VALID vectors go to profiles whose tolerance spans
+    # years (retell-any-age, elevenlabs-any-age in config.json), and the
+    # presets' own windows are checked with timestamps far outside them.
+    retell_body = (FIXTURES / "retell" / "call_ended.json").read_bytes()
+    retell_ms = "1764919863000"
+
+    def retell(name, threat, body, result, ms=retell_ms, profile="retell-any-age",
+               signed_body=None, description=""):
+        digest = sig(RETELL_KEY, (signed_body or body) + ms.encode())
+        return vector(name, threat, body, signature_only(result, "retell"),
+                      headers={"X-Retell-Signature": f"v={ms},d={digest}"}, secret=None,
+                      profile=profile, description=description)
+
+    v.append(retell("retell_call_ended", None, retell_body, "SIGNATURE_RESULT_VALID",
+                    description="Retell call_ended: v=<ms>,d=<hex HMAC-SHA256 of body + ms>"))
+    v.append(retell("retell_body_changed", 5,
+                    retell_body.replace(b"oBeDLoLOeuAbiuaMFXRtDOLriTJ5tSxD",
+                                        b"oBeDLoLOeuAbiuaMFXRtDOLriTJ5tSxE"),
+                    "SIGNATURE_RESULT_MISMATCH", signed_body=retell_body,
+                    description="agent_id changed after signing"))
+    v.append(retell("retell_stale", 6, retell_body, "SIGNATURE_RESULT_STALE", ms="1000000000000",
+                    profile="retell",
+                    description="validly signed, timestamp far outside Retell's 5 minutes"))
+
+    eleven_body = (FIXTURES / "elevenlabs" / "post_call_transcription.json").read_bytes()
+    eleven_t = "1764919871"
+
+    def elevenlabs(name, threat, body, result, t=eleven_t, profile="elevenlabs-any-age",
+                   signed_body=None, description=""):
+        digest = sig(ELEVENLABS_SECRET, t.encode() + b"." + (signed_body or body))
+        return vector(name, threat, body, signature_only(result, "elevenlabs"),
+                      headers={"ElevenLabs-Signature": f"t={t},v0={digest}"}, secret=None,
+                      profile=profile, description=description)
+
+    v.append(elevenlabs("elevenlabs_post_call_transcription", None, eleven_body,
+                        "SIGNATURE_RESULT_VALID",
+                        description='ElevenLabs post_call_transcription: t=<s>,v0=<hex '
+                                    'HMAC-SHA256 of "<t>.<body>">'))
+    v.append(elevenlabs("elevenlabs_body_changed", 5,
+                        eleven_body.replace(b"agent_8401k", b"agent_9401k"),
+                        "SIGNATURE_RESULT_MISMATCH", signed_body=eleven_body,
+                        description="agent_id changed after signing"))
+    v.append(elevenlabs("elevenlabs_stale", 6, eleven_body, "SIGNATURE_RESULT_STALE",
+                        t="1000000000", profile="elevenlabs",
+                        description="validly signed, timestamp far outside 30 minutes"))
+    return v
+
+
 def render() -> str:
     doc = {
         "comment": ("Generated by tests/contract/make_vectors.py; do not edit. Run the server with "
                     "tests/contract/config.json, the secrets below in its environment, and the "
-                    "fixtures django_schema.sql + consistent.sql + inconsistent.sql. A body is "
+                    "fixtures django_schema.sql + consistent.sql + inconsistent.sql + subjects.sql. "
+                    "A body is "
                     "UTF-8 text in 'body' or bytes in 'body_base64'. Runners compare every 'expect' "
                     "key (an unknown key is a failure) and no other; 'error' means a gRPC status "
                     "code instead of a decision. Enum values are their proto names."),

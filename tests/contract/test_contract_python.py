@@ -30,7 +30,7 @@ def check(v: dict, got: Verdict) -> None:
               "owner_id": got.owner_id, "signature": got.signature, "key_id": got.key_id,
               "error": got.error, "resolved_by": got.resolved_by,
               "delivery_key": got.delivery_key, "shadow_decision": got.shadow_decision,
-              "shadow_reason": got.shadow_reason}
+              "shadow_reason": got.shadow_reason, "resolved_subject": got.resolved_subject}
     assert set(exp) <= set(actual), f"{v['name']}: unknown expect keys {set(exp) - set(actual)}"
     assert {k: actual[k] for k in exp} == exp, f"{v['name']}: {v['description']} ({got.detail})"
     assert got.allowed == (exp.get("decision") == "DECISION_ALLOW")
@@ -61,7 +61,8 @@ def client(target):
 @pytest.mark.parametrize("v", VECTORS, ids=[v["name"] for v in VECTORS])
 def test_sync_client(client, v):
     got = client.authorize_webhook(body_of(v), v["headers"], profile=v["profile"],
-                                   expected_owner_id=v["expected_owner_id"])
+                                   expected_owner_id=v["expected_owner_id"],
+                                   method=v.get("method", ""), url=v.get("url", ""))
     check(v, got)
 
 
@@ -70,7 +71,9 @@ def test_async_client_all_vectors(target):
         async with AsyncHookguardClient(target, timeout=5.0) as c:
             return await asyncio.gather(*(
                 c.authorize_webhook(body_of(v), v["headers"], profile=v["profile"],
-                                    expected_owner_id=v["expected_owner_id"]) for v in VECTORS))
+                                    expected_owner_id=v["expected_owner_id"],
+                                    method=v.get("method", ""), url=v.get("url", ""))
+                for v in VECTORS))
 
     for v, got in zip(VECTORS, asyncio.run(run())):
         check(v, got)
@@ -79,6 +82,20 @@ def test_async_client_all_vectors(target):
 def test_vectors_cover_threats():
     covered = {v["threat"] for v in VECTORS}
     assert {1, 2, 3, 4, 5, 6, 8, 9, 10, 23} <= covered
+
+
+def test_vectors_cover_platform_schemes():
+    """Twilio (the URL is sent), Retell and ElevenLabs: valid, forged and
+    stale signatures reach every runner."""
+    by_profile = {}
+    for v in VECTORS:
+        by_profile.setdefault(v["profile"], set()).add(v["expect"].get("signature"))
+    assert {"SIGNATURE_RESULT_VALID", "SIGNATURE_RESULT_MISMATCH",
+            "SIGNATURE_RESULT_MALFORMED"} <= by_profile["twilio"]
+    assert "SIGNATURE_RESULT_STALE" in by_profile["retell"] | by_profile["elevenlabs"]
+    assert "SIGNATURE_RESULT_VALID" in by_profile["retell-any-age"]
+    assert "SIGNATURE_RESULT_VALID" in by_profile["elevenlabs-any-age"]
+    assert any(v.get("url") for v in VECTORS)
 
 
 def test_vectors_cover_owner_sources_and_shadow_answers():

@@ -1,6 +1,7 @@
 // libFuzzer target: every Verifier kind (hmac with and without a signed
 // timestamp and message id, shared_secret with and without "Bearer ",
-// standard_webhooks) on fuzzed header values, body, method and url.
+// standard_webhooks, the retell and elevenlabs presets, twilio) on fuzzed
+// header values, body, method and url.
 // Nothing may crash, and a forged request must never be VALID: the fuzzer
 // does not know the secrets, so VALID would mean a broken comparison.
 #include <cstddef>
@@ -38,6 +39,9 @@ const Kind kKinds[] = {
     {R"({"name":"std","kind":"standard_webhooks"})",
      "whsec_ZnV6ei1zZWNyZXQ=",
      {"webhook-id", "webhook-timestamp", "webhook-signature"}},
+    {R"({"name":"retell","preset":"retell"})", "fuzz-secret", {"x-retell-signature"}},
+    {R"({"name":"elevenlabs","preset":"elevenlabs"})", "fuzz-secret", {"elevenlabs-signature"}},
+    {R"({"name":"twilio","kind":"twilio"})", "fuzz-secret", {"x-twilio-signature", "content-type"}},
 };
 
 std::vector<std::unique_ptr<const hookguard::Verifier>> MakeAll() {

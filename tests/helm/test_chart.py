@@ -6,7 +6,9 @@
 2. `helm template` with each ci values file, then assertions on the rendered
    manifests (probes, security context, resources, HPA/replicas, PDB,
    NetworkPolicy selectors, ServiceMonitor, ConfigMap JSON, TLS, test Pod, the
-   headless Service and the name the docs give it...).
+   headless Service and the name the docs give it, the front proxy: nginx
+   sidecar, ports, hookguard-server bound to loopback, its rendered nginx.conf
+   accepted by `nginx -t`...).
 3. Values that must be rejected (schema or template `fail`): each must FAIL to
    render, with a message naming the problem.
 4. `hookguard-server --check_config` accepts the config.json of every
@@ -42,9 +44,11 @@ import yaml
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 CHART = os.path.join(REPO, "helm", "hookguard")
 CI = os.path.join(CHART, "ci")
-CI_FILES = ["minimal-values.yaml", "production-values.yaml", "tls-values.yaml", "stripe-values.yaml"]
+CI_FILES = ["minimal-values.yaml", "production-values.yaml", "tls-values.yaml", "stripe-values.yaml",
+            "front-proxy-tls-values.yaml"]
 UID = 10001
 GRPC_PORT = 50051
+UPSTREAM_PORT = 50052  # frontProxy.upstreamPort's default
 SERVICE_NAME = "hookguard.v1.WebhookAuthService"
 
 passed = 0
@@ -152,7 +156,13 @@ def one(docs, kind, pred=lambda d: True):
 
 def server_pod(docs):
     dep = one(docs, "Deployment")
-    return dep, dep["spec"]["template"]["spec"], dep["spec"]["template"]["spec"]["containers"][0]
+    pod = dep["spec"]["template"]["spec"]
+    return dep, pod, next(c for c in pod["containers"] if c["name"] == "hookguard")
+
+
+def front_proxy_container(pod):
+    """The nginx sidecar (frontProxy.enabled), or None."""
+    return next((c for c in pod["containers"] if c["name"] == "front-proxy"), None)
 
 
 def mem_bytes(quantity) -> int:
@@ -201,7 +211,7 @@ def test_pod(docs):
 
 
 # ---------------------------------------------------------------- assertions
-def assert_common(tag, docs, tls=False, metrics=True):
+def assert_common(tag, docs, tls=False, metrics=True, front_proxy=True, upstream=UPSTREAM_PORT):
     dep, pod, c = server_pod(docs)
     # Security context.
     psc, csc = pod.get("securityContext", {}), c.get("securityContext", {})
@@ -218,6 +228,8 @@ def assert_common(tag, docs, tls=False, metrics=True):
           all(res.get("requests", {}).get(k) for k in ("cpu", "memory")) and res.get("limits", {}).get("memory")
           and res.get("limits", {}).get("cpu"), str(res))
     tmp_vol = [v for v in pod["volumes"] if v["name"] == "tmp"]
+    check(f"{tag}: no front proxy sidecar" if not front_proxy else f"{tag}: front proxy sidecar present",
+          (front_proxy_container(pod) is not None) == front_proxy, str([x["name"] for x in pod["containers"]]))
     check(f"{tag}: emptyDir /tmp",
           tmp_vol and "emptyDir" in tmp_vol[0] and any(m["mountPath"] == "/tmp" for m in c["volumeMounts"]))
     check(f"{tag}: service account token not mounted", pod.get("automountServiceAccountToken") is False)
@@ -245,7 +257,19 @@ def assert_common(tag, docs, tls=False, metrics=True):
           f"sleep={sleep} drain={drain} grace={pod.get('terminationGracePeriodSeconds')}")
     # Probes.
     probes = {k: c.get(k) for k in ("startupProbe", "readinessProbe", "livenessProbe")}
-    if not tls:
+    if front_proxy:
+        # The kubelet dials the pod IP; hookguard-server listens on loopback
+        # only: exec probes from inside, plaintext (TLS ends in nginx).
+        ok = all(p and p.get("exec", {}).get("command", [])[:3]
+                 == ["hookguard", "health", f"--target=127.0.0.1:{upstream}"]
+                 and not any(a.startswith("--tls_") for a in p["exec"]["command"])
+                 for p in probes.values())
+        check(f"{tag}: with the front proxy, probes exec `hookguard health` straight to "
+              f"hookguard-server on 127.0.0.1:{upstream}, plaintext", ok, str(probes))
+        check(f"{tag}: with the front proxy, readiness checks {SERVICE_NAME}",
+              f"--service={SERVICE_NAME}" in probes["readinessProbe"]["exec"]["command"])
+        assert_front_proxy(tag, docs, tls=tls, upstream=upstream)
+    elif not tls:
         check(f"{tag}: startup/readiness/liveness are native gRPC probes on {GRPC_PORT}",
               all(p and p.get("grpc", {}).get("port") == GRPC_PORT for p in probes.values()), str(probes))
         check(f"{tag}: readiness checks {SERVICE_NAME}",
@@ -297,8 +321,100 @@ def assert_common(tag, docs, tls=False, metrics=True):
     return dep, pod, c
 
 
+def nginx_conf(docs):
+    """The front proxy's nginx.conf from its ConfigMap, or None."""
+    cm = one(docs, "ConfigMap", lambda d: d["metadata"]["name"].endswith("-front-proxy"))
+    return cm and cm["data"].get("nginx.conf")
+
+
+def nginx_accepts(conf):
+    """`nginx -t` (Debian's nginx, as in the image) on a rendered nginx.conf,
+    its /tmp paths moved to a temporary directory. (None, why) without nginx."""
+    nginx = shutil.which("nginx") or ("/usr/sbin/nginx" if os.access("/usr/sbin/nginx", os.X_OK) else None)
+    if not nginx:
+        return None, "nginx not installed (scripts/setup.sh installs it)"
+    work = tempfile.mkdtemp(dir=TMP)
+    path = os.path.join(work, "nginx.conf")
+    with open(path, "w") as f:
+        f.write(conf.replace("/tmp/", work + "/"))
+    p = subprocess.run([nginx, "-t", "-c", path, "-e", "stderr"], capture_output=True, text=True)
+    return p.returncode == 0, (p.stdout + p.stderr).strip()[-600:]
+
+
+def assert_front_proxy(tag, docs, tls=False, upstream=UPSTREAM_PORT, port=GRPC_PORT):
+    """The nginx sidecar (threat row 25): same image and hardening as the
+    server, takes the gRPC port, forwards to hookguard-server bound to
+    127.0.0.1:upstream; with TLS, TLS ends in nginx with the mounted Secret."""
+    dep, pod, c = server_pod(docs)
+    fp = front_proxy_container(pod)
+    if not check(f"{tag}: front proxy: nginx sidecar `front-proxy` present", fp is not None):
+        return
+    check(f"{tag}: front proxy: hookguard-server bound to loopback (--listen=127.0.0.1:{upstream})",
+          flag(c, "listen") == f"127.0.0.1:{upstream}", str(flag(c, "listen")))
+    check(f"{tag}: front proxy: the gRPC port (named grpc, {port}) is nginx's, not hookguard-server's",
+          [p_ for p_ in fp.get("ports", []) if p_["name"] == "grpc"] == [
+              {"name": "grpc", "containerPort": port, "protocol": "TCP"}]
+          and all(p_["name"] != "grpc" for p_ in c.get("ports", [])), f"{fp.get('ports')} {c.get('ports')}")
+    check(f"{tag}: front proxy: same image, runs nginx with the mounted config, logs to stderr",
+          fp["image"] == c["image"] and fp.get("command") == ["nginx"]
+          and fp.get("args") == ["-c", "/etc/hookguard-front-proxy/nginx.conf", "-e", "stderr"], str(fp))
+    check(f"{tag}: front proxy: the server container's securityContext (UID {UID}, read-only root, drop ALL)",
+          fp.get("securityContext") == c.get("securityContext"), str(fp.get("securityContext")))
+    res = fp.get("resources", {})
+    check(f"{tag}: front proxy: resources requests and limits set",
+          all(res.get("requests", {}).get(k) for k in ("cpu", "memory"))
+          and all(res.get("limits", {}).get(k) for k in ("cpu", "memory")), str(res))
+    mounts = {m["mountPath"]: m for m in fp.get("volumeMounts", [])}
+    check(f"{tag}: front proxy: emptyDir /tmp and the config ConfigMap read-only",
+          mounts.get("/tmp", {}).get("name") == "tmp"
+          and mounts.get("/etc/hookguard-front-proxy", {}).get("readOnly") is True, str(mounts))
+    check(f"{tag}: front proxy: readiness is nginx listening on grpc",
+          fp.get("readinessProbe", {}).get("tcpSocket") == {"port": "grpc"}, str(fp.get("readinessProbe")))
+    pre = fp.get("lifecycle", {}).get("preStop", {}).get("exec", {}).get("command", [])
+    hg_pre = c.get("lifecycle", {}).get("preStop", {}).get("exec", {}).get("command", [])
+    check(f"{tag}: front proxy: preStop sleeps as long as the server's, then stops nginx gracefully (QUIT)",
+          len(pre) == 3 and pre[2].startswith(f"sleep {hg_pre[1] if len(hg_pre) == 2 else '?'};")
+          and "kill -QUIT 1" in pre[2], str(pre))
+    ann = dep["spec"]["template"]["metadata"].get("annotations", {})
+    check(f"{tag}: front proxy: checksum/front-proxy annotation (pods roll on a config change)",
+          re.fullmatch(r"[0-9a-f]{64}", ann.get("checksum/front-proxy", "")) is not None)
+    conf = nginx_conf(docs)
+    if not check(f"{tag}: front proxy: ConfigMap <fullname>-front-proxy holds nginx.conf", bool(conf)):
+        return
+    directives = [line.strip() for line in conf.splitlines() if line.strip() and not line.strip().startswith("#")]
+    check(f"{tag}: nginx.conf: header field bound (large_client_header_buffers 4 16k)",
+          "large_client_header_buffers 4 16k;" in directives)
+    listen = f"listen {port} ssl http2;" if tls else f"listen {port} http2;"
+    check(f"{tag}: nginx.conf: {listen!r}, grpc_pass to 127.0.0.1:{upstream}",
+          listen in directives and f"server 127.0.0.1:{upstream};" in directives
+          and "grpc_pass grpc://hookguard;" in directives, conf)
+    temp = [d for d in directives if d.split()[0].endswith("_temp_path")]
+    check(f"{tag}: nginx.conf: as UID {UID} on a read-only root: no `user`, daemon off, pid and all "
+          "five temp paths under /tmp, errors to stderr",
+          not any(d.startswith("user ") for d in directives) and "daemon off;" in directives
+          and "pid /tmp/nginx.pid;" in directives and len(temp) == 5
+          and all(d.split()[1].startswith("/tmp/") for d in temp)
+          and any(d.startswith("error_log stderr") for d in directives), conf)
+    ok, out = nginx_accepts(conf)
+    check(f"{tag}: nginx.conf: `nginx -t` (Debian's nginx) accepts it", ok is not False, out)
+    tls_mounts = [m for m in fp.get("volumeMounts", []) + c["volumeMounts"] if m["name"] == "tls"]
+    if tls:
+        base = "/run/secrets/hookguard-tls"
+        check(f"{tag}: nginx.conf: TLS ends in nginx with the mounted Secret, read at each handshake",
+              f"ssl_certificate {base}/tls.crt$hookguard_reload;" in directives
+              and f"ssl_certificate_key {base}/tls.key$hookguard_reload;" in directives, conf)
+        check(f"{tag}: front proxy: the TLS Secret is mounted in nginx only; hookguard-server "
+              "serves plaintext on loopback",
+              [m["mountPath"] for m in fp["volumeMounts"] if m["name"] == "tls"] == [base]
+              and not [m for m in c["volumeMounts"] if m["name"] == "tls"]
+              and flag(c, "tls_cert") is None and flag(c, "client_ca") is None, str(tls_mounts))
+    else:
+        check(f"{tag}: nginx.conf: plaintext, no TLS mount",
+              not any(d.startswith("ssl_") for d in directives) and not tls_mounts, conf)
+
+
 def assert_configmap(tag, docs, profiles):
-    cm = one(docs, "ConfigMap")
+    cm = one(docs, "ConfigMap", lambda d: "config.json" in d.get("data", {}))
     if not check(f"{tag}: ConfigMap present", cm is not None):
         return
     try:
@@ -435,7 +551,7 @@ def test_production(docs):
 
 def test_tls(docs):
     tag = "tls"
-    dep, pod, c = assert_common(tag, docs, tls=True)
+    dep, pod, c = assert_common(tag, docs, tls=True, front_proxy=False)
     base = "/run/secrets/hookguard-tls"
     check(f"{tag}: server TLS flags", flag(c, "tls_cert") == f"{base}/tls.crt" and flag(c, "tls_key") == f"{base}/tls.key")
     check(f"{tag}: mTLS --client_ca and --allowed_clients",
@@ -453,6 +569,25 @@ def test_tls(docs):
     check(f"{tag}: test Pod uses the CA and a client cert",
           "--tls_server_name=hookguard.hookguard.svc" in tc["args"] and f"--tls_ca={base}/ca.crt" in tc["args"] and f"--tls_cert={base}/tls.crt" in tc["args"]
           and any(m["mountPath"] == base for m in tc.get("volumeMounts", [])))
+
+
+def test_front_proxy_tls(docs):
+    """ci/front-proxy-tls-values.yaml: TLS ended by nginx, hookguard-server on
+    127.0.0.1:50060 in plaintext, the test Pod over TLS without a client
+    certificate (no mTLS with the front proxy)."""
+    tag = "front-proxy-tls"
+    dep, pod, c = assert_common(tag, docs, tls=True, front_proxy=True, upstream=50060)
+    conf = nginx_conf(docs) or ""
+    check(f"{tag}: nginx.conf: worker_processes and error_log level from values",
+          "worker_processes 2;" in conf and "error_log stderr info;" in conf, conf)
+    tc = test_pod(docs)["spec"]["containers"][0]
+    check(f"{tag}: test Pod checks the Service over TLS (CA, server name), no client certificate",
+          "--tls_ca=/run/secrets/hookguard-tls/ca.crt" in tc["args"]
+          and "--tls_server_name=hookguard.hookguard.svc" in tc["args"]
+          and not any(a.startswith(("--tls_cert=", "--tls_key=")) for a in tc["args"]), str(tc["args"]))
+    np_ = one(docs, "NetworkPolicy")
+    check(f"{tag}: NetworkPolicy admits the web tier on the named port grpc (nginx's)",
+          np_ is not None and {"port": "grpc", "protocol": "TCP"} in np_["spec"]["ingress"][0]["ports"])
 
 
 def test_stripe(docs):
@@ -474,7 +609,8 @@ def test_rendered_configs_pass_the_server():
     if not check("check_config: hookguard-server is built", os.access(SERVER, os.X_OK),
                  f"{SERVER} not found: build it first (scripts/build.sh) or set HOOKGUARD_BUILD_DIR"):
         return
-    check("check_config: the ci files' configs were collected", len(RENDERED_CONFIGS) >= len(CI_FILES),
+    # (front-proxy-tls-values.yaml keeps the default config, as minimal does.)
+    check("check_config: the ci files' configs were collected", len(RENDERED_CONFIGS) >= len(CI_FILES) - 1,
           f"{len(RENDERED_CONFIGS)} configs")
     for config_json, label in RENDERED_CONFIGS.items():
         code, out = server_check_config(config_json)
@@ -500,7 +636,8 @@ def test_server_refuses_what_the_chart_only_shapes():
         if not check(f"{name}: renders (the chart checks the config's shape only)", ok,
                      "" if ok else docs[-400:]):
             continue
-        code, out = server_check_config(one(docs, "ConfigMap")["data"]["config.json"])
+        code, out = server_check_config(
+            one(docs, "ConfigMap", lambda d: "config.json" in d["data"])["data"]["config.json"])
         check(f"{name}: hookguard-server --check_config refuses it", code == 1 and says in out,
               f"exit {code}: {out[-400:]}")
 
@@ -514,7 +651,7 @@ def test_variants():
         svc = service(docs, "t-hookguard")
         check("variant metrics off: no metrics port, no --metrics_listen",
               flag(c, "metrics_listen") is None and all(p["name"] != "metrics" for p in svc["spec"]["ports"])
-              and all(p["name"] != "metrics" for p in c["ports"]))
+              and all(p["name"] != "metrics" for p in c.get("ports", [])))
     # No config file: default profile from VAPI_WEBHOOK_SECRET.
     ok, docs = render(base, values_file({"config": None, "webhookSecrets": {"mount": False,
                                                                           "env": {"VAPI_WEBHOOK_SECRET": "vapi"}}}))
@@ -522,7 +659,8 @@ def test_variants():
         dep, pod, c = server_pod(docs)
         env = [e for e in c["env"] if e["name"] == "VAPI_WEBHOOK_SECRET"]
         check("variant config null: no ConfigMap, no --config, no checksum; secret env from Secret",
-              not kinds(docs, "ConfigMap") and flag(c, "config") is None
+              not [d for d in kinds(docs, "ConfigMap") if "config.json" in d["data"]]
+              and flag(c, "config") is None
               and "checksum/config" not in dep["spec"]["template"]["metadata"].get("annotations", {})
               and env and env[0]["valueFrom"]["secretKeyRef"] == {"name": "hookguard-webhook", "key": "vapi"})
     # Config change changes the checksum (pods roll).
@@ -550,11 +688,43 @@ def test_variants():
     # TLS without serverName: the Service's DNS name.
     ok, docs = render(base, values_file({"tls": {"enabled": True, "existingSecret": "t"}}))
     check("variant TLS default server name is <fullname>.<namespace>.svc",
+          ok and "--tls_server_name=t-hookguard.hg.svc" in test_pod(docs)["spec"]["containers"][0]["args"])
+    ok, docs = render(base, values_file({"tls": {"enabled": True, "existingSecret": "t"},
+                                         "frontProxy": {"enabled": False}}))
+    check("variant TLS without the front proxy: the probes verify <fullname>.<namespace>.svc",
           ok and "--tls_server_name=t-hookguard.hg.svc" in server_pod(docs)[2]["readinessProbe"]["exec"]["command"])
     # Ownership cache flag passed when on.
     ok, docs = render(base, values_file({"server": {"ownershipCacheTtlMs": 500}}))
     check("variant ownershipCacheTtlMs 500 passes --ownership_cache_ttl_ms=500",
           ok and flag(server_pod(docs)[2], "ownership_cache_ttl_ms") == "500")
+    # Front proxy off: hookguard-server takes the gRPC port itself, on all
+    # addresses, with the kubelet's native gRPC probes; no sidecar, no nginx.conf.
+    ok, docs = render(base, values_file({"frontProxy": {"enabled": False}}))
+    if check("variant frontProxy off renders", ok, "" if ok else docs[-500:]):
+        assert_common("variant frontProxy off", docs, front_proxy=False)
+        _, pod, c = server_pod(docs)
+        check("variant frontProxy off: hookguard-server on 0.0.0.0:50051 with the grpc port, "
+              "no front-proxy ConfigMap or checksum",
+              flag(c, "listen") == f"0.0.0.0:{GRPC_PORT}"
+              and {"name": "grpc", "containerPort": GRPC_PORT, "protocol": "TCP"} in c["ports"]
+              and nginx_conf(docs) is None
+              and "checksum/front-proxy" not in server_pod(docs)[0]["spec"]["template"]["metadata"].get(
+                  "annotations", {}), str(c["args"]))
+    # Front proxy, TLS and the server's limits: nginx applies the same numbers.
+    ok, docs = render(base, values_file({"server": {"port": 6000, "maxConcurrentStreams": 50,
+                                                    "maxBodyBytes": 1048576, "maxConnectionAgeSeconds": 0},
+                                         "metrics": {"port": 6001}, "frontProxy": {"upstreamPort": 6002}}))
+    if check("variant frontProxy with other ports and limits renders", ok, "" if ok else docs[-500:]):
+        assert_front_proxy("variant frontProxy ports", docs, upstream=6002, port=6000)
+        conf = nginx_conf(docs)
+        check("variant frontProxy: nginx.conf takes maxConcurrentStreams, maxBodyBytes + 2 MiB, "
+              "and an hour for a connection age of 0",
+              "http2_max_concurrent_streams 50;" in conf and f"client_max_body_size {1048576 + 2097152};" in conf
+              and "keepalive_time 3600s;" in conf, conf)
+        hl = service(docs, "t-hookguard-headless")
+        check("variant frontProxy: Services target the named port grpc (nginx's container port)",
+              all(p_["targetPort"] == "grpc" for d in (hl, service(docs, "t-hookguard"))
+                  for p_ in d["spec"]["ports"] if p_["name"] == "grpc"))
     # Helm test can be turned off.
     ok, docs = render(base, values_file({"tests": {"enabled": False}}))
     check("variant tests.enabled false: no test Pod", ok and test_pod(docs) is None)
@@ -648,6 +818,9 @@ def test_dockerfile_matches_chart():
     check("Dockerfile: ENTRYPOINT hookguard-server", 'ENTRYPOINT ["hookguard-server"]' in dockerfile)
     check("Dockerfile: runtime packages from scripts/image-runtime-packages.txt",
           "COPY scripts/image-runtime-packages.txt" in dockerfile)
+    runtime = [line.split("#")[0].strip() for line in
+               open(os.path.join(REPO, "scripts", "image-runtime-packages.txt")).read().splitlines()]
+    check("image: ships nginx (the front proxy sidecar runs the same image)", "nginx" in runtime)
     check("Dockerfile: runtime on debian:12-slim, build on debian:12 (build arguments' defaults)",
           re.search(r"^ARG BUILD_IMAGE=debian:12$", dockerfile, re.M)
           and re.search(r"^ARG RUNTIME_IMAGE=debian:12-slim$", dockerfile, re.M)
@@ -786,6 +959,18 @@ REJECTIONS = [
     ("metrics port equals gRPC port", {"metrics": {"port": 50051}}, "metrics.port"),
     ("HPA without any target", {"autoscaling": {"enabled": True, "targetCPUUtilizationPercentage": None}},
      "targetCPUUtilizationPercentage"),
+    ("front proxy with mTLS (nginx would end TLS: hookguard never sees the client certificate)",
+     {"tls": {"enabled": True, "existingSecret": "s", "clientAuth": {"enabled": True}}},
+     "frontProxy.enabled and tls.clientAuth.enabled cannot both be on"),
+    ("front proxy upstreamPort equals server.port", {"frontProxy": {"upstreamPort": 50051}},
+     "frontProxy.upstreamPort must differ from server.port"),
+    ("front proxy upstreamPort equals metrics.port", {"frontProxy": {"upstreamPort": 9090}},
+     "frontProxy.upstreamPort must differ from metrics.port"),
+    ("front proxy upstreamPort below 1024", {"frontProxy": {"upstreamPort": 80}}, "upstreamPort"),
+    ("front proxy on a privileged port (nginx runs as UID 10001 without capabilities)",
+     {"server": {"port": 443}}, "server.port (443) is below 1024"),
+    ("front proxy unknown logLevel", {"frontProxy": {"logLevel": "verbose"}}, "logLevel"),
+    ("front proxy without resource limits", {"frontProxy": {"resources": {"limits": None}}}, "limits"),
 ]
 
 
@@ -905,7 +1090,8 @@ def main():
     print(f"helm: {HELM} ({subprocess.run([HELM, 'version', '--short'], capture_output=True, text=True).stdout.strip()})")
     rendered = test_ci_files()
     for name, fn in (("minimal-values.yaml", test_minimal), ("production-values.yaml", test_production),
-                     ("tls-values.yaml", test_tls), ("stripe-values.yaml", test_stripe)):
+                     ("tls-values.yaml", test_tls), ("stripe-values.yaml", test_stripe),
+                     ("front-proxy-tls-values.yaml", test_front_proxy_tls)):
         if name in rendered:
             try:
                 fn(rendered[name])

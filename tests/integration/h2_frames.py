@@ -8,6 +8,7 @@ only.
 """
 from __future__ import annotations
 
+import contextlib
 import socket
 import struct
 import threading
@@ -187,3 +188,62 @@ class RawH2Connection:
         with self.lock:
             self.eof = self.closed = True
             self.lock.notify_all()
+
+
+class RssSampler:
+    """Samples a process's RSS every 50 ms in a thread; `peak` in KiB."""
+
+    def __init__(self, pid: int):
+        self.pid, self.peak = pid, rss_kib(pid)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.05):
+            with contextlib.suppress(OSError, RuntimeError):
+                self.peak = max(self.peak, rss_kib(self.pid))
+
+    def __enter__(self) -> "RssSampler":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, rss_kib(self.pid))
+
+
+def continuation_flood(port: int, connections: int, seconds: float,
+                       max_bytes: int) -> tuple[int, int]:
+    """HEADERS for AuthorizeWebhook without END_HEADERS whose last field is a
+    literal declaring a 2 GiB value, then CONTINUATION frames of that value,
+    on `connections` connections at once. Stops at `seconds`, at `max_bytes`,
+    or when the server closes the connections; returns the bytes sent and
+    how many connections the server closed. Threat row 25: used by
+    tests/integration/test_transport_limits.py and tests/image/test_image.py
+    (through the image's nginx front proxy)."""
+    head = grpc_request_headers() + b"\x00" + hpack_string(b"x-pad") + hpack_int(1 << 31, 7)
+    sent = [0] * connections
+    conns = [RawH2Connection(port, timeout=10).start() for _ in range(connections)]
+    started = time.monotonic()
+
+    def flood(i: int) -> None:
+        c = conns[i]
+        c.send(frame(HEADERS, 0, 1, head))
+        block = frame(CONTINUATION, 0, 1, b"a" * 16384)
+        while (not c.closed and sent[i] < max_bytes // connections
+               and time.monotonic() - started < seconds):
+            if not c.send(block * 16):
+                break
+            sent[i] += len(block) * 16
+
+    threads = [threading.Thread(target=flood, args=(i,)) for i in range(connections)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    time.sleep(0.5)  # a reader may still be reading the server's last frames
+    closed_by_server = sum(c.eof for c in conns)
+    for c in conns:
+        c.close()
+    return sum(sent), closed_by_server

@@ -5,7 +5,10 @@ primary's truth under load, the primary sees only the replica's misses, and
 faults of either database behave as docs/explanation/ownership.md says (threat row 33)."""
 from __future__ import annotations
 
+import hashlib
+import hmac
 import itertools
+import json
 import random
 import re
 import sys
@@ -37,10 +40,10 @@ def cluster():
             yield primary, standby
 
 
-def start_hookguard(primary, standby, *args):
+def start_hookguard(primary, standby, *args, config=None, env=None):
     metrics_port = servers.free_port()
     server = servers.HookguardServer(
-        primary.soci, env={"VAPI_WEBHOOK_SECRET": "unused-here"},
+        primary.soci, config=config, env={"VAPI_WEBHOOK_SECRET": "unused-here", **(env or {})},
         args=[f"--db_read={standby.soci}", f"--metrics_listen=127.0.0.1:{metrics_port}",
               "--health_interval_ms=100", "--db_timeout_ms=1000", *args])
     server.metrics_url = f"http://127.0.0.1:{metrics_port}/metrics"
@@ -133,6 +136,75 @@ def test_a_call_stored_a_moment_ago_is_allowed(cluster, hookguard, stub, pb):
                       'result="found_on_primary"') == before + 1
     finally:
         app.close()
+
+
+STRIPE_SECRET = "whsec_replica_test_secret"
+STRIPE_FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "stripe" / \
+    "connect_payment_intent_succeeded.json"
+
+
+def stripe_webhook(pb, account: str):
+    """A Stripe Connect delivery naming `account`, signed as Stripe signs it."""
+    event = json.loads(STRIPE_FIXTURE.read_text())
+    event["account"] = account
+    body = json.dumps(event, separators=(",", ":")).encode()
+    ts = str(int(time.time()))
+    mac = hmac.new(STRIPE_SECRET.encode(), ts.encode() + b"." + body, hashlib.sha256).hexdigest()
+    return pb.m.AuthorizeWebhookRequest(profile="stripe", request=pb.m.HttpRequest(
+        body=body, headers={"Stripe-Signature": f"t={ts},v1={mac}"}))
+
+
+def test_a_subject_stored_a_moment_ago_is_allowed(cluster, pb, tmp_path):
+    """Subjects (issue #24) take the replica's path: an account the app
+    connected a moment ago (on the primary only) is allowed, and an unknown
+    one is SUBJECT_NOT_FOUND only once the primary confirmed it."""
+    primary, standby = cluster
+    primary.psql("CREATE TABLE IF NOT EXISTS payments_connectedaccount (id INTEGER PRIMARY KEY, "
+                 "stripe_account_id VARCHAR(64) NOT NULL UNIQUE, user_id INTEGER NOT NULL)")
+    # The replica prepares the subject query at start: it needs the table.
+    standby.wait_replayed("SELECT count(*) FROM pg_class "
+                          "WHERE relname = 'payments_connectedaccount'", "1")
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({"profiles": [
+        {"name": "vapi", "kind": "hmac", "secrets": [{"key_id": "v", "env": "VAPI_WEBHOOK_SECRET"}]},
+        {"name": "stripe", "preset": "stripe", "secrets": [{"key_id": "s", "env": "HG_STRIPE"}],
+         "ownership": {"subjects": [{
+             "name": "account", "from": "/account",
+             "query": "SELECT CAST(user_id AS TEXT) FROM payments_connectedaccount"
+                      " WHERE stripe_account_id = :id"}]}}],
+        "default_profile": "vapi"}))
+    with start_hookguard(primary, standby, config=config, env={"HG_STRIPE": STRIPE_SECRET}) as hg:
+        wait_serving(hg.target)
+        wait_metric(hg, "hookguard_db_replica_in_use", 1)
+        channel = grpc.insecure_channel(hg.target)
+        stub = pb.grpc.WebhookAuthServiceStub(channel)
+        try:
+            n = next(ids)
+            account = f"acct_replica_{n}"
+            found_before = metric(hg, "hookguard_db_absence_confirmations_total",
+                                  'result="found_on_primary"')
+            with psycopg.connect(host="127.0.0.1", port=primary.port, dbname=primary.dbname,
+                                 user=primary.user, autocommit=True) as conn:
+                conn.execute("INSERT INTO payments_connectedaccount (id, stripe_account_id, "
+                             "user_id) VALUES (%s, %s, 2)", (n, account))
+            answer = stub.AuthorizeWebhook(stripe_webhook(pb, account), timeout=5)
+            # The lag is real: the replica did not have the row when it was asked.
+            assert standby.psql("SELECT count(*) FROM payments_connectedaccount "
+                                f"WHERE stripe_account_id = '{account}'") == "0"
+            assert (answer.decision, answer.owner_id, answer.resolved_subject,
+                    answer.http_status) == (pb.m.DECISION_ALLOW, "2", "account", 200), answer
+            assert metric(hg, "hookguard_db_absence_confirmations_total",
+                          'result="found_on_primary"') == found_before + 1
+
+            confirmed_before = metric(hg, "hookguard_db_absence_confirmations_total",
+                                      'result="confirmed"')
+            answer = stub.AuthorizeWebhook(stripe_webhook(pb, "acct_nobody"), timeout=5)
+            assert (answer.decision, answer.reason, answer.http_status) == (
+                pb.m.DECISION_DENY, pb.m.DENY_REASON_SUBJECT_NOT_FOUND, 404), answer
+            assert metric(hg, "hookguard_db_absence_confirmations_total",
+                          'result="confirmed"') == confirmed_before + 1
+        finally:
+            channel.close()
 
 
 def run_load(stub, pb, app, seconds, known, *, insert=True, threads=4):

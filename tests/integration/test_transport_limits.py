@@ -19,33 +19,10 @@ import grpc
 import pytest
 import servers
 from conftest import SERVER_ENV, signed_webhook, vapi_body, write_config
-from h2_frames import (CONTINUATION, DATA, END_HEADERS, HEADERS, PREFACE, SETTINGS, RawH2Connection,
-                       frame, grpc_request_headers, hpack_int, hpack_string, rss_kib)
+from h2_frames import (DATA, END_HEADERS, HEADERS, PREFACE, SETTINGS, RawH2Connection, RssSampler,
+                       continuation_flood, frame, grpc_request_headers, rss_kib)
 
 MIB = 1024  # KiB per MiB: rss_kib answers in KiB
-
-
-class RssSampler:
-    """Samples a process's RSS every 50 ms in a thread; `peak` in KiB."""
-
-    def __init__(self, pid: int):
-        self.pid, self.peak = pid, rss_kib(pid)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        while not self._stop.wait(0.05):
-            with contextlib.suppress(OSError, RuntimeError):
-                self.peak = max(self.peak, rss_kib(self.pid))
-
-    def __enter__(self) -> "RssSampler":
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-        self._thread.join()
-        self.peak = max(self.peak, rss_kib(self.pid))
 
 
 class LegitimateCaller:
@@ -208,40 +185,6 @@ def _still_open(k: socket.socket) -> bool:
         return False
 
 
-def _continuation_flood(port: int, connections: int, seconds: float,
-                        max_bytes: int) -> tuple[int, int]:
-    """HEADERS for AuthorizeWebhook without END_HEADERS whose last field is a
-    literal declaring a 2 GiB value, then CONTINUATION frames of that value,
-    on `connections` connections at once. Stops at `seconds`, at `max_bytes`,
-    or when the server closes the connections; returns the bytes sent and
-    how many connections the server closed."""
-    head = grpc_request_headers() + b"\x00" + hpack_string(b"x-pad") + hpack_int(1 << 31, 7)
-    sent = [0] * connections
-    conns = [RawH2Connection(port, timeout=10).start() for _ in range(connections)]
-    started = time.monotonic()
-
-    def flood(i: int) -> None:
-        c = conns[i]
-        c.send(frame(HEADERS, 0, 1, head))
-        block = frame(CONTINUATION, 0, 1, b"a" * 16384)
-        while (not c.closed and sent[i] < max_bytes // connections
-               and time.monotonic() - started < seconds):
-            if not c.send(block * 16):
-                break
-            sent[i] += len(block) * 16
-
-    threads = [threading.Thread(target=flood, args=(i,)) for i in range(connections)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    time.sleep(0.5)  # a reader may still be reading the server's last frames
-    closed_by_server = sum(c.eof for c in conns)
-    for c in conns:
-        c.close()
-    return sum(sent), closed_by_server
-
-
 NGINX_CONF = """daemon off;
 worker_processes 1;
 pid {dir}/nginx.pid;
@@ -287,7 +230,7 @@ def test_row25_continuation_flood_is_closed_by_the_front_proxy(pb, sqlite_db, se
             caller = LegitimateCaller(pb, f"127.0.0.1:{listen}")
             caller.call_once()
             with RssSampler(s.proc.pid) as rss, RssSampler(worker) as proxy_rss, caller:
-                sent, _ = _continuation_flood(listen, connections=4, seconds=10,
+                sent, _ = continuation_flood(listen, connections=4, seconds=10,
                                               max_bytes=1 << 30)
                 time.sleep(1)
         finally:
@@ -327,7 +270,7 @@ def test_row25_continuation_flood_direct_is_closed_by_the_idle_limit(pb, sqlite_
         caller.call_once()
         started = time.monotonic()
         with RssSampler(s.proc.pid) as rss, caller:
-            sent, closed = _continuation_flood(s.port, connections=4, seconds=30,
+            sent, closed = continuation_flood(s.port, connections=4, seconds=30,
                                                max_bytes=1 << 30)
         lasted = time.monotonic() - started
         after = wait_rss_below(s.proc.pid, base + 32 * MIB, timeout=10)

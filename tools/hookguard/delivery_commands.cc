@@ -12,7 +12,6 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/ascii.h"
-#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -121,11 +120,8 @@ absl::StatusOr<std::string> Body(const CliArgs& args) {
 // in seconds for every other scheme.
 absl::StatusOr<std::string> Timestamp(const CliArgs& args, const SignatureScheme& scheme) {
   if (args.Has("timestamp")) return args.Get("timestamp");
-  const auto* hmac = std::get_if<HmacScheme>(&scheme);
   const absl::Time now = absl::Now();
-  if (hmac != nullptr && absl::EqualsIgnoreCase(hmac->timestamp_header, "x-timestamp")) {
-    return absl::StrCat(absl::ToUnixMillis(now));
-  }
+  if (NeedsOf(scheme).timestamp_in_milliseconds) return absl::StrCat(absl::ToUnixMillis(now));
   return absl::StrCat(absl::ToUnixSeconds(now));
 }
 

@@ -37,8 +37,10 @@ const std::vector<Command>& Commands() {
        true,
        RunAuthorize},
       {"webhook",
-       "webhook --body=FILE|- [--header='Name: value']... [--profile=P] [--expected_owner=USER]\n"
-       "    AuthorizeWebhook (verify, parse, authorize): exit 0 only on ALLOW.",
+       "webhook --body=FILE|- [--header='Name: value']... [--profile=P] [--method=M] [--url=U]\n"
+       "        [--expected_owner=USER]\n"
+       "    AuthorizeWebhook (verify, parse, authorize): exit 0 only on ALLOW. --url is the full\n"
+       "    URL the platform requested (a twilio profile signs it).",
        {"body", "header", "profile", "method", "url", "expected_owner"},
        true,
        RunWebhook},

@@ -169,6 +169,7 @@ struct Explanation {
   v1::DenyReason enforced_reason = v1::DENY_REASON_UNSPECIFIED;
   bool shadow = false;
   v1::OwnerSource resolved_by = v1::OWNER_SOURCE_UNSPECIFIED;
+  std::string resolved_subject;
   int http_status = 0;
   std::string owner_id;
   std::string detail;
@@ -236,6 +237,9 @@ void PrintExplainText(const Explanation& e) {
   if (e.resolved_by != v1::OWNER_SOURCE_UNSPECIFIED) {
     std::printf("%-12s %s\n", "resolved_by", v1::OwnerSource_Name(e.resolved_by).c_str());
   }
+  if (!e.resolved_subject.empty()) {
+    std::printf("%-12s %s\n", "subject", Printable(e.resolved_subject).c_str());
+  }
   std::printf("%-12s %d\n", "http_status", e.http_status);
   if (!e.owner_id.empty()) std::printf("%-12s %s\n", "owner_id", Printable(e.owner_id).c_str());
   if (!e.detail.empty()) std::printf("%-12s %s\n", "detail", Printable(e.detail).c_str());
@@ -268,12 +272,14 @@ void PrintExplainJson(const Explanation& e) {
     const Capture& c = *e.captured;
     captured = absl::StrCat(
         "{\"captured_at\": ", JsonString(c.captured_at), ", \"decision\": ", JsonString(c.decision),
-        ", \"shadow_decision\": ", JsonString(c.shadow_decision), ", \"reason\": ", JsonString(c.reason),
-        ", \"http_status\": ", c.http_status, ", \"decision_id\": ", JsonString(c.decision_id), "}");
+        ", \"shadow_decision\": ", JsonString(c.shadow_decision),
+        ", \"reason\": ", JsonString(c.reason), ", \"http_status\": ", c.http_status,
+        ", \"decision_id\": ", JsonString(c.decision_id), "}");
   }
   std::printf(
       "{\"mode\": %s, \"decision\": %s, \"reason\": %s, \"shadow_decision\": %s, "
-      "\"shadow_reason\": %s, \"resolved_by\": %s, \"http_status\": %d, \"owner_id\": %s, "
+      "\"shadow_reason\": %s, \"resolved_by\": %s, \"resolved_subject\": %s, \"http_status\": %d, "
+      "\"owner_id\": %s, "
       "\"failed_step\": %s, \"detail\": %s, \"profile\": %s, \"signature\": %s, \"key_id\": %s, "
       "\"event\": {\"type\": %s, \"call_id\": %s, \"assistant_id\": %s, \"phone_number_id\": %s, "
       "\"org_id\": %s}, \"steps\": [%s], \"captured\": %s}\n",
@@ -283,8 +289,8 @@ void PrintExplainJson(const Explanation& e) {
           .c_str(),
       JsonString(v1::DenyReason_Name(e.shadow ? e.enforced_reason : v1::DENY_REASON_UNSPECIFIED))
           .c_str(),
-      JsonString(v1::OwnerSource_Name(e.resolved_by)).c_str(), e.http_status,
-      JsonString(e.owner_id).c_str(),
+      JsonString(v1::OwnerSource_Name(e.resolved_by)).c_str(),
+      JsonString(e.resolved_subject).c_str(), e.http_status, JsonString(e.owner_id).c_str(),
       failed_step.empty() ? "null" : JsonString(failed_step).c_str(), JsonString(e.detail).c_str(),
       JsonString(e.profile).c_str(), JsonString(v1::SignatureResult_Name(e.signature)).c_str(),
       JsonString(e.key_id).c_str(), JsonString(e.event.type()).c_str(),
@@ -361,6 +367,7 @@ int RunExplain(const CliArgs& args) {
       LoadServerSpec(args.Get("config"), webhook ? &secrets : nullptr);
   if (!spec.ok()) return Fail(kCommand, spec.status().message());
   const OwnershipQueries queries = spec->queries;
+  const std::vector<std::string> subject_queries = spec->subject_queries;
   const ResolvePolicy resolve = spec->resolve;
   std::shared_ptr<const ProfileSet> profile_set;
   if (webhook) {
@@ -373,14 +380,15 @@ int RunExplain(const CliArgs& args) {
   SociStoreOptions store_options;
   store_options.connection_string = *db;
   store_options.pool_size = 1;
-  SetLookupQueries(queries, &store_options);
+  SetLookupQueries(queries, subject_queries, &store_options);
   store_options.query_timeout = *timeout;
   absl::StatusOr<std::unique_ptr<SociOwnershipStore>> store =
       SociOwnershipStore::Open(store_options);
   if (!store.ok()) return Fail(kCommand, store.status().message());
   CallEventAuthorizer rules(**store, resolve);
+  SubjectAuthorizer subject_rules(**store);
   DecisionIdGenerator ids;
-  WebhookAuthorizer authorizer(profiles, rules, ids, WebhookAuthorizerOptions{});
+  WebhookAuthorizer authorizer(profiles, rules, ids, WebhookAuthorizerOptions{}, &subject_rules);
 
   Explanation e;
   const std::string expected_owner = args.Get("expected_owner");
@@ -437,6 +445,10 @@ int RunExplain(const CliArgs& args) {
     e.key_id = response.key_id();
     e.event = response.event();
     e.parsed = response.has_event();
+    e.resolved_subject = response.resolved_subject();
+    // A subject profile reads its subjects instead of a call event: the
+    // trace starts with that step (read_subjects).
+    const bool by_subjects = !trace.empty() && trace.front().name == "read_subjects";
 
     const bool valid = e.signature == v1::SIGNATURE_RESULT_VALID;
     if (valid) {
@@ -454,6 +466,8 @@ int RunExplain(const CliArgs& args) {
       e.steps.push_back({"parse", "skipped", v1::DENY_REASON_UNSPECIFIED,
                          "not reached: a body is parsed only once its signature is valid"});
       AddUnreachedOwnershipSteps("not reached: an earlier step decided", &e);
+    } else if (by_subjects) {
+      AddOwnershipSteps(trace, &e);
     } else if (!e.parsed) {
       e.steps.push_back({"parse", "fail", v1::DENY_REASON_MALFORMED_EVENT, e.detail});
       AddUnreachedOwnershipSteps("not reached: an earlier step decided", &e);

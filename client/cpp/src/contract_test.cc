@@ -70,6 +70,8 @@ TEST_P(Contract, MatchesExpectation) {
   }
   request.profile = Str(v, "profile");
   request.expected_owner_id = Str(v, "expected_owner_id");
+  request.method = Str(v, "method");
+  request.url = Str(v, "url");
   Verdict got = guard->Authorize(request);
 
   const Struct& expect = v.fields().at("expect").struct_value();
@@ -85,6 +87,7 @@ TEST_P(Contract, MatchesExpectation) {
       {"delivery_key", got.delivery_key},
       {"shadow_decision", v1::Decision_Name(got.shadow_decision)},
       {"shadow_reason", v1::DenyReason_Name(got.shadow_reason)},
+      {"resolved_subject", got.resolved_subject},
   };
   static const std::map<grpc::StatusCode, std::string> kCodes = {
       {grpc::StatusCode::INVALID_ARGUMENT, "INVALID_ARGUMENT"},

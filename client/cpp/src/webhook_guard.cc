@@ -125,6 +125,7 @@ Verdict VerdictFromResponse(const v1::AuthorizeWebhookResponse& response) {
   v.delivery_key = response.delivery_key();
   v.shadow_decision = response.shadow_decision();
   v.shadow_reason = response.shadow_reason();
+  v.resolved_subject = response.resolved_subject();
   return v;
 }
 

@@ -93,6 +93,9 @@ type Verdict struct {
 	// would have decided (DECISION_UNSPECIFIED when enforcing).
 	ShadowDecision pb.Decision
 	ShadowReason   pb.DenyReason
+	// ResolvedSubject, with ResolvedBy OWNER_SOURCE_SUBJECT, names the
+	// configured subject whose id named the owner.
+	ResolvedSubject string
 }
 
 // ShadowDeny is true for the ALLOW of a profile in shadow mode that
@@ -260,6 +263,7 @@ func verdictFromResponse(resp *pb.AuthorizeWebhookResponse) Verdict {
 		DecisionID: resp.GetDecisionId(), Detail: resp.GetDetail(),
 		ResolvedBy: resp.GetResolvedBy(), DeliveryKey: resp.GetDeliveryKey(),
 		ShadowDecision: resp.GetShadowDecision(), ShadowReason: resp.GetShadowReason(),
+		ResolvedSubject: resp.GetResolvedSubject(),
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strings"
 )
 
 // DefaultMaxBodyBytes is the body limit of Middleware when
@@ -57,6 +58,14 @@ type MiddlewareOptions struct {
 	Capture func(Capture)
 	// Logger receives the shadow-mode and fail-open lines (default slog.Default()).
 	Logger *slog.Logger
+	// TrustForwardedHeaders (default false): the app runs behind a proxy that
+	// terminates TLS or changes the host and sets X-Forwarded-Proto and
+	// X-Forwarded-Host itself. The URL sent to hookguard (Request.URL, which
+	// a twilio profile verifies: Twilio signs the URL it called) then takes
+	// its scheme and host from their last values (the ones that proxy
+	// wrote). Leave it off when clients reach the app directly: they could
+	// name any host.
+	TrustForwardedHeaders bool
 }
 
 // Middleware reads the raw body, asks a, and either calls next with the
@@ -65,7 +74,8 @@ type MiddlewareOptions struct {
 // decision id in DecisionIDHeader, or 503 "hookguard unavailable" when there
 // was no decision. A profile in shadow mode is let through and its would-be
 // deny logged. With FailOpen, a missing decision calls next with an empty
-// owner id.
+// owner id. hookguard is sent the request's method and full URL
+// (RequestURL), which a twilio profile verifies.
 func Middleware(a Authorizer, opts MiddlewareOptions) func(http.Handler) http.Handler {
 	limit := opts.MaxBodyBytes
 	if limit <= 0 {
@@ -83,7 +93,7 @@ func Middleware(a Authorizer, opts MiddlewareOptions) func(http.Handler) http.Ha
 				return
 			}
 			req := Request{Body: body, Headers: HeadersFromHTTP(r.Header), Profile: opts.Profile,
-				Method: r.Method}
+				Method: r.Method, URL: RequestURL(r, opts.TrustForwardedHeaders)}
 			if opts.ExpectedOwnerID != nil {
 				req.ExpectedOwnerID = opts.ExpectedOwnerID(r)
 			}
@@ -92,7 +102,7 @@ func Middleware(a Authorizer, opts MiddlewareOptions) func(http.Handler) http.Ha
 				v = FailOpenVerdict(v, opts.Profile, logger)
 			}
 			if opts.Capture != nil && ShouldCapture(v) {
-				callCapture(opts.Capture, NewCapture(req, v, requestURL(r)), logger)
+				callCapture(opts.Capture, NewCapture(req, v, req.URL), logger)
 			}
 			if !v.Allowed {
 				if opts.OnDeny != nil {
@@ -119,13 +129,40 @@ func Middleware(a Authorizer, opts MiddlewareOptions) func(http.Handler) http.Ha
 	}
 }
 
-// requestURL is the URL the client asked for, as this server saw it.
-func requestURL(r *http.Request) string {
+// RequestURL is the full URL the client asked for, as Middleware sends it to
+// hookguard: the scheme (https when the connection is TLS), r.Host, and the
+// request target as sent (r.RequestURI: path and query, percent-encoding
+// untouched). With trustForwarded, the scheme and host come from the last
+// X-Forwarded-Proto and X-Forwarded-Host values when present
+// (MiddlewareOptions.TrustForwardedHeaders).
+func RequestURL(r *http.Request, trustForwarded bool) string {
 	scheme := "http"
 	if r.TLS != nil {
 		scheme = "https"
 	}
-	return scheme + "://" + r.Host + r.URL.RequestURI()
+	host := r.Host
+	if trustForwarded {
+		if p := lastValue(r.Header.Values("X-Forwarded-Proto")); p != "" {
+			scheme = strings.ToLower(p)
+		}
+		if h := lastValue(r.Header.Values("X-Forwarded-Host")); h != "" {
+			host = h
+		}
+	}
+	target := r.RequestURI
+	if !strings.HasPrefix(target, "/") { // absolute-form, "*", or a request built in a test
+		target = r.URL.RequestURI()
+	}
+	return scheme + "://" + host + target
+}
+
+// lastValue is the last comma-separated value of a header's fields, trimmed.
+func lastValue(fields []string) string {
+	if len(fields) == 0 {
+		return ""
+	}
+	parts := strings.Split(fields[len(fields)-1], ",")
+	return strings.TrimSpace(parts[len(parts)-1])
 }
 
 func callCapture(hook func(Capture), c Capture, logger *slog.Logger) {

@@ -122,6 +122,11 @@ const (
 	// owner is the owner of the assistant the event names. The app may create
 	// the call's row for owner_id.
 	OwnerSource_OWNER_SOURCE_ASSISTANT OwnerSource = 3
+	// From a subject of the profile (config profiles[].ownership.subjects): an
+	// id read from the signed body (e.g. Stripe's `account`, GitHub's
+	// `installation.id`) whose configured query found the owner.
+	// resolved_subject names the subject.
+	OwnerSource_OWNER_SOURCE_SUBJECT OwnerSource = 4
 )
 
 // Enum value maps for OwnerSource.
@@ -131,12 +136,14 @@ var (
 		1: "OWNER_SOURCE_CALL",
 		2: "OWNER_SOURCE_PHONE_NUMBER",
 		3: "OWNER_SOURCE_ASSISTANT",
+		4: "OWNER_SOURCE_SUBJECT",
 	}
 	OwnerSource_value = map[string]int32{
 		"OWNER_SOURCE_UNSPECIFIED":  0,
 		"OWNER_SOURCE_CALL":         1,
 		"OWNER_SOURCE_PHONE_NUMBER": 2,
 		"OWNER_SOURCE_ASSISTANT":    3,
+		"OWNER_SOURCE_SUBJECT":      4,
 	}
 )
 
@@ -227,7 +234,9 @@ type DenyReason int32
 const (
 	// Used with DECISION_ALLOW.
 	DenyReason_DENY_REASON_UNSPECIFIED DenyReason = 0
-	// The body is not JSON, has the wrong types, or has no call id. HTTP 400.
+	// The body is not JSON, has the wrong types, or has no call id (for a
+	// profile with subjects: a subject of the wrong type, read ambiguously, or
+	// required and absent). HTTP 400.
 	DenyReason_DENY_REASON_MALFORMED_EVENT DenyReason = 1
 	// The signature is missing, malformed, mismatched or stale. HTTP 401.
 	DenyReason_DENY_REASON_SIGNATURE_INVALID DenyReason = 2
@@ -247,21 +256,25 @@ const (
 	// No call row was found and the owner was looked up through the event's
 	// assistant and phone number, which belong to different users. HTTP 403.
 	DenyReason_DENY_REASON_OWNER_CONFLICT DenyReason = 9
+	// The profile authorizes by subjects (config profiles[].ownership.subjects)
+	// and a subject's query found no row for the id the body names. HTTP 404.
+	DenyReason_DENY_REASON_SUBJECT_NOT_FOUND DenyReason = 10
 )
 
 // Enum value maps for DenyReason.
 var (
 	DenyReason_name = map[int32]string{
-		0: "DENY_REASON_UNSPECIFIED",
-		1: "DENY_REASON_MALFORMED_EVENT",
-		2: "DENY_REASON_SIGNATURE_INVALID",
-		3: "DENY_REASON_CALL_NOT_FOUND",
-		4: "DENY_REASON_ASSISTANT_MISMATCH",
-		5: "DENY_REASON_ASSISTANT_OWNER_MISMATCH",
-		6: "DENY_REASON_PHONE_NUMBER_MISMATCH",
-		7: "DENY_REASON_PHONE_NUMBER_OWNER_MISMATCH",
-		8: "DENY_REASON_OWNER_MISMATCH",
-		9: "DENY_REASON_OWNER_CONFLICT",
+		0:  "DENY_REASON_UNSPECIFIED",
+		1:  "DENY_REASON_MALFORMED_EVENT",
+		2:  "DENY_REASON_SIGNATURE_INVALID",
+		3:  "DENY_REASON_CALL_NOT_FOUND",
+		4:  "DENY_REASON_ASSISTANT_MISMATCH",
+		5:  "DENY_REASON_ASSISTANT_OWNER_MISMATCH",
+		6:  "DENY_REASON_PHONE_NUMBER_MISMATCH",
+		7:  "DENY_REASON_PHONE_NUMBER_OWNER_MISMATCH",
+		8:  "DENY_REASON_OWNER_MISMATCH",
+		9:  "DENY_REASON_OWNER_CONFLICT",
+		10: "DENY_REASON_SUBJECT_NOT_FOUND",
 	}
 	DenyReason_value = map[string]int32{
 		"DENY_REASON_UNSPECIFIED":                 0,
@@ -274,6 +287,7 @@ var (
 		"DENY_REASON_PHONE_NUMBER_OWNER_MISMATCH": 7,
 		"DENY_REASON_OWNER_MISMATCH":              8,
 		"DENY_REASON_OWNER_CONFLICT":              9,
+		"DENY_REASON_SUBJECT_NOT_FOUND":           10,
 	}
 )
 
@@ -707,7 +721,8 @@ type AuthorizeCallEventResponse struct {
 	// updates to this user only.
 	OwnerId string `protobuf:"bytes,3,opt,name=owner_id,json=ownerId,proto3" json:"owner_id,omitempty"`
 	// The HTTP status to answer the platform with: ALLOW 200, MALFORMED_EVENT
-	// 400, SIGNATURE_INVALID 401, CALL_NOT_FOUND 404, any other deny 403.
+	// 400, SIGNATURE_INVALID 401, CALL_NOT_FOUND and SUBJECT_NOT_FOUND
+	// 404, any other deny 403.
 	HttpStatus int32 `protobuf:"varint,4,opt,name=http_status,json=httpStatus,proto3" json:"http_status,omitempty"`
 	// A unique id for this decision; the same id is in the audit log line.
 	DecisionId string `protobuf:"bytes,5,opt,name=decision_id,json=decisionId,proto3" json:"decision_id,omitempty"`
@@ -724,9 +739,14 @@ type AuthorizeCallEventResponse struct {
 	ShadowDecision Decision `protobuf:"varint,8,opt,name=shadow_decision,json=shadowDecision,proto3,enum=hookguard.v1.Decision" json:"shadow_decision,omitempty"`
 	// Shadow mode only: the reason enforcement would have denied with.
 	// DENY_REASON_UNSPECIFIED in enforce mode or when it would have allowed.
-	ShadowReason  DenyReason `protobuf:"varint,9,opt,name=shadow_reason,json=shadowReason,proto3,enum=hookguard.v1.DenyReason" json:"shadow_reason,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	ShadowReason DenyReason `protobuf:"varint,9,opt,name=shadow_reason,json=shadowReason,proto3,enum=hookguard.v1.DenyReason" json:"shadow_reason,omitempty"`
+	// With resolved_by OWNER_SOURCE_SUBJECT: the name of the subject
+	// (profiles[].ownership.subjects[].name) whose lookup gave owner_id.
+	// AuthorizeCallEvent decides by the call model, so here it is always
+	// empty; the field mirrors AuthorizeWebhookResponse's. Default: empty.
+	ResolvedSubject string `protobuf:"bytes,10,opt,name=resolved_subject,json=resolvedSubject,proto3" json:"resolved_subject,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *AuthorizeCallEventResponse) Reset() {
@@ -822,6 +842,13 @@ func (x *AuthorizeCallEventResponse) GetShadowReason() DenyReason {
 	return DenyReason_DENY_REASON_UNSPECIFIED
 }
 
+func (x *AuthorizeCallEventResponse) GetResolvedSubject() string {
+	if x != nil {
+		return x.ResolvedSubject
+	}
+	return ""
+}
+
 // Request of AuthorizeWebhook.
 type AuthorizeWebhookRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -899,7 +926,9 @@ type AuthorizeWebhookResponse struct {
 	// The outcome of the signature check.
 	Signature SignatureResult `protobuf:"varint,3,opt,name=signature,proto3,enum=hookguard.v1.SignatureResult" json:"signature,omitempty"`
 	// The call event as parsed from the body. Empty when the signature was
-	// invalid (the body is then never parsed) or the body was malformed.
+	// invalid (the body is then never parsed), the body was malformed, or the
+	// profile authorizes by subjects (resolved_subject then names the one that
+	// gave the owner; no call event is parsed).
 	Event *CallEvent `protobuf:"bytes,4,opt,name=event,proto3" json:"event,omitempty"`
 	// The application user the call belongs to (set with ALLOW, and in shadow
 	// mode only when the checks really found an owner).
@@ -930,9 +959,14 @@ type AuthorizeWebhookResponse struct {
 	// As in VerifySignatureResponse: the same for every delivery of one event
 	// (the signed message id, else the hex SHA-256 of the body). Set only when
 	// the signature is VALID.
-	DeliveryKey   string `protobuf:"bytes,14,opt,name=delivery_key,json=deliveryKey,proto3" json:"delivery_key,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	DeliveryKey string `protobuf:"bytes,14,opt,name=delivery_key,json=deliveryKey,proto3" json:"delivery_key,omitempty"`
+	// With resolved_by OWNER_SOURCE_SUBJECT: the name of the subject
+	// (profiles[].ownership.subjects[].name) whose lookup gave owner_id; when
+	// several subjects are present they all have that owner, and the first
+	// present in configuration order is named. Empty otherwise.
+	ResolvedSubject string `protobuf:"bytes,15,opt,name=resolved_subject,json=resolvedSubject,proto3" json:"resolved_subject,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *AuthorizeWebhookResponse) Reset() {
@@ -1063,6 +1097,13 @@ func (x *AuthorizeWebhookResponse) GetDeliveryKey() string {
 	return ""
 }
 
+func (x *AuthorizeWebhookResponse) GetResolvedSubject() string {
+	if x != nil {
+		return x.ResolvedSubject
+	}
+	return ""
+}
+
 var File_hookguard_v1_hookguard_proto protoreflect.FileDescriptor
 
 const file_hookguard_v1_hookguard_proto_rawDesc = "" +
@@ -1097,7 +1138,7 @@ const file_hookguard_v1_hookguard_proto_rawDesc = "" +
 	"\x06org_id\x18\x05 \x01(\tR\x05orgId\"v\n" +
 	"\x19AuthorizeCallEventRequest\x12-\n" +
 	"\x05event\x18\x01 \x01(\v2\x17.hookguard.v1.CallEventR\x05event\x12*\n" +
-	"\x11expected_owner_id\x18\x02 \x01(\tR\x0fexpectedOwnerId\"\xb3\x03\n" +
+	"\x11expected_owner_id\x18\x02 \x01(\tR\x0fexpectedOwnerId\"\xde\x03\n" +
 	"\x1aAuthorizeCallEventResponse\x122\n" +
 	"\bdecision\x18\x01 \x01(\x0e2\x16.hookguard.v1.DecisionR\bdecision\x120\n" +
 	"\x06reason\x18\x02 \x01(\x0e2\x18.hookguard.v1.DenyReasonR\x06reason\x12\x19\n" +
@@ -1110,11 +1151,13 @@ const file_hookguard_v1_hookguard_proto_rawDesc = "" +
 	"\vresolved_by\x18\a \x01(\x0e2\x19.hookguard.v1.OwnerSourceR\n" +
 	"resolvedBy\x12?\n" +
 	"\x0fshadow_decision\x18\b \x01(\x0e2\x16.hookguard.v1.DecisionR\x0eshadowDecision\x12=\n" +
-	"\rshadow_reason\x18\t \x01(\x0e2\x18.hookguard.v1.DenyReasonR\fshadowReason\"\x94\x01\n" +
+	"\rshadow_reason\x18\t \x01(\x0e2\x18.hookguard.v1.DenyReasonR\fshadowReason\x12)\n" +
+	"\x10resolved_subject\x18\n" +
+	" \x01(\tR\x0fresolvedSubject\"\x94\x01\n" +
 	"\x17AuthorizeWebhookRequest\x12\x18\n" +
 	"\aprofile\x18\x01 \x01(\tR\aprofile\x123\n" +
 	"\arequest\x18\x02 \x01(\v2\x19.hookguard.v1.HttpRequestR\arequest\x12*\n" +
-	"\x11expected_owner_id\x18\x03 \x01(\tR\x0fexpectedOwnerId\"\xf6\x04\n" +
+	"\x11expected_owner_id\x18\x03 \x01(\tR\x0fexpectedOwnerId\"\xa1\x05\n" +
 	"\x18AuthorizeWebhookResponse\x122\n" +
 	"\bdecision\x18\x01 \x01(\x0e2\x16.hookguard.v1.DecisionR\bdecision\x120\n" +
 	"\x06reason\x18\x02 \x01(\x0e2\x18.hookguard.v1.DenyReasonR\x06reason\x12;\n" +
@@ -1134,23 +1177,25 @@ const file_hookguard_v1_hookguard_proto_rawDesc = "" +
 	"resolvedBy\x12?\n" +
 	"\x0fshadow_decision\x18\f \x01(\x0e2\x16.hookguard.v1.DecisionR\x0eshadowDecision\x12=\n" +
 	"\rshadow_reason\x18\r \x01(\x0e2\x18.hookguard.v1.DenyReasonR\fshadowReason\x12!\n" +
-	"\fdelivery_key\x18\x0e \x01(\tR\vdeliveryKey*\xc8\x01\n" +
+	"\fdelivery_key\x18\x0e \x01(\tR\vdeliveryKey\x12)\n" +
+	"\x10resolved_subject\x18\x0f \x01(\tR\x0fresolvedSubject*\xc8\x01\n" +
 	"\x0fSignatureResult\x12 \n" +
 	"\x1cSIGNATURE_RESULT_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16SIGNATURE_RESULT_VALID\x10\x01\x12\x1c\n" +
 	"\x18SIGNATURE_RESULT_MISSING\x10\x02\x12\x1e\n" +
 	"\x1aSIGNATURE_RESULT_MALFORMED\x10\x03\x12\x1d\n" +
 	"\x19SIGNATURE_RESULT_MISMATCH\x10\x04\x12\x1a\n" +
-	"\x16SIGNATURE_RESULT_STALE\x10\x05*}\n" +
+	"\x16SIGNATURE_RESULT_STALE\x10\x05*\x97\x01\n" +
 	"\vOwnerSource\x12\x1c\n" +
 	"\x18OWNER_SOURCE_UNSPECIFIED\x10\x00\x12\x15\n" +
 	"\x11OWNER_SOURCE_CALL\x10\x01\x12\x1d\n" +
 	"\x19OWNER_SOURCE_PHONE_NUMBER\x10\x02\x12\x1a\n" +
-	"\x16OWNER_SOURCE_ASSISTANT\x10\x03*K\n" +
+	"\x16OWNER_SOURCE_ASSISTANT\x10\x03\x12\x18\n" +
+	"\x14OWNER_SOURCE_SUBJECT\x10\x04*K\n" +
 	"\bDecision\x12\x18\n" +
 	"\x14DECISION_UNSPECIFIED\x10\x00\x12\x12\n" +
 	"\x0eDECISION_ALLOW\x10\x01\x12\x11\n" +
-	"\rDECISION_DENY\x10\x02*\xef\x02\n" +
+	"\rDECISION_DENY\x10\x02*\x92\x03\n" +
 	"\n" +
 	"DenyReason\x12\x1b\n" +
 	"\x17DENY_REASON_UNSPECIFIED\x10\x00\x12\x1f\n" +
@@ -1162,7 +1207,9 @@ const file_hookguard_v1_hookguard_proto_rawDesc = "" +
 	"!DENY_REASON_PHONE_NUMBER_MISMATCH\x10\x06\x12+\n" +
 	"'DENY_REASON_PHONE_NUMBER_OWNER_MISMATCH\x10\a\x12\x1e\n" +
 	"\x1aDENY_REASON_OWNER_MISMATCH\x10\b\x12\x1e\n" +
-	"\x1aDENY_REASON_OWNER_CONFLICT\x10\t2\xc0\x02\n" +
+	"\x1aDENY_REASON_OWNER_CONFLICT\x10\t\x12!\n" +
+	"\x1dDENY_REASON_SUBJECT_NOT_FOUND\x10\n" +
+	"2\xc0\x02\n" +
 	"\x12WebhookAuthService\x12^\n" +
 	"\x0fVerifySignature\x12$.hookguard.v1.VerifySignatureRequest\x1a%.hookguard.v1.VerifySignatureResponse\x12g\n" +
 	"\x12AuthorizeCallEvent\x12'.hookguard.v1.AuthorizeCallEventRequest\x1a(.hookguard.v1.AuthorizeCallEventResponse\x12a\n" +

@@ -236,3 +236,37 @@ test('global express.json() without rawBodySaver: 500 with a message that names 
   assert.deepEqual(handled, []);
   assert.equal(warned.length, 1);
 });
+
+// The full URL goes to hookguard (a twilio profile verifies it); forwarded
+// headers count only under Express's own 'trust proxy'.
+for (const [name, trustProxy, headers, want] of [
+  ['direct', undefined, {}, 'http://127.0.0.1:PORT/webhooks/vapi?tenant=acme'],
+  ['forwarded headers ignored without trust proxy', undefined,
+    { 'x-forwarded-proto': 'https', 'x-forwarded-host': 'hooks.example.com' },
+    'http://127.0.0.1:PORT/webhooks/vapi?tenant=acme'],
+  ['forwarded headers under trust proxy', 'loopback',
+    { 'x-forwarded-proto': 'https', 'x-forwarded-host': 'hooks.example.com:8443' },
+    'https://hooks.example.com:8443/webhooks/vapi?tenant=acme'],
+  ['trust proxy of another address', '10.0.0.1',
+    { 'x-forwarded-proto': 'https', 'x-forwarded-host': 'hooks.example.com' },
+    'http://127.0.0.1:PORT/webhooks/vapi?tenant=acme'],
+]) {
+  test(`the full URL is sent: ${name}`, async () => {
+    const fake = new FakeHookguardClient(allow('42'));
+    const app = express();
+    if (trustProxy !== undefined) app.set('trust proxy', trustProxy);
+    app.post('/webhooks/vapi', ...hookguardMiddleware(fake), (req, res) => res.json({ ok: true }));
+    const server = await new Promise((resolve) => { const s = app.listen(0, '127.0.0.1', () => resolve(s)); });
+    const port = server.address().port;
+    try {
+      const resp = await fetch(`http://127.0.0.1:${port}/webhooks/vapi?tenant=acme`, {
+        method: 'POST', body: BODY, headers: { 'content-type': 'application/json', ...headers },
+      });
+      assert.equal(resp.status, 200);
+      assert.equal(fake.calls[0].url, want.replace('PORT', port));
+      assert.equal(fake.calls[0].method, 'POST');
+    } finally {
+      server.close();
+    }
+  });
+}

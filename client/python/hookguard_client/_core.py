@@ -82,6 +82,7 @@ class Verdict:
     delivery_key: str = ""  # the same for every delivery of one event: deduplicate on it
     shadow_decision: str = "DECISION_UNSPECIFIED"  # shadow mode: what enforcement would decide
     shadow_reason: str = "DENY_REASON_UNSPECIFIED"  # shadow mode: why enforcement would deny
+    resolved_subject: str = ""  # resolved_by OWNER_SOURCE_SUBJECT: the subject that named the owner
 
     @property
     def shadow_deny(self) -> bool:
@@ -188,7 +189,8 @@ def verdict_from_response(resp: pb.AuthorizeWebhookResponse) -> Verdict:
         resolved_by=pb.OwnerSource.Name(resp.resolved_by),
         delivery_key=resp.delivery_key,
         shadow_decision=pb.Decision.Name(resp.shadow_decision),
-        shadow_reason=pb.DenyReason.Name(resp.shadow_reason))
+        shadow_reason=pb.DenyReason.Name(resp.shadow_reason),
+        resolved_subject=resp.resolved_subject)
 
 
 def verdict_from_error(err: BaseException) -> Verdict:

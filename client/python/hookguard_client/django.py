@@ -28,6 +28,14 @@ capture_to_directory(dir)), and for the middleware HOOKGUARD_PATHS: a list of
 path prefixes to guard with HOOKGUARD_PROFILE, or a dict mapping path prefixes
 to profile names ({"/webhooks/vapi/": "vapi", "/webhooks/stripe/": "stripe"};
 the longest matching prefix wins).
+
+Both send hookguard the request's method and full URL
+(`request.build_absolute_uri()`), which a `twilio` profile verifies: Twilio
+signs the URL it called. Behind a proxy or load balancer that terminates TLS
+or changes the host, tell Django to trust what the proxy forwards, with
+Django's own settings: SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO",
+"https") and USE_X_FORWARDED_HOST = True (and USE_X_FORWARDED_PORT when the
+proxy forwards a port), and only when the proxy sets those headers itself.
 """
 from __future__ import annotations
 
@@ -167,7 +175,7 @@ class _Guard:
         return {"headers": request.headers.items(), "profile": profile,
                 "expected_owner_id": self.expected_owner_id(request) if self.expected_owner_id
                 else "",
-                "method": request.method or ""}
+                "method": request.method or "", "url": _url(request)}
 
     def _capture_hook(self) -> Optional[CaptureHook]:
         hook = self.capture or getattr(settings, "HOOKGUARD_CAPTURE", None)
@@ -186,7 +194,7 @@ class _Guard:
             verdict = fail_open_verdict(verdict, args["profile"])
         call_capture(self._capture_hook(),
                      lambda: make_capture(body, args["headers"], verdict, profile=args["profile"],
-                                          method=args["method"], url=_url(request),
+                                          method=args["method"], url=args["url"],
                                           expected_owner_id=args["expected_owner_id"]),
                      verdict)
         if verdict.allowed:
@@ -204,7 +212,12 @@ class _Guard:
 
 
 def _url(request: HttpRequest) -> str:
-    """The request's absolute URL, or "" when the Host is not allowed."""
+    """The request's absolute URL (what Twilio signs), or "" when the Host is
+    not allowed (hookguard then answers MALFORMED for a profile that signs
+    the URL). Django's own build_absolute_uri: behind a proxy it takes the
+    scheme from SECURE_PROXY_SSL_HEADER and the host from X-Forwarded-Host
+    (USE_X_FORWARDED_HOST, USE_X_FORWARDED_PORT) only when those settings
+    say to trust them."""
     try:
         return request.build_absolute_uri()
     except Exception:  # noqa: BLE001 - DisallowedHost and the like: no URL

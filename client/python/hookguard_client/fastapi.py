@@ -18,6 +18,15 @@ verdict's `error` set, and a warning is logged). On ALLOW it also sets
 `request.state.hookguard_owner_id`. A profile in shadow mode is let through
 (its would-be deny is logged on the "hookguard_client" logger). `capture`
 receives every denied or would-be-denied delivery (hookguard_client.capture).
+
+It sends hookguard the request's method and full URL (`request.url`), which a
+`twilio` profile verifies: Twilio signs the URL it called. Behind a proxy that
+terminates TLS, run uvicorn with `--proxy-headers --forwarded-allow-ips=<the
+proxy's address>` (the scheme then comes from X-Forwarded-Proto); if the
+proxy also changes the host, pass `trust_forwarded_headers=True` so that the
+URL's scheme and host come from X-Forwarded-Proto and X-Forwarded-Host (their
+last values: the ones the proxy next to the app wrote). Only behind such a
+proxy: an app that clients reach directly would let them name any host.
 """
 # No `from __future__ import annotations` here: older FastAPI (0.110) cannot
 # resolve string annotations of a callable object's __call__ and would take
@@ -58,14 +67,18 @@ class HookguardDependency:
     verdict)` is called for every webhook not let through. `fail_open=True`
     lets a webhook through when hookguard gives no decision. `capture(c)` is
     called with every denied or shadow-would-deny delivery (e.g.
-    hookguard_client.capture.capture_to_directory(dir))."""
+    hookguard_client.capture.capture_to_directory(dir)). `trust_forwarded_headers=True`
+    (default False) takes the URL's scheme and host from X-Forwarded-Proto and
+    X-Forwarded-Host (their last values), for apps behind a proxy."""
 
     def __init__(self, client: Any, *, profile: str = "",
                  expected_owner_id: Optional[Callable[[Request], str]] = None,
                  on_deny: Optional[OnDeny] = None,
                  max_body_bytes: int = DEFAULT_MAX_BODY_BYTES, fail_open: bool = False,
-                 capture: Optional[CaptureHook] = None) -> None:
+                 capture: Optional[CaptureHook] = None,
+                 trust_forwarded_headers: bool = False) -> None:
         self.client = client
+        self.trust_forwarded_headers = trust_forwarded_headers
         self.fail_open = fail_open
         self.capture = capture
         self.profile = profile
@@ -79,13 +92,15 @@ class HookguardDependency:
             raise HTTPException(status_code=413, detail=body_too_large_text(self.max_body_bytes))
         expected = self.expected_owner_id(request) if self.expected_owner_id else ""
         headers = request.headers.items()
+        url = self.url(request)
         verdict = await authorize_async(self.client, body, headers, profile=self.profile,
-                                        expected_owner_id=expected, method=request.method)
+                                        expected_owner_id=expected, method=request.method,
+                                        url=url)
         if self.fail_open:
             verdict = fail_open_verdict(verdict, self.profile)
         call_capture(self.capture,
                      lambda: make_capture(body, headers, verdict, profile=self.profile,
-                                          method=request.method, url=str(request.url),
+                                          method=request.method, url=url,
                                           expected_owner_id=expected),
                      verdict)
         if not verdict.allowed:
@@ -95,3 +110,19 @@ class HookguardDependency:
         note_allowed(verdict)
         request.state.hookguard_owner_id = verdict.owner_id
         return verdict
+
+    def url(self, request: Request) -> str:
+        """The full URL the platform called, as hookguard is sent it."""
+        url = request.url
+        if self.trust_forwarded_headers:
+            proto = _last(request.headers.get("x-forwarded-proto"))
+            host = _last(request.headers.get("x-forwarded-host"))
+            url = url.replace(scheme=proto.lower() or url.scheme, netloc=host or url.netloc)
+        return str(url)
+
+
+def _last(value: Optional[str]) -> str:
+    """The last of a forwarded header's comma-separated values (the one the
+    proxy next to the app wrote: a client can send its own first ones),
+    stripped; "" when absent."""
+    return (value or "").split(",")[-1].strip()

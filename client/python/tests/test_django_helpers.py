@@ -315,3 +315,22 @@ def test_paths_list_keeps_the_single_profile_setting():
     with override_settings(HOOKGUARD_CLIENT=fake, HOOKGUARD_PROFILE="vapi-shadow"):
         assert post("/mw/sync").status_code == 200
     assert fake.calls[0].profile == "vapi-shadow"
+
+
+# The full URL goes to hookguard (a twilio profile verifies it): Django's
+# build_absolute_uri, so forwarded headers count only under Django's own
+# SECURE_PROXY_SSL_HEADER / USE_X_FORWARDED_HOST.
+@pytest.mark.parametrize("asgi", [False, True], ids=["wsgi", "asgi"])
+@pytest.mark.parametrize("route", ROUTES)
+@pytest.mark.parametrize("proxy_settings,url", [
+    ({}, "http://testserver{route}?tenant=acme"),
+    ({"SECURE_PROXY_SSL_HEADER": ("HTTP_X_FORWARDED_PROTO", "https"),
+      "USE_X_FORWARDED_HOST": True}, "https://hooks.example.com{route}?tenant=acme"),
+], ids=["direct", "behind-proxy"])
+def test_sends_the_full_url(route, asgi, proxy_settings, url):
+    fake = FakeHookguardClient(allow("42"))
+    with override_settings(HOOKGUARD_CLIENT=fake, **proxy_settings):
+        resp = post(f"{route}?tenant=acme", asgi=asgi, **{
+            "X-Forwarded-Proto": "https", "X-Forwarded-Host": "hooks.example.com"})
+    assert resp.status_code == 200, resp.content
+    assert fake.calls[0].url == url.format(route=route)

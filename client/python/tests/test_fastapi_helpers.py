@@ -145,3 +145,23 @@ def test_a_failing_capture_hook_changes_no_answer():
         raise OSError("disk full")
     app = make_app(FakeHookguardClient(deny(), shadow_deny()), [], capture=hook)
     assert [post(app).status_code for _ in range(2)] == [403, 200]
+
+
+# The full URL goes to hookguard (a twilio profile verifies it); forwarded
+# headers count only with trust_forwarded_headers=True.
+@pytest.mark.parametrize("trust,headers,url", [
+    (False, {}, "http://testserver/webhooks/vapi?tenant=acme"),
+    (False, {"x-forwarded-proto": "https", "x-forwarded-host": "hooks.example.com"},
+     "http://testserver/webhooks/vapi?tenant=acme"),
+    (True, {"x-forwarded-proto": "https", "x-forwarded-host": "hooks.example.com"},
+     "https://hooks.example.com/webhooks/vapi?tenant=acme"),
+    (True, {"x-forwarded-proto": "evil, HTTPS", "x-forwarded-host": "evil.example, hooks.example.com:8443"},
+     "https://hooks.example.com:8443/webhooks/vapi?tenant=acme"),
+    (True, {}, "http://testserver/webhooks/vapi?tenant=acme"),
+], ids=["direct", "forwarded-ignored", "forwarded-trusted", "last-value-wins", "trusted-absent"])
+def test_sends_the_full_url(trust, headers, url):
+    fake = FakeHookguardClient(allow("42"))
+    app = make_app(fake, [], trust_forwarded_headers=trust)
+    with TestClient(app) as tc:
+        assert tc.post("/webhooks/vapi?tenant=acme", content=BODY, headers=headers).status_code == 200
+    assert fake.calls[0].url == url

@@ -117,13 +117,23 @@ With mTLS the server's own certificate is presented as the client certificate.
 {{- end }}
 
 {{/*
-One probe's handler: a native gRPC probe, or, with TLS (which native gRPC
-probes cannot speak), an exec of `hookguard health` over TLS.
+One probe's handler. With the front proxy, an exec of `hookguard health`
+straight to hookguard-server on its loopback port (plaintext: TLS ends in
+nginx), which the kubelet's own probes, dialling the pod IP, cannot reach.
+Without it, a native gRPC probe, or, with TLS (which native gRPC probes
+cannot speak), an exec of `hookguard health` over TLS.
 Arguments: (dict "root" $ "service" "<health service name>").
 */}}
 {{- define "hookguard.probeHandler" -}}
 {{- $root := .root }}
-{{- if $root.Values.tls.enabled }}
+{{- if $root.Values.frontProxy.enabled }}
+exec:
+  command:
+    - hookguard
+    - health
+    - --target=127.0.0.1:{{ $root.Values.frontProxy.upstreamPort }}
+    - --service={{ .service }}
+{{- else if $root.Values.tls.enabled }}
 exec:
   command:
     - hookguard
@@ -148,4 +158,12 @@ NetworkPolicy and the spread constraints never count them.
 {{- define "hookguard.serverSelectorLabels" -}}
 {{ include "hookguard.selectorLabels" . }}
 app.kubernetes.io/component: server
+{{- end }}
+
+{{/*
+Where the front proxy's nginx.conf (templates/front-proxy-configmap.yaml) is
+mounted in the nginx sidecar.
+*/}}
+{{- define "hookguard.frontProxyConfigDir" -}}
+/etc/hookguard-front-proxy
 {{- end }}

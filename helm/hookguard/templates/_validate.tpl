@@ -26,6 +26,22 @@ value to fix. Included once from deployment.yaml, so every render checks them.
 {{- fail "tls.clientAuth.allowedClients is set but tls.clientAuth.enabled is false: the allowlist would never be checked" }}
 {{- end }}
 
+{{- /* The front proxy (threat row 25). */}}
+{{- if and $v.frontProxy.enabled $v.tls.clientAuth.enabled }}
+{{- fail "frontProxy.enabled and tls.clientAuth.enabled cannot both be on: with the front proxy, TLS ends in nginx, so hookguard-server never sees the client certificate that --client_ca and tls.clientAuth.allowedClients check. Either set frontProxy.enabled=false (mTLS straight to hookguard-server; then restrict callers with networkPolicy.enabled, since threat row 25's size bound is gone), or set tls.clientAuth.enabled=false and admit the web tier with networkPolicy.enabled" }}
+{{- end }}
+{{- if $v.frontProxy.enabled }}
+{{- if lt (int $v.server.port) 1024 }}
+{{- fail (printf "server.port (%d) is below 1024: the front proxy's nginx runs as UID 10001 without capabilities and cannot bind it; use a port of 1024 or above (service.port can stay what clients dial)" (int $v.server.port)) }}
+{{- end }}
+{{- if eq (int $v.frontProxy.upstreamPort) (int $v.server.port) }}
+{{- fail "frontProxy.upstreamPort must differ from server.port: nginx listens on server.port, hookguard-server on 127.0.0.1:frontProxy.upstreamPort" }}
+{{- end }}
+{{- if and $v.metrics.enabled (eq (int $v.frontProxy.upstreamPort) (int $v.metrics.port)) }}
+{{- fail "frontProxy.upstreamPort must differ from metrics.port" }}
+{{- end }}
+{{- end }}
+
 {{- /* Ports. */}}
 {{- if and $v.metrics.enabled (eq (int $v.metrics.port) (int $v.server.port)) }}
 {{- fail "metrics.port must differ from server.port" }}

@@ -23,6 +23,8 @@ type vector struct {
 	Headers         map[string]string `json:"headers"`
 	Profile         string            `json:"profile"`
 	ExpectedOwnerID string            `json:"expected_owner_id"`
+	Method          string            `json:"method"`
+	URL             string            `json:"url"`
 	Expect          map[string]any    `json:"expect"`
 }
 
@@ -62,6 +64,7 @@ func TestContract(t *testing.T) {
 			}
 			got := c.Authorize(context.Background(), hookguard.Request{
 				Body: body, Headers: v.Headers, Profile: v.Profile, ExpectedOwnerID: v.ExpectedOwnerID,
+				Method: v.Method, URL: v.URL,
 			})
 			errName := any(nil)
 			if got.Err != nil {
@@ -73,6 +76,7 @@ func TestContract(t *testing.T) {
 				"signature": got.Signature.String(), "key_id": got.KeyID, "error": errName,
 				"resolved_by": got.ResolvedBy.String(), "delivery_key": got.DeliveryKey,
 				"shadow_decision": got.ShadowDecision.String(), "shadow_reason": got.ShadowReason.String(),
+				"resolved_subject": got.ResolvedSubject,
 			}
 			// Every expect key, and only those; a key this runner cannot read fails.
 			for k, want := range v.Expect {

@@ -21,12 +21,13 @@ if (target) {
     test(v.name, async () => {
       const body = v.body_base64 !== undefined ? Buffer.from(v.body_base64, 'base64') : Buffer.from(v.body, 'utf8');
       const got = await client.authorizeWebhook(body, v.headers, {
-        profile: v.profile, expectedOwnerId: v.expected_owner_id,
+        profile: v.profile, expectedOwnerId: v.expected_owner_id, method: v.method, url: v.url,
       });
       const actual = {
         decision: got.decision, reason: got.reason, http_status: got.httpStatus, owner_id: got.ownerId,
         signature: got.signature, key_id: got.keyId, error: got.error, resolved_by: got.resolvedBy,
         delivery_key: got.deliveryKey, shadow_decision: got.shadowDecision, shadow_reason: got.shadowReason,
+        resolved_subject: got.resolvedSubject,
       };
       // Every expect key, and only those; a key this runner cannot read fails.
       const seen = {};

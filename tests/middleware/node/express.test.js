@@ -267,3 +267,44 @@ test('a global express.json() without rawBodySaver: 500 naming the fix, never a 
     client.close();
   }
 });
+
+// Twilio signs the URL it called (https://hooks.example.com/...); this app
+// listens on http://127.0.0.1:PORT behind a TLS-terminating proxy, so the
+// signature verifies once Express's own 'trust proxy' lets the middleware take
+// the scheme and host from X-Forwarded-Proto/Host, and never without it.
+for (const [name, trustProxy, want] of [
+  ['behind a trusted proxy', 'loopback', 'SIGNATURE_RESULT_VALID'],
+  ['forwarded headers not trusted', undefined, 'SIGNATURE_RESULT_MISMATCH'],
+]) {
+  test(`a Twilio delivery through Express: ${name}`, async () => {
+    const v = byName.twilio_status_callback;
+    const signed = new URL(v.url);
+    const client = new HookguardClient(target);
+    const seen = [];
+    const app = express();
+    if (trustProxy !== undefined) app.set('trust proxy', trustProxy);
+    // As Twilio apps usually have it: a global form parser, the raw bytes kept.
+    app.use(express.urlencoded({ extended: false, verify: rawBodySaver }));
+    app.post('/twilio/voice/status', ...hookguardMiddleware(client, {
+      profile: 'twilio', onDeny: (req, verdict) => seen.push(verdict),
+    }), (req, res) => {
+      seen.push(req.hookguard.verdict);
+      res.type('text/xml').send('<Response/>');
+    });
+    const server = await listen(app);
+    try {
+      const { port } = server.address();
+      await fetch(`http://127.0.0.1:${port}${signed.pathname}${signed.search}`, {
+        method: 'POST',
+        body: Buffer.from(v.body, 'utf8'),
+        headers: { ...v.headers, 'x-forwarded-proto': 'https', 'x-forwarded-host': signed.host },
+      });
+      assert.equal(seen.length, 1);
+      assert.equal(seen[0].signature, want, seen[0].detail);
+      if (want === 'SIGNATURE_RESULT_VALID') assert.equal(seen[0].keyId, 'twilio-primary');
+    } finally {
+      server.close();
+      client.close();
+    }
+  });
+}

@@ -85,7 +85,17 @@ def unreachable_view(request):
     return hookguard_webhook(client=UNREACHABLE["client"])(plain_view)(request)
 
 
+twilio_verdicts: list = []  # the verdict of each Twilio delivery, allowed or denied
+
+
+@hookguard_webhook(profile="twilio", on_deny=lambda request, verdict: twilio_verdicts.append(verdict))
+def twilio_status(request):
+    twilio_verdicts.append(request.hookguard_verdict)
+    return JsonResponse({"ok": True})
+
+
 urlpatterns = [
+    path("twilio/voice/status", twilio_status),
     path("webhooks/vapi", vapi_webhook),
     path("webhooks/vapi-async", vapi_webhook_async),
     path("mw/webhook", plain_view),
@@ -102,6 +112,7 @@ def live(hookguard_target, unreachable_target):
     UNREACHABLE["client"] = HookguardClient(unreachable_target, timeout=0.3)
     handled.clear()
     verdicts.clear()
+    twilio_verdicts.clear()
     yield
     UNREACHABLE["client"].close()
 
@@ -268,3 +279,49 @@ def test_denied_and_shadow_would_deny_deliveries_land_in_the_capture_dir(vector,
                      headers["x-vapi-signature"]))
     assert got == sorted(want)
     assert all(r["url"].startswith("http://testserver/webhooks/") for r in records)
+
+
+def _twilio_delivery():
+    """The contract's Twilio status callback: body, headers, the URL Twilio signed."""
+    import live as contract  # tests/contract/live.py (conftest puts it on the path)
+    v = next(v for v in contract.vectors()["vectors"] if v["name"] == "twilio_status_callback")
+    return v["body"].encode(), v["headers"], v["url"]
+
+
+@pytest.mark.parametrize("how,asgi", [
+    ("direct", False), ("behind-proxy", False), ("behind-proxy", True),
+    ("proxy-not-trusted", False), ("proxy-not-trusted", True)],
+    ids=["direct-wsgi", "behind-proxy-wsgi", "behind-proxy-asgi", "proxy-not-trusted-wsgi",
+         "proxy-not-trusted-asgi"])
+def test_a_twilio_delivery_verifies_through_django(how, asgi):
+    """Twilio signs the URL it called: the helper sends build_absolute_uri(),
+    so the signature verifies when the app is reached at that URL, or behind
+    a proxy once Django's own settings trust its forwarded headers; untrusted
+    forwarded headers are ignored (MISMATCH). (Django's AsyncClient cannot
+    send another Host than testserver: the ASGI cases go through a proxy.)"""
+    from urllib.parse import urlsplit
+    from django.test import override_settings
+    body, headers, url = _twilio_delivery()
+    signed = urlsplit(url)
+    target = f"{signed.path}?{signed.query}"
+    extra = {"X-Twilio-Signature": headers["X-Twilio-Signature"]}
+    if how == "direct":
+        kwargs, proxy = {"secure": True, "HTTP_HOST": signed.netloc}, {}
+    else:  # the proxy terminated TLS and forwards to the app's own host
+        kwargs = {}
+        extra.update({"X-Forwarded-Proto": "https", "X-Forwarded-Host": signed.netloc})
+        proxy = {"SECURE_PROXY_SSL_HEADER": ("HTTP_X_FORWARDED_PROTO", "https"),
+                 "USE_X_FORWARDED_HOST": True} if how == "behind-proxy" else {}
+    form = "application/x-www-form-urlencoded"
+    with override_settings(**proxy):
+        if asgi:
+            asyncio.run(AsyncClient(enforce_csrf_checks=True).post(
+                target, data=body, content_type=form, headers=extra, **kwargs))
+        else:
+            Client(enforce_csrf_checks=True).post(target, data=body, content_type=form,
+                                                  headers=extra, **kwargs)
+    [verdict] = twilio_verdicts
+    want = "SIGNATURE_RESULT_MISMATCH" if how == "proxy-not-trusted" else "SIGNATURE_RESULT_VALID"
+    assert verdict.signature == want, verdict
+    if want == "SIGNATURE_RESULT_VALID":
+        assert verdict.key_id == "twilio-primary" and verdict.http_status != 401

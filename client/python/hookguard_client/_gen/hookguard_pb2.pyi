@@ -21,6 +21,7 @@ class OwnerSource(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     OWNER_SOURCE_CALL: _ClassVar[OwnerSource]
     OWNER_SOURCE_PHONE_NUMBER: _ClassVar[OwnerSource]
     OWNER_SOURCE_ASSISTANT: _ClassVar[OwnerSource]
+    OWNER_SOURCE_SUBJECT: _ClassVar[OwnerSource]
 
 class Decision(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -40,6 +41,7 @@ class DenyReason(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     DENY_REASON_PHONE_NUMBER_OWNER_MISMATCH: _ClassVar[DenyReason]
     DENY_REASON_OWNER_MISMATCH: _ClassVar[DenyReason]
     DENY_REASON_OWNER_CONFLICT: _ClassVar[DenyReason]
+    DENY_REASON_SUBJECT_NOT_FOUND: _ClassVar[DenyReason]
 SIGNATURE_RESULT_UNSPECIFIED: SignatureResult
 SIGNATURE_RESULT_VALID: SignatureResult
 SIGNATURE_RESULT_MISSING: SignatureResult
@@ -50,6 +52,7 @@ OWNER_SOURCE_UNSPECIFIED: OwnerSource
 OWNER_SOURCE_CALL: OwnerSource
 OWNER_SOURCE_PHONE_NUMBER: OwnerSource
 OWNER_SOURCE_ASSISTANT: OwnerSource
+OWNER_SOURCE_SUBJECT: OwnerSource
 DECISION_UNSPECIFIED: Decision
 DECISION_ALLOW: Decision
 DECISION_DENY: Decision
@@ -63,6 +66,7 @@ DENY_REASON_PHONE_NUMBER_MISMATCH: DenyReason
 DENY_REASON_PHONE_NUMBER_OWNER_MISMATCH: DenyReason
 DENY_REASON_OWNER_MISMATCH: DenyReason
 DENY_REASON_OWNER_CONFLICT: DenyReason
+DENY_REASON_SUBJECT_NOT_FOUND: DenyReason
 
 class HttpRequest(_message.Message):
     __slots__ = ("body", "headers", "method", "url")
@@ -132,7 +136,7 @@ class AuthorizeCallEventRequest(_message.Message):
     def __init__(self, event: _Optional[_Union[CallEvent, _Mapping]] = ..., expected_owner_id: _Optional[str] = ...) -> None: ...
 
 class AuthorizeCallEventResponse(_message.Message):
-    __slots__ = ("decision", "reason", "owner_id", "http_status", "decision_id", "detail", "resolved_by", "shadow_decision", "shadow_reason")
+    __slots__ = ("decision", "reason", "owner_id", "http_status", "decision_id", "detail", "resolved_by", "shadow_decision", "shadow_reason", "resolved_subject")
     DECISION_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
     OWNER_ID_FIELD_NUMBER: _ClassVar[int]
@@ -142,6 +146,7 @@ class AuthorizeCallEventResponse(_message.Message):
     RESOLVED_BY_FIELD_NUMBER: _ClassVar[int]
     SHADOW_DECISION_FIELD_NUMBER: _ClassVar[int]
     SHADOW_REASON_FIELD_NUMBER: _ClassVar[int]
+    RESOLVED_SUBJECT_FIELD_NUMBER: _ClassVar[int]
     decision: Decision
     reason: DenyReason
     owner_id: str
@@ -151,7 +156,8 @@ class AuthorizeCallEventResponse(_message.Message):
     resolved_by: OwnerSource
     shadow_decision: Decision
     shadow_reason: DenyReason
-    def __init__(self, decision: _Optional[_Union[Decision, str]] = ..., reason: _Optional[_Union[DenyReason, str]] = ..., owner_id: _Optional[str] = ..., http_status: _Optional[int] = ..., decision_id: _Optional[str] = ..., detail: _Optional[str] = ..., resolved_by: _Optional[_Union[OwnerSource, str]] = ..., shadow_decision: _Optional[_Union[Decision, str]] = ..., shadow_reason: _Optional[_Union[DenyReason, str]] = ...) -> None: ...
+    resolved_subject: str
+    def __init__(self, decision: _Optional[_Union[Decision, str]] = ..., reason: _Optional[_Union[DenyReason, str]] = ..., owner_id: _Optional[str] = ..., http_status: _Optional[int] = ..., decision_id: _Optional[str] = ..., detail: _Optional[str] = ..., resolved_by: _Optional[_Union[OwnerSource, str]] = ..., shadow_decision: _Optional[_Union[Decision, str]] = ..., shadow_reason: _Optional[_Union[DenyReason, str]] = ..., resolved_subject: _Optional[str] = ...) -> None: ...
 
 class AuthorizeWebhookRequest(_message.Message):
     __slots__ = ("profile", "request", "expected_owner_id")
@@ -164,7 +170,7 @@ class AuthorizeWebhookRequest(_message.Message):
     def __init__(self, profile: _Optional[str] = ..., request: _Optional[_Union[HttpRequest, _Mapping]] = ..., expected_owner_id: _Optional[str] = ...) -> None: ...
 
 class AuthorizeWebhookResponse(_message.Message):
-    __slots__ = ("decision", "reason", "signature", "event", "owner_id", "http_status", "decision_id", "key_id", "message_id", "detail", "resolved_by", "shadow_decision", "shadow_reason", "delivery_key")
+    __slots__ = ("decision", "reason", "signature", "event", "owner_id", "http_status", "decision_id", "key_id", "message_id", "detail", "resolved_by", "shadow_decision", "shadow_reason", "delivery_key", "resolved_subject")
     DECISION_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
     SIGNATURE_FIELD_NUMBER: _ClassVar[int]
@@ -179,6 +185,7 @@ class AuthorizeWebhookResponse(_message.Message):
     SHADOW_DECISION_FIELD_NUMBER: _ClassVar[int]
     SHADOW_REASON_FIELD_NUMBER: _ClassVar[int]
     DELIVERY_KEY_FIELD_NUMBER: _ClassVar[int]
+    RESOLVED_SUBJECT_FIELD_NUMBER: _ClassVar[int]
     decision: Decision
     reason: DenyReason
     signature: SignatureResult
@@ -193,4 +200,5 @@ class AuthorizeWebhookResponse(_message.Message):
     shadow_decision: Decision
     shadow_reason: DenyReason
     delivery_key: str
-    def __init__(self, decision: _Optional[_Union[Decision, str]] = ..., reason: _Optional[_Union[DenyReason, str]] = ..., signature: _Optional[_Union[SignatureResult, str]] = ..., event: _Optional[_Union[CallEvent, _Mapping]] = ..., owner_id: _Optional[str] = ..., http_status: _Optional[int] = ..., decision_id: _Optional[str] = ..., key_id: _Optional[str] = ..., message_id: _Optional[str] = ..., detail: _Optional[str] = ..., resolved_by: _Optional[_Union[OwnerSource, str]] = ..., shadow_decision: _Optional[_Union[Decision, str]] = ..., shadow_reason: _Optional[_Union[DenyReason, str]] = ..., delivery_key: _Optional[str] = ...) -> None: ...
+    resolved_subject: str
+    def __init__(self, decision: _Optional[_Union[Decision, str]] = ..., reason: _Optional[_Union[DenyReason, str]] = ..., signature: _Optional[_Union[SignatureResult, str]] = ..., event: _Optional[_Union[CallEvent, _Mapping]] = ..., owner_id: _Optional[str] = ..., http_status: _Optional[int] = ..., decision_id: _Optional[str] = ..., key_id: _Optional[str] = ..., message_id: _Optional[str] = ..., detail: _Optional[str] = ..., resolved_by: _Optional[_Union[OwnerSource, str]] = ..., shadow_decision: _Optional[_Union[Decision, str]] = ..., shadow_reason: _Optional[_Union[DenyReason, str]] = ..., delivery_key: _Optional[str] = ..., resolved_subject: _Optional[str] = ...) -> None: ...

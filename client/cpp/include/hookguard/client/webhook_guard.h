@@ -62,6 +62,9 @@ struct Verdict {
   // enforcing), and why it would have denied.
   v1::Decision shadow_decision = v1::DECISION_UNSPECIFIED;
   v1::DenyReason shadow_reason = v1::DENY_REASON_UNSPECIFIED;
+  // With resolved_by OWNER_SOURCE_SUBJECT: the configured subject whose id
+  // named the owner.
+  std::string resolved_subject;
 
   // True for the ALLOW of a profile in shadow mode that enforcement would
   // have denied (shadow_reason says why): log it, do not block. owner_id is

@@ -32,11 +32,12 @@ public final class Verdict {
   private final String deliveryKey;
   private final Decision shadowDecision;
   private final DenyReason shadowReason;
+  private final String resolvedSubject;
 
   private Verdict(boolean allowed, Decision decision, DenyReason reason, String ownerId,
       int httpStatus, SignatureResult signature, String keyId, String decisionId, String detail,
       Status.Code error, OwnerSource resolvedBy, String deliveryKey, Decision shadowDecision,
-      DenyReason shadowReason) {
+      DenyReason shadowReason, String resolvedSubject) {
     this.allowed = allowed;
     this.decision = decision;
     this.reason = reason;
@@ -51,6 +52,7 @@ public final class Verdict {
     this.deliveryKey = deliveryKey;
     this.shadowDecision = shadowDecision;
     this.shadowReason = shadowReason;
+    this.resolvedSubject = resolvedSubject;
   }
 
   static Verdict fromResponse(AuthorizeWebhookResponse r) {
@@ -65,7 +67,8 @@ public final class Verdict {
     }
     return new Verdict(allowed, r.getDecision(), r.getReason(), allowed ? r.getOwnerId() : "",
         status, r.getSignature(), r.getKeyId(), r.getDecisionId(), r.getDetail(), null,
-        r.getResolvedBy(), r.getDeliveryKey(), r.getShadowDecision(), r.getShadowReason());
+        r.getResolvedBy(), r.getDeliveryKey(), r.getShadowDecision(), r.getShadowReason(),
+        r.getResolvedSubject());
   }
 
   static Verdict fromError(Throwable t) {
@@ -74,7 +77,7 @@ public final class Verdict {
         "", UNAVAILABLE_HTTP_STATUS, SignatureResult.SIGNATURE_RESULT_UNSPECIFIED, "", "",
         s.getDescription() == null ? "" : s.getDescription(), s.getCode(),
         OwnerSource.OWNER_SOURCE_UNSPECIFIED, "", Decision.DECISION_UNSPECIFIED,
-        DenyReason.DENY_REASON_UNSPECIFIED);
+        DenyReason.DENY_REASON_UNSPECIFIED, "");
   }
 
   public boolean allowed() { return allowed; }
@@ -97,6 +100,8 @@ public final class Verdict {
   public Decision shadowDecision() { return shadowDecision; }
   /** Shadow mode: the reason enforcement would have denied with. */
   public DenyReason shadowReason() { return shadowReason; }
+  /** With resolvedBy OWNER_SOURCE_SUBJECT: the configured subject whose id named the owner. */
+  public String resolvedSubject() { return resolvedSubject; }
 
   /**
    * True for the ALLOW of a profile in shadow mode that enforcement would have denied ({@link
@@ -124,7 +129,7 @@ public final class Verdict {
       return this;
     }
     return new Verdict(true, decision, reason, "", 200, signature, keyId, decisionId, detail,
-        error, resolvedBy, deliveryKey, shadowDecision, shadowReason);
+        error, resolvedBy, deliveryKey, shadowDecision, shadowReason, "");
   }
 
   @Override

@@ -103,12 +103,29 @@ public final class WebhookGuard implements AutoCloseable {
    */
   public Verdict authorizeWebhook(byte[] body, Map<String, String> headers, String profile,
       String expectedOwnerId) {
+    return authorizeWebhook(body, headers, profile, expectedOwnerId, "", "");
+  }
+
+  /**
+   * As {@link #authorizeWebhook(byte[], Map, String, String)}, with the request's method and full
+   * URL for the profiles that sign them (Twilio signs the URL it requested: pass the scheme, host,
+   * port, path and query as the platform called them, e.g. from the forwarded headers your proxy
+   * sets, never from an untrusted request's own Host header).
+   *
+   * @param method the HTTP method, e.g. "POST"; empty when the profile does not sign it
+   * @param url the full request URL, e.g. "https://example.com/twilio/status?tenant=1"; empty when
+   *     the profile does not sign it
+   */
+  public Verdict authorizeWebhook(byte[] body, Map<String, String> headers, String profile,
+      String expectedOwnerId, String method, String url) {
     AuthorizeWebhookRequest request = AuthorizeWebhookRequest.newBuilder()
         .setProfile(profile == null ? "" : profile)
         .setExpectedOwnerId(expectedOwnerId == null ? "" : expectedOwnerId)
         .setRequest(HttpRequest.newBuilder()
             .setBody(ByteString.copyFrom(body == null ? new byte[0] : body))
-            .putAllHeaders(headers == null ? Map.of() : headers))
+            .putAllHeaders(headers == null ? Map.of() : headers)
+            .setMethod(method == null ? "" : method)
+            .setUrl(url == null ? "" : url))
         .build();
     Verdict v;
     try {

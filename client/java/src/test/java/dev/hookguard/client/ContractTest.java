@@ -42,6 +42,11 @@ class ContractTest {
     return tests;
   }
 
+  /** A vector's string field that only some vectors carry (method, url): "" when absent. */
+  private static String optional(JsonObject v, String key) {
+    return v.has(key) ? v.get(key).getAsString() : "";
+  }
+
   private static void check(WebhookGuard guard, JsonObject v) {
     byte[] body = v.has("body_base64")
         ? Base64.getDecoder().decode(v.get("body_base64").getAsString())
@@ -50,7 +55,7 @@ class ContractTest {
     v.getAsJsonObject("headers").entrySet()
         .forEach(h -> headers.put(h.getKey(), h.getValue().getAsString()));
     Verdict got = guard.authorizeWebhook(body, headers, v.get("profile").getAsString(),
-        v.get("expected_owner_id").getAsString());
+        v.get("expected_owner_id").getAsString(), optional(v, "method"), optional(v, "url"));
     Map<String, String> actual = new HashMap<>();
     actual.put("decision", got.decision().name());
     actual.put("reason", got.reason().name());
@@ -63,6 +68,7 @@ class ContractTest {
     actual.put("delivery_key", got.deliveryKey());
     actual.put("shadow_decision", got.shadowDecision().name());
     actual.put("shadow_reason", got.shadowReason().name());
+    actual.put("resolved_subject", got.resolvedSubject());
     // Every expect key, and only those; a key this runner cannot read fails.
     Map<String, String> want = new HashMap<>();
     Map<String, String> seen = new HashMap<>();
