@@ -534,7 +534,7 @@ def platform_vectors() -> list[dict]:
                         description='ElevenLabs post_call_transcription: t=<s>,v0=<hex '
                                     'HMAC-SHA256 of "<t>.<body>">'))
     v.append(elevenlabs("elevenlabs_body_changed", 5,
-                        eleven_body.replace(b"agent_8401k", b"agent_9401k"),
+                        eleven_body.replace(b"agent_01alice", b"agent_02bob00"),
                         "SIGNATURE_RESULT_MISMATCH", signed_body=eleven_body,
                         description="agent_id changed after signing"))
     v.append(elevenlabs("elevenlabs_stale", 6, eleven_body, "SIGNATURE_RESULT_STALE",

@@ -27,6 +27,7 @@ import argparse
 import json
 import math
 import os
+import statistics
 import sys
 import tempfile
 import threading
@@ -78,6 +79,8 @@ def run(name, servers_, frame, seconds, cpu_groups, clients=8, streams=16):
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=float, default=5)
+    ap.add_argument("--rounds", type=int, default=1,
+                    help="measure each configuration this many times; the median is kept")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
     cores = os.cpu_count() or 1
@@ -96,7 +99,7 @@ def main() -> None:
                 ("2 servers", 2, []),
                 ("2 servers + replica", 2, [f"--db_read={standby.soci}"]),
             ]
-            for name, count, flags in configs:
+            for name, count, flags in [c for c in configs for _ in range(args.rounds)]:
                 started = [loadlib.hookguard(pg.soci, args=flags).__enter__() for _ in range(count)]
                 try:
                     for s in started:
@@ -123,12 +126,22 @@ def main() -> None:
                       f"{cpu.get('hookguard', 0):5.1f} us, primary {cpu.get('primary', 0):5.1f} "
                       f"us, replica {cpu.get('replica', 0):5.1f} us, h2load "
                       f"{cpu.get('h2load', 0):5.1f} us; failed {row['failed']}", flush=True)
-            latency = light_load_latency(pg, frame, args.seconds)
+            medians = median_rows(rows)
+            saturation = medians["uncached"]["rps"]
+            latency = [paced_latency(pg, frame, args.seconds, saturation, share)
+                       for share in (0.25, 0.5)]
     finally:
         pg.__exit__(None, None, None)
-    print(f"at light load (2 connections x 1 stream): p50 {latency['p50_us']:.0f} us, "
-          f"p99 {latency['p99_us']:.0f} us")
-    table = model_table({r["name"]: r for r in rows}, latency)
+    print()
+    for name, row in medians.items():
+        print(f"median of {args.rounds}: {name:22} {row['rps']:8.0f} req/s (model "
+              f"{row['model_rps']:6.0f}, {row['rps'] / row['model_rps'] - 1:+.0%}); CPU/request "
+              + ", ".join(f"{k} {v:.1f} us" for k, v in row["cpu_us"].items()))
+    for point in latency:
+        print(f"uncached at a fixed {point['rps']:.0f} req/s ({point['share']:.0%} of saturation): "
+              f"p50 {point['p50_us']:.0f} us, p99 {point['p99_us']:.0f} us, p99.9 "
+              f"{point['p999_us']:.0f} us")
+    table = model_table(medians, latency[-1])
     if args.json:
         args.json.write_text(json.dumps({"cores": cores, "rows": rows, "light_load": latency,
                                          "table": table}, indent=2))
@@ -148,12 +161,34 @@ def standby_pids(standby):
     return loadlib.postgres_pids(standby)
 
 
-def light_load_latency(pg, frame, seconds):
+def median_rows(rows):
+    """Per configuration name, the median of each figure over its rounds."""
+    by_name = {}
+    for row in rows:
+        by_name.setdefault(row["name"], []).append(row)
+    out = {}
+    for name, runs in by_name.items():
+        keys = runs[0]["cpu_us"].keys()
+        out[name] = {"name": name, "rounds": len(runs),
+                     "rps": statistics.median(r["rps"] for r in runs),
+                     "model_rps": statistics.median(r["model_rps"] for r in runs),
+                     "p99_us": statistics.median(r["p99_us"] for r in runs),
+                     "cpu_us": {k: statistics.median(r["cpu_us"][k] for r in runs) for k in keys}}
+    return out
+
+
+def paced_latency(pg, frame, seconds, saturation, share):
+    """Latency of the uncached configuration at `share` of its saturating
+    throughput: 16 connections with one call at a time each, each paced by
+    h2load --rps (as web tiers' workers call: one request per worker)."""
+    clients = 16
     with loadlib.hookguard(pg.soci) as server:
         loadlib.wait_serving(server.target)
-        r = loadlib.h2load("light", server.port, "AuthorizeWebhook", frame, clients=2, streams=1,
-                           seconds=seconds)
-    return {"rps": r.rps, "p50_us": r.p50_us, "p99_us": r.p99_us}
+        r = loadlib.h2load("paced", server.port, "AuthorizeWebhook", frame, clients=clients,
+                           streams=1, seconds=seconds,
+                           rps_per_client=max(1, int(saturation * share / clients)))
+    return {"rps": r.rps, "share": r.rps / saturation, "p50_us": r.p50_us, "p99_us": r.p99_us,
+            "p999_us": r.p999_us}
 
 
 # Planning assumptions of the table (docs/capacity.md says why).
@@ -167,21 +202,25 @@ def model_table(rows, latency):
     hg = rows["uncached"]["cpu_us"]["hookguard"]
     hg_cached = rows["cached"]["cpu_us"]["hookguard"]
     pg_batched = rows["uncached"]["cpu_us"]["primary"]
+    pg_alone = rows["alone"]["cpu_us"]["primary"]
     pg_replica = rows["replica"]["cpu_us"]["replica"]
     out = []
     print()
     print(f"model inputs (measured): hookguard {hg:.1f} us/request uncached, {hg_cached:.1f} "
           f"cached; PostgreSQL {pg_batched:.1f} us/lookup batched on the primary, "
-          f"{pg_replica:.1f} us on the replica")
+          f"{pg_replica:.1f} us on the replica, {pg_alone:.1f} us sent alone (the table's "
+          f"database figures use this one: batches form only under load)")
     print("| webhooks/s | hookguard pods (2 cores) | hookguard cores | replicas (4 cores) | "
           "primary cores for lookups | expected p99 |")
     print("|---|---|---|---|---|---|")
     for rate in (1_000, 10_000, 100_000):
         hg_cores = rate * hg / 1e6 / UTILISATION
         pods = max(2, math.ceil(hg_cores / POD_CORES))
-        replica_cores = rate * pg_replica / 1e6 / UTILISATION
-        replicas = math.ceil(replica_cores / REPLICA_CORES) if replica_cores > 1 else 0
-        primary_cores = (rate * MISS_SHARE if replicas else rate) * pg_batched / 1e6 / UTILISATION
+        # Lookups priced as if each were sent alone (an upper bound): batches
+        # of 16 cost the database about half as much per lookup.
+        lookup_cores = rate * pg_alone / 1e6 / UTILISATION
+        replicas = math.ceil(lookup_cores / REPLICA_CORES) if lookup_cores > 1 else 0
+        primary_cores = lookup_cores * (MISS_SHARE if replicas else 1)
         row = {"rate": rate, "pods": pods, "hookguard_cores": round(hg_cores, 1),
                "replicas": replicas, "primary_cores": round(primary_cores, 2),
                "p99_us": latency["p99_us"]}

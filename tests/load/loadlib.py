@@ -151,8 +151,12 @@ def postgres_pids(pg: servers.PostgresServer) -> Callable[[], list[int]]:
 
 def h2load(name: str, port: int, method: str, frame_file: Path, *, clients: int, streams: int,
            seconds: float, warmup: float = 1.0, timeout: float = 120,
-           cpu: dict[str, Callable[[], list[int]]] | None = None) -> LoadResult:
+           cpu: dict[str, Callable[[], list[int]]] | None = None,
+           rps_per_client: int = 0) -> LoadResult:
     """Runs h2load for `seconds` (after `warmup`) and reads its per-request log.
+
+    `rps_per_client` > 0 paces each connection to that many requests a second
+    (h2load --rps): latency at a fixed load instead of at saturation.
 
     h2load counts HTTP statuses only (gRPC answers 200 even for an error), so
     the callers check answers with a real client and the server's metrics.
@@ -167,6 +171,8 @@ def h2load(name: str, port: int, method: str, frame_file: Path, *, clients: int,
            "-D", f"{round(seconds * 1000)}ms", "--warm-up-time", f"{max(1, round(warmup * 1000))}ms",
            "-d", str(frame_file), "-H", "content-type: application/grpc", "-H", "te: trailers",
            "--log-file", str(log), f"http://127.0.0.1:{port}/{SERVICE}/{method}"]
+    if rps_per_client > 0:
+        cmd[1:1] = ["--rps", str(rps_per_client)]
     groups: dict[str, list[int]] = {}
     start_cpu: dict[str, float] = {}
 
