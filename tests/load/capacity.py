@@ -196,6 +196,9 @@ POD_CORES = 2          # cores per hookguard pod (the chart's production limit)
 UTILISATION = 0.6      # plan every pool of cores to this share: headroom for bursts
 MISS_SHARE = 0.05      # share of lookups that miss the replica (new calls) at steady state
 REPLICA_CORES = 4      # cores per PostgreSQL replica
+# A pod's CPU per webhook through the chart's nginx front proxy, over hookguard
+# alone: tests/load/front_proxy.py (51 + 25 us against 32 us).
+FRONT_PROXY_FACTOR = 2.4
 
 
 def model_table(rows, latency):
@@ -210,23 +213,26 @@ def model_table(rows, latency):
           f"cached; PostgreSQL {pg_batched:.1f} us/lookup batched on the primary, "
           f"{pg_replica:.1f} us on the replica, {pg_alone:.1f} us sent alone (the table's "
           f"database figures use this one: batches form only under load)")
-    print("| webhooks/s | hookguard pods (2 cores) | hookguard cores | replicas (4 cores) | "
+    print("| webhooks/s | pods, direct (cores) | pods, front proxy (cores) | replicas (4 cores) | "
           "primary cores for lookups | expected p99 |")
     print("|---|---|---|---|---|---|")
     for rate in (1_000, 10_000, 100_000):
         hg_cores = rate * hg / 1e6 / UTILISATION
         pods = max(2, math.ceil(hg_cores / POD_CORES))
+        proxied_cores = hg_cores * FRONT_PROXY_FACTOR
+        proxied_pods = max(2, math.ceil(proxied_cores / POD_CORES))
         # Lookups priced as if each were sent alone (an upper bound): batches
         # of 16 cost the database about half as much per lookup.
         lookup_cores = rate * pg_alone / 1e6 / UTILISATION
         replicas = math.ceil(lookup_cores / REPLICA_CORES) if lookup_cores > 1 else 0
         primary_cores = lookup_cores * (MISS_SHARE if replicas else 1)
         row = {"rate": rate, "pods": pods, "hookguard_cores": round(hg_cores, 1),
+               "pods_front_proxy": proxied_pods, "cores_front_proxy": round(proxied_cores, 1),
                "replicas": replicas, "primary_cores": round(primary_cores, 2),
                "p99_us": latency["p99_us"]}
         out.append(row)
-        print(f"| {rate:,} | {pods} | {hg_cores:.1f} | {replicas} | {primary_cores:.2f} | "
-              f"~{latency['p99_us'] / 1000:.1f} ms + network |")
+        print(f"| {rate:,} | {pods} ({hg_cores:.1f}) | {proxied_pods} ({proxied_cores:.1f}) | "
+              f"{replicas} | {primary_cores:.2f} | ~{latency['p99_us'] / 1000:.1f} ms + network |")
     return out
 
 
