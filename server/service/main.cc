@@ -112,7 +112,7 @@ ABSL_FLAG(int, max_connection_age_seconds, 0,
 ABSL_FLAG(int, max_concurrent_streams, 100,
           "Calls one client connection may have open at once (HTTP/2 SETTINGS); more wait in "
           "the client. Bounds what one connection can make the server hold.");
-ABSL_FLAG(int64_t, memory_quota_bytes, int64_t{32} << 20,
+ABSL_FLAG(int64_t, memory_quota_bytes, int64_t{64} << 20,
           "gRPC's buffers across all connections (its resource quota). Under pressure gRPC "
           "shrinks flow-control windows, closes idle connections, then cancels streams. Keep it "
           "well under the container's memory limit.");

@@ -75,7 +75,7 @@ struct ServerOptions {
   // What one client can make the server hold over HTTP/2 (gRPC's own limits;
   // docs/reference/flags.md says why each default).
   int max_concurrent_streams = 100;                       // calls open at once, per connection
-  int64_t memory_quota_bytes = int64_t{32} << 20;         // gRPC's buffers, all connections
+  int64_t memory_quota_bytes = int64_t{64} << 20;         // gRPC's buffers, all connections
   int max_metadata_bytes = 8192;                          // header list of one call
   absl::Duration max_connection_idle = absl::Minutes(2);  // zero: never closed
   absl::Duration handshake_timeout = absl::Seconds(10);   // TLS and the first SETTINGS
