@@ -26,6 +26,7 @@ step "go test modules vet" bash -c 'cd tests/contract/go && go vet ./... && cd .
 step "java client" bash -c 'cd client/java && mvn -q -o -B test'
 step "contract vectors up to date" python3 tests/contract/make_vectors.py --check
 step "the docs' snippets match the tests" python3 tests/contract/check_docs.py
+step "the docs' relative links resolve" python3 tests/contract/check_links.py
 step "package versions match the release" python3 tests/packaging/check_versions.py
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]
