@@ -10,7 +10,6 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-ALLOWED_MISSING = {"docs/capacity.md"}
 LINK = re.compile(r"(?<!!)\[[^\]]*\]\(([^)\s]+)\)")
 FENCE = re.compile(r"^```.*?^```", re.M | re.S)
 
@@ -42,9 +41,6 @@ def main() -> int:
                 continue
             path, _, anchor = target.partition("#")
             dest = (page.parent / path).resolve() if path else page
-            rel = dest.relative_to(REPO) if dest.is_relative_to(REPO) else dest
-            if str(rel) in ALLOWED_MISSING:
-                continue
             if not dest.exists():
                 bad.append(f"{page.relative_to(REPO)}: {target}: no such file")
             elif anchor and dest.suffix == ".md" and anchor not in anchors(dest):
