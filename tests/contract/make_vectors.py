@@ -22,6 +22,8 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "support"))
+from platform_signing import twilio_signature  # noqa: E402
 OUT = HERE / "vectors.json"
 
 # The secrets the orchestrator (run.sh) gives the server through the
@@ -34,6 +36,7 @@ SECRETS = {
     "HOOKGUARD_CONTRACT_TWILIO_TOKEN_OLD": "0123456789abcdef0123456789abcdef",
     "HOOKGUARD_CONTRACT_RETELL_KEY": "key_contract_retell_0c7a4e",
     "HOOKGUARD_CONTRACT_ELEVENLABS_SECRET": "wsec_contract_elevenlabs_5b9d",
+    "HOOKGUARD_CONTRACT_SLACK_SECRET": "slack-contract-signing-secret-3c1f",
 }
 NEW = SECRETS["HOOKGUARD_CONTRACT_SECRET"]
 OLD = SECRETS["HOOKGUARD_CONTRACT_SECRET_OLD"]
@@ -409,47 +412,44 @@ TWILIO_TOKEN = SECRETS["HOOKGUARD_CONTRACT_TWILIO_TOKEN"]
 TWILIO_TOKEN_OLD = SECRETS["HOOKGUARD_CONTRACT_TWILIO_TOKEN_OLD"]
 RETELL_KEY = SECRETS["HOOKGUARD_CONTRACT_RETELL_KEY"]
 ELEVENLABS_SECRET = SECRETS["HOOKGUARD_CONTRACT_ELEVENLABS_SECRET"]
+SLACK_SECRET = SECRETS["HOOKGUARD_CONTRACT_SLACK_SECRET"]
 FORM = "application/x-www-form-urlencoded"
 TWILIO_URL = "https://hooks.example.com/twilio/voice/status?tenant=acme"
 
 
-def twilio_signature(token: str, url: str, body: bytes) -> str:
-    """Twilio's rule, as its request validators apply it: the URL, then each
-    form parameter's name and value, sorted by name then value, identical
-    pairs once; HMAC-SHA1 keyed with the auth token, base64."""
-    from urllib.parse import parse_qsl
-    params = sorted(set(parse_qsl(body.decode(), keep_blank_values=True, strict_parsing=True)))
-    data = url + "".join(k + v for k, v in params)
-    return base64.b64encode(hmac.new(token.encode(), data.encode(), hashlib.sha1).digest()).decode()
-
-
-def signature_only(result: str, key_id: str = "") -> dict:
-    """The signature half of an AuthorizeWebhook answer. These profiles have
-    no ownership of their own yet (no ownership.subjects), so a validly
-    signed body goes on to the VAPI call model, which cannot read it: the
-    decision is not part of what these vectors pin."""
-    if result == "SIGNATURE_RESULT_VALID":
-        return {"signature": result, "key_id": key_id}
-    return {"decision": "DECISION_DENY", "reason": "DENY_REASON_SIGNATURE_INVALID",
-            "http_status": 401, "signature": result}
+def platform_answer(result: str, key_id: str = "", *, owner: str = "", subject: str = "",
+                    reason: str = "", status: int = 0) -> dict:
+    """The whole AuthorizeWebhook answer of a subject profile
+    (ownership.subjects in config.json): an invalid signature is 401 before
+    any subject is read; with a valid one, ALLOW for `owner` resolved by
+    `subject`, or the deny `reason` with its `status`."""
+    if result != "SIGNATURE_RESULT_VALID":
+        return dict(deny("SIGNATURE_INVALID", 401, result), resolved_subject="")
+    if reason:
+        return dict(subject_deny(reason, status), key_id=key_id)
+    return subject_allow(owner, subject, key_id)
 
 
 def platform_vectors() -> list[dict]:
-    """Twilio, Retell and ElevenLabs signatures (CONTRACT section 7), sent
-    through every client's AuthorizeWebhook: the fixtures of
-    tests/fixtures/{twilio,retell,elevenlabs}, signed here by each
-    platform's published rule."""
+    """Twilio, Retell, ElevenLabs and Slack deliveries (CONTRACT section 7),
+    sent through every client's AuthorizeWebhook: the fixtures of
+    tests/fixtures/{twilio,retell,elevenlabs,slack}, signed here by each
+    platform's published rule, decided by each profile's subject
+    (ownership.subjects in config.json; owners in subjects.sql)."""
     v = []
     status = (FIXTURES / "twilio" / "voice_status_callback.form").read_bytes()
 
     def twilio(name, threat, body, result, *, url=TWILIO_URL, signed_url=None, signed_body=None,
-               token=TWILIO_TOKEN, key_id="twilio-primary", content_type=FORM, description=""):
+               token=TWILIO_TOKEN, key_id="twilio-primary", content_type=FORM,
+               expected_owner_id="", owner="1", reason="", status=0, description=""):
         headers = {"X-Twilio-Signature": twilio_signature(
             token, signed_url or url, signed_body if signed_body is not None else body),
             "content-type": content_type}
-        return vector(name, threat, body, signature_only(result, key_id), headers=headers,
-                      secret=None, profile="twilio", method="POST", url=url,
-                      description=description)
+        expect = platform_answer(result, key_id, owner=owner, subject="account", reason=reason,
+                                 status=status)
+        return vector(name, threat, body, expect, headers=headers, secret=None,
+                      profile="twilio", method="POST", url=url,
+                      expected_owner_id=expected_owner_id, description=description)
 
     v.append(twilio("twilio_status_callback", None, status, "SIGNATURE_RESULT_VALID",
                     description="a voice status callback, form-encoded, signed over the URL and "
@@ -477,6 +477,24 @@ def platform_vectors() -> list[dict]:
     v.append(twilio("twilio_parameter_added", 5, status + b"&CallerName=Mallory",
                     "SIGNATURE_RESULT_MISMATCH", signed_body=status,
                     description="a parameter added after signing"))
+    alice_sid = b"AccountSid=AC25aa00521bfac6d667f13fec086072df"
+    bobs = status.replace(alice_sid, b"AccountSid=AC000000000000000000000000000b0b0")
+    v.append(twilio("twilio_expected_owner_matches", 9, status, "SIGNATURE_RESULT_VALID",
+                    expected_owner_id="1",
+                    description="alice's subaccount while the app acts for alice"))
+    v.append(twilio("twilio_another_tenants_subaccount", 9, bobs, "SIGNATURE_RESULT_VALID",
+                    expected_owner_id="1", reason="OWNER_MISMATCH", status=403,
+                    description="correctly signed for bob's AccountSid while the app acts for "
+                                "alice"))
+    v.append(twilio("twilio_unknown_subaccount", 34,
+                    status.replace(alice_sid, b"AccountSid=AC0000000000000000000000000n0b0dy"),
+                    "SIGNATURE_RESULT_VALID", reason="SUBJECT_NOT_FOUND", status=404,
+                    description="correctly signed for a subaccount the app has no row for"))
+    repeated = status + b"&AccountSid=AC000000000000000000000000000b0b0"
+    v.append(twilio("twilio_repeated_account_sid", 17, repeated, "SIGNATURE_RESULT_VALID",
+                    reason="MALFORMED_EVENT", status=400,
+                    description="AccountSid twice, correctly signed: readers differ on which "
+                                "one wins"))
     v.append(twilio("twilio_bad_percent_encoding", 4, status + b"&Digits=%zz",
                     "SIGNATURE_RESULT_MALFORMED", signed_body=status,
                     description="a form body the strict parser refuses"))
@@ -487,7 +505,10 @@ def platform_vectors() -> list[dict]:
     json_url = f"{TWILIO_URL}&bodySHA256={hashlib.sha256(json_body).hexdigest()}"
     v.append(twilio("twilio_json_body_sha256", None, json_body, "SIGNATURE_RESULT_VALID",
                     url=json_url, signed_body=b"", content_type="application/json",
-                    description="a JSON body: the URL carries its bodySHA256"))
+                    reason="MALFORMED_EVENT", status=400,
+                    description="a JSON body: the URL carries its bodySHA256 (valid); the "
+                                "profile's form:AccountSid cannot be read from JSON, so it "
+                                "fails closed"))
     v.append(twilio("twilio_json_body_changed", 5, json_body.replace(b"AC25aa", b"AC99bb"),
                     "SIGNATURE_RESULT_MISMATCH", url=json_url, signed_body=b"",
                     content_type="application/json",
@@ -502,11 +523,15 @@ def platform_vectors() -> list[dict]:
     retell_ms = "1764919863000"
 
     def retell(name, threat, body, result, ms=retell_ms, profile="retell-any-age",
-               signed_body=None, description=""):
+               signed_body=None, expected_owner_id="", owner="1", reason="", status=0,
+               description=""):
         digest = sig(RETELL_KEY, (signed_body or body) + ms.encode())
-        return vector(name, threat, body, signature_only(result, "retell"),
+        expect = platform_answer(result, "retell", owner=owner, subject="agent", reason=reason,
+                                 status=status)
+        return vector(name, threat, body, expect,
                       headers={"X-Retell-Signature": f"v={ms},d={digest}"}, secret=None,
-                      profile=profile, description=description)
+                      profile=profile, expected_owner_id=expected_owner_id,
+                      description=description)
 
     v.append(retell("retell_call_ended", None, retell_body, "SIGNATURE_RESULT_VALID",
                     description="Retell call_ended: v=<ms>,d=<hex HMAC-SHA256 of body + ms>"))
@@ -515,6 +540,17 @@ def platform_vectors() -> list[dict]:
                                         b"oBeDLoLOeuAbiuaMFXRtDOLriTJ5tSxE"),
                     "SIGNATURE_RESULT_MISMATCH", signed_body=retell_body,
                     description="agent_id changed after signing"))
+    bob_agent = retell_body.replace(b'"agent_id":"oBeDLoLOeuAbiuaMFXRtDOLriTJ5tSxD"',
+                                    b'"agent_id":"bobAgentXXXXXXXXXXXXXXXXXXXXXXXX"')
+    v.append(retell("retell_another_tenants_agent", 9, bob_agent, "SIGNATURE_RESULT_VALID",
+                    expected_owner_id="1", reason="OWNER_MISMATCH", status=403,
+                    description="correctly signed for bob's agent while the app acts for alice"))
+    v.append(retell("retell_duplicate_agent_id", 17,
+                    retell_body.replace(b'"agent_id":"oBeD',
+                                        b'"agent_id":"bobAgentXXXXXXXXXXXXXXXXXXXXXXXX",'
+                                        b'"agent_id":"oBeD'),
+                    "SIGNATURE_RESULT_VALID", reason="MALFORMED_EVENT", status=400,
+                    description="agent_id twice in call, correctly signed"))
     v.append(retell("retell_stale", 6, retell_body, "SIGNATURE_RESULT_STALE", ms="1000000000000",
                     profile="retell",
                     description="validly signed, timestamp far outside Retell's 5 minutes"))
@@ -523,11 +559,15 @@ def platform_vectors() -> list[dict]:
     eleven_t = "1764919871"
 
     def elevenlabs(name, threat, body, result, t=eleven_t, profile="elevenlabs-any-age",
-                   signed_body=None, description=""):
+                   signed_body=None, expected_owner_id="", owner="1", reason="", status=0,
+                   description=""):
         digest = sig(ELEVENLABS_SECRET, t.encode() + b"." + (signed_body or body))
-        return vector(name, threat, body, signature_only(result, "elevenlabs"),
+        expect = platform_answer(result, "elevenlabs", owner=owner, subject="agent",
+                                 reason=reason, status=status)
+        return vector(name, threat, body, expect,
                       headers={"ElevenLabs-Signature": f"t={t},v0={digest}"}, secret=None,
-                      profile=profile, description=description)
+                      profile=profile, expected_owner_id=expected_owner_id,
+                      description=description)
 
     v.append(elevenlabs("elevenlabs_post_call_transcription", None, eleven_body,
                         "SIGNATURE_RESULT_VALID",
@@ -537,9 +577,76 @@ def platform_vectors() -> list[dict]:
                         eleven_body.replace(b"agent_01alice", b"agent_02bob00"),
                         "SIGNATURE_RESULT_MISMATCH", signed_body=eleven_body,
                         description="agent_id changed after signing"))
+    v.append(elevenlabs("elevenlabs_another_tenants_agent", 9,
+                        eleven_body.replace(b"agent_01alice0000000000000000",
+                                            b"agent_02bob000000000000000000"),
+                        "SIGNATURE_RESULT_VALID", expected_owner_id="1",
+                        reason="OWNER_MISMATCH", status=403,
+                        description="correctly signed for bob's agent while the app acts for "
+                                    "alice"))
+    v.append(elevenlabs("elevenlabs_unknown_agent", 34,
+                        eleven_body.replace(b"agent_01alice0000000000000000",
+                                            b"agent_09nobody00000000000000"),
+                        "SIGNATURE_RESULT_VALID", reason="SUBJECT_NOT_FOUND", status=404,
+                        description="correctly signed for an agent the app has no row for"))
     v.append(elevenlabs("elevenlabs_stale", 6, eleven_body, "SIGNATURE_RESULT_STALE",
                         t="1000000000", profile="elevenlabs",
                         description="validly signed, timestamp far outside 30 minutes"))
+
+    # Slack (preset slack: x-slack-signature "v0=" + hex HMAC-SHA256 of
+    # "v0:<timestamp>:<body>", 300 s window): VALID vectors on slack-any-age,
+    # the window on slack. The subject is /team_id of the event_callback.
+    slack_body = platform_body("slack/event_callback_message.json")
+    slack_ts = "1764919880"
+
+    def slack(name, threat, body, result, ts=slack_ts, profile="slack-any-age",
+              signed_body=None, expected_owner_id="", reason="", status=0, description=""):
+        digest = sig(SLACK_SECRET, b"v0:" + ts.encode() + b":" + (signed_body or body))
+        expect = platform_answer(result, "contract-slack", owner="1", subject="team",
+                                 reason=reason, status=status)
+        return vector(name, threat, body, expect,
+                      headers={"X-Slack-Request-Timestamp": ts,
+                               "X-Slack-Signature": "v0=" + digest},
+                      secret=None, profile=profile, expected_owner_id=expected_owner_id,
+                      description=description)
+
+    v.append(slack("slack_event_callback", None, slack_body, "SIGNATURE_RESULT_VALID",
+                   description="Slack Events API event_callback: team_id names alice's "
+                               "workspace"))
+    v.append(slack("slack_expected_owner_matches", 9, slack_body, "SIGNATURE_RESULT_VALID",
+                   expected_owner_id="1",
+                   description="alice's workspace while the app acts for alice"))
+    v.append(slack("slack_another_tenants_team", 9,
+                   platform_body("slack/event_callback_message.json", team_id="T0BOB0002"),
+                   "SIGNATURE_RESULT_VALID", expected_owner_id="1", reason="OWNER_MISMATCH",
+                   status=403,
+                   description="correctly signed for bob's workspace while the app acts for "
+                               "alice"))
+    v.append(slack("slack_unknown_team", 34,
+                   platform_body("slack/event_callback_message.json", team_id="T0NOBODY1"),
+                   "SIGNATURE_RESULT_VALID", reason="SUBJECT_NOT_FOUND", status=404,
+                   description="a workspace the app has no row for"))
+    v.append(slack("slack_duplicate_team_id", 17,
+                   slack_body.replace(b'"team_id":"T0ALICE01","api_app_id"',
+                                      b'"team_id":"T0ALICE01","team_id":"T0BOB0002","api_app_id"'),
+                   "SIGNATURE_RESULT_VALID", reason="MALFORMED_EVENT", status=400,
+                   description="`team_id` twice, correctly signed"))
+    v.append(slack("slack_case_variant_team_id", 17,
+                   platform_body("slack/event_callback_message.json", Team_ID="T0BOB0002"),
+                   "SIGNATURE_RESULT_VALID", reason="MALFORMED_EVENT", status=400,
+                   description="`Team_ID` beside `team_id`: a case-insensitive reader may take "
+                               "bob's"))
+    v.append(slack("slack_team_id_wrong_type", 4,
+                   platform_body("slack/event_callback_message.json", team_id=["T0ALICE01"]),
+                   "SIGNATURE_RESULT_VALID", reason="MALFORMED_EVENT", status=400,
+                   description="`team_id` is an array"))
+    v.append(slack("slack_body_changed_after_signing", 5,
+                   platform_body("slack/event_callback_message.json", team_id="T0BOB0002"),
+                   "SIGNATURE_RESULT_MISMATCH", signed_body=slack_body,
+                   description="bob's team_id swapped into alice's signed delivery"))
+    v.append(slack("slack_stale", 6, slack_body, "SIGNATURE_RESULT_STALE", ts="1000000000",
+                   profile="slack",
+                   description="validly signed, timestamp far outside Slack's 5 minutes"))
     return v
 
 

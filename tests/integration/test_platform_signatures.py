@@ -5,19 +5,18 @@ by each platform's published rule, through VerifySignature and through the
 CLI's `verify` and `webhook` with --method/--url."""
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import json
 import subprocess
 import time
 from pathlib import Path
-from urllib.parse import parse_qsl
 
 import grpc
 import pytest
 
 from conftest import BINARY, servers, start_fails, wait_serving
+from platform_signing import twilio_signature
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 STATUS = (FIXTURES / "twilio" / "voice_status_callback.form").read_bytes()
@@ -31,12 +30,6 @@ ELEVENLABS_SECRET = "wsec_integration_elevenlabs"
 ENV = {"HG_TWILIO_TOKEN": TOKEN, "HG_TWILIO_TOKEN_NEXT": TOKEN_NEXT,
        "HG_RETELL_KEY": RETELL_KEY, "HG_ELEVENLABS_SECRET": ELEVENLABS_SECRET}
 FORM = "application/x-www-form-urlencoded"
-
-
-def twilio_signature(token: str, url: str, body: bytes) -> str:
-    params = sorted(set(parse_qsl(body.decode(), keep_blank_values=True, strict_parsing=True)))
-    data = url + "".join(k + v for k, v in params)
-    return base64.b64encode(hmac.new(token.encode(), data.encode(), hashlib.sha1).digest()).decode()
 
 
 def retell_header(body: bytes, ms: int) -> str:

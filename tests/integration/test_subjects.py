@@ -1,9 +1,10 @@
 """Tenant ownership by subjects (config profiles[].ownership.subjects), on
 PostgreSQL and SQLite, through the real server: real-shaped deliveries of
-Stripe Connect, GitHub Apps, Slack, Retell and ElevenLabs (tests/fixtures/
-<platform>/, from each platform's published payload documentation), signed
-with the stripe, github and slack presets (Retell and ElevenLabs with a plain
-HMAC profile here: their presets are the signature side's), and the attacks
+Stripe Connect, GitHub Apps, Slack, Twilio, Retell and ElevenLabs
+(tests/fixtures/<platform>/, from each platform's published payload
+documentation), signed with the stripe, github and slack presets and the
+twilio kind (Retell and ElevenLabs with a plain HMAC profile here: their
+presets are the signature side's), and the attacks
 of THREATS rows 32 and 34: another tenant's id, a field changed after
 signing, duplicate and case-variant keys along the pointer, wrong types, a
 header as a source."""
@@ -20,6 +21,7 @@ import grpc
 import pytest
 
 from conftest import BINARY, SECRET_NEW, servers, wait_serving
+from platform_signing import twilio_signature
 
 FIXTURES = servers.REPO / "tests" / "fixtures"
 STRIPE_SECRET = "whsec_stripe_test_secret"
@@ -27,8 +29,11 @@ GITHUB_SECRET = "github-app-webhook-secret"
 SLACK_SECRET = "slack-signing-secret-8f742231b10e8888abcd"
 RETELL_SECRET = "retell-api-key-test"
 ELEVEN_SECRET = "wsec_elevenlabs_test"
+TWILIO_TOKEN = "9a8b7c6d5e4f30211203f4e5d6c7b8a9"
+TWILIO_URL = "https://hooks.example.com/twilio/voice/status?tenant=acme"
 ENV = {"HG_STRIPE": STRIPE_SECRET, "HG_GITHUB": GITHUB_SECRET, "HG_SLACK": SLACK_SECRET,
-       "HG_RETELL": RETELL_SECRET, "HG_ELEVEN": ELEVEN_SECRET, "HG_VAPI": SECRET_NEW}
+       "HG_RETELL": RETELL_SECRET, "HG_ELEVEN": ELEVEN_SECRET, "HG_VAPI": SECRET_NEW,
+       "HG_TWILIO": TWILIO_TOKEN}
 
 
 def subject(name: str, from_: str, query: str, required: bool | None = None) -> dict:
@@ -75,6 +80,9 @@ CONFIG = {
         {"name": "form", "kind": "hmac", "signature_header": "x-test-signature",
          "secrets": [{"key_id": "f", "env": "HG_RETELL"}],
          "ownership": {"subjects": [subject("account", "form:AccountSid", FORM_QUERY)]}},
+        # Twilio's own scheme (kind twilio: the URL and the sorted parameters).
+        {"name": "twilio", "kind": "twilio", "secrets": [{"key_id": "t", "env": "HG_TWILIO"}],
+         "ownership": {"subjects": [subject("account", "form:AccountSid", FORM_QUERY)]}},
     ],
     "default_profile": "vapi",
 }
@@ -106,6 +114,9 @@ def sign(profile: str, body: bytes) -> dict:
     if profile == "github":
         return {"X-Hub-Signature-256": "sha256=" + hexmac(GITHUB_SECRET, body),
                 "X-GitHub-Delivery": "72d3162e-cc78-11e3-81ab-4c9367dc0958"}
+    if profile == "twilio":
+        return {"X-Twilio-Signature": twilio_signature(TWILIO_TOKEN, TWILIO_URL, body),
+                "Content-Type": "application/x-www-form-urlencoded"}
     if profile == "slack":
         return {"X-Slack-Request-Timestamp": ts,
                 "X-Slack-Signature": "v0=" + hexmac(SLACK_SECRET, b"v0:" + ts.encode() + b":" + body)}
@@ -142,9 +153,12 @@ def call(hg, pb):
 
     def authorize(profile: str, body: bytes, *, expected_owner_id: str = "",
                   headers: dict | None = None):
+        # Twilio signs the URL it called: the request carries it.
+        url, method = (TWILIO_URL, "POST") if profile == "twilio" else ("", "")
         request = pb.m.AuthorizeWebhookRequest(
             profile=profile, expected_owner_id=expected_owner_id,
-            request=pb.m.HttpRequest(body=body, headers=headers or sign(profile, body)))
+            request=pb.m.HttpRequest(body=body, headers=headers or sign(profile, body),
+                                     method=method, url=url))
         return stub.AuthorizeWebhook(request, timeout=10)
 
     yield authorize
@@ -167,6 +181,9 @@ GITHUB = fixture("github/issues_opened.json")
 SLACK = fixture("slack/event_callback_message.json")
 RETELL = fixture("retell/call_ended.json")
 ELEVEN = fixture("elevenlabs/post_call_transcription.json")
+TWILIO = (FIXTURES / "twilio" / "voice_status_callback.form").read_bytes()
+ALICE_SID = b"AccountSid=AC25aa00521bfac6d667f13fec086072df"
+BOB_SID = b"AccountSid=AC000000000000000000000000000b0b0"
 BOB_ACCOUNT = "acct_1BobBBBBBBBBBBBB"
 
 # name, profile, body, expected_owner_id, reason (None: ALLOW), http, owner, subject
@@ -219,6 +236,28 @@ CASES = [
     ("slack_unknown_team", "slack", dumps(with_(SLACK, "/team_id", "T0NOBODY")), "",
      "SUBJECT_NOT_FOUND", 404, "", ""),
     ("slack_case_variant_team_id", "slack", dumps(with_(SLACK, "/Team_ID", "T0BOB0002")), "",
+     "MALFORMED_EVENT", 400, "", ""),
+    ("slack_expected_owner_matches", "slack", dumps(SLACK), "1", None, 200, "1", "team"),
+    ("slack_another_tenants_team", "slack", dumps(with_(SLACK, "/team_id", "T0BOB0002")), "1",
+     "OWNER_MISMATCH", 403, "", ""),
+    ("slack_duplicate_team_id", "slack",
+     dumps(SLACK).replace(b'"team_id":"T0ALICE01","api_app_id"',
+                          b'"team_id":"T0ALICE01","team_id":"T0BOB0002","api_app_id"'),
+     "", "MALFORMED_EVENT", 400, "", ""),
+    ("slack_team_id_is_an_array", "slack", dumps(with_(SLACK, "/team_id", ["T0ALICE01"])), "",
+     "MALFORMED_EVENT", 400, "", ""),
+    ("twilio_status_callback_allowed", "twilio", TWILIO, "", None, 200, "1", "account"),
+    ("twilio_expected_owner_matches", "twilio", TWILIO, "1", None, 200, "1", "account"),
+    ("twilio_another_tenants_subaccount", "twilio", TWILIO.replace(ALICE_SID, BOB_SID), "1",
+     "OWNER_MISMATCH", 403, "", ""),
+    ("twilio_bobs_subaccount", "twilio", TWILIO.replace(ALICE_SID, BOB_SID), "", None, 200, "2",
+     "account"),
+    ("twilio_unknown_subaccount", "twilio",
+     TWILIO.replace(ALICE_SID, b"AccountSid=AC0000000000000000000000000n0b0dy"), "",
+     "SUBJECT_NOT_FOUND", 404, "", ""),
+    ("twilio_repeated_account_sid", "twilio", TWILIO + b"&" + BOB_SID, "", "MALFORMED_EVENT",
+     400, "", ""),
+    ("twilio_account_sid_absent", "twilio", TWILIO.replace(ALICE_SID + b"&", b""), "",
      "MALFORMED_EVENT", 400, "", ""),
     ("retell_agent_and_number_allowed", "retell", dumps(RETELL), "", None, 200, "1", "agent"),
     ("retell_number_optional", "retell",
@@ -277,7 +316,8 @@ def test_field_changed_after_signing_is_a_bad_signature(call, pb):
     for profile, body, tampered in (
             ("stripe", dumps(STRIPE), dumps(with_(STRIPE, "/account", BOB_ACCOUNT))),
             ("github", dumps(GITHUB), dumps(with_(GITHUB, "/installation/id", 41000002))),
-            ("slack", dumps(SLACK), dumps(with_(SLACK, "/team_id", "T0BOB0002")))):
+            ("slack", dumps(SLACK), dumps(with_(SLACK, "/team_id", "T0BOB0002"))),
+            ("twilio", TWILIO, TWILIO.replace(ALICE_SID, BOB_SID))):
         r = call(profile, tampered, headers=sign(profile, body))
         assert r.decision == pb.m.DECISION_DENY and r.http_status == 401, profile
         assert r.reason == pb.m.DENY_REASON_SIGNATURE_INVALID, profile
