@@ -340,6 +340,33 @@ def test_a_replica_lagging_beyond_the_bound_is_not_read(cluster, pb):
             app.close()
 
 
+def test_libpq_multi_host_form_reaches_the_standby(cluster, pb, known):
+    """--db_read in libpq's multi-host form (the primary and the standby,
+    target_session_attrs=prefer-standby): libpq picks the standby, so the
+    replica is in use and stored calls are read there, not on the primary."""
+    primary, standby = cluster
+    wait_all_replayed(primary, standby)
+    multi = (f"postgresql://host=127.0.0.1,127.0.0.1 port={primary.port},{standby.port} "
+             f"dbname={primary.dbname} user={primary.user} target_session_attrs=prefer-standby "
+             f"connect_timeout=2")
+    metrics_port = servers.free_port()
+    with servers.HookguardServer(
+            primary.soci, env={"VAPI_WEBHOOK_SECRET": "unused-here"},
+            args=[f"--db_read={multi}", f"--metrics_listen=127.0.0.1:{metrics_port}",
+                  "--health_interval_ms=100", "--db_timeout_ms=1000"]) as server:
+        server.metrics_url = f"http://127.0.0.1:{metrics_port}/metrics"
+        wait_serving(server.target)
+        wait_metric(server, "hookguard_db_replica_in_use", 1)
+        channel = grpc.insecure_channel(server.target)
+        try:
+            stub = pb.grpc.WebhookAuthServiceStub(channel)
+            for call_id, owner in list(known.items())[:20]:
+                assert ask(stub, pb, call_id).owner_id == owner
+        finally:
+            channel.close()
+        assert lookups(server) == {"replica": min(20, len(known)), "primary": 0}
+
+
 def test_the_primary_down_fails_closed_on_absences_only(cluster, hookguard, stub, pb, known):
     primary, standby = cluster
     wait_all_replayed(primary, standby)
