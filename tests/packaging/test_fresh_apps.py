@@ -155,7 +155,8 @@ def dist(work):
 
 @pytest.fixture(scope="session")
 def hookguard(work):
-    db = sqlite_db(work / "app.db", *django_fixtures(inconsistent=True))
+    # The contract config's subject profiles read the tenant tables of subjects.sql.
+    db = sqlite_db(work / "app.db", *django_fixtures(inconsistent=True), live.SUBJECTS_SQL)
     with HookguardServer(db, config=CONTRACT / "config.json", env=VECTORS["secrets_env"]) as hg:
         try:
             wait_serving(hg.target)
