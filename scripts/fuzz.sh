@@ -24,11 +24,14 @@ for t in "${TARGETS[@]}"; do
   max_len=4096
   [ "$t" = payload_fuzzer ] && max_len=65536
   echo "== $t: ${SECONDS_EACH}s, seeds tests/fuzz/corpus/$t ($(ls tests/fuzz/corpus/$t | wc -l) files)"
+  # The fuzzer's own exit status (a pipe's, with `|| true`, would be lost:
+  # a crash once read as "ok").
+  log="$BUILD/fuzz/$t.log"
+  status=0
   "$BUILD/tests/fuzz/$t" "$work" "tests/fuzz/corpus/$t" \
     -max_total_time="$SECONDS_EACH" -max_len="$max_len" -timeout=10 -rss_limit_mb=2048 \
-    -artifact_prefix="$BUILD/fuzz/artifacts/$t-" -print_final_stats=1 2>&1 \
-    | grep -E "^(#[0-9]+[[:space:]]+DONE|stat::number_of_executed_units|stat::peak_rss_mb|==[0-9]+==ERROR|SUMMARY|Done)|ERROR|crash-|leak-|timeout-" || true
-  status=${PIPESTATUS[0]}
+    -artifact_prefix="$BUILD/fuzz/artifacts/$t-" -print_final_stats=1 >"$log" 2>&1 || status=$?
+  grep -E "^(#[0-9]+[[:space:]]+DONE|stat::number_of_executed_units|stat::peak_rss_mb|==[0-9]+==ERROR|SUMMARY|Done)|ERROR|crash-|leak-|timeout-" "$log" || true
   if [ "$status" != 0 ]; then
     echo "fuzz: $t FAILED (exit $status); artifacts in $BUILD/fuzz/artifacts/" >&2
     exit 1

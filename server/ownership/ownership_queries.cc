@@ -289,6 +289,22 @@ std::optional<std::string> RenameParameter(absl::string_view query, absl::string
 
 }  // namespace
 
+namespace {
+
+// How many times `text` holds `:name`, whatever precedes the colon or follows
+// the name.
+int TimesAfterAColon(absl::string_view text, absl::string_view name) {
+  const std::string needle = absl::StrCat(":", name);
+  int times = 0;
+  for (size_t at = text.find(needle); at != absl::string_view::npos;
+       at = text.find(needle, at + 1)) {
+    ++times;
+  }
+  return times;
+}
+
+}  // namespace
+
 std::optional<std::string> ConfiguredBatchQuery(absl::string_view query,
                                                 absl::string_view parameter, int n,
                                                 SqlDialect dialect) {
@@ -302,6 +318,13 @@ std::optional<std::string> ConfiguredBatchQuery(absl::string_view query,
     // Parameter text left anywhere (even where this lexer saw a string or
     // a quoted name: a database may read it otherwise): refused.
     if (AnyParameterText(*copy) != std::vector<std::string>(renames, name)) return std::nullopt;
+    // Nor the parameter's name after a colon in any other form (`::call_id`,
+    // a cast on PostgreSQL, is a syntax error or a parameter elsewhere;
+    // `::call_idx` a name SQLite may read as a parameter).
+    // The renamed parameters themselves (`:id0` holds `:id`) are the only
+    // ones allowed.
+    const int renamed_holding_it = absl::StartsWith(name, parameter) ? renames : 0;
+    if (TimesAfterAColon(*copy, parameter) != renamed_holding_it) return std::nullopt;
     renamed.insert(renamed.end(), renames, name);
     absl::StrAppend(&batch, i == 0 ? "" : " UNION ALL ", "SELECT ", i, " AS slot, q", i,
                     ".* FROM (", *copy, "\n) q", i);

@@ -176,6 +176,10 @@ TEST(ConfiguredBatchQuery, RefusesWhatItCannotRewriteForSure) {
       {kLite, "SELECT o FROM t WHERE k = :call_id AND j = $x"},
       {kLite, "SELECT o FROM t WHERE k = :call_id AND j = @x"},
       {kLite, "SELECT o FROM [t WHERE k = :call_id"},
+      // The parameter's name after a cast's `::` (config_fuzzer found it).
+      {kPg, "SELECT o FROM t WHERE k = :call_id AND j = ::call_id"},
+      {kLite, "SELECT o FROM t WHERE k = :call_id AND j = ::call_id"},
+      {kLite, "SELECT o FROM t WHERE k = :call_id AND j = ::call_idx"},
   };
   for (const auto& c : cases) {
     EXPECT_EQ(ConfiguredBatchQuery(c.query, "call_id", 2, c.dialect), std::nullopt) << c.query;

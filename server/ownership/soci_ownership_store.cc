@@ -61,6 +61,18 @@ struct SociOwnershipStore::Connection {
     for (auto& by_size : statements) by_size.clear();
     prepared_from.reset();
   }
+  // The statement of `query` for `n` ids, after it threw on a connection that
+  // stays open: SOCI 4.0's PostgreSQL backend allocates each bound value's
+  // buffer before a statement executes and frees it only after a success or
+  // when the statement goes, so a statement that threw and ran again would
+  // leak one buffer per failure (an attacker's stream of ids the column
+  // cannot hold). It is prepared again on its next use.
+  void DropStatement(int query, int n) {
+    if (query < static_cast<int>(statements.size()) &&
+        n <= static_cast<int>(statements[query].size())) {
+      statements[query][n - 1].reset();
+    }
+  }
   void Drop() {
     DropStatements();
     session.reset();
@@ -618,6 +630,7 @@ bool SociOwnershipStore::RunOnSession(Connection& connection, int kind,
                           (error == SociDatabase::ErrorKind::kData ||
                            error == SociDatabase::ErrorKind::kIdNotHoldable) &&
                           backend_->Usable(*connection.session);
+      if (usable) connection.DropStatement(kind, static_cast<int>(ids.size()));
       if (usable && ids.size() == 1 && error == SociDatabase::ErrorKind::kIdNotHoldable) {
         results[0] = std::optional<LookupRow>();  // no row can have this id
         return false;
@@ -650,6 +663,7 @@ bool SociOwnershipStore::RunOnSession(Connection& connection, int kind,
       const bool usable = (error == SociDatabase::ErrorKind::kData ||
                            error == SociDatabase::ErrorKind::kIdNotHoldable) &&
                           backend_->Usable(*connection.session);
+      if (usable) connection.DropStatement(kind, 1);
       if (usable && error == SociDatabase::ErrorKind::kIdNotHoldable) {
         results[i] = std::optional<LookupRow>();
         continue;
