@@ -129,24 +129,37 @@ TEST(LookupCoalescerTest, LookupsQueuedWhileEveryConnectionIsBusyGoOutInOneBatch
   EXPECT_EQ(coalescer.queued(), 0u);
 }
 
+// Queued as the service queues (asynchronously, from one thread, so in a
+// known order; blocking lookups may run their own batch as soon as a
+// connection is free, which makes their order a race).
 TEST(LookupCoalescerTest, BatchesStopAtTheKindsSizeAndNeverMixKinds) {
   BlockingBackend backend;
   // Kind 0 batches up to 2, kind 1 never batches.
   LookupCoalescer coalescer(1, {2, 1}, backend.Fn());
-  std::vector<std::thread> threads;
-  threads.emplace_back([&] { coalescer.Lookup(0, "first", Soon()).IgnoreError(); });
+  std::thread first([&] { coalescer.Lookup(0, "first", Soon()).IgnoreError(); });
   backend.WaitStarted();
   const std::vector<std::pair<int, std::string>> queued = {
       {0, "x1"}, {1, "p1"}, {0, "x2"}, {0, "x3"}, {1, "p2"}, {0, "x4"}, {0, "x5"}};
+  absl::Mutex mu;
   std::vector<std::string> answers(queued.size());
+  int answered = 0;
   for (size_t i = 0; i < queued.size(); ++i) {
-    threads.emplace_back([&, i] {
-      answers[i] = OwnerOf(coalescer.Lookup(queued[i].first, queued[i].second, Soon()));
+    coalescer.LookupAsync(queued[i].first, queued[i].second, Soon(), [&, i](LookupResult r) {
+      absl::MutexLock lock(&mu);
+      answers[i] = OwnerOf(r);
+      ++answered;
     });
-    WaitQueued(coalescer, i + 1);
   }
+  EXPECT_EQ(coalescer.queued(), queued.size());
   backend.Release();
-  for (std::thread& t : threads) t.join();
+  first.join();
+  {
+    absl::MutexLock lock(&mu);
+    auto all = [&]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+      return answered == static_cast<int>(queued.size());
+    };
+    ASSERT_TRUE(mu.AwaitWithTimeout(absl::Condition(&all), absl::Seconds(10)));
+  }
   for (size_t i = 0; i < queued.size(); ++i) {
     EXPECT_EQ(answers[i], "owner-of-" + queued[i].second);
   }

@@ -1,6 +1,7 @@
 // libFuzzer target: ParseCallEvent on arbitrary bytes (threat-table row 12).
 // The parser must never crash, and what it accepts must keep its promises:
-// a non-empty call id and every id within kMaxIdBytes. The same bytes go
+// a non-empty call id, or for an event without a call (chat.*, session.*) a
+// named assistant; every id within kMaxIdBytes. The same bytes go
 // through ReadJsonPointers (subjects, row 34): every value it returns is
 // non-empty, within kMaxIdBytes and free of control characters.
 #include <cstddef>
@@ -17,7 +18,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   absl::StatusOr<hookguard::v1::CallEvent> event =
       hookguard::ParseCallEvent(absl::string_view(reinterpret_cast<const char*>(data), size));
   if (event.ok()) {
-    if (event->call_id().empty()) std::abort();
+    if (event->call_id().empty() && event->assistant_id().empty()) std::abort();
     for (const std::string* id :
          {&event->call_id(), &event->assistant_id(), &event->phone_number_id(), &event->org_id()}) {
       if (id->size() > hookguard::kMaxIdBytes) std::abort();
