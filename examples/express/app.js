@@ -15,14 +15,11 @@ const hookguard = new HookguardClient(process.env.HOOKGUARD_TARGET || '127.0.0.1
 const guard = hookguardMiddleware(hookguard, {
   profile: 'vapi',
   failOpen: true,
-  // Denied and would-be-denied deliveries, for `hookguard explain --capture=FILE`.
-  // The files hold signatures and bodies: keep the directory private.
   capture: captureToDirectory(process.env.HOOKGUARD_CAPTURE_DIR || 'hookguard-captures'),
 });
 
 const app = express();
-// The global parser keeps the raw bytes for hookguard (req.rawBody).
-app.use(express.json({ verify: rawBodySaver }));                                  // hookguard
+app.use(express.json({ verify: rawBodySaver }));  // hookguard: keeps the raw bytes
 
 app.post('/webhooks/vapi', ...guard, (req, res) => {
   const { ownerId, verdict } = req.hookguard;   // ownerId '' in shadow mode or fail-open

@@ -39,15 +39,10 @@ DATABASES = {"default": {
 # --- hookguard ------------------------------------------------------------------
 # --- docs/guides/django.md: settings ---
 HOOKGUARD_TARGET = os.environ.get("HOOKGUARD_TARGET", "127.0.0.1:50051")
-# Each webhook path and the hookguard profile that checks it.
-HOOKGUARD_PATHS = {"/webhooks/vapi/": "vapi"}
-# Adoption: the profile runs in shadow mode on the server, and the app lets a
-# webhook through when hookguard cannot answer, so nothing is lost while you
-# watch. Once enforcing, decide whether an outage should cost you unverified
-# webhooks (True) or retries (False; VAPI does not retry by default).
+HOOKGUARD_PATHS = {"/webhooks/vapi/": "vapi"}  # path prefix -> profile
+# While adopting: when hookguard gives no decision, run the view unverified.
 HOOKGUARD_FAIL_OPEN = True
-# Denied and would-be-denied deliveries, for `hookguard explain --capture=FILE`.
-# The files hold signatures and bodies: keep the directory private.
+# Denied and would-be-denied deliveries; they hold signatures: keep private.
 HOOKGUARD_CAPTURE_DIR = os.environ.get("HOOKGUARD_CAPTURE_DIR",
                                        str(BASE_DIR / "hookguard-captures"))
 # --- end ---

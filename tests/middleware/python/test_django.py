@@ -57,13 +57,11 @@ def vapi_webhook(request):
 # --- end -----------------------------------------------------------------------
 
 
-# --- docs/guides/django.md: async view ------------------------------------------
 @hookguard_webhook
 async def vapi_webhook_async(request):
     event = json.loads(request.body)            # runs only for an allowed webhook
     handled.append((request.hookguard_owner_id, event["message"]["type"]))
     return JsonResponse({"ok": True})
-# --- end -----------------------------------------------------------------------
 
 
 def plain_view(request):
