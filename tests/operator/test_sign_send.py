@@ -5,7 +5,9 @@ of a hookguard configuration, as the platform signs them.
   fixture's owner) for every scheme the CLI can produce.
 - The vapi-hmac headers are checked independently (Python's hmac over
   "{x-timestamp}.{body}"), with a millisecond timestamp, as VAPI sends.
-- `--fixture` with id flags changes only those ids.
+- `--fixture` with id flags changes only those ids; with `--call_id` alone the
+  fixture's other ids (another tenant's) are cleared, so a delivery for any
+  call of your database is allowed, as the guides' "try it" step expects.
 - `send` POSTs to a tiny app (http.server here) that receives exactly the
   body and headers `sign` prints, asks hookguard, and answers its verdict's
   http_status: what a developer runs against their own endpoint."""
@@ -152,6 +154,29 @@ def test_id_flags_change_only_those_ids(hookguard, config, tmp_path):
     assert 0 < len(changed) <= 6, changed
     rc, answer = webhook(hookguard, "vapi-hmac", body_path, headers)
     assert (rc, answer["decision"], answer["owner_id"]) == (0, "DECISION_ALLOW", "1"), answer
+
+
+@pytest.mark.parametrize("fixture,call_id,owner", [
+    ("status-update", "call_alice_1", "1"),       # the fixture names bob's assistant and number
+    ("end-of-call-report", "call_bob_1", "2"),
+    ("assistant-request", "call_alice_1", "1"),
+])
+def test_call_id_alone_clears_the_fixtures_other_ids(hookguard, config, tmp_path, fixture,
+                                                     call_id, owner):
+    body_path = tmp_path / "body.json"
+    headers = sign(config, f"--fixture={fixture}", f"--call_id={call_id}",
+                   f"--body_out={body_path}")
+    m = json.loads(body_path.read_text())["message"]
+    assert m["call"]["id"] == call_id
+    assert m["call"].get("assistantId") is None and m["call"].get("phoneNumberId") is None
+    assert (m.get("phoneNumber") or {}).get("id") is None
+    rc, answer = webhook(hookguard, "vapi-hmac", body_path, headers)
+    assert (rc, answer["decision"], answer["owner_id"]) == (0, "DECISION_ALLOW", owner), answer
+    # Without the clearing the fixture's ids would decide: an id given explicitly still does.
+    headers = sign(config, f"--fixture={fixture}", f"--call_id={call_id}",
+                   "--assistant_id=asst_nobody", f"--body_out={body_path}")
+    rc, answer = webhook(hookguard, "vapi-hmac", body_path, headers)
+    assert (rc, answer["reason"]) == (1, "DENY_REASON_ASSISTANT_MISMATCH"), answer
 
 
 def test_sign_refuses_what_it_cannot_do(config, tmp_path):

@@ -150,6 +150,18 @@ bool IsJsonObjectAt(absl::string_view doc, absl::string_view path) {
   return ObjectAt(s, doc, keys).has_value();
 }
 
+bool HasJsonKeyAt(absl::string_view doc, absl::string_view path) {
+  if (!IsOneValue(doc) || path.empty()) return false;
+  std::vector<absl::string_view> keys = absl::StrSplit(path, '.');
+  const absl::string_view last = keys.back();
+  keys.pop_back();
+  const Scanner s(doc);
+  std::optional<size_t> object = ObjectAt(s, doc, keys);
+  if (!object) return false;
+  std::optional<Scanner::Lookup> found = s.Find(*object, last);
+  return found && found->member;
+}
+
 absl::StatusOr<std::string> SetJsonValue(absl::string_view doc, absl::string_view path,
                                          absl::string_view json_value) {
   if (!IsOneValue(doc)) return absl::InvalidArgumentError("the body is not one JSON value");

@@ -16,6 +16,10 @@ namespace hookguard::cli {
 // key counts; keys are compared as written (escapes are not decoded).
 bool IsJsonObjectAt(absl::string_view doc, absl::string_view path);
 
+// Whether `doc` has a member at `path` ("message.call.assistantId"), of any
+// value, null included.
+bool HasJsonKeyAt(absl::string_view doc, absl::string_view path);
+
 // `doc` with the value at `path` ("message.call.id") replaced by
 // `json_value` (JSON text, e.g. hookguard::JsonString("call_1") or "null"), or added
 // at the end of its object when that object has no such key. Every other

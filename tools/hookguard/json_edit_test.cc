@@ -70,5 +70,16 @@ TEST(IsJsonObjectAt, FindsObjectsOnly) {
   EXPECT_FALSE(IsJsonObjectAt("not json", ""));
 }
 
+TEST(HasJsonKeyAt, FindsMembersOfAnyValue) {
+  EXPECT_TRUE(HasJsonKeyAt(kDoc, "message.call.id"));
+  EXPECT_TRUE(HasJsonKeyAt(kDoc, "message.call"));
+  EXPECT_TRUE(HasJsonKeyAt(kDoc, "message.call.assistantId"));  // null counts
+  EXPECT_FALSE(HasJsonKeyAt(kDoc, "message.call.phoneNumberId"));
+  EXPECT_FALSE(HasJsonKeyAt(kDoc, "message.phoneNumber.id"));  // not an object
+  EXPECT_FALSE(HasJsonKeyAt(kDoc, "call.id"));
+  EXPECT_FALSE(HasJsonKeyAt(kDoc, ""));
+  EXPECT_FALSE(HasJsonKeyAt("not json", "a"));
+}
+
 }  // namespace
 }  // namespace hookguard::cli
