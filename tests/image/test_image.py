@@ -189,6 +189,7 @@ def image_id(name: str) -> str:
 
 def build(base: str) -> bool:
     old_ids = {name: image_id(name) for name in (IMAGE, BUILD_STAGE)}
+    CACHE.mkdir(parents=True, exist_ok=True)  # the base may come from podman's store
     log = CACHE / "image-build.log"
     cmd = ["podman", "build", "--isolation", "chroot", "--network", "host", "--pull=never",
            "--layers", "--build-arg", f"BUILD_IMAGE={base}", "--build-arg", f"RUNTIME_IMAGE={base}"]

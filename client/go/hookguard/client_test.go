@@ -164,15 +164,23 @@ func TestDefaultServiceConfigSpreadsCallsAndRetriesUnavailable(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	// Until both replicas are connected round_robin picks only the ready one.
-	n := int32(0)
-	for deadline := time.Now().Add(2 * time.Second); n < 10 || (downCalls.Load() == 0 && time.Now().Before(deadline)); n++ {
+	// Until both replicas are connected round_robin picks only the ready one: a
+	// call can spend its three attempts on the failing one if it connects first
+	// (a loaded machine). Warm up until each has answered a call.
+	for deadline := time.Now().Add(10 * time.Second); (downCalls.Load() == 0 || upCalls.Load() == 0) && time.Now().Before(deadline); {
+		c.Authorize(context.Background(), Request{})
+	}
+	if downCalls.Load() == 0 || upCalls.Load() == 0 {
+		t.Fatalf("not both connected: up %d, down %d", upCalls.Load(), downCalls.Load())
+	}
+	down0, up0 := downCalls.Load(), upCalls.Load()
+	for i := 0; i < 20; i++ {
 		if v := c.Authorize(context.Background(), Request{}); !v.Allowed {
-			t.Fatalf("call %d: %+v", n, v)
+			t.Fatalf("call %d: %+v", i, v)
 		}
 	}
-	if upCalls.Load() != n || downCalls.Load() < 1 {
-		t.Fatalf("%d calls: up %d, down %d", n, upCalls.Load(), downCalls.Load())
+	if upCalls.Load()-up0 != 20 || downCalls.Load() == down0 {
+		t.Fatalf("20 calls: up %d, down %d", upCalls.Load()-up0, downCalls.Load()-down0)
 	}
 }
 
