@@ -333,7 +333,11 @@ def test_node_client_on_its_lowest_and_newest_dependencies(work, dist, hookguard
     # ../vectors.json), with the tarball's files as the package.
     root = work / f"node-{which}"
     with tarfile.open(dist["npm"]) as tar:
-        tar.extractall(root / "unpacked", filter="data")
+        # filter= exists from Python 3.11.4 (Debian 12's python3 is 3.11.2).
+        if hasattr(tarfile, "data_filter"):
+            tar.extractall(root / "unpacked", filter="data")
+        else:
+            tar.extractall(root / "unpacked")
     package = root / "client" / "node"
     package.parent.mkdir(parents=True)
     (root / "unpacked" / "package").rename(package)
