@@ -37,6 +37,8 @@ export PIP_CACHE_DIR="$root/pip"
 export MAVEN_REPO_LOCAL="$root/m2"
 export MAVEN_OPTS="${MAVEN_OPTS:-} -Dmaven.repo.local=$root/m2"
 unset GOFLAGS GOPROXY GONOSUMDB GOPRIVATE
+# A user's shell does not set it: let Python write __pycache__ as it would there.
+unset PYTHONDONTWRITEBYTECODE
 
 git clone -q "$repo" "$root/repo"
 cd "$root/repo"
