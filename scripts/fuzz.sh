@@ -33,6 +33,10 @@ for t in "${TARGETS[@]}"; do
     -artifact_prefix="$BUILD/fuzz/artifacts/$t-" -print_final_stats=1 >"$log" 2>&1 || status=$?
   grep -E "^(#[0-9]+[[:space:]]+DONE|stat::number_of_executed_units|stat::peak_rss_mb|==[0-9]+==ERROR|SUMMARY|Done)|ERROR|crash-|leak-|timeout-" "$log" || true
   if [ "$status" != 0 ]; then
+    # The whole report (signal, stack, the reproducer's name): the filter above
+    # keeps only summary lines, and a CI log is often all there is to read.
+    echo "---- last 80 lines of $log ----" >&2
+    tail -n 80 "$log" >&2
     echo "fuzz: $t FAILED (exit $status); artifacts in $BUILD/fuzz/artifacts/" >&2
     exit 1
   fi

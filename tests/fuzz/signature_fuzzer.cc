@@ -6,11 +6,13 @@
 // does not know the secrets, so VALID would mean a broken comparison.
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "fuzzer/FuzzedDataProvider.h"
 #include "google/protobuf/util/json_util.h"
@@ -83,8 +85,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   request.set_url(in.ConsumeRandomLengthString(64));
   request.set_body(in.ConsumeRemainingBytesAsString());
   const absl::Time now = absl::FromUnixSeconds(1700000000);
-  hookguard::VerifyOutcome outcome = (*verifiers)[which]->Verify(request, now).value();
-  if (outcome.result == hookguard::v1::SIGNATURE_RESULT_VALID) std::abort();
-  if (outcome.result == hookguard::v1::SIGNATURE_RESULT_UNSPECIFIED) std::abort();
+  absl::StatusOr<hookguard::VerifyOutcome> outcome = (*verifiers)[which]->Verify(request, now);
+  // Say which rule broke before aborting: a CI log may be all there is.
+  if (!outcome.ok()) {
+    std::fprintf(stderr, "signature_fuzzer: %s: Verify failed: %s\n", kind.profile_json,
+                 outcome.status().ToString().c_str());
+    std::abort();
+  }
+  if (outcome->result == hookguard::v1::SIGNATURE_RESULT_VALID ||
+      outcome->result == hookguard::v1::SIGNATURE_RESULT_UNSPECIFIED) {
+    std::fprintf(stderr, "signature_fuzzer: %s: a forged request got %s (%s)\n", kind.profile_json,
+                 hookguard::v1::SignatureResult_Name(outcome->result).c_str(),
+                 outcome->detail.c_str());
+    std::abort();
+  }
   return 0;
 }

@@ -63,6 +63,14 @@ start=$(date +%s); bash scripts/demo.sh > /logs/demo.log 2>&1; demo=$?
 echo "fresh_machine: scripts/demo.sh exit $demo in $(( $(date +%s) - start )) s (logs/demo.log)"
 start=$(date +%s); CI=true bash .ci/run > /logs/test.log 2>&1; test=$?
 echo "fresh_machine: CI=true bash .ci/run exit $test in $(( $(date +%s) - start )) s (logs/test.log)"
+# What a failure leaves behind (ctest logs, fuzz reproducers) dies with the
+# container: keep it next to the logs.
+if [ "$test" != 0 ]; then
+  mkdir -p /logs/left
+  cp -r build/Testing/Temporary /logs/left/ctest 2>/dev/null
+  cp -r build-asan/fuzz/artifacts /logs/left/fuzz-artifacts 2>/dev/null
+  cp build-asan/fuzz/*.log /logs/left/ 2>/dev/null
+fi
 [ "$demo" = 0 ] && [ "$test" = 0 ]
 EOF
 
