@@ -196,7 +196,8 @@ finish() {
 
 # The deliveries: end-of-call reports of the tenants' calls. Alice (user 1)
 # owns call_alice_1 and asst_alice; bob (user 2) owns call_bob_1. The attack
-# is bob's call sent with alice's assistant (THREATS.md row 1).
+# is bob's call sent with alice's assistant (threat row 1 of
+# docs/explanation/security.md).
 cat >"$WORK/alice.json" <<'JSON'
 {"message":{"type":"end-of-call-report","call":{"id":"call_alice_1","assistantId":"asst_alice","phoneNumberId":"phone_alice"},"summary":"ok"}}
 JSON

@@ -222,7 +222,7 @@ TEST(CallEventParser, RejectsMalformedBodies) {
       {"root string", R"("call")", "root is not an object"},
       {"no call", R"({"message": {"type": "x"}})", "no call object"},
       {"chat null and no call", R"({"message": {"chat": null}})", "no call object"},
-      {"call is a number (THREATS row 4)", R"({"call": 5})", "call is not an object"},
+      {"call is a number (threat row 4)", R"({"call": 5})", "call is not an object"},
       {"call is null", R"({"call": null})", "no call object"},
       {"call is a string", R"({"message": {"call": "c"}})", "call is not an object"},
       {"call is an array", R"({"call": [{"id": "c"}]})", "call is not an object"},

@@ -5,7 +5,7 @@ Stripe Connect, GitHub Apps, Slack, Twilio, Retell and ElevenLabs
 documentation), signed with the stripe, github and slack presets and the
 twilio kind (Retell and ElevenLabs with a plain HMAC profile here: their
 presets are the signature side's), and the attacks
-of THREATS rows 32 and 34: another tenant's id, a field changed after
+of threat rows 32 and 34: another tenant's id, a field changed after
 signing, duplicate and case-variant keys along the pointer, wrong types, a
 header as a source."""
 from __future__ import annotations
@@ -368,7 +368,7 @@ def test_audit_line_names_each_subject_and_its_id(hg, call):
     pytest.fail("no audit line with the subjects:\n" + hg.output()[-2000:])
 
 
-# THREATS row 32: a tenant id from unsigned bytes is refused as a source at start.
+# Threat row 32: a tenant id from unsigned bytes is refused as a source at start.
 @pytest.mark.parametrize("subjects,says", [
     ([subject("shop", "header:X-Shopify-Shop-Domain", STRIPE_QUERY)],
      ["header is never a subject source", "X-Shopify-Shop-Domain"]),
@@ -405,7 +405,7 @@ def test_check_config_accepts_subject_profiles(tmp_path):
 def test_concurrent_subject_lookups_each_get_their_own_owner(subject_db, pb, tmp_path):
     """One connection, many requests at once: lookups queue and go out in
     batches (UNION ALL of copies of the subject query), and each request
-    still gets its own id's answer (THREATS row 27, for subjects)."""
+    still gets its own id's answer (threat row 27, for subjects)."""
     config = tmp_path / "config.json"
     config.write_text(json.dumps(CONFIG))
     metrics_port = servers.free_port()
