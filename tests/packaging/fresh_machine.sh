@@ -23,6 +23,8 @@ image=localhost/hookguard-fresh-machine:bookworm
 for tool in podman mmdebstrap runc go node; do
   command -v "$tool" >/dev/null || { echo "fresh_machine: $tool not found (scripts/setup.sh installs podman, mmdebstrap and runc)" >&2; exit 2; }
 done
+# A previous failed run's leftovers would read as this run's.
+rm -rf "$out/logs/left"
 mkdir -p "$out/logs" "$out/store"
 # Keep nested runs from inheriting this machine's podman settings.
 printf '[containers]\ndefault_ulimits = []\n' > "$out/containers.conf"
